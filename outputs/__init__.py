@@ -1,0 +1,1 @@
+"""Everything that leaves the desk: mails composed from templates, the outbox, summaries."""

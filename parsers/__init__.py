@@ -1,0 +1,62 @@
+"""Bytes in, labelled fields out. The registry below maps each format to its parser, so the
+pipeline picks a parser by what a file is, never by an if-chain on its name."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from parsers import docx, mail, pdf, text, xls, xlsx
+from parsers.language import detect_language
+from parsers.limits import ParseLimits, check_size
+from parsers.model import FieldValue, ParsedDocument, ParseError
+from parsers.sniff import sniff
+
+__all__ = ["FieldValue", "ParseError", "ParseLimits", "ParsedDocument", "parse_document", "sniff"]
+
+log = logging.getLogger(__name__)
+
+Parser = Callable[[bytes, str, ParseLimits], ParsedDocument]
+
+PARSERS: dict[str, Parser] = {
+    "eml": mail.parse,
+    "docx": docx.parse,
+    "xlsx": xlsx.parse,
+    "xls": xls.parse,
+    "pdf": pdf.parse,
+    "text": text.parse,
+}
+
+# Formats we recognise but cannot read yet, with what to tell the sender.
+UNREADABLE = {
+    "doc": "is an old binary Word .doc file, which we cannot read: please save it as .docx or PDF and send it again",
+    "image": "is a picture; reading scanned forms (OCR) is not available yet: please send the form as .docx, .xlsx or a PDF with text",
+}
+
+
+def parse_document(data: bytes, filename: str, limits: ParseLimits | None = None) -> ParsedDocument:
+    """Parse one file. Never raises for bad input: a document that cannot be read comes back
+    with kind `unknown` and the reason in `errors`."""
+    limits = limits or ParseLimits()
+    fmt = sniff(data, filename)
+    if fmt is None:
+        return _failed(filename, "unknown", f"{filename} is not a file type we can read: please send .docx, .xlsx, .xls, PDF or the text in the mail")
+    if fmt in UNREADABLE:
+        return _failed(filename, fmt, f"{filename} {UNREADABLE[fmt]}")
+    try:
+        check_size(data, filename, limits)
+        doc = PARSERS[fmt](data, filename, limits)
+    except ParseError as exc:
+        return _failed(filename, fmt, str(exc))
+    except RecursionError:
+        return _failed(filename, fmt, f"{filename} is nested too deeply to read safely: please send the form on its own")
+    except Exception as exc:  # a parser bug must not stop the desk; the file is quarantined
+        log.exception("parser %s failed on %s", fmt, filename)
+        return _failed(filename, fmt, f"{filename} could not be read ({type(exc).__name__}): please send it again as .docx or PDF")
+    if doc.language is None:
+        doc.language = detect_language(doc.title + "\n" + doc.text)
+    return doc
+
+
+def _failed(filename: str, fmt: str, reason: str) -> ParsedDocument:
+    return ParsedDocument(file=filename, format=fmt, kind="unknown", errors=[reason])

@@ -1,0 +1,345 @@
+"""E-mail: a full MIME walk. Headers and bodies in the charsets people really send, HTML-only
+bodies, attachments parsed by their own parsers, forwarded messages, quoted replies cut off,
+and the message's kind decided from headers, body and attachments together."""
+
+from __future__ import annotations
+
+import re
+from email import policy
+from email.header import decode_header
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import getaddresses, parseaddr
+
+import lxml.html
+
+from parsers.kinds import load_satisfaction, recognise_kind
+from parsers.language import detect_language, to_simplified
+from parsers.limits import MiB, ParseLimits
+from parsers.model import ParsedDocument, ParseError
+from parsers.text import decode, read_text_fields
+
+MAX_NESTING = 3
+CASE_REF = re.compile(r"\b([A-Z]{2,6}-\d{4}-\d{3,6})\b", re.IGNORECASE)
+# Where the quoted original of a reply starts.
+QUOTE_START = re.compile(
+    r"^\s*(?:-{2,}\s*(?:原始邮件|原始郵件|Original Message|回复的邮件)\s*-{2,}"
+    r"|On .{4,200} wrote:\s*$|在\s*.{4,200}写道[:：]\s*$|.{0,40}\d{4}.{0,60}写道[:：]\s*$"
+    r"|_{10,}\s*$|(?:发件人|寄件者|From)\s*[:：].{3,}$)",
+    re.IGNORECASE,
+)
+FORWARD_START = re.compile(
+    r"^\s*-{2,}\s*(?:Forwarded message|转发邮件|轉寄郵件|转发的邮件|Weitergeleitete Nachricht)\s*-{2,}\s*$",
+    re.IGNORECASE,
+)
+SIGNATURE_START = re.compile(r"^(?:--|__)\s*$")
+BOUNCE_SENDERS = ("mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon")
+BOUNCE_SUBJECTS = re.compile(
+    r"undeliver|delivery status notification|delivery failure|failure notice|returned mail"
+    r"|退信|无法投递|未能送达|投递失败|系統退信|系统退信",
+    re.IGNORECASE,
+)
+AUTO_SUBJECTS = re.compile(
+    r"^\s*(?:auto(?:matic)?[ -]?reply|auto[ -]?response|out of (?:the )?office|自动回复|自動回覆|自动答复|休假|不在办公室)",
+    re.IGNORECASE,
+)
+FORM_KIND_PRIORITY = ("return_sheet", "inspection", "feedback_form", "callback", "complaint")
+BLOCK_TAGS = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote"}
+
+
+def parse(data: bytes, filename: str, limits: ParseLimits, depth: int = 0) -> ParsedDocument:
+    if len(data) > limits.max_message_bytes:
+        raise ParseError(
+            f"the message is {len(data) / MiB:.0f} MB, over the limit of "
+            f"{limits.max_message_bytes / MiB:.0f} MB: please send large files in several mails"
+        )
+    message = BytesParser(policy=policy.default).parsebytes(data)
+    doc = ParsedDocument(file=filename, format="eml")
+    doc.meta = read_headers(message)
+    if doc.meta["sender"]:
+        doc.put("email", doc.meta["sender"], "From")
+    body, forwarded = walk(message, doc, limits, depth)
+    own, quoted = split_quoted(body)
+    doc.text = own
+    doc.meta["quoted"] = quoted[:2000]
+    doc.title = doc.meta["subject"]
+    doc.language = detect_language(doc.title + "\n" + own) or detect_language(body)
+    decide_kind(doc, own, quoted, forwarded)
+    return doc
+
+
+def read_headers(message: EmailMessage) -> dict:
+    sender_name, sender = parseaddr(header_text(message, "From"))
+    return {
+        "sender": sender.lower() or None,
+        "sender_name": sender_name or None,
+        "to": [address for _, address in getaddresses([header_text(message, "To")]) if address],
+        "subject": header_text(message, "Subject"),
+        "message_id": header_text(message, "Message-ID") or None,
+        "in_reply_to": header_text(message, "In-Reply-To") or None,
+        "references": header_text(message, "References").split(),
+        "date": header_text(message, "Date") or None,
+        "auto_submitted": header_text(message, "Auto-Submitted").lower() or None,
+        "precedence": header_text(message, "Precedence").lower() or None,
+        "x_autoreply": bool(message.get("X-Autoreply") or message.get("X-Autorespond")),
+        "content_type": message.get_content_type(),
+        "report_type": (message.get_param("report-type") or "").lower()
+        if message.get_content_type() == "multipart/report"
+        else "",
+    }
+
+
+def header_text(message: EmailMessage, name: str) -> str:
+    """A header decoded from its raw form: RFC 2047 words in the charset they claim (widened:
+    gb2312 → gb18030), raw 8-bit headers guessed, folded lines joined."""
+    raw = None
+    for key, value in message.raw_items():
+        if key.lower() == name.lower():
+            raw = value
+            break
+    if raw is None:
+        return ""
+    if isinstance(raw, bytes):
+        raw = decode(raw)
+    raw = raw.replace("\r", "").replace("\n", "")
+    if "\udc80" <= max(raw, default=" ") or any("\udc80" <= ch <= "\udcff" for ch in raw):
+        raw = decode(raw.encode("utf-8", "surrogateescape"))
+    parts = []
+    for chunk, charset in decode_header(raw):
+        parts.append(decode(chunk, charset) if isinstance(chunk, bytes) else chunk)
+    return re.sub(r"\s+", " ", "".join(parts)).strip()
+
+
+def part_filename(part: EmailMessage) -> str | None:
+    """RFC 2231 names come decoded; Outlook's encoded-words inside a parameter are decoded here."""
+    name = part.get_filename()
+    if name and "=?" in name:
+        name = "".join(
+            decode(chunk, charset) if isinstance(chunk, bytes) else chunk
+            for chunk, charset in decode_header(name)
+        )
+    if name:  # a file name is never a path: keep the last part only
+        name = re.split(r"[\\/]", name)[-1].strip() or None
+    return name
+
+
+def part_text(part: EmailMessage) -> str:
+    payload = part.get_payload(decode=True) or b""
+    text = decode(payload, part.get_content_charset())
+    return html_to_text(text) if part.get_content_type() == "text/html" else text
+
+
+def html_to_text(html: str) -> str:
+    """Visible text of an HTML body, one line per block; scripts and styles dropped."""
+    if not html.strip():
+        return ""
+    try:
+        root = lxml.html.fromstring(html)
+    except Exception:  # lxml refuses some fragments; fall back to stripping tags
+        return re.sub(r"<[^>]+>", " ", html)
+    for element in root.iter("script", "style", "head"):
+        element.drop_tree()
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.tag.lower() in BLOCK_TAGS:
+            element.tail = "\n" + (element.tail or "")
+    text = root.text_content()
+    return "\n".join(line.strip() for line in text.splitlines()).strip()
+
+
+def walk(message: EmailMessage, doc: ParsedDocument, limits: ParseLimits, depth: int):
+    """The body text, and the forwarded messages parsed; attachments parsed into `doc`."""
+    from parsers import parse_document  # the registry imports this module
+
+    plain, html = [], []
+    forwarded: list[ParsedDocument] = []
+    attachments = 0
+    for part in message.walk():
+        content_type = part.get_content_type()
+        if part.is_multipart():
+            continue
+        filename = part_filename(part)
+        disposition = part.get_content_disposition()
+        if content_type == "message/rfc822" or (
+            content_type.startswith("message/") and content_type != "message/delivery-status"
+        ):
+            continue  # walk() descends into it; handled below
+        if filename is None and disposition != "attachment" and content_type.startswith("text/"):
+            if _inside_forwarded(message, part):
+                continue
+            (html if content_type == "text/html" else plain).append(part_text(part))
+            continue
+        if content_type in ("message/delivery-status", "text/rfc822-headers"):
+            continue
+        attachments += 1
+        if attachments > limits.max_attachments:
+            doc.warnings.append(f"more than {limits.max_attachments} attachments: the rest were not read")
+            break
+        payload = part.get_payload(decode=True) or b""
+        name = filename or f"attachment-{attachments}"
+        if content_type.startswith(("image/", "video/", "audio/")):
+            doc.evidence.append(name)
+            continue
+        doc.attachments.append(parse_document(payload, name, limits))
+    if depth < MAX_NESTING:
+        for part in message.walk():
+            if part.get_content_type() == "message/rfc822" and not _inside_forwarded(message, part):
+                inner = part.get_payload()[0] if part.is_multipart() else None
+                if inner is not None:
+                    forwarded.append(parse(inner.as_bytes(), doc.file, limits, depth + 1))
+    body = "\n".join(plain) if plain else "\n".join(html)
+    return body, forwarded
+
+
+def _inside_forwarded(root: EmailMessage, target: EmailMessage) -> bool:
+    """Whether a part belongs to a message/rfc822 attachment rather than to the mail itself."""
+
+    def search(node: EmailMessage, inside: bool) -> bool | None:
+        if node is target:
+            return inside
+        if node.is_multipart():
+            for child in node.get_payload():
+                found = search(child, inside or node.get_content_type() == "message/rfc822")
+                if found is not None:
+                    return found
+        return None
+
+    return bool(search(root, False))
+
+
+def split_quoted(body: str) -> tuple[str, str]:
+    """(what the sender wrote, what they quoted or forwarded); `>` lines and the signature
+    are not the sender's words."""
+    lines = body.replace("\r\n", "\n").split("\n")
+    own: list[str] = []
+    for index, line in enumerate(lines):
+        if QUOTE_START.match(line) or FORWARD_START.match(line):
+            return _drop_signature(own), "\n".join(lines[index:])
+        if SIGNATURE_START.match(line):
+            return "\n".join(own).strip(), "\n".join(lines[index:])
+        if not line.lstrip().startswith(">"):
+            own.append(line)
+    return _drop_signature(own), ""
+
+
+def _drop_signature(lines: list[str]) -> str:
+    return "\n".join(lines).strip()
+
+
+def decide_kind(doc: ParsedDocument, own: str, quoted: str, forwarded: list[ParsedDocument]) -> None:
+    meta = doc.meta
+    subject = meta["subject"]
+    if is_bounce(meta) or is_auto_reply(meta):
+        doc.kind = "bounce" if is_bounce(meta) else "auto_reply"
+        doc.fields.pop("email", None)  # a robot's address is no customer's
+        return
+    doc.case_ref = find_case_ref(meta)
+    form = best_form(doc.attachments)
+    if form is not None:
+        adopt(doc, form)
+        return
+    inner = next((f for f in forwarded if f.kind in FORM_KIND_PRIORITY), None)
+    if inner is None and quoted and FORWARD_START.match(quoted.split("\n", 1)[0]):
+        inner = _forwarded_inline(doc, quoted)
+    if doc.case_ref:
+        satisfied = satisfaction(own)
+        doc.kind = "reply" if satisfied is None else "callback"
+        if satisfied is not None:
+            doc.put("satisfied", satisfied, "body", 0.9)
+        return
+    read_text_fields(doc, own, "body")
+    own_kind = recognise_kind(subject, own)
+    if inner is not None and (own_kind != "complaint" or len(doc.fields) <= 2 or inner.fields):
+        adopt(doc, inner, sender_too=True)
+        return
+    doc.kind = own_kind if own_kind != "unknown" or len(doc.fields) < 3 else "complaint"
+    if doc.kind == "complaint":
+        doc.put("description", _description(own), "body", 0.6)
+
+
+def _forwarded_inline(doc: ParsedDocument, quoted: str) -> ParsedDocument:
+    """A message forwarded as text below a `---- Forwarded message ----` line."""
+    inner = ParsedDocument(file=doc.file, format="eml")
+    header, _, rest = quoted.partition("\n\n")
+    if match := re.search(r"(?:From|发件人|寄件者)\s*[:：].*?([\w.+-]+@[\w-]+(?:\.[\w-]+)+)", header):
+        inner.put("email", match.group(1).lower(), "forwarded header")
+    read_text_fields(inner, rest, "forwarded text")
+    inner.kind = recognise_kind("", rest)
+    inner.text = rest
+    return inner
+
+
+def adopt(doc: ParsedDocument, source: ParsedDocument, sender_too: bool = False) -> None:
+    """Take kind, fields and lines from an attachment or a forwarded message; fields of the
+    mail itself (the sender's address) stay unless the forwarded original has its own."""
+    doc.kind = source.kind
+    doc.lines = source.lines or doc.lines
+    doc.case_ref = doc.case_ref or source.case_ref
+    if source.language and not (doc.language and source.format == "eml"):
+        doc.language = source.language if source.format != "eml" else doc.language
+    for name, found in source.fields.items():
+        if name == "email" and not sender_too:
+            continue
+        if sender_too or name not in doc.fields:
+            doc.fields[name] = found
+    doc.warnings.extend(source.warnings)
+    if source.kind == "complaint" and source.format == "eml" and source.text:
+        doc.put("description", _description(source.text), "forwarded body", 0.6)
+
+
+def _description(text: str) -> str | None:
+    """The complaint in the sender's words: greeting and sign-off lines left out."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    while lines and len(lines[-1]) <= 30 and not re.search(r"[。！？.!?]$", lines[-1]):
+        lines.pop()  # signature: name, phone, company
+    if lines and re.search(r"[:：,，]$", lines[0]) and len(lines[0]) <= 30:
+        lines.pop(0)  # greeting: 您好： / Dear team,
+    return " ".join(lines) or None
+
+
+def best_form(attachments: list[ParsedDocument]) -> ParsedDocument | None:
+    for kind in FORM_KIND_PRIORITY:
+        for attachment in attachments:
+            if attachment.kind == kind and not attachment.errors:
+                return attachment
+    return None
+
+
+def is_bounce(meta: dict) -> bool:
+    local = (meta["sender"] or "").split("@")[0]
+    return (
+        meta["report_type"] == "delivery-status"
+        or local in BOUNCE_SENDERS
+        or (bool(meta["auto_submitted"]) and bool(BOUNCE_SUBJECTS.search(meta["subject"])))
+    )
+
+
+def is_auto_reply(meta: dict) -> bool:
+    """RFC 3834 Auto-Submitted, the X-Autoreply family, bulk/list precedence, read receipts
+    and the subjects autoresponders use."""
+    return (
+        (meta["auto_submitted"] not in (None, "no"))
+        or meta["x_autoreply"]
+        or meta["precedence"] in ("bulk", "junk", "list", "auto_reply")
+        or meta["report_type"] == "disposition-notification"
+        or bool(AUTO_SUBJECTS.search(meta["subject"]))
+    )
+
+
+def find_case_ref(meta: dict) -> str | None:
+    """Our case number quoted in the subject, or in the ids of a mail we sent it in."""
+    for text in [meta["subject"], meta["in_reply_to"] or "", *meta["references"]]:
+        if match := CASE_REF.search(text):
+            return match.group(1).upper()
+    return None
+
+
+def satisfaction(text: str) -> bool | None:
+    """True/False when the text says whether the customer is satisfied, None when it does not."""
+    words = load_satisfaction()
+    simplified = to_simplified(text).lower()
+    if any(word in simplified for word in words["not_satisfied"]):
+        return False
+    if any(word in simplified for word in words["satisfied"]):
+        return True
+    return None
+

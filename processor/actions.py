@@ -1,0 +1,66 @@
+"""What the desk would do for a document: a list of plain actions decided from the parsed
+document and the rules' decision. Deciding is here; doing is in the pipeline and outputs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from parsers.model import ParsedDocument
+from processor.rules.engine import Decision
+
+NO_REPLY = re.compile(r"^(?:no-?reply|do-?not-?reply|mailer-daemon|postmaster|bounces?)([+.-]|@)", re.IGNORECASE)
+SILENT_KINDS = {"auto_reply", "bounce"}
+
+
+@dataclass
+class Action:
+    type: str
+    to: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        detail = data.pop("detail")
+        return {**data, **detail}
+
+
+def reply_address(doc: ParsedDocument, own_addresses: set[str]) -> str | None:
+    """Whom we may answer: the sender (or the form's e-mail), never a robot or ourselves."""
+    address = doc.meta.get("sender") or doc.value("email")
+    if not address or address.lower() in own_addresses or NO_REPLY.match(address):
+        return None
+    return address
+
+
+def plan(doc: ParsedDocument, decision: Decision, own_addresses: set[str]) -> list[Action]:
+    to = reply_address(doc, own_addresses) if doc.kind not in SILENT_KINDS else None
+    if doc.errors or doc.kind == "unknown":
+        reason = "; ".join(doc.errors) or (
+            "we could not tell what this message is about: please describe the complaint with "
+            "your name, phone, the product and what happened, or attach the complaint form"
+        )
+        actions = [Action("quarantine", None, {"reason": reason})]
+        if to:
+            actions.append(Action("notify_sender", to, {"reason": reason}))
+        return actions
+    if doc.kind in SILENT_KINDS:
+        return [Action("record", None, {"note": f"{doc.kind}: recorded, never answered (loop safety)"})]
+    if doc.kind in ("reply", "callback"):
+        detail = {"case": doc.case_ref}
+        if doc.kind == "callback":
+            detail["satisfied"] = doc.value("satisfied")
+        return [Action("record_on_case", None, detail)]
+    if decision.owner_email is None:  # feedback forms and inspection verdicts: filed for staff
+        return [Action("file_for_staff", None, {"kind": doc.kind})]
+    actions = []
+    if to:
+        actions.append(Action("acknowledge", to, {"missing": decision.missing}))
+    actions.append(Action("notify_owner", decision.owner_email, {"owner": decision.owner}))
+    actions.extend(Action("inform", role.email, {"who": role.name}) for role in decision.inform)
+    if decision.escalate and decision.escalate_to:
+        actions.append(Action("escalate", decision.escalate_to.email, {"who": decision.escalate_to.name}))
+    if doc.kind == "return_sheet" and to:
+        actions.append(Action("return_slip", to, {"lines": len(doc.lines)}))
+    return actions

@@ -1,0 +1,39 @@
+"""The archive: every original, byte for byte, stored under its sha256 before anything else
+happens to it. Files are readable by the service only."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def archive_bytes(root: Path, data: bytes) -> tuple[str, str]:
+    """(sha256, path relative to root); writing the same content twice keeps one file."""
+    digest = sha256_of(data)
+    relative = Path(digest[:2]) / digest[2:4] / digest
+    target = root / relative
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Write then rename: a crash never leaves a half-written original under its hash.
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(temporary, 0o600)
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    return digest, str(relative)
+
+
+def read_archived(root: Path, relative: str) -> bytes:
+    return (root / relative).read_bytes()

@@ -1,0 +1,314 @@
+"""The `aftersales` command. User mistakes print one line on stderr and exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import sys
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import select
+
+from processor import __version__
+from processor.config import Config, config_path, load_config
+from processor.desk import Desk, Rulebook
+from processor.errors import UserError
+from processor.pipeline import Incoming, Outcome, as_json, examine, process
+from processor.rules.engine import load_rules
+from processor.store.models import Case, OutboxMessage
+from processor.cases import OPEN_STATUSES
+from processor.worker import deliver, run_forever, run_once
+
+EXAMPLE_CONFIG = Path(__file__).parent / "data" / "config.example.toml"
+USER_ERROR = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO if args.command == "run" else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return args.handler(args) or 0
+    except UserError as exc:
+        print(f"aftersales: {exc}", file=sys.stderr)
+        return USER_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aftersales",
+        description="The after-sales complaint desk: reads complaints, return sheets and forms "
+        "from mail and shared folders, applies the handling rules and answers by mail.",
+    )
+    parser.add_argument("--config", help="config file (default: $AFTERSALES_CONFIG, else ./aftersales.toml)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
+    parser.add_argument("--version", action="version", version=f"aftersales {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, handler, help_: str) -> argparse.ArgumentParser:  # noqa: ANN001
+        sub = commands.add_parser(name, help=help_, description=help_)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    init = command("init", cmd_init, "write a config file and create the store and folders")
+    init.add_argument("--force", action="store_true", help="overwrite an existing config file")
+    run = command("run", cmd_run, "run the worker: poll every source each poll_seconds")
+    run.add_argument("--once", action="store_true", help="one pass over every source, then exit")
+    inspect = command("inspect", cmd_inspect, "parse files and apply the rules, without side effects")
+    inspect.add_argument("files", nargs="+", metavar="FILE")
+    inspect.add_argument("--json", action="store_true", help="one JSON object per file (JSON Lines)")
+    ingest = command("ingest", cmd_ingest, "process files as if dropped into a shared folder")
+    ingest.add_argument("files", nargs="+", metavar="FILE")
+    cases = command("cases", cmd_cases, "list cases")
+    cases.add_argument("--open", action="store_true", help="only cases not closed")
+    cases.add_argument("--overdue", action="store_true", help="only open cases past their next deadline")
+    cases.add_argument("--json", action="store_true", help="JSON Lines instead of a table")
+    show = command("show", cmd_show, "show one case with its timeline")
+    show.add_argument("case", metavar="CASE")
+    command("report", cmd_report, "summary of cases by status, kind, category and level")
+    rules = command("rules", cmd_rules, "work with rule files")
+    rules.add_argument("action", choices=["check"], help="check: validate a rule file")
+    rules.add_argument("file", nargs="?", help="rule file (default: the configured or built-in rules)")
+    return parser
+
+
+# ── helpers ──────────────────────────────────────────────────────────────────────────────
+def load(args: argparse.Namespace) -> Config:
+    return load_config(config_path(args.config))
+
+
+def open_desk(args: argparse.Namespace) -> Desk:
+    return Desk.open(load(args))
+
+
+def local_time(moment: datetime | None, zone: ZoneInfo) -> str:
+    if moment is None:
+        return "—"
+    return moment.replace(tzinfo=UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def wide_console() -> Console:
+    """A terminal's own width; 160 columns when the output goes to a file or a pipe."""
+    console = Console()
+    return console if console.is_terminal else Console(width=160)
+
+
+def outcomes_table(outcomes: list[Outcome], title: str) -> Table:
+    table = Table(title=title, show_lines=False)
+    for column in ("case", "status", "kind", "sender", "category", "level", "owner", "next deadline"):
+        table.add_column(column)
+    for outcome in outcomes:
+        table.add_row(
+            outcome.case_no or "—", outcome.status, outcome.kind, outcome.sender or outcome.filename,
+            outcome.category or "—", outcome.level or "—", outcome.owner or "—",
+            outcome.next_deadline or (outcome.reason or "")[:48],
+        )
+    return table
+
+
+# ── commands ─────────────────────────────────────────────────────────────────────────────
+def cmd_init(args: argparse.Namespace) -> int:
+    path = config_path(args.config)
+    if path.exists() and not args.force:
+        raise UserError(f"{path} exists already: pass --force to overwrite it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(EXAMPLE_CONFIG, path)
+    config = load_config(path, check_folders=False)
+    for folder in config.folders:
+        for each in config.folder_paths(folder):
+            each.mkdir(parents=True, exist_ok=True)
+    for maildir in config.maildirs:
+        for sub in ("new", "cur", "tmp"):
+            (config.path(maildir.path) / sub).mkdir(parents=True, exist_ok=True)
+    config.archive_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    config.outbox_dir.mkdir(parents=True, exist_ok=True)
+    Desk.open(config).close()
+    print(f"wrote {path}; store, archive, outbox and folders are ready")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    desk = open_desk(args)
+    try:
+        if not args.once:
+            run_forever(desk)
+            return 0
+        console = Console(stderr=True)
+        outcomes: list[Outcome] = []
+        if console.is_terminal:
+            with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                          TextColumn("{task.completed} items"), TimeElapsedColumn(), console=console) as bar:
+                task = bar.add_task("processing", total=None)
+                outcomes = run_once(desk, lambda outcome: bar.advance(task))
+        else:
+            outcomes = run_once(desk)
+        wide_console().print(outcomes_table(outcomes, f"{len(outcomes)} items processed"))
+        counts = Counter(outcome.status for outcome in outcomes)
+        print(", ".join(f"{count} {status}" for status, count in sorted(counts.items())) or "nothing new")
+        return 0
+    finally:
+        desk.close()
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    path = config_path(args.config)
+    config = load_config(path, check_folders=False) if (args.config or path.exists()) else Config()
+    book = Rulebook.from_config(config)
+    for name in args.files:
+        file = Path(name)
+        if not file.is_file():
+            raise UserError(f"{name}: no such file")
+        result = as_json(examine(file.read_bytes(), file.name, book))
+        if args.json:
+            print(json.dumps(result, ensure_ascii=False, default=str), flush=True)
+        else:
+            print_inspection(result)
+    return 0
+
+
+def print_inspection(result: dict) -> None:
+    console = Console()
+    console.rule(f"{result['file']}: {result['kind']} ({result['language'] or '?'})")
+    for name, value in result["fields"].items():
+        console.print(f"  {name:16} {value}", markup=False)
+    for line in result["lines"]:
+        console.print("  line: " + ", ".join(f"{k}={v}" for k, v in line.items()), markup=False)
+    if result["category"]:
+        console.print(f"  → {result['category']} / {result['level']} / {result['business_line']}, owner {result['owner']}", markup=False)
+    for deadline in result["deadlines"]:
+        console.print(f"  due {deadline['step']}: {deadline['due']}", markup=False)
+    for action in result["actions"]:
+        console.print(f"  do {action['type']} → {action.get('to') or ''}", markup=False)
+    for error in result["errors"]:
+        console.print(f"  error: {error}", markup=False, style="red")
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    desk = open_desk(args)
+    try:
+        outcomes = []
+        for name in args.files:
+            file = Path(name)
+            if not file.is_file():
+                raise UserError(f"{name}: no such file")
+            outcomes.append(process(desk, Incoming("ingest", str(file.resolve()), file.name, file.read_bytes())))
+        deliver(desk)
+        wide_console().print(outcomes_table(outcomes, f"{len(outcomes)} files ingested"))
+        return 0
+    finally:
+        desk.close()
+
+
+def cmd_cases(args: argparse.Namespace) -> int:
+    desk = open_desk(args)
+    try:
+        with desk.store.transaction() as session:
+            query = select(Case).order_by(Case.id)
+            if args.open or args.overdue:
+                query = query.where(Case.status.in_(OPEN_STATUSES))
+            if args.overdue:
+                query = query.where(Case.next_deadline_at < datetime.now(UTC).replace(tzinfo=None))
+            rows = session.scalars(query).all()
+        if args.json:
+            for case in rows:
+                print(json.dumps({
+                    "case": case.case_no, "status": case.status, "kind": case.kind, "sender": case.sender,
+                    "category": case.category, "level": case.level, "owner": case.owner,
+                    "next_deadline": local_time(case.next_deadline_at, desk.timezone),
+                }, ensure_ascii=False))
+            return 0
+        table = Table(title=f"{len(rows)} cases")
+        for column in ("case", "opened", "status", "kind", "sender", "category", "level", "owner", "next deadline"):
+            table.add_column(column)
+        for case in rows:
+            table.add_row(case.case_no, local_time(case.opened_at, desk.timezone), case.status, case.kind,
+                          case.sender or "—", case.category or "—", case.level or "—", case.owner or "—",
+                          local_time(case.next_deadline_at, desk.timezone))
+        wide_console().print(table)
+        return 0
+    finally:
+        desk.close()
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    desk = open_desk(args)
+    try:
+        with desk.store.transaction() as session:
+            case = session.scalars(select(Case).where(Case.case_no == args.case.upper())).first()
+            if case is None:
+                raise UserError(f"no case {args.case}")
+            console = Console()
+            console.rule(f"{case.case_no}  {case.status}")
+            facts = [("kind", case.kind), ("sender", case.sender), ("customer", case.customer_name),
+                     ("category", case.category), ("level", case.level), ("line", case.business_line),
+                     ("owner", case.owner), ("opened", local_time(case.opened_at, desk.timezone))]
+            for label, value in facts:
+                console.print(f"{label:10} {value or '—'}", markup=False)
+            console.print("fields:", markup=False)
+            for name, value in case.fields.items():
+                console.print(f"  {name:16} {value}", markup=False)
+            console.print("deadlines:", markup=False)
+            for deadline in case.deadlines:
+                console.print(f"  {deadline['step']:22} {deadline['due']}  {deadline['why']}", markup=False)
+            console.print("timeline:", markup=False)
+            for event in case.events:
+                detail = ", ".join(f"{k}={v}" for k, v in event.detail.items() if k != "rules")
+                console.print(f"  {local_time(event.at, desk.timezone)}  {event.type:15} {event.actor:28} {detail}", markup=False)
+            mails = session.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case.id)).all()
+            console.print("mails:", markup=False)
+            for mail in mails:
+                console.print(f"  {mail.status:8} {mail.purpose:16} → {', '.join(mail.recipients)}  {mail.subject}", markup=False)
+        return 0
+    finally:
+        desk.close()
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    desk = open_desk(args)
+    try:
+        with desk.store.transaction() as session:
+            rows = session.scalars(select(Case)).all()
+        console = Console()
+        console.print(f"{len(rows)} cases", markup=False)
+        for fact in ("status", "kind", "category", "level", "business_line", "owner"):
+            counts = Counter(getattr(case, fact) or "—" for case in rows)
+            table = Table(title=f"by {fact}")
+            table.add_column(fact)
+            table.add_column("cases", justify="right")
+            for value, count in counts.most_common():
+                table.add_row(str(value), str(count))
+            console.print(table)
+        return 0
+    finally:
+        desk.close()
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    if args.file:
+        target = Path(args.file)
+        if not target.is_file():
+            raise UserError(f"{args.file}: no such file")
+    else:
+        path = config_path(args.config)
+        config = load_config(path, check_folders=False) if path.exists() else Config()
+        target = config.path(config.rules.file) if config.rules.file else None
+    rules = load_rules(target)
+    print(
+        f"{target or 'built-in rules'}: ok — {len(rules.categories)} categories, {len(rules.levels)} levels, "
+        f"{len(rules.routing)} routing rules, {len(rules.roles)} roles, {len(rules.deadlines)} deadlines"
+    )
+    return 0

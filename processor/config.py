@@ -1,0 +1,232 @@
+"""The one validated configuration model, loaded once and passed down.
+
+Relative paths in a config file are relative to the folder that holds it. Secrets never live
+in the file: a config names the environment variable (`password_env`) that holds them.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from processor.errors import ConfigError
+
+CONFIG_ENV = "AFTERSALES_CONFIG"
+DEFAULT_CONFIG_NAME = "aftersales.toml"
+MiB = 1024 * 1024
+
+
+class Section(BaseModel):
+    """Every section refuses keys it does not know: a typo is an error, not a silent default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Desk(Section):
+    name: str = "售后服务中心"
+    address: str = "complaints@desk.localhost"
+    staff_addresses: list[str] = []
+    timezone: str = "Asia/Shanghai"
+    case_number_format: str = "CS-{yy}{mm}-{seq:04d}"
+    default_language: Literal["zh-Hans", "zh-Hant", "en"] = "zh-Hans"
+
+    @field_validator("case_number_format")
+    @classmethod
+    def _format_has_sequence(cls, value: str) -> str:
+        if "{seq" not in value:
+            raise ValueError("must contain {seq} (the monthly sequence), e.g. CS-{yy}{mm}-{seq:04d}")
+        value.format(yy="26", yyyy="2026", mm="11", seq=1)  # raises on a malformed pattern
+        return value
+
+
+class Store(Section):
+    url: str = "sqlite:///aftersales.db"
+    archive_dir: Path = Path("archive")
+
+
+class Outbox(Section):
+    dir: Path = Path("outbox")
+
+
+class SharedFolder(Section):
+    name: str
+    path: Path
+    processed: Path | None = None
+    quarantine: Path | None = None
+
+
+class Maildir(Section):
+    name: str
+    path: Path
+
+
+class Imap(Section):
+    name: str
+    host: str
+    port: int = 993
+    security: Literal["none", "starttls", "tls"] = "tls"
+    username: str
+    password_env: str | None = None
+    oauth2_token_cmd: str | None = None
+    folder: str = "INBOX"
+    processed_folder: str | None = "Processed"
+    quarantine_folder: str | None = "Quarantine"
+    idle: bool = False
+
+
+class Smtp(Section):
+    host: str
+    port: int = 465
+    security: Literal["none", "starttls", "tls"] = "tls"
+    username: str | None = None
+    password_env: str | None = None
+    from_address: str | None = None
+
+
+class Worker(Section):
+    poll_seconds: Annotated[int, Field(ge=1)] = 60
+
+
+class Limits(Section):
+    max_file_bytes: Annotated[int, Field(ge=1024)] = 25 * MiB
+    max_message_bytes: Annotated[int, Field(ge=1024)] = 50 * MiB
+    max_attachments: Annotated[int, Field(ge=1)] = 50
+    max_unzipped_bytes: Annotated[int, Field(ge=1024)] = 200 * MiB
+    max_zip_ratio: Annotated[int, Field(ge=2)] = 200
+    max_pages: Annotated[int, Field(ge=1)] = 50
+    max_rows: Annotated[int, Field(ge=1)] = 20000
+
+
+class Office(Section):
+    opens: str = "08:30"
+    closes: str = "17:30"
+
+    @field_validator("opens", "closes")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        hours, _, minutes = value.partition(":")
+        if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+            raise ValueError("must be a time of day as HH:MM")
+        return value
+
+
+class Rules(Section):
+    file: Path | None = None
+
+
+class Config(Section):
+    desk: Desk = Desk()
+    store: Store = Store()
+    outbox: Outbox = Outbox()
+    folders: list[SharedFolder] = []
+    maildirs: list[Maildir] = []
+    imap: list[Imap] = []
+    smtp: Smtp | None = None
+    worker: Worker = Worker()
+    limits: Limits = Limits()
+    office: Office = Office()
+    rules: Rules = Rules()
+    # Where the config file lives; relative paths resolve against it. Not a key of the file.
+    base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
+    source_file: Path | None = Field(default=None, exclude=True)
+
+    def path(self, value: Path) -> Path:
+        """An absolute path for a path setting, relative ones taken from the config's folder."""
+        return value if value.is_absolute() else (self.base_dir / value)
+
+    @property
+    def database_url(self) -> str:
+        """The store's URL with a relative SQLite file made absolute."""
+        prefix = "sqlite:///"
+        url = self.store.url
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+            return prefix + str(self.path(Path(url[len(prefix) :])))
+        return url
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.path(self.store.archive_dir)
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.path(self.outbox.dir)
+
+    def folder_paths(self, folder: SharedFolder) -> tuple[Path, Path, Path]:
+        """(incoming, processed, quarantine) of a shared folder; the last two default beside it."""
+        incoming = self.path(folder.path)
+        processed = self.path(folder.processed) if folder.processed else incoming.parent / "processed"
+        quarantine = (
+            self.path(folder.quarantine) if folder.quarantine else incoming.parent / "quarantine"
+        )
+        return incoming, processed, quarantine
+
+
+def config_path(explicit: str | None) -> Path:
+    """--config, else $AFTERSALES_CONFIG, else ./aftersales.toml."""
+    return Path(explicit or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_NAME)
+
+
+def load_config(path: Path, *, check_folders: bool = True) -> Config:
+    """Read and validate a config file; every problem is a ConfigError naming file and key."""
+    if not path.is_file():
+        raise ConfigError(
+            f"no config file at {path}: run `aftersales init` to write one, "
+            f"or pass --config PATH / set ${CONFIG_ENV}"
+        )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        config = Config.model_validate(
+            {**data, "base_dir": path.resolve().parent, "source_file": path.resolve()}
+        )
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {describe_validation_error(exc)}") from None
+    if check_folders:
+        check_source_folders(config, path)
+    return config
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """The first problem of a pydantic error, as `key a.b: what is wrong`."""
+    problems = []
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"])
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown key (check its spelling and section)"
+        elif error["type"] == "missing":
+            message = "required key is missing"
+        problems.append(f"key `{key}`: {message}")
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return problems[0] + more
+
+
+def check_source_folders(config: Config, path: Path) -> None:
+    """A source folder that does not exist is a configuration mistake, said before any work."""
+    for index, folder in enumerate(config.folders):
+        incoming = config.folder_paths(folder)[0]
+        if not incoming.is_dir():
+            raise ConfigError(f"{path}: key `folders.{index}.path`: folder {incoming} does not exist")
+    for index, maildir in enumerate(config.maildirs):
+        if not config.path(maildir.path).is_dir():
+            raise ConfigError(
+                f"{path}: key `maildirs.{index}.path`: Maildir {config.path(maildir.path)} does not exist"
+            )
+    if config.rules.file and not config.path(config.rules.file).is_file():
+        raise ConfigError(f"{path}: key `rules.file`: {config.path(config.rules.file)} does not exist")
+
+
+def secret(variable: str | None, what: str) -> str | None:
+    """A secret by the name of its environment variable; None when no variable is named."""
+    if variable is None:
+        return None
+    value = os.environ.get(variable)
+    if value is None:
+        raise ConfigError(f"{what}: environment variable ${variable} is not set")
+    return value

@@ -1,0 +1,62 @@
+"""The desk: configuration, store, rules and calendar, opened once and passed to every job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from outputs.compose import Sender
+from parsers.limits import ParseLimits
+from processor.config import Config
+from processor.rules.engine import RuleSet, load_rules, working_calendar
+from processor.rules.working_days import WorkingCalendar
+from processor.store import Store, open_store
+
+
+def _clock(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+@dataclass
+class Rulebook:
+    """What parse + rules need, without any store: `inspect` runs on this alone."""
+
+    config: Config
+    rules: RuleSet
+    calendar: WorkingCalendar
+    timezone: ZoneInfo
+    limits: ParseLimits
+    sender: Sender
+
+    @classmethod
+    def from_config(cls, config: Config) -> Rulebook:
+        rules = load_rules(config.path(config.rules.file) if config.rules.file else None)
+        calendar = working_calendar(rules, _clock(config.office.opens), _clock(config.office.closes))
+        limits = ParseLimits(**config.limits.model_dump())
+        return cls(config, rules, calendar, ZoneInfo(config.desk.timezone), limits,
+                   Sender(config.desk.name, config.desk.address))
+
+    def now(self) -> datetime:
+        return datetime.now(self.timezone).replace(second=0, microsecond=0)
+
+    def staff_addresses(self) -> set[str]:
+        roles = {role.email.lower() for role in self.rules.roles.values()}
+        return roles | {address.lower() for address in self.config.desk.staff_addresses}
+
+
+@dataclass
+class Desk(Rulebook):
+    store: Store | None = None
+
+    @classmethod
+    def open(cls, config: Config) -> Desk:
+        book = Rulebook.from_config(config)
+        desk = cls(**book.__dict__)
+        desk.store = open_store(config.database_url)
+        return desk
+
+    def close(self) -> None:
+        if self.store:
+            self.store.close()

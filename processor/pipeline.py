@@ -1,0 +1,234 @@
+"""One item's way through the desk, as a list of small steps:
+
+    archive → register → parse → decide (rules) → record (case, events) → act (outbox)
+
+`examine` runs parse + decide with no side effects (that is `aftersales inspect`);
+`process` runs every step, each committed, so that a crash anywhere loses nothing and a rerun
+does nothing twice: the original is archived first, a document is known by its hash, and
+mails are outbox rows written in the same transaction as the case they belong to.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from outputs import compose, outbox
+from parsers import ParsedDocument, parse_document
+from processor.actions import Action, plan
+from processor.archive import archive_bytes
+from processor.cases import add_event, find_case, open_case, record_reply
+from processor.desk import Desk, Rulebook
+from processor.rules.engine import Decision, decide
+from processor.store.models import Document
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Incoming:
+    """An item a source found: its bytes and where it came from."""
+
+    source: str
+    ref: str
+    filename: str
+    data: bytes
+
+
+@dataclass
+class Examined:
+    doc: ParsedDocument
+    decision: Decision
+    actions: list[Action]
+    received: datetime
+
+
+@dataclass
+class Outcome:
+    status: str  # processed | quarantined | recorded | duplicate
+    filename: str
+    kind: str = "unknown"
+    document_id: int | None = None
+    case_no: str | None = None
+    sender: str | None = None
+    category: str | None = None
+    level: str | None = None
+    owner: str | None = None
+    next_deadline: str | None = None
+    reason: str | None = None
+    actions: list[str] = field(default_factory=list)
+
+
+def received_time(doc: ParsedDocument, book: Rulebook) -> datetime:
+    """When an item arrived: the mail's Date header when it is sane, else now."""
+    try:
+        sent = parsedate_to_datetime(doc.meta["date"]) if doc.meta.get("date") else None
+    except (TypeError, ValueError, IndexError):
+        sent = None
+    if sent is None or sent.tzinfo is None:
+        return book.now()
+    return sent.astimezone(book.timezone)
+
+
+def examine(data: bytes, filename: str, book: Rulebook, received: datetime | None = None) -> Examined:
+    doc = parse_document(data, filename, book.limits)
+    when = received or received_time(doc, book)
+    decision = decide(doc, book.rules, book.calendar, when)
+    actions = plan(doc, decision, {book.config.desk.address.lower()})
+    return Examined(doc, decision, actions, when)
+
+
+def as_json(examined: Examined) -> dict[str, Any]:
+    """The `inspect --json` contract (keep it stable; later issues only add keys)."""
+    doc, decision = examined.doc, examined.decision
+    return {
+        "file": doc.file,
+        "kind": doc.kind,
+        "format": doc.format,
+        "language": doc.language,
+        "fields": doc.field_values,
+        "provenance": doc.provenance,
+        "lines": doc.lines,
+        "category": decision.category,
+        "level": decision.level,
+        "business_line": decision.business_line,
+        "case_ref": doc.case_ref,
+        "owner": decision.owner,
+        "deadlines": [deadline.as_json() for deadline in decision.deadlines],
+        "missing": decision.missing,
+        "actions": [action.as_json() for action in examined.actions],
+        "rules_fired": decision.fired,
+        "attachments": [
+            {"file": a.file, "format": a.format, "kind": a.kind, "errors": a.errors} for a in doc.attachments
+        ],
+        "evidence": doc.evidence,
+        "received": examined.received.isoformat(timespec="minutes"),
+        "warnings": doc.warnings,
+        "errors": doc.errors,
+    }
+
+
+def process(desk: Desk, item: Incoming) -> Outcome:
+    document_id, duplicate = register(desk, item)
+    if duplicate:
+        return Outcome("duplicate", item.filename, document_id=document_id, reason="already processed")
+    examined = examine(item.data, item.filename, desk, received=desk.now())
+    return record_and_act(desk, item, document_id, examined)
+
+
+def register(desk: Desk, item: Incoming) -> tuple[int, bool]:
+    """Archive the original, then find or create its document row: (id, already done)."""
+    digest, relative = archive_bytes(desk.config.archive_dir, item.data)
+    for _ in range(2):  # a concurrent writer may insert the same hash between our two steps
+        try:
+            with desk.store.transaction() as session:
+                existing = session.scalars(select(Document).where(Document.sha256 == digest)).first()
+                if existing is not None:
+                    return existing.id, existing.status != "received"
+                row = Document(
+                    sha256=digest, size=len(item.data), filename=item.filename[:512],
+                    source=item.source, source_ref=item.ref[:1024], archive_path=relative,
+                )
+                session.add(row)
+                session.flush()
+                return row.id, False
+        except IntegrityError:
+            continue
+    raise RuntimeError(f"could not register {item.filename}")
+
+
+def record_and_act(desk: Desk, item: Incoming, document_id: int, examined: Examined) -> Outcome:
+    doc, decision = examined.doc, examined.decision
+    outcome = Outcome("processed", item.filename, kind=doc.kind, document_id=document_id,
+                      sender=doc.meta.get("sender") or doc.value("email"),
+                      actions=[action.type for action in examined.actions])
+    actor = outcome.sender or item.source
+    with desk.store.transaction() as session:
+        row = session.get(Document, document_id)
+        row.kind, row.parsed = doc.kind, _storable(as_json(examined))
+        row.sender, row.subject = outcome.sender, (doc.meta.get("subject") or None)
+        row.message_id = doc.meta.get("message_id")
+        types = {action.type for action in examined.actions}
+        if "quarantine" in types:
+            quarantine(desk, session, row, doc, examined, outcome)
+        elif "record_on_case" in types:
+            reply_to_case(session, row, doc, outcome, actor)
+        elif "notify_owner" in types:
+            case = open_case(session, doc, decision, received=examined.received,
+                             pattern=desk.config.desk.case_number_format, document_id=row.id, actor=actor)
+            row.case_id, row.status = case.id, "processed"
+            send_case_mails(desk, session, case, doc, examined)
+            outcome.case_no, outcome.category, outcome.level = case.case_no, case.category, case.level
+            outcome.owner = case.owner
+            outcome.next_deadline = decision.deadlines[0].due.isoformat(timespec="minutes") if decision.deadlines else None
+        else:
+            row.status, outcome.status = "recorded", "recorded"
+    return outcome
+
+
+def quarantine(desk: Desk, session, row: Document, doc: ParsedDocument, examined: Examined, outcome: Outcome) -> None:  # noqa: ANN001
+    reason = next(a.detail["reason"] for a in examined.actions if a.type == "quarantine")
+    row.status, row.reason = "quarantined", reason
+    outcome.status, outcome.reason = "quarantined", reason
+    for action in examined.actions:
+        if action.type == "notify_sender":
+            message = compose.notice(
+                desk.sender, to=action.to, language=doc.language or desk.config.desk.default_language,
+                reason=reason, filename=None if doc.format == "eml" else doc.file,
+                in_reply_to=doc.meta.get("message_id"), references=doc.meta.get("references", []),
+            )
+            outbox.queue(session, message, "notice", document_id=row.id)
+
+
+def reply_to_case(session, row: Document, doc: ParsedDocument, outcome: Outcome, actor: str) -> None:  # noqa: ANN001
+    case = find_case(session, doc.case_ref)
+    if case is None:
+        reason = f"refers to case {doc.case_ref}, which this desk does not know: staff should check it"
+        row.status, row.reason = "quarantined", reason
+        outcome.status, outcome.reason = "quarantined", reason
+        return
+    outcome.reason = record_reply(session, case, doc, actor=actor, document_id=row.id)
+    row.case_id, row.status = case.id, "processed"
+    outcome.case_no, outcome.status = case.case_no, "recorded"
+
+
+def send_case_mails(desk: Desk, session, case, doc: ParsedDocument, examined: Examined) -> None:  # noqa: ANN001
+    decision = examined.decision
+    language = doc.language or desk.config.desk.default_language
+    by_type = {action.type: action for action in examined.actions}
+    if ack := by_type.get("acknowledge"):
+        reply_by = decision.due("reply")
+        message = compose.acknowledgement(
+            desk.sender, to=ack.to, case_no=case.case_no, kind=doc.kind, language=language,
+            fields=doc.field_values, missing=decision.missing,
+            reply_by=reply_by.strftime("%Y-%m-%d %H:%M") if reply_by else None,
+            in_reply_to=doc.meta.get("message_id"), references=doc.meta.get("references", []),
+        )
+        outbox.queue(session, message, "acknowledgement", case_id=case.id)
+        add_event(session, case, "acknowledged", "desk", status="acknowledged", to=ack.to,
+                  message_id=message["Message-ID"])
+    notice = by_type["notify_owner"]
+    cc = [action.to for action in examined.actions if action.type in ("inform", "escalate") and action.to]
+    message = compose.owner_notice(
+        desk.sender, to=notice.to, owner=decision.owner or "", case_no=case.case_no, kind=doc.kind,
+        fields=doc.field_values, category=decision.category, level=decision.level,
+        business_line=decision.business_line, origin=case.sender,
+        deadlines=[d.as_json() for d in decision.deadlines], escalate="escalate" in by_type, cc=cc,
+    )
+    outbox.queue(session, message, "owner_notice", case_id=case.id)
+    add_event(session, case, "assigned", "desk", status="assigned", owner=decision.owner, to=notice.to)
+    if "escalate" in by_type:
+        add_event(session, case, "escalated", "desk", to=by_type["escalate"].to, why="major complaint")
+
+
+def _storable(data: dict[str, Any]) -> dict[str, Any]:
+    """JSON-safe copy (dates as text) for the document row."""
+    import json
+
+    return json.loads(json.dumps(data, ensure_ascii=False, default=str))

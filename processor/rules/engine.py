@@ -1,0 +1,240 @@
+"""The rules engine: reads the rule file and decides category, level, business line, owner,
+deadlines and what to do for one parsed document. It only answers questions; the pipeline's
+actions act on the answers."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from parsers.language import to_simplified
+from parsers.model import ParsedDocument
+from processor.config import describe_validation_error
+from processor.errors import ConfigError
+from processor.rules.working_days import WorkingCalendar, YearDays, parse_within
+
+BUILTIN_RULES = Path(__file__).parent.parent / "data" / "rules.toml"
+CASE_KINDS = ("complaint", "return_sheet")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SignalGroup(_Strict):
+    label: str
+    signals: list[str] = []
+    requests: list[str] = []
+
+
+class Defaults(_Strict):
+    category: str
+    level: str
+    business_line: str
+
+
+class Routing(_Strict):
+    name: str
+    when: dict[str, str] = {}
+    owner: str
+    inform: list[str] = []
+    escalate: bool = False
+
+
+class Role(_Strict):
+    name: str
+    email: str
+
+
+class DeadlineRule(_Strict):
+    step: str
+    when: dict[str, str] = {}
+    within: str
+    at: time | None = None
+    why: str = ""
+
+    @field_validator("within")
+    @classmethod
+    def _within_is_readable(cls, value: str) -> str:
+        parse_within(value)
+        return value
+
+
+class CalendarYear(_Strict):
+    holidays: list[date] = []
+    workdays: list[date] = []
+
+
+class RuleSet(_Strict):
+    categories: dict[str, SignalGroup]
+    levels: dict[str, SignalGroup]
+    business_lines: dict[str, SignalGroup]
+    defaults: Defaults
+    routing: list[Routing]
+    roles: dict[str, Role]
+    deadlines: list[DeadlineRule] = []
+    calendar: dict[int, CalendarYear] = {}
+    required: dict[str, list[str]] = {}
+
+    def check_references(self) -> None:
+        """Every name a rule uses must be defined: a typo is an error, not a silent miss."""
+        known = {"category": self.categories, "level": self.levels, "business_line": self.business_lines}
+        for fact, value in self.defaults.model_dump().items():
+            if value not in known[fact]:
+                raise ValueError(f"defaults.{fact}: `{value}` is not defined")
+        for index, rule in enumerate(self.routing):
+            for role in [rule.owner, *rule.inform]:
+                if role not in self.roles:
+                    raise ValueError(f"routing.{index} ({rule.name}): role `{role}` is not in [roles]")
+            for fact, value in rule.when.items():
+                if fact in known and value not in known[fact]:
+                    raise ValueError(f"routing.{index} ({rule.name}): {fact} `{value}` is not defined")
+        if not self.routing or self.routing[-1].when:
+            raise ValueError("routing: the last rule must have an empty `when` so every case has an owner")
+        if "major" not in self.levels:
+            raise ValueError("levels: a `major` level is required (major complaints are escalated)")
+
+
+@dataclass
+class Deadline:
+    step: str
+    due: datetime
+    why: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"step": self.step, "due": self.due.isoformat(timespec="minutes"), "why": self.why}
+
+
+@dataclass
+class Decision:
+    category: str | None = None
+    level: str | None = None
+    business_line: str | None = None
+    owner: str | None = None
+    owner_role: str | None = None
+    owner_email: str | None = None
+    inform: list[Role] = field(default_factory=list)
+    escalate: bool = False
+    escalate_to: Role | None = None
+    deadlines: list[Deadline] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    fired: list[dict[str, str]] = field(default_factory=list)
+
+    def due(self, step: str) -> datetime | None:
+        return next((d.due for d in self.deadlines if d.step == step), None)
+
+
+def load_rules(path: Path | None = None) -> RuleSet:
+    path = path or BUILTIN_RULES
+    return _load_rules(path.resolve(), path.stat().st_mtime)
+
+
+@lru_cache(maxsize=8)
+def _load_rules(path: Path, _mtime: float) -> RuleSet:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the rule file: {exc}") from None
+    try:
+        rules = RuleSet.model_validate(data)
+        rules.check_references()
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {describe_validation_error(exc)}") from None
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    return rules
+
+
+def working_calendar(rules: RuleSet, opens: time, closes: time) -> WorkingCalendar:
+    extra = {
+        year: YearDays(frozenset(days.holidays), frozenset(days.workdays))
+        for year, days in rules.calendar.items()
+    }
+    return WorkingCalendar(opens=opens, closes=closes, extra_years=extra)
+
+
+def decide(doc: ParsedDocument, rules: RuleSet, calendar: WorkingCalendar, received: datetime) -> Decision:
+    """What the rules say about one document received at `received` (an aware datetime)."""
+    decision = Decision()
+    facts: dict[str, Any] = {"kind": doc.kind}
+    if doc.kind == "complaint":
+        text = document_text(doc)
+        decision.category = _strongest(rules.categories, text, decision, "category") or rules.defaults.category
+        decision.level = _level(rules, doc, text, decision)
+        decision.business_line = (
+            _strongest(rules.business_lines, text, decision, "business_line") or rules.defaults.business_line
+        )
+        facts |= {"category": decision.category, "level": decision.level, "business_line": decision.business_line}
+    decision.missing = [name for name in rules.required.get(doc.kind, []) if doc.value(name) is None]
+    if doc.kind in CASE_KINDS:
+        _route(rules, facts, decision)
+        decision.deadlines = _deadlines(rules, facts, calendar, received, decision)
+    return decision
+
+
+def document_text(doc: ParsedDocument) -> str:
+    """What the signals are matched on: title, body and the free-text fields, simplified."""
+    parts = [doc.title, doc.text, str(doc.value("description") or ""), str(doc.value("customer_opinion") or "")]
+    return to_simplified("\n".join(parts)).lower()
+
+
+def _hits(group: SignalGroup, text: str) -> list[str]:
+    return [signal for signal in group.signals if signal.lower() in text]
+
+
+def _strongest(groups: dict[str, SignalGroup], text: str, decision: Decision, fact: str) -> str | None:
+    best, best_hits = None, []
+    for name, group in groups.items():
+        hits = _hits(group, text)
+        if len(hits) > len(best_hits):
+            best, best_hits = name, hits
+    if best:
+        decision.fired.append({"rule": f"{fact} = {best}", "why": "signals: " + ", ".join(best_hits)})
+    return best
+
+
+def _level(rules: RuleSet, doc: ParsedDocument, text: str, decision: Decision) -> str:
+    for name, group in rules.levels.items():
+        hits = _hits(group, text)
+        request = doc.value("request")
+        if request in group.requests:
+            hits.append(f"request {request}")
+        if hits and name != rules.defaults.level:
+            decision.fired.append({"rule": f"level = {name}", "why": "signals: " + ", ".join(hits)})
+            return name
+    decision.fired.append({"rule": f"level = {rules.defaults.level}", "why": "no claim and no major trigger"})
+    return rules.defaults.level
+
+
+def _matches(when: dict[str, str], facts: dict[str, Any]) -> bool:
+    return all(facts.get(key) == value for key, value in when.items())
+
+
+def _route(rules: RuleSet, facts: dict[str, Any], decision: Decision) -> None:
+    for rule in rules.routing:
+        if _matches(rule.when, facts):
+            owner = rules.roles[rule.owner]
+            decision.owner, decision.owner_role, decision.owner_email = owner.name, rule.owner, owner.email
+            decision.inform = [rules.roles[role] for role in rule.inform]
+            decision.escalate = rule.escalate
+            decision.escalate_to = owner if rule.escalate else None
+            decision.fired.append({"rule": f"routing: {rule.name}", "why": f"owner {owner.name}"})
+            return
+
+
+def _deadlines(
+    rules: RuleSet, facts: dict[str, Any], calendar: WorkingCalendar, received: datetime, decision: Decision
+) -> list[Deadline]:
+    chosen: dict[str, Deadline] = {}
+    for rule in rules.deadlines:
+        if rule.step in chosen or not _matches(rule.when, facts):
+            continue
+        chosen[rule.step] = Deadline(rule.step, calendar.due(received, rule.within, rule.at), rule.why)
+        decision.fired.append({"rule": f"deadline {rule.step}: {rule.within}", "why": rule.why})
+    return sorted(chosen.values(), key=lambda deadline: deadline.due)

@@ -1,0 +1,78 @@
+"""The worker: poll every source, process each item, deliver the outbox; once, or on the
+`schedule` timetable. Plain job functions, so another engine can run them later."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterable
+
+import schedule
+
+from outputs.outbox import deliver_to_folder
+from processor.desk import Desk
+from processor.pipeline import Incoming, Outcome, process
+from processor.sources import Done, Source
+from processor.sources.folder import FolderSource
+from processor.sources.maildir import MaildirSource
+
+log = logging.getLogger(__name__)
+
+
+def sources_of(desk: Desk) -> list[Source]:
+    config = desk.config
+    found: list[Source] = []
+    for maildir in config.maildirs:
+        found.append(MaildirSource(maildir.name, config.path(maildir.path)))
+    for folder in config.folders:
+        incoming, processed, quarantine = config.folder_paths(folder)
+        found.append(FolderSource(folder.name, incoming, processed, quarantine, config.limits.max_file_bytes))
+    return found
+
+
+def poll(desk: Desk, on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+    """One pass over every source; an item that fails is logged and left for the next pass."""
+    outcomes = []
+    for source in sources_of(desk):
+        for outcome in process_items(desk, source.items()):
+            outcomes.append(outcome)
+            if on_outcome:
+                on_outcome(outcome)
+    return outcomes
+
+
+def process_items(desk: Desk, items: Iterable[tuple[Incoming, Done]]) -> Iterable[Outcome]:
+    for item, done in items:
+        try:
+            outcome = process(desk, item)
+            done(outcome)
+        except Exception:  # the worker goes on with the next item; this one is retried next pass
+            log.exception("could not process %s from %s; it stays for the next pass", item.filename, item.source)
+            continue
+        log.info("%s %s: %s %s", item.source, item.filename, outcome.status, outcome.case_no or outcome.reason or "")
+        yield outcome
+
+
+def deliver(desk: Desk) -> int:
+    return deliver_to_folder(desk.store, desk.config.outbox_dir)
+
+
+def run_once(desk: Desk, on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+    outcomes = poll(desk, on_outcome)
+    deliver(desk)
+    return outcomes
+
+
+def run_forever(desk: Desk) -> None:  # pragma: no cover - exercised by the CLI test with --once
+    """Poll and deliver every `poll_seconds`; Ctrl-C stops between jobs."""
+    scheduler = schedule.Scheduler()
+    scheduler.every(desk.config.worker.poll_seconds).seconds.do(run_once, desk)
+    log.info("worker started: polling every %s s", desk.config.worker.poll_seconds)
+    run_once(desk)
+    try:
+        while True:
+            scheduler.run_pending()
+            time.sleep(max(0.2, min(scheduler.idle_seconds or 1, 5)))
+    except KeyboardInterrupt:
+        print("worker stopped", file=sys.stderr)
