@@ -1,0 +1,42 @@
+# make demo — install, then run the worker once over the bundled example inbox and shared folder
+# make test — install, then run every test
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO   := demo
+SAMPLES ?= ../shared/samples
+
+.PHONY: install demo test accuracy lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+demo: install
+	rm -rf $(DEMO)
+	$(BIN)/aftersales --config $(DEMO)/aftersales.toml init
+	cp examples/inbox/new/* $(DEMO)/inbox/new/
+	cp examples/shared/incoming/* $(DEMO)/shared/incoming/
+	touch -d '1 minute ago' $(DEMO)/shared/incoming/*
+	$(BIN)/aftersales --config $(DEMO)/aftersales.toml run --once
+	$(BIN)/aftersales --config $(DEMO)/aftersales.toml cases
+	@echo "Acknowledgements and notices written to $(DEMO)/outbox:"
+	@ls $(DEMO)/outbox
+
+test: install
+	$(BIN)/pytest
+
+accuracy: install
+	$(BIN)/python tests/accuracy.py $(SAMPLES)
+
+lint: install
+	$(BIN)/ruff check processor parsers outputs tests
+
+clean:
+	rm -rf $(VENV) $(DEMO) *.egg-info
