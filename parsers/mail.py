@@ -65,7 +65,21 @@ def parse(data: bytes, filename: str, limits: ParseLimits, depth: int = 0) -> Pa
     doc.title = doc.meta["subject"]
     doc.language = detect_language(doc.title + "\n" + own) or detect_language(body)
     decide_kind(doc, own, quoted, forwarded)
+    report_broken_attachments(doc)
     return doc
+
+
+def report_broken_attachments(doc: ParsedDocument) -> None:
+    """An attachment that could not be read makes the mail's errors, unless the mail stands
+    on its own (a complete complaint in the body): then it is a warning on the case."""
+    reasons = [error for attachment in doc.attachments for error in attachment.errors]
+    if not reasons or doc.kind in ("bounce", "auto_reply", "reply", "callback"):
+        return
+    if best_form(doc.attachments) is not None or (doc.kind == "complaint" and len(doc.fields) >= 4):
+        doc.warnings.extend(reasons)
+        return
+    doc.errors.extend(reasons)
+    doc.kind = "unknown"
 
 
 def read_headers(message: EmailMessage) -> dict:
