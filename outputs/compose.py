@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 from functools import lru_cache
-from datetime import datetime
 from importlib.resources import files
 from typing import Any
 

@@ -18,13 +18,13 @@ from rich.table import Table
 from sqlalchemy import select
 
 from processor import __version__
+from processor.cases import OPEN_STATUSES
 from processor.config import Config, config_path, load_config
 from processor.desk import Desk, Rulebook
 from processor.errors import UserError
 from processor.pipeline import Incoming, Outcome, as_json, examine, process
 from processor.rules.engine import load_rules
 from processor.store.models import Case, OutboxMessage
-from processor.cases import OPEN_STATUSES
 from processor.worker import deliver, run_forever, run_once
 
 EXAMPLE_CONFIG = Path(__file__).parent / "data" / "config.example.toml"
@@ -142,8 +142,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    desk = open_desk(args)
-    try:
+    with open_desk(args) as desk:
         if not args.once:
             run_forever(desk)
             return 0
@@ -160,8 +159,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         counts = Counter(outcome.status for outcome in outcomes)
         print(", ".join(f"{count} {status}" for status, count in sorted(counts.items())) or "nothing new")
         return 0
-    finally:
-        desk.close()
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -198,8 +195,7 @@ def print_inspection(result: dict) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    desk = open_desk(args)
-    try:
+    with open_desk(args) as desk:
         outcomes = []
         for name in args.files:
             file = Path(name)
@@ -209,13 +205,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         deliver(desk)
         wide_console().print(outcomes_table(outcomes, f"{len(outcomes)} files ingested"))
         return 0
-    finally:
-        desk.close()
 
 
 def cmd_cases(args: argparse.Namespace) -> int:
-    desk = open_desk(args)
-    try:
+    with open_desk(args) as desk:
         with desk.store.transaction() as session:
             query = select(Case).order_by(Case.id)
             if args.open or args.overdue:
@@ -240,13 +233,10 @@ def cmd_cases(args: argparse.Namespace) -> int:
                           local_time(case.next_deadline_at, desk.timezone))
         wide_console().print(table)
         return 0
-    finally:
-        desk.close()
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    desk = open_desk(args)
-    try:
+    with open_desk(args) as desk:
         with desk.store.transaction() as session:
             case = session.scalars(select(Case).where(Case.case_no == args.case.upper())).first()
             if case is None:
@@ -273,13 +263,10 @@ def cmd_show(args: argparse.Namespace) -> int:
             for mail in mails:
                 console.print(f"  {mail.status:8} {mail.purpose:16} → {', '.join(mail.recipients)}  {mail.subject}", markup=False)
         return 0
-    finally:
-        desk.close()
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    desk = open_desk(args)
-    try:
+    with open_desk(args) as desk:
         with desk.store.transaction() as session:
             rows = session.scalars(select(Case)).all()
         console = Console()
@@ -293,8 +280,6 @@ def cmd_report(args: argparse.Namespace) -> int:
                 table.add_row(str(value), str(count))
             console.print(table)
         return 0
-    finally:
-        desk.close()
 
 
 def cmd_rules(args: argparse.Namespace) -> int:

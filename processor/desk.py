@@ -60,3 +60,9 @@ class Desk(Rulebook):
     def close(self) -> None:
         if self.store:
             self.store.close()
+
+    def __enter__(self) -> Desk:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
