@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -64,8 +65,13 @@ def run_once(desk: Desk, on_outcome: Callable[[Outcome], None] | None = None) ->
     return outcomes
 
 
+def _stop(*_signal: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_forever(desk: Desk) -> None:  # pragma: no cover - exercised by the CLI test with --once
-    """Poll and deliver every `poll_seconds`; Ctrl-C stops between jobs."""
+    """Poll and deliver every `poll_seconds`; Ctrl-C or SIGTERM stops it between jobs."""
+    signal.signal(signal.SIGTERM, _stop)
     scheduler = schedule.Scheduler()
     scheduler.every(desk.config.worker.poll_seconds).seconds.do(run_once, desk)
     log.info("worker started: polling every %s s", desk.config.worker.poll_seconds)
