@@ -91,6 +91,13 @@ def load(args: argparse.Namespace) -> Config:
     return load_config(config_path(args.config))
 
 
+def config_or_defaults(args: argparse.Namespace) -> Config:
+    """The config when one is named or present, else the built-in defaults (for commands that
+    need no store: inspect, rules check)."""
+    path = config_path(args.config)
+    return load_config(path, check_folders=False) if (args.config or path.exists()) else Config()
+
+
 def open_desk(args: argparse.Namespace) -> Desk:
     return Desk.open(load(args))
 
@@ -136,7 +143,8 @@ def cmd_init(args: argparse.Namespace) -> int:
             (config.path(maildir.path) / sub).mkdir(parents=True, exist_ok=True)
     config.archive_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     config.outbox_dir.mkdir(parents=True, exist_ok=True)
-    Desk.open(config).close()
+    with Desk.open(config):
+        pass  # opening migrates the store
     print(f"wrote {path}; store, archive, outbox and folders are ready")
     return 0
 
@@ -162,9 +170,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    path = config_path(args.config)
-    config = load_config(path, check_folders=False) if (args.config or path.exists()) else Config()
-    book = Rulebook.from_config(config)
+    book = Rulebook.from_config(config_or_defaults(args))
     for name in args.files:
         file = Path(name)
         if not file.is_file():
@@ -288,8 +294,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
         if not target.is_file():
             raise UserError(f"{args.file}: no such file")
     else:
-        path = config_path(args.config)
-        config = load_config(path, check_folders=False) if path.exists() else Config()
+        config = config_or_defaults(args)
         target = config.path(config.rules.file) if config.rules.file else None
     rules = load_rules(target)
     print(

@@ -16,10 +16,17 @@ from parsers.limits import ParseLimits
 from tests.accuracy import Score, is_ocr, score_one
 from tests.conftest import SAMPLES, sample
 
-TEXT_SAMPLES = sorted(
-    p for p in SAMPLES.glob("*.expected.json")
-    if not is_ocr(json.loads(p.read_text(encoding="utf-8")), SAMPLES / json.loads(p.read_text(encoding="utf-8"))["file"])
-) if SAMPLES.is_dir() else []
+
+def _text_answers() -> list:
+    answers = []
+    for path in sorted(SAMPLES.glob("*.expected.json")):
+        expected = json.loads(path.read_text(encoding="utf-8"))
+        if not is_ocr(expected, SAMPLES / expected["file"]):
+            answers.append(path)
+    return answers
+
+
+TEXT_SAMPLES = _text_answers() if SAMPLES.is_dir() else []
 
 
 def inspect_like(path):
