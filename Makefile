@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 DEMO   := demo
 SAMPLES ?= ../shared/samples
 
-.PHONY: install demo test accuracy lint clean
+.PHONY: install system-packages demo test accuracy lint clean
 
 install: $(STAMP)
 
@@ -29,7 +29,10 @@ demo: install
 	@echo "Acknowledgements and notices written to $(DEMO)/outbox:"
 	@ls $(DEMO)/outbox
 
-test: install
+system-packages:
+	tools/system-packages
+
+test: install system-packages
 	$(BIN)/pytest
 
 accuracy: install

@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from parsers import docx, mail, pdf, text, xls, xlsx
+from parsers import doc, docx, mail, pdf, text, xls, xlsx
+from parsers.kinds import apply_renames
 from parsers.language import detect_language
-from parsers.limits import ParseLimits, check_size
+from parsers.limits import ParseLimits, check_size, time_limit
 from parsers.model import FieldValue, ParsedDocument, ParseError
 from parsers.sniff import sniff
 
@@ -21,6 +22,7 @@ Parser = Callable[[bytes, str, ParseLimits], ParsedDocument]
 PARSERS: dict[str, Parser] = {
     "eml": mail.parse,
     "docx": docx.parse,
+    "doc": doc.parse,
     "xlsx": xlsx.parse,
     "xls": xls.parse,
     "pdf": pdf.parse,
@@ -29,7 +31,6 @@ PARSERS: dict[str, Parser] = {
 
 # Formats we recognise but cannot read yet, with what to tell the sender.
 UNREADABLE = {
-    "doc": "is an old binary Word .doc file, which we cannot read: please save it as .docx or PDF and send it again",
     "image": "is a picture; reading scanned forms (OCR) is not available yet: please send the form as .docx, .xlsx or a PDF with text",
 }
 
@@ -45,7 +46,8 @@ def parse_document(data: bytes, filename: str, limits: ParseLimits | None = None
         return _failed(filename, fmt, f"{filename} {UNREADABLE[fmt]}")
     try:
         check_size(data, filename, limits)
-        doc = PARSERS[fmt](data, filename, limits)
+        with time_limit(limits.max_seconds, filename):
+            doc = PARSERS[fmt](data, filename, limits)
     except ParseError as exc:
         return _failed(filename, fmt, str(exc))
     except RecursionError:
@@ -53,6 +55,7 @@ def parse_document(data: bytes, filename: str, limits: ParseLimits | None = None
     except Exception as exc:  # a parser bug must not stop the desk; the file is quarantined
         log.exception("parser %s failed on %s", fmt, filename)
         return _failed(filename, fmt, f"{filename} could not be read ({type(exc).__name__}): please send it again as .docx or PDF")
+    apply_renames(doc)
     if doc.language is None:
         doc.language = detect_language(doc.title + "\n" + doc.text)
     return doc

@@ -16,6 +16,9 @@ from parsers.limits import ParseLimits, open_zip
 from parsers.model import ParsedDocument, ParseError
 
 W_P, W_T, W_TBL, W_TR, W_TC = qn("w:p"), qn("w:t"), qn("w:tbl"), qn("w:tr"), qn("w:tc")
+W_SYM, W_CHECKBOX, W_TAB = qn("w:sym"), qn("w:checkBox"), qn("w:tab")
+# Symbol-font check boxes (Wingdings / Wingdings 2 code points) as the marks forms.py reads.
+SYMBOL_MARKS = {"F0FE": "☑", "F0FD": "☑", "F078": "☒", "F0FC": "✔", "F050": "✔", "F0A8": "□", "F06F": "□", "F0A3": "□", "F030": "□"}
 
 
 def parse(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
@@ -44,8 +47,28 @@ def parse(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
 
 
 def _text_of(element) -> str:  # noqa: ANN001
-    """All text below an element: runs, content controls and legacy form fields alike."""
-    return "".join(node.text or "" for node in element.iter(W_T))
+    """All text below an element: runs, content controls and legacy form fields alike, with
+    symbol-font boxes and legacy check-box fields turned into ☑ / □."""
+    parts = []
+    for node in element.iter(W_T, W_SYM, W_CHECKBOX, W_TAB):
+        if node.tag == W_T:
+            parts.append(node.text or "")
+        elif node.tag == W_TAB:
+            parts.append(" ")
+        elif node.tag == W_SYM:
+            parts.append(SYMBOL_MARKS.get((node.get(qn("w:char")) or "").upper(), ""))
+        else:
+            parts.append("☑" if _legacy_box_ticked(node) else "□")
+    return "".join(parts)
+
+
+def _legacy_box_ticked(box) -> bool:  # noqa: ANN001
+    """A legacy form check box: its w:checked state, or failing that its w:default."""
+    for name in ("w:checked", "w:default"):
+        found = box.find(qn(name))
+        if found is not None:
+            return found.get(qn("w:val"), "1") not in ("0", "false", "off")
+    return False
 
 
 def _walk(element, paragraphs: list[str], tables: list, limits: ParseLimits) -> None:  # noqa: ANN001

@@ -7,6 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from parsers.language import to_simplified
+from parsers.model import ParsedDocument
 
 KINDS = Path(__file__).with_name("kinds.toml")
 
@@ -19,6 +20,18 @@ def load_kinds(path: Path = KINDS) -> dict[str, dict[str, list[str]]]:
 @lru_cache(maxsize=2)
 def load_satisfaction(path: Path = KINDS) -> dict[str, list[str]]:
     return tomllib.loads(path.read_text(encoding="utf-8"))["satisfaction"]
+
+
+@lru_cache(maxsize=2)
+def load_renames(path: Path = KINDS) -> dict[str, dict[str, str]]:
+    return tomllib.loads(path.read_text(encoding="utf-8")).get("renames", {})
+
+
+def apply_renames(doc: ParsedDocument) -> None:
+    """Give generic fields their narrower meaning on the kind of form they were read from."""
+    for generic, narrow in load_renames().get(doc.kind, {}).items():
+        if generic in doc.fields and narrow not in doc.fields:
+            doc.fields[narrow] = doc.fields.pop(generic)
 
 
 def kind_scores(title: str, body: str) -> dict[str, int]:

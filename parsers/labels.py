@@ -41,8 +41,12 @@ class LabelTable:
         return self.normalise_as(self.column_types.get(column, "text"), column, raw)
 
     def normalise_as(self, kind: str, field: str, raw: Any) -> Any:
+        """Enumerations and yes/no questions read the ticked boxes of a value, if it has any."""
         if field in self.values or kind in self.values:
-            return self.enum(kind if kind in self.values else field, raw)
+            token = self.enum(kind if kind in self.values else field, normalise.checked_text(raw))
+            if kind == "yesno":
+                return None if token is None else token == "yes"
+            return token
         return normalise.NORMALISERS[kind](raw)
 
     def enum(self, field: str, raw: Any) -> str | None:

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import io
+import re
+import signal
+import threading
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from parsers.model import ParseError
@@ -20,6 +25,8 @@ class ParseLimits:
     max_zip_ratio: int = 200
     max_pages: int = 50
     max_rows: int = 20000
+    max_seconds: float = 60.0  # wall time for one document, its attachments included
+    convert_doc: bool = True  # binary .doc through LibreOffice, when it is installed
 
 
 def check_size(data: bytes, filename: str, limits: ParseLimits) -> None:
@@ -50,4 +57,48 @@ def open_zip(data: bytes, filename: str, limits: ParseLimits) -> zipfile.ZipFile
     for info in archive.infolist():
         if info.flag_bits & 0x1:
             raise ParseError(f"{filename} is password-protected: please send it without a password")
+    refuse_dtds(archive, filename)
     return archive
+
+
+@contextmanager
+def time_limit(seconds: float, filename: str) -> Iterator[None]:
+    """Stop a parse that runs longer than `seconds` (a crafted PDF can make a parser loop).
+    Uses the real-time timer, so it applies on the main thread, where the worker parses; an
+    enclosing limit (the mail an attachment came in) already bounds nested documents."""
+    usable = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
+    if not usable or signal.getitimer(signal.ITIMER_REAL)[0] > 0:
+        yield
+        return
+
+    def expired(signum, frame):  # noqa: ANN001, ARG001
+        raise ParseError(
+            f"{filename} took more than {seconds:g} s to read and was stopped: "
+            "please send a simpler file (a PDF with text, or .docx)"
+        )
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+def refuse_dtds(archive: zipfile.ZipFile, filename: str) -> None:
+    """Office XML never needs a DTD: a part that declares one (entity expansion, external
+    entities) is refused before any XML parser sees it."""
+    for info in archive.infolist():
+        if not info.filename.endswith((".xml", ".rels", ".vml")):
+            continue
+        with archive.open(info) as part:
+            head = part.read(min(info.file_size, 64 * 1024))
+        if DTD.search(head):
+            raise ParseError(
+                f"{filename} contains XML declarations ({info.filename}) that Office never writes: "
+                "it was refused as unsafe; please save the form again in Word or Excel and resend"
+            )

@@ -151,7 +151,7 @@ def html_to_text(html: str) -> str:
         root = lxml.html.fromstring(html)
     except Exception:  # lxml refuses some fragments; fall back to stripping tags
         return re.sub(r"<[^>]+>", " ", html)
-    for element in root.iter("script", "style", "head"):
+    for element in list(root.iter("script", "style", "head")):
         element.drop_tree()
     for element in root.iter():
         if isinstance(element.tag, str) and element.tag.lower() in BLOCK_TAGS:

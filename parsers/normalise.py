@@ -183,6 +183,25 @@ def unit_of(value: Any) -> str | None:
     return match.group(1) if match else None
 
 
+# Check boxes as people type, print and fax them. ☒ is what Word's checkbox control shows when
+# ticked; a struck or filled box counts as ticked, an empty box or circle as not.
+CHECKED_MARK = r"[☑■√✔✓☒▣◼⊠●◉]|\[\s*[xX√✔✓]\s*\]|\(\s*[xX√✔✓]\s*\)"
+UNCHECKED_MARK = r"[□☐○◯◻]|\[\s*\]|\(\s*\)"
+_MARK = re.compile(f"({CHECKED_MARK})|{UNCHECKED_MARK}")
+
+
+def checked_text(value: Any) -> Any:
+    """The options ticked in a row of check boxes (`✔是 □否` → `是`); a value with no boxes
+    is returned as it is, and a row of boxes none of which is ticked gives None."""
+    if not isinstance(value, str) or not _MARK.search(value):
+        return value
+    pieces = _MARK.split(value)
+    # split() yields: text, checked-group, text, checked-group, … (group is None when unchecked)
+    ticked = [pieces[i + 1] for i in range(1, len(pieces) - 1, 2) if pieces[i]]
+    chosen = " ".join(piece.strip() for piece in ticked if piece.strip())
+    return chosen or None
+
+
 NORMALISERS = {
     "text": text,
     "longtext": longtext,

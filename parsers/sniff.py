@@ -47,10 +47,10 @@ def _office_zip(data: bytes) -> str | None:
 def _ole_kind(data: bytes, suffix: str) -> str:
     """A binary Office file: Word and Excel streams are named inside the compound file."""
     probe = data[:65536]
-    if "Workbook".encode("utf-16-le") in probe or "Book".encode("utf-16-le") in probe:
-        return "xls"
     if "WordDocument".encode("utf-16-le") in probe:
         return "doc"
+    if "Workbook".encode("utf-16-le") in probe or "Book\0".encode("utf-16-le") in probe:
+        return "xls"
     return suffix if suffix in ("xls", "doc") else "doc"
 
 

@@ -99,6 +99,8 @@ class Limits(Section):
     max_zip_ratio: Annotated[int, Field(ge=2)] = 200
     max_pages: Annotated[int, Field(ge=1)] = 50
     max_rows: Annotated[int, Field(ge=1)] = 20000
+    max_seconds: Annotated[float, Field(gt=0)] = 60.0
+    convert_doc: bool = True
 
 
 class Office(Section):

@@ -1,0 +1,53 @@
+"""Old binary Word .doc files: converted to .docx by LibreOffice when it is installed, then
+read like any .docx; without LibreOffice the sender is asked for .docx or PDF."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from parsers import docx
+from parsers.limits import ParseLimits
+from parsers.model import ParsedDocument, ParseError
+
+PLEASE_RESEND = "please save it as .docx or PDF and send it again"
+
+
+def office_binary() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def parse(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
+    binary = office_binary() if limits.convert_doc else None
+    if binary is None:
+        raise ParseError(f"{filename} is an old binary Word .doc file, which we cannot read: {PLEASE_RESEND}")
+    converted = convert_to_docx(binary, data, filename, limits.max_seconds)
+    doc = docx.parse(converted, filename, limits)
+    doc.format = "doc"
+    return doc
+
+
+def convert_to_docx(binary: str, data: bytes, filename: str, seconds: float) -> bytes:
+    """LibreOffice in a private profile and folder, no network, killed when it overruns.
+    The file is written under a fixed name, never the sender's."""
+    with tempfile.TemporaryDirectory(prefix="aftersales-doc-") as work:
+        folder = Path(work)
+        source = folder / "input.doc"
+        source.write_bytes(data)
+        command = [
+            binary, "--headless", "--norestore", "--nolockcheck",
+            f"-env:UserInstallation=file://{folder / 'profile'}",
+            "--convert-to", "docx:MS Word 2007 XML", "--outdir", str(folder / "out"), str(source),
+        ]
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(folder), "LANG": "C.UTF-8"}
+        try:
+            subprocess.run(command, cwd=folder, env=env, capture_output=True, timeout=max(seconds, 10), check=False)
+        except subprocess.TimeoutExpired:
+            raise ParseError(f"{filename} took too long to convert from .doc: {PLEASE_RESEND}") from None
+        result = folder / "out" / "input.docx"
+        if not result.is_file():
+            raise ParseError(f"{filename} could not be converted from .doc (it may be damaged): {PLEASE_RESEND}")
+        return result.read_bytes()
