@@ -27,6 +27,8 @@ SUBJECTS = {
     "acknowledgement": ("[{case_no}] 您的{kind}已受理", "[{case_no}] Your {kind} has been received"),
     "notice": ("您的邮件暂时无法处理：{what}", "We could not process your mail: {what}"),
     "owner_notice": ("[{case_no}] 新{kind}分派给您：{who}", "[{case_no}] New {kind} for you: {who}"),
+    "survey": ("[{case_no}] 请问您对处理结果满意吗？", "[{case_no}] Are you satisfied with how we handled it?"),
+    "case_reply": ("[{case_no}] 关于您的{kind}的答复", "[{case_no}] Our reply about your {kind}"),
 }
 SHOWN_FIELDS = (
     "customer_name", "company", "dealer_code", "phone", "product_name", "product_model", "part_no",
@@ -191,3 +193,29 @@ def owner_notice(
     who = fields.get("customer_name") or fields.get("company") or origin or "—"
     subject = SUBJECTS["owner_notice"][0].format(case_no=case_no, kind=kind_label, who=who)
     return new_message(sender, to, subject, text, msgid=message_id(sender, case_no, "owner"), cc=cc)
+
+
+def customer_mail(
+    sender: Sender, template: str, *, to: str, case_no: str, kind: str, language: str, greeting_name: str | None,
+    in_reply_to: str | None = None, automatic: bool = True, **context: Any,
+) -> EmailMessage:
+    """A mail to the customer about their case, in their language (`survey`, `case_reply`)."""
+    en = template_language(language) == "en"
+    kind_label = KIND_LABELS.get(kind, ("来件", "message"))[1 if en else 0]
+    text = render(template, language, greeting_name=greeting_name or "", case_no=case_no,
+                  desk_name=sender.name, **context)
+    subject = in_script(SUBJECTS[template][en].format(case_no=case_no, kind=kind_label), language)
+    return new_message(sender, to, subject, text, msgid=message_id(sender, case_no, template),
+                       in_reply_to=in_reply_to, automatic=automatic)
+
+
+def staff_note(
+    sender: Sender, *, to: str, subject: str, greeting: str, intro: str, rows: list[tuple[str, str]],
+    case_no: str | None, purpose: str, closing: str = "", cc: list[str] | None = None,
+    in_reply_to: str | None = None, msgid: str | None = None,
+) -> EmailMessage:
+    """A short mail to staff: overdue reminders, digests, command results, callback requests."""
+    text = render("staff_note", "zh-Hans", greeting=greeting, intro=intro, rows=rows, closing=closing,
+                  desk_name=sender.name)
+    return new_message(sender, to, subject, text, msgid=msgid or message_id(sender, case_no, purpose), cc=cc,
+                       in_reply_to=in_reply_to)

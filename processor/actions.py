@@ -47,7 +47,7 @@ def plan(doc: ParsedDocument, decision: Decision, own_addresses: set[str]) -> li
         return actions
     if doc.kind in SILENT_KINDS:
         return [Action("record", None, {"note": f"{doc.kind}: recorded, never answered (loop safety)"})]
-    if doc.kind in ("reply", "callback"):
+    if doc.kind in ("reply", "callback") or (doc.case_ref and doc.kind in ("feedback_form", "inspection")):
         detail = {"case": doc.case_ref}
         if doc.kind == "callback":
             detail["satisfied"] = doc.value("satisfied")

@@ -1,18 +1,27 @@
-"""The case lifecycle: open a case from a document, record events, apply a customer's reply.
-A case's history is its events (who, when, what, from which document); none is ever edited."""
+"""The case lifecycle: open a case from a document, record events, keep its deadlines.
+
+received → acknowledged → assigned → investigating → replied → callback → closed, and
+reopened when the customer is not satisfied. A case's history is its events (who, when,
+what, from which document); none is ever edited. Every event also settles the case's
+deadlines: the rule file's [steps] say which event or status completes a step, and a
+deadline rule with `on = "<event>"` starts when that event happens.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from parsers.model import ParsedDocument
 from processor.case_numbers import next_case_number
-from processor.rules.engine import Decision
+from processor.rules.engine import Decision, matches
 from processor.store.models import Case, CaseEvent
+
+if TYPE_CHECKING:
+    from processor.desk import Rulebook
 
 STATUSES = ("received", "acknowledged", "assigned", "investigating", "replied", "callback", "closed", "reopened")
 OPEN_STATUSES = tuple(status for status in STATUSES if status != "closed")
@@ -22,24 +31,70 @@ def to_utc_naive(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
-def add_event(
-    session: Session, case: Case, type_: str, actor: str, *, document_id: int | None = None,
-    status: str | None = None, **detail: Any,
+def from_utc_naive(moment: datetime, book: Rulebook) -> datetime:
+    return moment.replace(tzinfo=UTC).astimezone(book.timezone)
+
+
+def case_facts(case: Case) -> dict[str, Any]:
+    """What deadline and auto-close rules match on."""
+    return {"kind": case.kind, "category": case.category, "level": case.level,
+            "business_line": case.business_line, "status": case.status}
+
+
+def record(
+    session: Session, book: Rulebook, case: Case, type_: str, actor: str, *, status: str | None = None,
+    document_id: int | None = None, at: datetime | None = None, **detail: Any,
 ) -> CaseEvent:
+    """One event on a case (and its new status, if any); the deadlines follow."""
+    at = at or book.now()
     if status:
         detail = {"from": case.status, "to": status, **detail}
         case.status = status
-    event = CaseEvent(case_id=case.id, type=type_, actor=actor, document_id=document_id, detail=detail)
+        case.closed_at = to_utc_naive(at) if status == "closed" else None
+    event = CaseEvent(case_id=case.id, type=type_, actor=actor, document_id=document_id, detail=detail,
+                      at=to_utc_naive(at))
     session.add(event)
+    case.updated_at = to_utc_naive(at)
+    settle_deadlines(book, case, {type_, status} - {None}, at)
     return event
 
 
+def last_activity(case: Case) -> datetime:
+    """When a person (staff or customer) last did something on the case; the desk's own
+    reminders and surveys do not count."""
+    human = [event.at for event in case.events if event.actor != "desk"]
+    return max(human, default=case.opened_at)
+
+
+def settle_deadlines(book: Rulebook, case: Case, happened: set[str], at: datetime) -> None:
+    """Mark the steps this event (its type, and the status it set) completes, start the
+    deadlines it starts, and keep `next_deadline_at` (what the escalation job looks at) on the
+    earliest step still open."""
+    deadlines = [dict(deadline) for deadline in case.deadlines or []]
+    for deadline in deadlines:
+        step = book.rules.steps.get(deadline["step"])
+        if deadline.get("done") is None and step and (case.status in step.done_when or happened & set(step.done_on)):
+            deadline["done"] = at.isoformat(timespec="minutes")
+    for rule in book.rules.deadlines:
+        if rule.on in happened and matches(rule.when, case_facts(case)):
+            deadlines = [d for d in deadlines if not (d["step"] == rule.step and d.get("done") is None)]
+            due = book.calendar.due(at, rule.within, rule.at)
+            deadlines.append({"step": rule.step, "due": due.isoformat(timespec="minutes"), "why": rule.why})
+    case.deadlines = deadlines  # a new list, so the JSON column is written
+    pending = [datetime.fromisoformat(d["due"]) for d in deadlines if d.get("done") is None]
+    case.next_deadline_at = to_utc_naive(min(pending)) if pending and case.status != "closed" else None
+
+
+def open_deadlines(case: Case) -> list[dict[str, Any]]:
+    return [deadline for deadline in case.deadlines or [] if deadline.get("done") is None]
+
+
 def open_case(
-    session: Session, doc: ParsedDocument, decision: Decision, *, received: datetime, pattern: str,
+    session: Session, book: Rulebook, doc: ParsedDocument, decision: Decision, *, received: datetime,
     document_id: int, actor: str,
 ) -> Case:
     case = Case(
-        case_no=next_case_number(session, received, pattern),
+        case_no=next_case_number(session, received, book.config.desk.case_number_format),
         opened_at=to_utc_naive(received),
         status="received",
         kind=doc.kind,
@@ -50,14 +105,15 @@ def open_case(
         sender=doc.meta.get("sender") or doc.value("email"),
         customer_name=doc.value("customer_name") or doc.value("company"),
         owner=decision.owner,
+        owner_role=decision.owner_role,
+        owner_email=decision.owner_email,
         fields={**doc.field_values, **({"lines": doc.lines} if doc.lines else {})},
         deadlines=[deadline.as_json() for deadline in decision.deadlines],
-        next_deadline_at=to_utc_naive(decision.deadlines[0].due) if decision.deadlines else None,
     )
     session.add(case)
     session.flush()
-    add_event(session, case, "received", actor, document_id=document_id, kind=doc.kind, file=doc.file,
-              rules=decision.fired)
+    record(session, book, case, "received", actor, document_id=document_id, at=received, kind=doc.kind,
+           file=doc.file, rules=decision.fired)
     return case
 
 
@@ -67,20 +123,28 @@ def find_case(session: Session, case_no: str | None) -> Case | None:
     return session.scalars(select(Case).where(Case.case_no == case_no.upper())).first()
 
 
-def record_reply(session: Session, case: Case, doc: ParsedDocument, *, actor: str, document_id: int) -> str:
-    """A customer's reply or callback answer on its case; returns what it did to the case."""
-    if doc.kind == "callback" and doc.value("satisfied") is True:
-        add_event(session, case, "callback", actor, document_id=document_id, status="closed", satisfied=True)
-        case.closed_at = datetime.now(UTC).replace(tzinfo=None)
+def customer_verdict(book: Rulebook, doc: ParsedDocument) -> bool | None:
+    """Whether a callback answer or a feedback form says the customer is satisfied."""
+    if doc.kind == "feedback_form":
+        rating = doc.value("result_rating")
+        return None if rating is None else rating in book.rules.callback.satisfied_ratings
+    return doc.value("satisfied") if doc.kind == "callback" else None
+
+
+def record_reply(session: Session, book: Rulebook, case: Case, doc: ParsedDocument, *, actor: str,
+                 document_id: int) -> str:
+    """A customer's reply, callback answer or feedback form on its case; returns what it did."""
+    verdict = customer_verdict(book, doc)
+    if verdict is True:
+        record(session, book, case, "callback_answer", actor, document_id=document_id, status="closed", satisfied=True)
         return "closed: customer satisfied"
-    if doc.kind == "callback" and doc.value("satisfied") is False:
-        add_event(session, case, "callback", actor, document_id=document_id, status="reopened", satisfied=False)
-        case.closed_at = None
+    if verdict is False:
+        record(session, book, case, "callback_answer", actor, document_id=document_id, satisfied=False)
+        record(session, book, case, "reopened", "desk", status="reopened", why="customer not satisfied")
         return "reopened: customer not satisfied"
     if case.status == "closed":
-        add_event(session, case, "customer_reply", actor, document_id=document_id, status="reopened",
-                  text=doc.text[:2000])
-        case.closed_at = None
+        record(session, book, case, "customer_reply", actor, document_id=document_id, text=doc.text[:2000])
+        record(session, book, case, "reopened", "desk", status="reopened", why="the customer wrote again")
         return "reopened by the customer's reply"
-    add_event(session, case, "customer_reply", actor, document_id=document_id, text=doc.text[:2000])
+    record(session, book, case, "customer_reply", actor, document_id=document_id, text=doc.text[:2000])
     return "recorded on the case"

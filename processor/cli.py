@@ -258,8 +258,11 @@ def cmd_show(args: argparse.Namespace) -> int:
             for name, value in case.fields.items():
                 console.print(f"  {name:16} {value}", markup=False)
             console.print("deadlines:", markup=False)
+            now = desk.now()
             for deadline in case.deadlines:
-                console.print(f"  {deadline['step']:22} {deadline['due']}  {deadline['why']}", markup=False)
+                state = (f"done {deadline['done']}" if deadline.get("done")
+                         else "OVERDUE" if datetime.fromisoformat(deadline["due"]) <= now else "open")
+                console.print(f"  {deadline['step']:22} {deadline['due']}  {state:24} {deadline['why']}", markup=False)
             console.print("timeline:", markup=False)
             for event in case.events:
                 detail = ", ".join(f"{k}={v}" for k, v in event.detail.items() if k != "rules")

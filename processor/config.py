@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from processor.errors import ConfigError
 
@@ -87,8 +88,25 @@ class Smtp(Section):
     from_address: str | None = None
 
 
+def _clock_time(value: str) -> str:
+    hours, _, minutes = value.partition(":")
+    if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+        raise ValueError("must be a time of day as HH:MM")
+    return value
+
+
+ClockTime = Annotated[str, AfterValidator(_clock_time)]
+
+
+def clock(value: str) -> time:
+    """`"08:30"` → time(8, 30) (values already checked by ClockTime)."""
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
 class Worker(Section):
     poll_seconds: Annotated[int, Field(ge=1)] = 60
+    digest_at: ClockTime = "08:30"  # each owner's daily list of what is due, on working days
 
 
 class Limits(Section):
@@ -104,16 +122,9 @@ class Limits(Section):
 
 
 class Office(Section):
-    opens: str = "08:30"
-    closes: str = "17:30"
+    opens: ClockTime = "08:30"
+    closes: ClockTime = "17:30"
 
-    @field_validator("opens", "closes")
-    @classmethod
-    def _clock_time(cls, value: str) -> str:
-        hours, _, minutes = value.partition(":")
-        if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
-            raise ValueError("must be a time of day as HH:MM")
-        return value
 
 
 class Rules(Section):

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from outputs.compose import Sender
 from parsers.limits import ParseLimits
-from processor.config import Config
+from processor.config import Config, clock
 from processor.rules.engine import RuleSet, load_rules, working_calendar
 from processor.rules.working_days import WorkingCalendar
 from processor.store import Store, open_store
-
-
-def _clock(value: str) -> time:
-    hours, minutes = value.split(":")
-    return time(int(hours), int(minutes))
 
 
 @dataclass
@@ -33,7 +28,7 @@ class Rulebook:
     @classmethod
     def from_config(cls, config: Config) -> Rulebook:
         rules = load_rules(config.path(config.rules.file) if config.rules.file else None)
-        calendar = working_calendar(rules, _clock(config.office.opens), _clock(config.office.closes))
+        calendar = working_calendar(rules, clock(config.office.opens), clock(config.office.closes))
         limits = ParseLimits(**config.limits.model_dump())
         return cls(config, rules, calendar, ZoneInfo(config.desk.timezone), limits,
                    Sender(config.desk.name, config.desk.address))
@@ -42,8 +37,7 @@ class Rulebook:
         return datetime.now(self.timezone).replace(second=0, microsecond=0)
 
     def staff_addresses(self) -> set[str]:
-        roles = {role.email.lower() for role in self.rules.roles.values()}
-        return roles | {address.lower() for address in self.config.desk.staff_addresses}
+        return self.rules.staff_emails() | {address.lower() for address in self.config.desk.staff_addresses}
 
 
 @dataclass

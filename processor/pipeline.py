@@ -21,9 +21,10 @@ from sqlalchemy.exc import IntegrityError
 
 from outputs import compose, outbox
 from parsers import ParsedDocument, parse_document
+from processor import staff
 from processor.actions import Action, plan
 from processor.archive import archive_bytes
-from processor.cases import add_event, find_case, open_case, record_reply
+from processor.cases import find_case, open_case, record, record_reply
 from processor.desk import Desk, Rulebook
 from processor.rules.engine import Decision, decide
 from processor.store.models import Document
@@ -158,10 +159,10 @@ def record_and_act(desk: Desk, item: Incoming, document_id: int, examined: Exami
         if "quarantine" in types:
             quarantine(desk, session, row, doc, examined, outcome)
         elif "record_on_case" in types:
-            reply_to_case(session, row, doc, outcome, actor)
+            reply_to_case(desk, session, row, doc, outcome, actor)
         elif "notify_owner" in types:
-            case = open_case(session, doc, decision, received=examined.received,
-                             pattern=desk.config.desk.case_number_format, document_id=row.id, actor=actor)
+            case = open_case(session, desk, doc, decision, received=examined.received, document_id=row.id,
+                             actor=actor)
             row.case_id, row.status = case.id, "processed"
             send_case_mails(desk, session, case, doc, examined)
             outcome.case_no, outcome.category, outcome.level = case.case_no, case.category, case.level
@@ -186,14 +187,23 @@ def quarantine(desk: Desk, session, row: Document, doc: ParsedDocument, examined
             outbox.queue(session, message, "notice", document_id=row.id)
 
 
-def reply_to_case(session, row: Document, doc: ParsedDocument, outcome: Outcome, actor: str) -> None:  # noqa: ANN001
+def reply_to_case(desk: Desk, session, row: Document, doc: ParsedDocument, outcome: Outcome, actor: str) -> None:  # noqa: ANN001
+    """A mail about a known case: staff commands from staff, the customer's words otherwise."""
     case = find_case(session, doc.case_ref)
     if case is None:
         reason = f"refers to case {doc.case_ref}, which this desk does not know: staff should check it"
         row.status, row.reason = "quarantined", reason
         outcome.status, outcome.reason = "quarantined", reason
         return
-    outcome.reason = record_reply(session, case, doc, actor=actor, document_id=row.id)
+    from_staff = doc.format == "eml" and staff.is_staff(desk, doc.meta.get("sender"))
+    if from_staff and (doc.kind == "reply" or staff.commands_in(doc.text)):
+        outcome.reason = staff.act(session, desk, case, doc, actor=actor, document_id=row.id)
+    elif doc.kind == "inspection":
+        record(session, desk, case, "inspection", actor, document_id=row.id,
+               verdict=doc.value("verdict"), responsibility=doc.value("responsibility"))
+        outcome.reason = f"inspection verdict recorded: {doc.value('verdict')}"
+    else:
+        outcome.reason = record_reply(session, desk, case, doc, actor=actor, document_id=row.id)
     row.case_id, row.status = case.id, "processed"
     outcome.case_no, outcome.status = case.case_no, "recorded"
 
@@ -211,7 +221,7 @@ def send_case_mails(desk: Desk, session, case, doc: ParsedDocument, examined: Ex
             in_reply_to=doc.meta.get("message_id"), references=doc.meta.get("references", []),
         )
         outbox.queue(session, message, "acknowledgement", case_id=case.id)
-        add_event(session, case, "acknowledged", "desk", status="acknowledged", to=ack.to,
+        record(session, desk, case, "acknowledged", "desk", status="acknowledged", to=ack.to,
                   message_id=message["Message-ID"])
     notice = by_type["notify_owner"]
     cc = [action.to for action in examined.actions if action.type in ("inform", "escalate") and action.to]
@@ -222,9 +232,9 @@ def send_case_mails(desk: Desk, session, case, doc: ParsedDocument, examined: Ex
         deadlines=[d.as_json() for d in decision.deadlines], escalate="escalate" in by_type, cc=cc,
     )
     outbox.queue(session, message, "owner_notice", case_id=case.id)
-    add_event(session, case, "assigned", "desk", status="assigned", owner=decision.owner, to=notice.to)
+    record(session, desk, case, "assigned", "desk", status="assigned", owner=decision.owner, to=notice.to, cc=cc)
     if "escalate" in by_type:
-        add_event(session, case, "escalated", "desk", to=by_type["escalate"].to, why="major complaint")
+        record(session, desk, case, "escalated", "desk", to=by_type["escalate"].to, why="major complaint")
 
 
 def _storable(data: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import schedule
 
 from outputs.outbox import deliver_to_folder
 from processor.desk import Desk
+from processor.jobs import run_jobs
 from processor.pipeline import Incoming, Outcome, process
 from processor.sources import Done, Source
 from processor.sources.folder import FolderSource
@@ -61,6 +62,12 @@ def deliver(desk: Desk) -> int:
 
 def run_once(desk: Desk, on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
     outcomes = poll(desk, on_outcome)
+    try:
+        done = run_jobs(desk)
+        if any(done.values()):
+            log.info("jobs: %s", ", ".join(f"{name} {count}" for name, count in done.items() if count))
+    except Exception:  # a failing job must not stop intake; it runs again next pass
+        log.exception("the desk's jobs failed; they run again on the next pass")
     deliver(desk)
     return outcomes
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 from parsers.language import to_simplified
 from parsers.model import ParsedDocument
@@ -52,18 +52,58 @@ class Role(_Strict):
     email: str
 
 
+def _readable_span(value: str) -> str:
+    parse_within(value)
+    return value
+
+
+# A length of time as the rule file writes it: "2 office hours", "1 working day", "24 hours".
+Span = Annotated[str, AfterValidator(_readable_span)]
+
+
 class DeadlineRule(_Strict):
     step: str
     when: dict[str, str] = {}
-    within: str
+    on: str | None = None  # the event that starts it; None: the case's receipt
+    within: Span
     at: time | None = None
     why: str = ""
 
-    @field_validator("within")
-    @classmethod
-    def _within_is_readable(cls, value: str) -> str:
-        parse_within(value)
-        return value
+
+class Step(_Strict):
+    """When a deadline's step counts as done: the case reached one of these statuses, or one
+    of these events happened on it."""
+
+    done_when: list[str] = []
+    done_on: list[str] = []
+
+
+class Person(_Strict):
+    name: str
+    email: str
+    roles: list[str] = []
+
+
+class Escalation(_Strict):
+    """Past a step's deadline its owner is reminded, then each role of the ladder in turn,
+    `every` apart."""
+
+    ladder: list[str] = []
+    every: Span = "4 office hours"
+
+
+class Callback(_Strict):
+    after: Span = "1 working day"  # survey this long after the reply to the customer
+    survey: bool = True  # mail the customer a 满意 / 不满意 survey; else ask customer care to call
+    satisfied_ratings: list[str] = ["very_good", "good", "average"]
+
+
+class AutoClose(_Strict):
+    name: str
+    when: dict[str, str] = {}
+    statuses: list[str]
+    after: Span  # since the case's last event
+    why: str = ""
 
 
 class CalendarYear(_Strict):
@@ -79,8 +119,27 @@ class RuleSet(_Strict):
     routing: list[Routing]
     roles: dict[str, Role]
     deadlines: list[DeadlineRule] = []
+    steps: dict[str, Step] = {}
+    escalation: Escalation = Escalation()
+    callback: Callback = Callback()
+    auto_close: list[AutoClose] = []
+    people: list[Person] = []
     calendar: dict[int, CalendarYear] = {}
     required: dict[str, list[str]] = {}
+
+    def staff_emails(self) -> set[str]:
+        return {role.email.lower() for role in self.roles.values()} | {p.email.lower() for p in self.people}
+
+    def find_staff(self, who: str) -> Role | None:
+        """A person or role by name, role key or address (`#assign 张伟`)."""
+        key = who.strip().lower()
+        for person in self.people:
+            if key in (person.name.lower(), person.email.lower()):
+                return Role(name=person.name, email=person.email)
+        for name, role in self.roles.items():
+            if key in (name.lower(), role.name.lower(), role.email.lower()):
+                return role
+        return None
 
     def check_references(self) -> None:
         """Every name a rule uses must be defined: a typo is an error, not a silent miss."""
@@ -97,6 +156,16 @@ class RuleSet(_Strict):
                     raise ValueError(f"routing.{index} ({rule.name}): {fact} `{value}` is not defined")
         if not self.routing or self.routing[-1].when:
             raise ValueError("routing: the last rule must have an empty `when` so every case has an owner")
+        for role in self.escalation.ladder:
+            if role not in self.roles:
+                raise ValueError(f"escalation.ladder: role `{role}` is not in [roles]")
+        for person in self.people:
+            for role in person.roles:
+                if role not in self.roles:
+                    raise ValueError(f"people ({person.name}): role `{role}` is not in [roles]")
+        for rule in self.deadlines:
+            if rule.step not in self.steps:
+                raise ValueError(f"deadlines: step `{rule.step}` has no [steps.{rule.step}] saying when it is done")
         if "major" not in self.levels:
             raise ValueError("levels: a `major` level is required (major complaints are escalated)")
 
@@ -212,13 +281,13 @@ def _level(rules: RuleSet, doc: ParsedDocument, text: str, decision: Decision) -
     return rules.defaults.level
 
 
-def _matches(when: dict[str, str], facts: dict[str, Any]) -> bool:
+def matches(when: dict[str, str], facts: dict[str, Any]) -> bool:
     return all(facts.get(key) == value for key, value in when.items())
 
 
 def _route(rules: RuleSet, facts: dict[str, Any], decision: Decision) -> None:
     for rule in rules.routing:
-        if _matches(rule.when, facts):
+        if matches(rule.when, facts):
             owner = rules.roles[rule.owner]
             decision.owner, decision.owner_role, decision.owner_email = owner.name, rule.owner, owner.email
             decision.inform = [rules.roles[role] for role in rule.inform]
@@ -233,7 +302,7 @@ def _deadlines(
 ) -> list[Deadline]:
     chosen: dict[str, Deadline] = {}
     for rule in rules.deadlines:
-        if rule.step in chosen or not _matches(rule.when, facts):
+        if rule.on is not None or rule.step in chosen or not matches(rule.when, facts):
             continue
         chosen[rule.step] = Deadline(rule.step, calendar.due(received, rule.within, rule.at), rule.why)
         decision.fired.append({"rule": f"deadline {rule.step}: {rule.within}", "why": rule.why})

@@ -1,0 +1,213 @@
+"""Staff act on a case by replying to its mails with commands on their own lines:
+
+    #assign 张伟            hand the case to a person or role
+    #status investigating   move it on (received … callback, closed)
+    #reply <text>           answer the customer (the lines below belong to the reply)
+    #category 产品质量类     #level 重大投诉     correct the rules' decision
+    #close [why]            close it
+    #note <text>            keep a note on the timeline
+
+Commands run only for staff addresses (the rule file's roles and people, and the config's
+staff); for anyone else they are ordinary text. Every command is an event; the sender gets
+one mail back saying what was done and what was not understood.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from outputs import compose, outbox
+from parsers.language import to_simplified
+from parsers.model import ParsedDocument
+from processor.cases import STATUSES, case_facts, record
+from processor.desk import Desk
+from processor.rules.engine import SignalGroup, matches
+from processor.store.models import Case
+
+COMMAND_LINE = re.compile(r"^\s*#([A-Za-z_]+)\b[ \t:：]*(.*)$")
+STATUS_WORDS = {
+    "受理": "received", "已受理": "acknowledged", "分派": "assigned", "调查": "investigating", "调查中": "investigating",
+    "处理中": "investigating", "已答复": "replied", "已回复": "replied", "回访": "callback", "关闭": "closed",
+    "结案": "closed", "重开": "reopened",
+}
+
+
+class CommandError(Exception):
+    """A command that cannot be carried out; the message goes back to the staff member."""
+
+
+@dataclass
+class Command:
+    name: str
+    argument: str
+
+
+@dataclass
+class StaffAction:
+    session: Session
+    desk: Desk
+    case: Case
+    actor: str
+    doc: ParsedDocument
+    document_id: int
+    done: list[tuple[str, str]] = field(default_factory=list)
+
+
+def is_staff(desk: Desk, address: str | None) -> bool:
+    return bool(address) and address.lower() in desk.staff_addresses()
+
+
+def commands_in(text: str) -> list[Command]:
+    """Commands on their own lines; the lines after `#reply` or `#note`, up to the next
+    command, continue its text."""
+    commands: list[Command] = []
+    for line in text.splitlines():
+        if match := COMMAND_LINE.match(line):
+            commands.append(Command(match.group(1).lower(), match.group(2).strip()))
+        elif commands and commands[-1].name in ("reply", "note"):
+            commands[-1].argument = (commands[-1].argument + "\n" + line).strip("\n")
+    for command in commands:
+        command.argument = command.argument.strip()
+    return commands
+
+
+def act(session: Session, desk: Desk, case: Case, doc: ParsedDocument, *, actor: str, document_id: int) -> str:
+    """Carry out a staff mail's commands on its case and answer the sender; returns a summary."""
+    action = StaffAction(session, desk, case, actor, doc, document_id)
+    commands = commands_in(doc.text)
+    if not commands:
+        record(session, desk, case, "staff_note", actor, document_id=document_id, text=doc.text[:2000])
+        return "staff note recorded"
+    for command in commands:
+        handler = HANDLERS.get(command.name)
+        try:
+            if handler is None:
+                raise CommandError(f"unknown command; known: {', '.join('#' + name for name in HANDLERS)}")
+            action.done.append((f"#{command.name} {command.argument}".strip()[:80], handler(action, command.argument)))
+        except CommandError as exc:
+            action.done.append((f"#{command.name} {command.argument}".strip()[:80], f"未执行 not done: {exc}"))
+    confirm(action)
+    return "; ".join(f"{what}: {result}" for what, result in action.done)
+
+
+def confirm(action: StaffAction) -> None:
+    case = action.case
+    message = compose.staff_note(
+        action.desk.sender, to=action.actor, subject=f"[{case.case_no}] 指令执行结果 / commands",
+        greeting=action.actor, intro=f"案件 {case.case_no}（当前状态 {case.status}，负责人 {case.owner or '—'}）：",
+        rows=action.done, case_no=case.case_no, purpose="commands", in_reply_to=action.doc.meta.get("message_id"),
+    )
+    outbox.queue(action.session, message, "command_result", case_id=case.id)
+
+
+def _event(action: StaffAction, type_: str, **detail) -> None:  # noqa: ANN003
+    record(action.session, action.desk, action.case, type_, action.actor, document_id=action.document_id, **detail)
+
+
+def assign(action: StaffAction, argument: str) -> str:
+    person = action.desk.rules.find_staff(argument)
+    if person is None:
+        raise CommandError(f"nobody called `{argument}` in the rule file's [roles] or [[people]]")
+    case = action.case
+    case.owner, case.owner_email = person.name, person.email
+    status = "assigned" if case.status in ("received", "acknowledged") else None
+    _event(action, "assigned", owner=person.name, to=person.email, status=status)
+    notice = compose.staff_note(
+        action.desk.sender, to=person.email, subject=f"[{case.case_no}] 案件转交给您 / case assigned to you",
+        greeting=person.name, intro=f"{action.actor} 将案件 {case.case_no} 转交给您。",
+        rows=[(key, str(value)) for key, value in list((case.fields or {}).items())[:12] if key != "lines"],
+        case_no=case.case_no, purpose="assign", closing="回复本邮件即可处理此案件（主题中保留编号）。",
+    )
+    outbox.queue(action.session, notice, "owner_notice", case_id=case.id)
+    return f"负责人 → {person.name} <{person.email}>"
+
+
+def set_status(action: StaffAction, argument: str) -> str:
+    word = argument.split()[0] if argument else ""
+    status = STATUS_WORDS.get(word, word.lower())
+    if status not in STATUSES:
+        raise CommandError(f"`{argument}` is not a status; use one of {', '.join(STATUSES)}")
+    if status == "closed":
+        return close(action, argument[len(word):].strip())
+    _event(action, "status", status=status)
+    return f"状态 → {status}"
+
+
+def reply(action: StaffAction, text: str) -> str:
+    case = action.case
+    if not text:
+        raise CommandError("#reply needs the text to send to the customer")
+    if not case.sender:
+        raise CommandError("the case has no customer address; please call the customer instead")
+    message = compose.customer_mail(
+        action.desk.sender, "case_reply", to=case.sender, case_no=case.case_no, kind=case.kind,
+        language=case.language, greeting_name=case.customer_name, automatic=False, text=text,
+    )
+    outbox.queue(action.session, message, "case_reply", case_id=case.id)
+    _event(action, "staff_reply", status="replied", to=case.sender, text=text[:4000],
+           message_id=message["Message-ID"])
+    return f"已答复客户 replied to {case.sender}"
+
+
+def _pick(groups: dict[str, SignalGroup], argument: str, what: str) -> str:
+    wanted = to_simplified(argument.strip()).lower()
+    for name, group in groups.items():
+        if wanted in (name.lower(), to_simplified(group.label).lower()):
+            return name
+    raise CommandError(f"`{argument}` is not a {what}; use one of {', '.join(g.label for g in groups.values())}")
+
+
+def set_category(action: StaffAction, argument: str) -> str:
+    category = _pick(action.desk.rules.categories, argument, "category")
+    _event(action, "category", **{"from": action.case.category, "to": category})
+    action.case.category = category
+    return f"类别 → {action.desk.rules.categories[category].label}"
+
+
+def set_level(action: StaffAction, argument: str) -> str:
+    level = _pick(action.desk.rules.levels, argument, "level")
+    _event(action, "level", **{"from": action.case.level, "to": level})
+    action.case.level = level
+    return f"级别 → {action.desk.rules.levels[level].label}" + escalate_if_routed(action)
+
+
+def escalate_if_routed(action: StaffAction) -> str:
+    """A case made major reaches whom the routing table sends major complaints to, at once."""
+    rules, case = action.desk.rules, action.case
+    rule = next((r for r in rules.routing if matches(r.when, case_facts(case))), None)
+    if rule is None or not rule.escalate:
+        return ""
+    to = rules.roles[rule.owner]
+    message = compose.staff_note(
+        action.desk.sender, to=to.email, subject=f"[{case.case_no}] 重大投诉上报 / major complaint",
+        greeting=to.name, intro=f"{action.actor} 将案件 {case.case_no} 定为重大投诉，现上报给您。",
+        rows=[("负责人", case.owner or "—"), ("客户", case.customer_name or case.sender or "—")],
+        case_no=case.case_no, purpose="escalate", cc=[case.owner_email] if case.owner_email else None,
+    )
+    outbox.queue(action.session, message, "escalation", case_id=case.id)
+    _event(action, "escalated", to=to.email, why="made a major complaint")
+    return f"；已上报 {to.name}"
+
+
+def close(action: StaffAction, why: str) -> str:
+    if action.case.status == "closed":
+        raise CommandError("the case is already closed")
+    _event(action, "closed", status="closed", why=why or "closed by staff")
+    return "已结案 closed"
+
+
+def note(action: StaffAction, text: str) -> str:
+    if not text:
+        raise CommandError("#note needs a text")
+    _event(action, "note", text=text[:4000])
+    return "备注已记录 note kept"
+
+
+HANDLERS: dict[str, Callable[[StaffAction, str], str]] = {
+    "assign": assign, "status": set_status, "reply": reply, "category": set_category, "level": set_level,
+    "close": close, "note": note,
+}
