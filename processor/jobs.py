@@ -21,7 +21,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from outputs import compose, outbox
-from processor.cases import case_facts, from_utc_naive, last_activity, open_deadlines, record, to_utc_naive
+from processor.cases import (
+    case_facts,
+    from_utc_naive,
+    last_activity,
+    open_deadlines,
+    record,
+    to_utc_naive,
+)
 from processor.config import clock
 from processor.desk import Desk
 from processor.rules.engine import Role, matches
