@@ -93,6 +93,7 @@ def read_headers(message: EmailMessage) -> dict:
         "in_reply_to": header_text(message, "In-Reply-To") or None,
         "references": header_text(message, "References").split(),
         "date": header_text(message, "Date") or None,
+        "authentication_results": [str(value) for value in message.get_all("Authentication-Results", [])],
         "auto_submitted": header_text(message, "Auto-Submitted").lower() or None,
         "precedence": header_text(message, "Precedence").lower() or None,
         "x_autoreply": bool(message.get("X-Autoreply") or message.get("X-Autorespond")),

@@ -31,6 +31,10 @@ class Desk(Section):
     name: str = "售后服务中心"
     address: str = "complaints@desk.localhost"
     staff_addresses: list[str] = []
+    # Staff commands by mail trust the From address; with a mail server that checks senders
+    # (SPF/DKIM/DMARC) set this to the server's authserv-id, and commands run only from mail
+    # whose Authentication-Results from that server say pass.
+    staff_auth_server: str | None = None
     timezone: str = "Asia/Shanghai"
     case_number_format: str = "CS-{yy}{mm}-{seq:04d}"
     default_language: Literal["zh-Hans", "zh-Hant", "en"] = "zh-Hans"

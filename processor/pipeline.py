@@ -195,7 +195,7 @@ def reply_to_case(desk: Desk, session, row: Document, doc: ParsedDocument, outco
         row.status, row.reason = "quarantined", reason
         outcome.status, outcome.reason = "quarantined", reason
         return
-    from_staff = doc.format == "eml" and staff.is_staff(desk, doc.meta.get("sender"))
+    from_staff = staff.is_staff(desk, doc)
     if from_staff and (doc.kind == "reply" or staff.commands_in(doc.text)):
         outcome.reason = staff.act(session, desk, case, doc, actor=actor, document_id=row.id)
     elif doc.kind == "inspection":

@@ -8,7 +8,8 @@
     #note <text>            keep a note on the timeline
 
 Commands run only for staff addresses (the rule file's roles and people, and the config's
-staff); for anyone else they are ordinary text. Every command is an event; the sender gets
+staff), vouched for by the mail server when `[desk] staff_auth_server` is set; for anyone
+else they are ordinary text. Every command is an event; the sender gets
 one mail back saying what was done and what was not understood.
 """
 
@@ -57,8 +58,22 @@ class StaffAction:
     done: list[tuple[str, str]] = field(default_factory=list)
 
 
-def is_staff(desk: Desk, address: str | None) -> bool:
-    return bool(address) and address.lower() in desk.staff_addresses()
+AUTH_PASS = re.compile(r"\b(?:dmarc|dkim|spf)\s*=\s*pass\b", re.IGNORECASE)
+
+
+def is_staff(desk: Desk, doc: ParsedDocument) -> bool:
+    """A mail from a staff address — and, where the config names the mail server that checks
+    senders, one that server vouched for (its Authentication-Results say pass)."""
+    address = doc.meta.get("sender")
+    if doc.format != "eml" or not address or address.lower() not in desk.staff_addresses():
+        return False
+    server = desk.config.desk.staff_auth_server
+    if server is None:
+        return True
+    return any(
+        result.strip().lower().startswith(server.lower()) and AUTH_PASS.search(result)
+        for result in doc.meta.get("authentication_results", [])
+    )
 
 
 def commands_in(text: str) -> list[Command]:

@@ -216,3 +216,45 @@ def test_daily_digest_once_per_owner_per_working_day(desk, opened):
 def test_jobs_skip_nothing_when_the_worker_was_down_for_days(desk, opened):
     done = run_jobs(desk, at(desk, "2026-11-16T09:00") + timedelta(days=10))
     assert done["escalated"] == 3 * 3  # three open steps (first contact, reply, close) × owner, director, GM
+
+
+def test_with_an_auth_server_set_only_vouched_staff_mail_runs_commands(desk_dir):
+    from processor.config import load_config
+    from processor.desk import Desk
+
+    config_file = desk_dir / "aftersales.toml"
+    text = config_file.read_text(encoding="utf-8")
+    config_file.write_text(text.replace('# staff_auth_server = "mx.example.com"', 'staff_auth_server = "mx.desk.localhost"'),
+                           encoding="utf-8")
+    with Desk.open(load_config(config_file)) as desk:
+        at(desk, "2026-11-16T09:00")
+        case_no = receive(desk, mail("投诉：热水器漏水", COMPLAINT)).case_no
+        forged = mail(f"Re: [{case_no}]", "#close", sender=MANAGER)
+        receive(desk, forged, "forged.eml")
+        assert the_case(desk).status != "closed"
+        vouched = (b"Authentication-Results: mx.desk.localhost; spf=pass smtp.mailfrom=desk.localhost; dkim=pass\r\n"
+                   + mail(f"Re: [{case_no}] again", "#close 已处理", sender=MANAGER))
+        receive(desk, vouched, "vouched.eml")
+        assert the_case(desk).status == "closed"
+
+
+@pytest.mark.parametrize("change, complaint", [
+    (('ladder = ["service_director", "general_manager"]', 'ladder = ["service_director", "ceo"]'), "escalation.ladder: role `ceo`"),
+    (('[steps.rework]\ndone_when = ["replied", "closed"]', ''), "step `rework` has no [steps.rework]"),
+    (('within = "24 hours"', 'within = "24 moons"'), "24 moons"),
+    (('roles = ["customer_care"]', 'roles = ["care_bears"]'), "people (李娜): role `care_bears`"),
+])
+def test_rules_check_names_the_mistake(tmp_path, change, complaint):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    rules = (ROOT / "rules.example.toml").read_text(encoding="utf-8")
+    assert change[0] in rules
+    target = tmp_path / "rules.toml"
+    target.write_text(rules.replace(change[0], change[1]), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "processor", "rules", "check", str(target)],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 2
+    assert complaint in result.stderr
