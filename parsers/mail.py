@@ -59,6 +59,8 @@ def parse(data: bytes, filename: str, limits: ParseLimits, depth: int = 0) -> Pa
     if doc.meta["sender"]:
         doc.put("email", doc.meta["sender"], "From")
     body, forwarded = walk(message, doc, limits, depth)
+    if is_bounce(doc.meta):
+        doc.meta.update(bounce_details(message, data, doc.meta["message_id"]))
     own, quoted = split_quoted(body)
     doc.text = own
     doc.meta["quoted"] = quoted[:2000]
@@ -319,6 +321,34 @@ def best_form(attachments: list[ParsedDocument]) -> ParsedDocument | None:
     return None
 
 
+BOUNCED_ID = re.compile(r"^\s*Message-ID\s*:\s*(<[^>\s]+>)", re.IGNORECASE | re.MULTILINE)
+
+
+def bounce_details(message: EmailMessage, data: bytes, own_id: str | None) -> dict:
+    """From a delivery report: the Message-IDs of the mail that bounced, whether it failed or is
+    only delayed, and the status the server gave (RFC 3464, and the text of older bouncers)."""
+    ids: list[str] = []
+    action, status = None, []
+    for part in message.walk():
+        content_type = part.get_content_type()
+        if content_type == "message/delivery-status":
+            for block in part.get_payload() if part.is_multipart() else []:
+                if block.get("Action"):
+                    action = action if action == "failed" else str(block["Action"]).strip().lower()
+                for name in ("Final-Recipient", "Status", "Diagnostic-Code"):
+                    if block.get(name):
+                        status.append(f"{name}: {str(block[name]).strip()}")
+        elif content_type == "message/rfc822" and part.is_multipart():
+            if original := part.get_payload()[0].get("Message-ID"):
+                ids.append(str(original).strip())
+        elif content_type == "text/rfc822-headers":
+            ids.extend(BOUNCED_ID.findall(decode(part.get_payload(decode=True) or b"")))
+    if not ids:  # bouncers that quote the original as text
+        ids = [found for found in BOUNCED_ID.findall(decode(data[:200000])) if found != own_id]
+    return {"bounced_message_ids": list(dict.fromkeys(ids)), "bounce_action": action or "failed",
+            "bounce_status": "; ".join(status)[:1000] or None}
+
+
 def is_bounce(meta: dict) -> bool:
     local = (meta["sender"] or "").split("@")[0]
     return (
@@ -335,7 +365,7 @@ def is_auto_reply(meta: dict) -> bool:
         (meta["auto_submitted"] not in (None, "no"))
         or meta["x_autoreply"]
         or meta["precedence"] in ("bulk", "junk", "list", "auto_reply")
-        or meta["report_type"] == "disposition-notification"
+        or meta["report_type"] in ("disposition-notification", "feedback-report")
         or bool(AUTO_SUBJECTS.search(meta["subject"]))
     )
 

@@ -20,12 +20,13 @@ from sqlalchemy import select
 from processor import __version__
 from processor.cases import OPEN_STATUSES
 from processor.config import Config, config_path, load_config
+from processor.delivery import deliver
 from processor.desk import Desk, Rulebook
 from processor.errors import UserError
 from processor.pipeline import Incoming, Outcome, as_json, examine, process
 from processor.rules.engine import load_rules
 from processor.store.models import Case, OutboxMessage
-from processor.worker import deliver, run_forever, run_once
+from processor.worker import run_forever, run_once
 
 EXAMPLE_CONFIG = Path(__file__).parent / "data" / "config.example.toml"
 USER_ERROR = 2

@@ -35,6 +35,7 @@ class Desk(Section):
     # (SPF/DKIM/DMARC) set this to the server's authserv-id, and commands run only from mail
     # whose Authentication-Results from that server say pass.
     staff_auth_server: str | None = None
+    max_acks_per_sender_per_hour: Annotated[int, Field(ge=1)] = 5  # loop and flood safety
     timezone: str = "Asia/Shanghai"
     case_number_format: str = "CS-{yy}{mm}-{seq:04d}"
     default_language: Literal["zh-Hans", "zh-Hant", "en"] = "zh-Hans"
@@ -76,11 +77,15 @@ class Imap(Section):
     security: Literal["none", "starttls", "tls"] = "tls"
     username: str
     password_env: str | None = None
-    oauth2_token_cmd: str | None = None
+    oauth2_token_cmd: str | None = None  # prints an access token (XOAUTH2: Microsoft 365, Gmail)
+    oauth2_token_env: str | None = None  # or the environment variable holding one
     folder: str = "INBOX"
     processed_folder: str | None = "Processed"
     quarantine_folder: str | None = "Quarantine"
     idle: bool = False
+    ca_file: Path | None = None  # a private CA or self-signed server certificate to trust
+    batch_size: Annotated[int, Field(ge=1, le=1000)] = 50
+    timeout_seconds: Annotated[float, Field(gt=0)] = 60.0
 
 
 class Smtp(Section):
@@ -89,7 +94,13 @@ class Smtp(Section):
     security: Literal["none", "starttls", "tls"] = "tls"
     username: str | None = None
     password_env: str | None = None
+    oauth2_token_cmd: str | None = None
+    oauth2_token_env: str | None = None
     from_address: str | None = None
+    ca_file: Path | None = None
+    timeout_seconds: Annotated[float, Field(gt=0)] = 60.0
+    retry_seconds: Annotated[float, Field(gt=0)] = 60.0  # first retry; doubles each time, at most an hour
+    max_attempts: Annotated[int, Field(ge=1)] = 10
 
 
 def _clock_time(value: str) -> str:

@@ -30,11 +30,17 @@ class Rulebook:
         rules = load_rules(config.path(config.rules.file) if config.rules.file else None)
         calendar = working_calendar(rules, clock(config.office.opens), clock(config.office.closes))
         limits = ParseLimits(**config.limits.model_dump())
-        return cls(config, rules, calendar, ZoneInfo(config.desk.timezone), limits,
-                   Sender(config.desk.name, config.desk.address))
+        address = (config.smtp.from_address if config.smtp else None) or config.desk.address
+        return cls(config, rules, calendar, ZoneInfo(config.desk.timezone), limits, Sender(config.desk.name, address))
 
     def now(self) -> datetime:
         return datetime.now(self.timezone).replace(second=0, microsecond=0)
+
+    def own_addresses(self) -> set[str]:
+        """Our own addresses: never answered (a mail from ourselves is a loop)."""
+        config = self.config
+        found = {config.desk.address, self.sender.address, *(mailbox.username for mailbox in config.imap)}
+        return {address.lower() for address in found if address and "@" in address}
 
     def staff_addresses(self) -> set[str]:
         return self.rules.staff_emails() | {address.lower() for address in self.config.desk.staff_addresses}

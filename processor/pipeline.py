@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from email import policy
+from email.parser import BytesHeaderParser
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from outputs import compose, outbox
@@ -24,10 +26,11 @@ from parsers import ParsedDocument, parse_document
 from processor import staff
 from processor.actions import Action, plan
 from processor.archive import archive_bytes
-from processor.cases import find_case, open_case, record, record_reply
+from processor.cases import find_case, open_case, record, record_reply, to_utc_naive
+from processor.delivery import record_bounce
 from processor.desk import Desk, Rulebook
 from processor.rules.engine import Decision, decide
-from processor.store.models import Document
+from processor.store.models import Case, CaseEvent, Document
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,7 @@ class Incoming:
     ref: str
     filename: str
     data: bytes
+    refusal: str | None = None  # set by a source that would not fetch it whole (too large)
 
 
 @dataclass
@@ -77,11 +81,15 @@ def received_time(doc: ParsedDocument, book: Rulebook) -> datetime:
     return sent.astimezone(book.timezone)
 
 
-def examine(data: bytes, filename: str, book: Rulebook, received: datetime | None = None) -> Examined:
+def examine(
+    data: bytes, filename: str, book: Rulebook, received: datetime | None = None, refusal: str | None = None,
+) -> Examined:
     doc = parse_document(data, filename, book.limits)
+    if refusal:  # only its headers were fetched: say why, to the sender they name
+        doc.kind, doc.errors = "unknown", [refusal]
     when = received or received_time(doc, book)
     decision = decide(doc, book.rules, book.calendar, when)
-    actions = plan(doc, decision, {book.config.desk.address.lower()})
+    actions = plan(doc, decision, book.own_addresses())
     return Examined(doc, decision, actions, when)
 
 
@@ -117,10 +125,27 @@ def as_json(examined: Examined) -> dict[str, Any]:
 
 def process(desk: Desk, item: Incoming) -> Outcome:
     document_id, duplicate = register(desk, item)
-    if duplicate:
+    if duplicate or seen_before(desk, item, document_id):
         return Outcome("duplicate", item.filename, document_id=document_id, reason="already processed")
-    examined = examine(item.data, item.filename, desk, received=desk.now())
+    examined = examine(item.data, item.filename, desk, received=desk.now(), refusal=item.refusal)
     return record_and_act(desk, item, document_id, examined)
+
+
+def seen_before(desk: Desk, item: Incoming, document_id: int) -> bool:
+    """The same mail from the same mailbox with other bytes (a server that rewrote a header
+    after a UIDVALIDITY change) is known by its Message-ID."""
+    if not item.filename.endswith(".eml"):
+        return False
+    message_id = BytesHeaderParser(policy=policy.default).parsebytes(item.data[:65536]).get("Message-ID")
+    if not message_id:
+        return False
+    with desk.store.transaction() as session:
+        earlier = session.scalar(select(Document.id).where(
+            Document.message_id == str(message_id).strip(), Document.source == item.source,
+            Document.id != document_id, Document.status != "received"))
+        if earlier is not None:
+            session.get(Document, document_id).status = "duplicate"
+    return earlier is not None
 
 
 def register(desk: Desk, item: Incoming) -> tuple[int, bool]:
@@ -170,6 +195,8 @@ def record_and_act(desk: Desk, item: Incoming, document_id: int, examined: Exami
             outcome.next_deadline = decision.deadlines[0].due.isoformat(timespec="minutes") if decision.deadlines else None
         else:
             row.status, outcome.status = "recorded", "recorded"
+            if doc.kind == "bounce":
+                outcome.reason = record_bounce(desk, session, doc)
     return outcome
 
 
@@ -212,7 +239,12 @@ def send_case_mails(desk: Desk, session, case, doc: ParsedDocument, examined: Ex
     decision = examined.decision
     language = doc.language or desk.config.desk.default_language
     by_type = {action.type: action for action in examined.actions}
-    if ack := by_type.get("acknowledge"):
+    ack = by_type.get("acknowledge")
+    if ack and too_many_acks(desk, session, ack.to):
+        record(session, desk, case, "ack_withheld", "desk", to=ack.to,
+               why=f"over {desk.config.desk.max_acks_per_sender_per_hour} acknowledgements to this address in an hour")
+        ack = None
+    if ack:
         reply_by = decision.due("reply")
         message = compose.acknowledgement(
             desk.sender, to=ack.to, case_no=case.case_no, kind=doc.kind, language=language,
@@ -235,6 +267,16 @@ def send_case_mails(desk: Desk, session, case, doc: ParsedDocument, examined: Ex
     record(session, desk, case, "assigned", "desk", status="assigned", owner=decision.owner, to=notice.to, cc=cc)
     if "escalate" in by_type:
         record(session, desk, case, "escalated", "desk", to=by_type["escalate"].to, why="major complaint")
+
+
+def too_many_acks(desk: Desk, session, address: str) -> bool:  # noqa: ANN001
+    """Loop and flood safety: at most so many acknowledgements per address per hour."""
+    since = to_utc_naive(desk.now() - timedelta(hours=1))
+    sent = session.scalar(
+        select(func.count(CaseEvent.id)).join(Case, Case.id == CaseEvent.case_id)
+        .where(CaseEvent.type == "acknowledged", CaseEvent.at >= since, func.lower(Case.sender) == address.lower())
+    )
+    return sent >= desk.config.desk.max_acks_per_sender_per_hour
 
 
 def _storable(data: dict[str, Any]) -> dict[str, Any]:

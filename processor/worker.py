@@ -11,12 +11,13 @@ from collections.abc import Callable, Iterable
 
 import schedule
 
-from outputs.outbox import deliver_to_folder
+from processor.delivery import deliver
 from processor.desk import Desk
 from processor.jobs import run_jobs
 from processor.pipeline import Incoming, Outcome, process
 from processor.sources import Done, Source
 from processor.sources.folder import FolderSource
+from processor.sources.imap import ImapSource
 from processor.sources.maildir import MaildirSource
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,8 @@ def sources_of(desk: Desk) -> list[Source]:
     found: list[Source] = []
     for maildir in config.maildirs:
         found.append(MaildirSource(maildir.name, config.path(maildir.path)))
+    for mailbox in config.imap:
+        found.append(ImapSource(desk, mailbox))
     for folder in config.folders:
         incoming, processed, quarantine = config.folder_paths(folder)
         found.append(FolderSource(folder.name, incoming, processed, quarantine, config.limits.max_file_bytes))
@@ -37,10 +40,13 @@ def poll(desk: Desk, on_outcome: Callable[[Outcome], None] | None = None) -> lis
     """One pass over every source; an item that fails is logged and left for the next pass."""
     outcomes = []
     for source in sources_of(desk):
-        for outcome in process_items(desk, source.items()):
-            outcomes.append(outcome)
-            if on_outcome:
-                on_outcome(outcome)
+        try:
+            for outcome in process_items(desk, source.items()):
+                outcomes.append(outcome)
+                if on_outcome:
+                    on_outcome(outcome)
+        except Exception as exc:  # a mailbox down or a connection lost: the others go on
+            log.warning("source %s failed: %s: %s; it is tried again later", source.name, type(exc).__name__, exc)
     return outcomes
 
 
@@ -56,8 +62,6 @@ def process_items(desk: Desk, items: Iterable[tuple[Incoming, Done]]) -> Iterabl
         yield outcome
 
 
-def deliver(desk: Desk) -> int:
-    return deliver_to_folder(desk.store, desk.config.outbox_dir)
 
 
 def run_once(desk: Desk, on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
@@ -68,7 +72,10 @@ def run_once(desk: Desk, on_outcome: Callable[[Outcome], None] | None = None) ->
             log.info("jobs: %s", ", ".join(f"{name} {count}" for name, count in done.items() if count))
     except Exception:  # a failing job must not stop intake; it runs again next pass
         log.exception("the desk's jobs failed; they run again on the next pass")
-    deliver(desk)
+    try:
+        deliver(desk)
+    except Exception:  # the outbox keeps every mail; delivery is tried again next pass
+        log.exception("delivering the outbox failed; it is tried again on the next pass")
     return outcomes
 
 

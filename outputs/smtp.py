@@ -1,0 +1,198 @@
+"""Delivering the outbox over SMTP (smtplib). Each row is claimed (queued → sending, in its
+own committed transaction, so two workers never take the same row), sent, then marked sent
+only after the server accepted it. A transient failure (4xx, a dropped or refused connection)
+puts it back in the queue for later, the pause doubling each time; a permanent one (5xx) or
+too many attempts marks it failed and tells staff.
+
+A row left in `sending` by a crash is sent again once its lease runs out: the window for that
+is the moment between the server's 250 and our commit, and the mail keeps its Message-ID, by
+which receiving systems drop a duplicate.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+
+from processor.config import Config, Smtp
+from processor.mail_login import Login, login_for, tls_context
+from processor.store import Store
+from processor.store.models import OutboxMessage, utcnow
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=10)
+MAX_PAUSE = timedelta(hours=1)
+
+
+class PermanentFailure(Exception):
+    """The server refused the mail for good (5xx): retrying cannot help."""
+
+
+@dataclass
+class Delivery:
+    sent: int = 0
+    deferred: int = 0
+    failed: list[int] | None = None
+
+
+def classify(exc: Exception) -> tuple[bool, str]:
+    """(permanent?, what happened) for an exception smtplib raised."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        text = "; ".join(f"{rcpt}: {code} {msg.decode(errors='replace') if isinstance(msg, bytes) else msg}"
+                         for rcpt, (code, msg) in exc.recipients.items())
+        return all(500 <= code < 600 for code in codes), text
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return False, f"login refused ({exc.smtp_code}): check the [smtp] username and secret"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        message = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        return 500 <= exc.smtp_code < 600, f"{exc.smtp_code} {message}"
+    return False, f"{type(exc).__name__}: {exc}"
+
+
+class SmtpConnection:
+    """One connection for a delivery run, opened on first use and again after a drop."""
+
+    def __init__(self, config: Config, settings: Smtp) -> None:
+        self.config, self.settings = config, settings
+        self.client: smtplib.SMTP | None = None
+        self.login: Login | None = login_for(settings, "smtp")
+
+    def open(self) -> smtplib.SMTP:
+        if self.client is not None:
+            return self.client
+        settings, context = self.settings, tls_context(self.config, self.settings.ca_file)
+        if settings.security == "tls":
+            client = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout_seconds, context=context)
+        else:
+            client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout_seconds)
+            if settings.security == "starttls":
+                client.starttls(context=context)
+        try:
+            if self.login and self.login.token:
+                client.ehlo_or_helo_if_needed()
+                code, reply = client.docmd("AUTH", "XOAUTH2 " + self.login.xoauth2())
+                if code != 235:
+                    raise smtplib.SMTPAuthenticationError(code, reply)
+            elif self.login:
+                client.login(self.login.username, self.login.password or "")
+        except Exception:
+            client.close()
+            raise
+        self.client = client
+        return client
+
+    def send(self, row: OutboxMessage, envelope_from: str) -> dict:
+        try:
+            return self.open().sendmail(envelope_from, list(row.recipients), row.raw)
+        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException):
+            try:
+                if self.client is not None:
+                    self.client.rset()  # the server answered: the connection is still good
+            except Exception:  # noqa: BLE001 - it was not; open a new one for the next mail
+                self.close()
+            raise
+        except OSError:  # smtplib's disconnects and the socket's own errors
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self.client is not None:
+            try:
+                self.client.quit()
+            except Exception:  # noqa: BLE001 - closing a dead connection
+                self.client.close()
+            self.client = None
+
+
+def server_unusable(exc: Exception, connection: SmtpConnection) -> bool:
+    """A failure of the server or the login rather than of this mail: no connection came up,
+    the connection dropped, or the login was refused."""
+    if isinstance(exc, smtplib.SMTPAuthenticationError) or connection.client is None:
+        return True
+    return not isinstance(exc, (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException))
+
+
+def claim_due(store: Store) -> list[int]:
+    """Rows due now, each claimed for this worker; stale `sending` rows (a crash) included."""
+    now = utcnow()
+    with store.transaction() as session:
+        due = session.scalars(select(OutboxMessage.id).where(
+            or_(OutboxMessage.status == "queued", OutboxMessage.status == "sending"),
+            or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
+        ).order_by(OutboxMessage.id)).all()
+    claimed = []
+    for row_id in due:
+        with store.transaction() as session:
+            taken = session.execute(update(OutboxMessage).where(
+                OutboxMessage.id == row_id,
+                or_(OutboxMessage.status == "queued", OutboxMessage.status == "sending"),
+                or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
+            ).values(status="sending", attempts=OutboxMessage.attempts + 1, next_attempt_at=now + LEASE))
+            if taken.rowcount == 1:
+                claimed.append(row_id)
+    return claimed
+
+
+def deliver_by_smtp(
+    store: Store, config: Config, envelope_from: str,
+    on_failure: Callable[[OutboxMessage], None] | None = None,
+) -> Delivery:
+    """Send every due row; `on_failure` is called (in the row's transaction) for each row that
+    failed for good, so the desk can tell staff and flag the case."""
+    settings = config.smtp
+    connection = SmtpConnection(config, settings)
+    result = Delivery(failed=[])
+    claimed = claim_due(store)
+    try:
+        for index, row_id in enumerate(claimed):
+            with store.transaction() as session:
+                row = session.get(OutboxMessage, row_id)
+                try:
+                    refused = connection.send(row, envelope_from)
+                except Exception as exc:  # every failure is kept on the row or gives it back
+                    if server_unusable(exc, connection):  # try them all again next pass
+                        log.warning("smtp %s:%s unusable (%s); %d mails wait", settings.host, settings.port,
+                                    classify(exc)[1], len(claimed) - index)
+                        session.rollback()
+                        release(store, claimed[index:])
+                        result.deferred += len(claimed) - index
+                        break
+                    _defer_or_fail(row, *classify(exc), settings, result, on_failure)
+                    continue
+                row.status, row.sent_at, row.next_attempt_at = "sent", utcnow(), None
+                if refused:
+                    row.last_error = "refused: " + "; ".join(f"{r}: {c}" for r, (c, _) in refused.items())
+                result.sent += 1
+    finally:
+        connection.close()
+    return result
+
+
+def _defer_or_fail(row: OutboxMessage, permanent: bool, what: str, settings: Smtp, result: Delivery,
+                   on_failure: Callable[[OutboxMessage], None] | None) -> None:
+    row.last_error = what[:2000]
+    if permanent or row.attempts >= settings.max_attempts:
+        row.status, row.next_attempt_at = "failed", None
+        result.failed.append(row.id)
+        log.error("outbox %s to %s failed for good: %s", row.id, row.recipients, what)
+        if on_failure:
+            on_failure(row)
+        return
+    pause = min(MAX_PAUSE, timedelta(seconds=settings.retry_seconds * 2 ** (row.attempts - 1)))
+    row.status, row.next_attempt_at = "queued", utcnow() + pause
+    result.deferred += 1
+    log.warning("outbox %s deferred (%s); next try in %s", row.id, what, pause)
+
+
+def release(store: Store, row_ids: list[int]) -> None:
+    """Give claimed rows back untried (the server was unreachable): no attempt is counted."""
+    with store.transaction() as session:
+        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(row_ids), OutboxMessage.status == "sending")
+                        .values(status="queued", attempts=OutboxMessage.attempts - 1, next_attempt_at=None))

@@ -1,0 +1,70 @@
+"""Getting the outbox out, and what the desk does about mail that could not be delivered:
+over SMTP when `[smtp]` is set, else as .eml files in the outbox folder. A mail refused for
+good, or bounced back later (a DSN naming one of our Message-IDs), flags its case — the
+customer's address is bad — and tells its owner, so someone phones instead."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from outputs import compose, outbox
+from outputs.smtp import deliver_by_smtp
+from parsers.model import ParsedDocument
+from processor.cases import record
+from processor.desk import Desk
+from processor.store.models import Case, OutboxMessage
+
+log = logging.getLogger(__name__)
+
+# Mails about mail problems are never themselves reported: no loops.
+NOT_REPORTED = {"delivery_failed", "notice"}
+
+
+def deliver(desk: Desk) -> int:
+    if desk.config.smtp is None:
+        return outbox.deliver_to_folder(desk.store, desk.config.outbox_dir)
+    envelope_from = desk.config.smtp.from_address or desk.config.desk.address
+
+    def failed(row: OutboxMessage) -> None:
+        from sqlalchemy.orm import object_session
+
+        undeliverable(desk, object_session(row), row, row.last_error or "refused")
+
+    return deliver_by_smtp(desk.store, desk.config, envelope_from, on_failure=failed).sent
+
+
+def undeliverable(desk: Desk, session: Session, row: OutboxMessage, why: str) -> None:
+    """Flag the case of a mail that will never arrive and tell whoever can phone instead."""
+    case = session.get(Case, row.case_id) if row.case_id else None
+    if case is not None:
+        record(session, desk, case, "undeliverable", "desk", to=row.recipients, purpose=row.purpose, why=why[:500])
+        case.fields = {**(case.fields or {}), "email_undeliverable": ", ".join(row.recipients)}
+    if row.purpose in NOT_REPORTED:
+        return
+    to = (case.owner_email if case and case.owner_email else None) or next(iter(desk.config.desk.staff_addresses), None)
+    if to is None or to in row.recipients:
+        return
+    message = compose.staff_note(
+        desk.sender, to=to, subject=f"{'[' + case.case_no + '] ' if case else ''}邮件无法送达 / undeliverable",
+        greeting=(case.owner if case else None) or to,
+        intro="以下邮件无法送达，请改用电话等方式联系：",
+        rows=[("收件人", ", ".join(row.recipients)), ("主题", row.subject), ("原因", why[:300])],
+        case_no=case.case_no if case else None, purpose="undeliverable",
+    )
+    outbox.queue(session, message, "delivery_failed", case_id=case.id if case else None)
+
+
+def record_bounce(desk: Desk, session: Session, doc: ParsedDocument) -> str:
+    """A bounce (DSN) of one of our mails: mark its outbox row and flag its case."""
+    ids = doc.meta.get("bounced_message_ids") or []
+    if doc.meta.get("bounce_action") == "delayed":
+        return "delay notice: nothing to do yet"
+    rows = session.scalars(select(OutboxMessage).where(OutboxMessage.message_id.in_(ids))).all() if ids else []
+    for row in rows:
+        if row.status != "bounced":
+            row.status, row.last_error = "bounced", (doc.meta.get("bounce_status") or "bounced")[:2000]
+            undeliverable(desk, session, row, doc.meta.get("bounce_status") or "bounced")
+    return f"bounce of {len(rows)} of our mails" if rows else "bounce of no mail we know"

@@ -1,0 +1,197 @@
+"""An IMAP mailbox (imapclient): new mail found by UID, fetched in batches, archived and
+committed by the pipeline first, then marked \\Seen and moved to the Processed or Quarantine
+folder. The folder's UIDVALIDITY and last UID are kept in the store, so nothing is fetched
+twice in normal running; after a crash or a UIDVALIDITY change the pipeline knows each mail by
+its content hash and Message-ID, so nothing is processed twice either.
+
+A server that cannot be reached is retried with a growing pause; the worker goes on with its
+other sources meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from imapclient import DELETED, FLAGGED, SEEN, IMAPClient
+from sqlalchemy import select
+
+from processor.config import Imap
+from processor.desk import Desk
+from processor.mail_login import login_for, tls_context
+from processor.pipeline import Incoming, Outcome
+from processor.sources import Done
+from processor.store.models import MailboxState
+
+log = logging.getLogger(__name__)
+
+MAX_PAUSE_SECONDS = 300
+
+
+@dataclass
+class Backoff:
+    """After a failure, wait 5 s, then 10, 20 … up to 5 minutes before trying again."""
+
+    pause: float = 0.0
+    not_before: float = 0.0
+
+    def ready(self) -> bool:
+        return time.monotonic() >= self.not_before
+
+    def failed(self) -> float:
+        self.pause = min(MAX_PAUSE_SECONDS, self.pause * 2 or 5)
+        self.not_before = time.monotonic() + self.pause
+        return self.pause
+
+    def succeeded(self) -> None:
+        self.pause, self.not_before = 0.0, 0.0
+
+
+# One per mailbox for the life of the process: sources are made afresh on each pass.
+_BACKOFF: dict[str, Backoff] = {}
+
+
+def connect(desk: Desk, settings: Imap) -> IMAPClient:
+    context = tls_context(desk.config, settings.ca_file)
+    client = IMAPClient(settings.host, port=settings.port, ssl=settings.security == "tls",
+                        ssl_context=context, timeout=settings.timeout_seconds)
+    try:
+        if settings.security == "starttls":
+            client.starttls(context)
+        login = login_for(settings, f"imap {settings.name}")
+        if login and login.token:
+            client.oauth2_login(login.username, login.token)
+        elif login:
+            client.login(login.username, login.password)
+    except Exception:
+        _close(client)
+        raise
+    return client
+
+
+def _close(client: IMAPClient) -> None:
+    try:
+        client.logout()
+    except Exception:  # noqa: BLE001 - the connection may already be gone; nothing to save
+        try:
+            client.shutdown()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+class ImapSource:
+    def __init__(self, desk: Desk, settings: Imap) -> None:
+        self.desk = desk
+        self.settings = settings
+        self.name = f"imap:{settings.name}"
+        self.backoff = _BACKOFF.setdefault(self.name, Backoff())
+        self.created: set[str] = set()
+
+    def items(self) -> Iterator[tuple[Incoming, Done]]:
+        if not self.backoff.ready():
+            log.debug("%s: waiting before the next attempt", self.name)
+            return
+        try:
+            client = connect(self.desk, self.settings)
+        except Exception:
+            log.warning("%s: cannot connect to %s:%s; next try in %.0f s", self.name, self.settings.host,
+                        self.settings.port, self.backoff.failed())
+            raise
+        try:
+            yield from self._folder(client, self.settings.folder)
+            self.backoff.succeeded()
+        except Exception:
+            log.warning("%s: connection lost; next try in %.0f s", self.name, self.backoff.failed())
+            raise
+        finally:
+            _close(client)
+
+    # ------------------------------------------------------------ reading
+
+    def _folder(self, client: IMAPClient, folder: str) -> Iterator[tuple[Incoming, Done]]:
+        selected = client.select_folder(folder)
+        uidvalidity = int(selected[b"UIDVALIDITY"])
+        last_uid = self._last_uid(folder, uidvalidity)
+        uids = sorted(uid for uid in client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid)
+        if uids:
+            log.info("%s: %d new in %s", self.name, len(uids), folder)
+        for start in range(0, len(uids), self.settings.batch_size):
+            batch = uids[start : start + self.settings.batch_size]
+            yield from self._batch(client, folder, uidvalidity, batch)
+
+    def _batch(self, client: IMAPClient, folder: str, uidvalidity: int, batch: list[int]):  # noqa: ANN202
+        limit = self.desk.limits.max_message_bytes
+        sizes = client.fetch(batch, ["RFC822.SIZE"])
+        small = [uid for uid in batch if uid in sizes and sizes[uid][b"RFC822.SIZE"] <= limit]
+        large = [uid for uid in batch if uid in sizes and uid not in small]
+        bodies = client.fetch(small, ["BODY.PEEK[]"]) if small else {}
+        headers = client.fetch(large, ["BODY.PEEK[HEADER]"]) if large else {}
+        for uid in batch:
+            ref = f"{folder};UIDVALIDITY={uidvalidity};UID={uid}"
+            if uid in bodies:
+                item = Incoming(self.name, ref, f"{self.settings.name}-{uid}.eml", bodies[uid][b"BODY[]"])
+            elif uid in headers:
+                size = sizes[uid][b"RFC822.SIZE"]
+                item = Incoming(self.name, ref, f"{self.settings.name}-{uid}.eml", headers[uid][b"BODY[HEADER]"],
+                                refusal=f"the message is {size / 2**20:.0f} MB, over the limit of {limit / 2**20:.0f} MB: "
+                                        "please send large files in several mails, or a link to them")
+            else:
+                continue  # expunged by someone else meanwhile
+            yield item, lambda outcome, uid=uid: self.settle(client, folder, uidvalidity, uid, outcome)
+
+    # ------------------------------------------------------------ settling
+
+    def settle(self, client: IMAPClient, folder: str, uidvalidity: int, uid: int, outcome: Outcome) -> None:
+        """After the pipeline committed: flag, move, then remember the UID."""
+        quarantined = outcome.status == "quarantined"
+        client.add_flags([uid], [SEEN, FLAGGED] if quarantined else [SEEN])
+        target = self.settings.quarantine_folder if quarantined else self.settings.processed_folder
+        if target and target != folder:
+            self._move(client, uid, target)
+        self._remember(folder, uidvalidity, uid)
+
+    def _move(self, client: IMAPClient, uid: int, target: str) -> None:
+        if target not in self.created:
+            if not client.folder_exists(target):
+                client.create_folder(target)
+            self.created.add(target)
+        if client.has_capability("MOVE"):
+            client.move([uid], target)
+            return
+        client.copy([uid], target)  # RFC 3501 servers without MOVE: COPY, \Deleted, EXPUNGE
+        client.add_flags([uid], [DELETED])
+        if client.has_capability("UIDPLUS"):
+            client.uid_expunge([uid])
+        else:
+            client.expunge()
+
+    # ------------------------------------------------------------ state
+
+    def _last_uid(self, folder: str, uidvalidity: int) -> int:
+        with self.desk.store.transaction() as session:
+            state = self._state(session, folder)
+            if state.uidvalidity != uidvalidity:
+                if state.uidvalidity is not None:
+                    log.warning("%s: UIDVALIDITY of %s changed (%s → %s): reading it again; mail already "
+                                "processed is known by content and Message-ID", self.name, folder,
+                                state.uidvalidity, uidvalidity)
+                state.uidvalidity, state.last_uid = uidvalidity, 0
+            return state.last_uid
+
+    def _remember(self, folder: str, uidvalidity: int, uid: int) -> None:
+        with self.desk.store.transaction() as session:
+            state = self._state(session, folder)
+            if state.uidvalidity == uidvalidity and uid > state.last_uid:
+                state.last_uid = uid
+
+    def _state(self, session, folder: str) -> MailboxState:  # noqa: ANN001
+        state = session.scalars(
+            select(MailboxState).where(MailboxState.source == self.name, MailboxState.folder == folder)
+        ).first()
+        if state is None:
+            state = MailboxState(source=self.name, folder=folder, uidvalidity=None, last_uid=0)
+            session.add(state)
+            session.flush()
+        return state
