@@ -8,6 +8,7 @@ import os
 import re
 import tempfile
 from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
 from email.utils import getaddresses
 from pathlib import Path
 
@@ -30,7 +31,7 @@ def queue(
             address for _, address in getaddresses(message.get_all("To", []) + message.get_all("Cc", []))
         ],
         subject=str(message["Subject"]),
-        raw=bytes(message),
+        raw=message.as_bytes(policy=SMTP_POLICY),  # CRLF line ends, as the wire and .eml files want
         status="queued",
     )
     session.add(row)
