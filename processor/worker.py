@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
-import time
+import threading
 from collections.abc import Callable, Iterable
 
 import schedule
@@ -17,7 +17,7 @@ from processor.jobs import run_jobs
 from processor.pipeline import Incoming, Outcome, process
 from processor.sources import Done, Source
 from processor.sources.folder import FolderSource
-from processor.sources.imap import ImapSource
+from processor.sources.imap import IdleWatcher, ImapSource
 from processor.sources.maildir import MaildirSource
 
 log = logging.getLogger(__name__)
@@ -83,9 +83,14 @@ def _stop(*_signal: object) -> None:
     raise KeyboardInterrupt
 
 
-def run_forever(desk: Desk) -> None:  # pragma: no cover - exercised by the CLI test with --once
-    """Poll and deliver every `poll_seconds`; Ctrl-C or SIGTERM stops it between jobs."""
+def run_forever(desk: Desk) -> None:  # pragma: no cover - exercised by the CLI tests
+    """Poll and deliver every `poll_seconds`, and at once when an IDLE mailbox reports new
+    mail; Ctrl-C or SIGTERM stops it between jobs."""
     signal.signal(signal.SIGTERM, _stop)
+    wake, stop = threading.Event(), threading.Event()
+    for mailbox in desk.config.imap:
+        if mailbox.idle:
+            IdleWatcher(desk, mailbox, wake, stop).start()
     scheduler = schedule.Scheduler()
     scheduler.every(desk.config.worker.poll_seconds).seconds.do(run_once, desk)
     log.info("worker started: polling every %s s", desk.config.worker.poll_seconds)
@@ -93,6 +98,9 @@ def run_forever(desk: Desk) -> None:  # pragma: no cover - exercised by the CLI 
     try:
         while True:
             scheduler.run_pending()
-            time.sleep(max(0.2, min(scheduler.idle_seconds or 1, 5)))
+            if wake.wait(timeout=max(0.2, min(scheduler.idle_seconds or 1, 5))):
+                wake.clear()
+                run_once(desk)
     except KeyboardInterrupt:
+        stop.set()
         print("worker stopped", file=sys.stderr)

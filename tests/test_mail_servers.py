@@ -291,3 +291,24 @@ def test_auto_replies_in_the_mailbox_get_no_answer(wire):
     assert cli_run_once(config).returncode == 0
     assert dovecot.messages("bob@example.test") == []
     assert count(config, Case) == 0
+
+
+def test_idle_wakes_the_worker_and_it_reconnects_after_a_server_restart(wire):
+    dovecot, smtp, config = wire
+    text = config.read_text(encoding="utf-8").replace("batch_size = 2", "batch_size = 2\nidle = true")
+    config.write_text(text + "\n[worker]\npoll_seconds = 3600\n", encoding="utf-8")
+    worker = subprocess.Popen([sys.executable, "-m", "processor", "--config", str(config), "run"], cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ.copy())
+    try:
+        wait_for(lambda: DESK in dovecot.doveadm("who"), timeout=20)  # the worker is connected
+        dovecot.deliver(complaint(1), DESK)
+        wait_for(lambda: len(dovecot.messages(ALICE)) == 1, timeout=20)  # not an hour: IDLE woke it
+        dovecot.kill()
+        dovecot.start()
+        dovecot.deliver(complaint(2), DESK)
+        wait_for(lambda: len(dovecot.messages(ALICE)) == 2, timeout=40)
+        assert worker.poll() is None  # it never died of the dropped connection
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        _, errors = worker.communicate(timeout=20)
+    assert "worker stopped" in errors.decode()
