@@ -4,6 +4,8 @@ LMTP, as a production MTA would. Recipe: ../shared/docs/mail-servers-for-tests.m
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import shutil
 import signal
@@ -12,8 +14,11 @@ import socket
 import ssl
 import subprocess
 import tempfile
+import threading
 import time
+import urllib.parse
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -31,6 +36,7 @@ USERS = {
 STAFF = ("gm", "sales.director", "service.director", "service.manager", "care", "claims", "quality",
          "tech.manager", "zhang.wei", "li.na")
 USERS.update({f"{name}@example.test": "staffpw" for name in STAFF})
+OAUTH_TOKENS = {"ya29.desk-token": "complaints@example.test"}
 
 DOVECOT_CONF = """\
 base_dir = {root}/run
@@ -49,10 +55,15 @@ ssl = yes
 ssl_cert = <{root}/ssl/cert.pem
 ssl_key = <{root}/ssl/key.pem
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login xoauth2 oauthbearer
 auth_failure_delay = 0
 mail_fsync = never
 mail_max_userip_connections = 100
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {root}/etc/oauth2.conf
+}}
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN {root}/etc/users
@@ -116,6 +127,7 @@ class Dovecot:
     imaps: int = 0
     lmtp: int = 0
     process: subprocess.Popen | None = None
+    introspection: ThreadingHTTPServer | None = None
 
     @property
     def conf(self) -> Path:
@@ -140,6 +152,10 @@ class Dovecot:
         self.imap, self.imaps, self.lmtp = free_port(), free_port(), free_port()
         self.conf.write_text(DOVECOT_CONF.format(root=self.root, unique=self.root.name[3:], imap=self.imap,
                                                  imaps=self.imaps, lmtp=self.lmtp))
+        self.introspection = start_token_introspection()
+        (self.root / "etc" / "oauth2.conf").write_text(
+            f"introspection_mode = post\nintrospection_url = http://127.0.0.1:{self.introspection.server_port}/introspect\n"
+            "username_attribute = username\nactive_attribute = active\nactive_value = true\n")
 
     def start(self) -> None:
         self.process = subprocess.Popen(
@@ -205,7 +221,34 @@ class Dovecot:
 
     def cleanup(self) -> None:
         self.stop()
+        if self.introspection is not None:
+            self.introspection.shutdown()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+class TokenIntrospection(BaseHTTPRequestHandler):
+    """An OAuth2 provider's token introspection endpoint (RFC 7662), which Dovecot's oauth2
+    passdb asks whether an XOAUTH2 token is valid, as Microsoft 365 or Google would answer."""
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+        token = urllib.parse.parse_qs(body).get("token", [""])[0]
+        user = OAUTH_TOKENS.get(token)
+        answer = json.dumps({"active": True, "username": user} if user else {"active": False}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *args) -> None:  # noqa: ANN002
+        pass
+
+
+def start_token_introspection() -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), TokenIntrospection)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
 
 
 class LmtpRelay:
@@ -232,6 +275,16 @@ class LmtpRelay:
             return f"451 4.4.1 LMTP unavailable: {exc}"
         self.accepted.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 2.0.0 OK"
+
+    async def auth_XOAUTH2(self, server, args):  # noqa: ANN001, ANN201, N802
+        """SASL XOAUTH2 as Microsoft 365 and Gmail take it: user and bearer token, base64."""
+        try:
+            raw = base64.b64decode(args[1]).decode()
+        except (IndexError, ValueError):
+            return AuthResult(success=False, handled=False)
+        fields = dict(part.split("=", 1) for part in raw.split("\1") if "=" in part)
+        token = fields.get("auth", "").removeprefix("Bearer ")
+        return AuthResult(success=OAUTH_TOKENS.get(token) == fields.get("user"), handled=False)
 
 
 def _authenticate(server, session, envelope, mechanism, auth_data):  # noqa: ANN001, ANN202

@@ -312,3 +312,24 @@ def test_idle_wakes_the_worker_and_it_reconnects_after_a_server_restart(wire):
         worker.send_signal(signal.SIGTERM)
         _, errors = worker.communicate(timeout=20)
     assert "worker stopped" in errors.decode()
+
+
+def test_xoauth2_for_imap_and_smtp_with_tokens_from_the_environment_and_a_command(wire, monkeypatch):
+    dovecot, smtp, config = wire
+    monkeypatch.setenv("TEST_DESK_TOKEN", "ya29.desk-token")
+    text = config.read_text(encoding="utf-8")
+    smtp_part = text.index("[smtp]")
+    good = (text[:smtp_part].replace('password_env = "TEST_DESK_PASSWORD"', 'oauth2_token_env = "TEST_DESK_TOKEN"')
+            + text[smtp_part:].replace('password_env = "TEST_DESK_PASSWORD"', 'oauth2_token_cmd = "printf ya29.desk-token"'))
+    config.write_text(good, encoding="utf-8")
+    dovecot.deliver(complaint(1), DESK)
+    assert cli_run_once(config).returncode == 0
+    assert len(dovecot.messages(ALICE)) == 1
+
+    config.write_text(good.replace("printf ya29.desk-token", "printf expired-token"), encoding="utf-8")
+    dovecot.deliver(complaint(2), DESK)
+    assert cli_run_once(config).returncode == 0  # a refused login keeps every mail queued, untried
+    assert len(dovecot.messages(ALICE)) == 1
+    with Desk.open(load_config(config)) as desk, desk.store.transaction() as session:
+        waiting = session.scalars(select(OutboxMessage).where(OutboxMessage.status == "queued")).all()
+        assert waiting and all(row.attempts == 0 for row in waiting)
