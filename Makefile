@@ -23,7 +23,8 @@ demo: install
 	$(BIN)/aftersales --config $(DEMO)/aftersales.toml init
 	cp examples/inbox/new/* $(DEMO)/inbox/new/
 	cp examples/shared/incoming/* $(DEMO)/shared/incoming/
-	touch -d '1 minute ago' $(DEMO)/shared/incoming/*
+	cp examples/master/* $(DEMO)/master/
+	touch -d '1 minute ago' $(DEMO)/shared/incoming/* $(DEMO)/master/*
 	$(BIN)/aftersales --config $(DEMO)/aftersales.toml run --once
 	$(BIN)/aftersales --config $(DEMO)/aftersales.toml cases
 	@echo "Acknowledgements and notices written to $(DEMO)/outbox:"

@@ -29,6 +29,7 @@ SUBJECTS = {
     "owner_notice": ("[{case_no}] 新{kind}分派给您：{who}", "[{case_no}] New {kind} for you: {who}"),
     "survey": ("[{case_no}] 请问您对处理结果满意吗？", "[{case_no}] Are you satisfied with how we handled it?"),
     "case_reply": ("[{case_no}] 关于您的{kind}的答复", "[{case_no}] Our reply about your {kind}"),
+    "return_slip": ("[{case_no}] 退货单 {slip_no}", "[{case_no}] Return slip {slip_no}"),
 }
 SHOWN_FIELDS = (
     "customer_name", "company", "dealer_code", "phone", "product_name", "product_model", "part_no",
@@ -114,7 +115,9 @@ def new_message(
     automatic: bool = True,
     cc: list[str] | None = None,
     now: datetime | None = None,
+    attachments: list[tuple[str, bytes, str]] | None = None,
 ) -> EmailMessage:
+    """A mail; `attachments` are (file name, bytes, MIME type), names in any script (RFC 2231)."""
     message = EmailMessage()
     message["From"] = formataddr((sender.name, sender.address))
     message["To"] = to
@@ -133,6 +136,9 @@ def new_message(
     message.set_content(text, charset="utf-8")
     if html:
         message.add_alternative(html, subtype="html", charset="utf-8")
+    for filename, data, mime in attachments or []:
+        maintype, subtype = mime.split("/", 1)
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     return message
 
 
@@ -219,3 +225,21 @@ def staff_note(
                   desk_name=sender.name)
     return new_message(sender, to, subject, text, msgid=msgid or message_id(sender, case_no, purpose), cc=cc,
                        in_reply_to=in_reply_to)
+
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def return_slip(
+    sender: Sender, *, to: str, case_no: str, slip_no: str, language: str, greeting_name: str | None,
+    rows: list[tuple[str, str]], docx: bytes, pdf: bytes | None,
+) -> EmailMessage:
+    """The return slip to the dealer: a summary in the body, the slip attached (.docx, and PDF)."""
+    en = template_language(language) == "en"
+    text = render("return_slip", language, greeting_name=greeting_name or "", case_no=case_no, slip_no=slip_no,
+                  rows=rows, desk_name=sender.name)
+    subject = in_script(SUBJECTS["return_slip"][en].format(case_no=case_no, slip_no=slip_no), language)
+    attachments = [(f"退货单_{slip_no}.docx", docx, DOCX_TYPE)]
+    if pdf:
+        attachments.append((f"退货单_{slip_no}.pdf", pdf, "application/pdf"))
+    return new_message(sender, to, subject, text, msgid=message_id(sender, case_no, "slip"), attachments=attachments)

@@ -31,23 +31,28 @@ def parse(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
 
 
 def convert_to_docx(binary: str, data: bytes, filename: str, seconds: float) -> bytes:
-    """LibreOffice in a private profile and folder, no network, killed when it overruns.
-    The file is written under a fixed name, never the sender's."""
-    with tempfile.TemporaryDirectory(prefix="aftersales-doc-") as work:
+    try:
+        return convert(binary, data, "doc", "docx:MS Word 2007 XML", seconds)
+    except subprocess.TimeoutExpired:
+        raise ParseError(f"{filename} took too long to convert from .doc: {PLEASE_RESEND}") from None
+    except FileNotFoundError:
+        raise ParseError(f"{filename} could not be converted from .doc (it may be damaged): {PLEASE_RESEND}") from None
+
+
+def convert(binary: str, data: bytes, suffix: str, target: str, seconds: float) -> bytes:
+    """One file through LibreOffice (`target`: "pdf", "docx:MS Word 2007 XML", …) in a private
+    profile and folder, under a fixed name, never the sender's; killed when it overruns.
+    Raises FileNotFoundError when LibreOffice made nothing of it."""
+    with tempfile.TemporaryDirectory(prefix="aftersales-office-") as work:
         folder = Path(work)
-        source = folder / "input.doc"
+        source = folder / f"input.{suffix}"
         source.write_bytes(data)
         command = [
             binary, "--headless", "--norestore", "--nolockcheck",
             f"-env:UserInstallation=file://{folder / 'profile'}",
-            "--convert-to", "docx:MS Word 2007 XML", "--outdir", str(folder / "out"), str(source),
+            "--convert-to", target, "--outdir", str(folder / "out"), str(source),
         ]
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(folder), "LANG": "C.UTF-8"}
-        try:
-            subprocess.run(command, cwd=folder, env=env, capture_output=True, timeout=max(seconds, 10), check=False)
-        except subprocess.TimeoutExpired:
-            raise ParseError(f"{filename} took too long to convert from .doc: {PLEASE_RESEND}") from None
-        result = folder / "out" / "input.docx"
-        if not result.is_file():
-            raise ParseError(f"{filename} could not be converted from .doc (it may be damaged): {PLEASE_RESEND}")
+        subprocess.run(command, cwd=folder, env=env, capture_output=True, timeout=max(seconds, 10), check=False)
+        result = folder / "out" / f"input.{target.split(':')[0]}"
         return result.read_bytes()

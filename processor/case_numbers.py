@@ -14,11 +14,16 @@ from processor.store.models import CaseCounter
 
 
 def next_case_number(session: Session, when: datetime, pattern: str) -> str:
-    period = when.strftime("%Y%m")
+    return next_number(session, when.strftime("%Y%m"), when, pattern)
+
+
+def next_number(session: Session, counter: str, when: datetime, pattern: str) -> str:
+    """The next number of a monthly series (`counter` names it: `202611` for cases,
+    `slip:202611` for return slips)."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = (
         dialect.insert(CaseCounter)
-        .values(period=period, last_seq=1)
+        .values(period=counter, last_seq=1)
         .on_conflict_do_update(
             index_elements=[CaseCounter.period], set_={"last_seq": CaseCounter.last_seq + 1}
         )

@@ -144,6 +144,8 @@ def cmd_init(args: argparse.Namespace) -> int:
             (config.path(maildir.path) / sub).mkdir(parents=True, exist_ok=True)
     config.archive_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     config.outbox_dir.mkdir(parents=True, exist_ok=True)
+    if config.master_data.folder:
+        config.path(config.master_data.folder).mkdir(parents=True, exist_ok=True)
     with Desk.open(config):
         pass  # opening migrates the store
     print(f"wrote {path}; store, archive, outbox and folders are ready")

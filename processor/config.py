@@ -142,6 +142,12 @@ class Office(Section):
 
 
 
+class MasterData(Section):
+    # Dealers, products and purchases as .xlsx or .csv files dropped here are imported into
+    # the store, then moved to `imported/` (or `rejected/` with a reason) inside it.
+    folder: Path | None = None
+
+
 class Rules(Section):
     file: Path | None = None
 
@@ -158,6 +164,7 @@ class Config(Section):
     limits: Limits = Limits()
     office: Office = Office()
     rules: Rules = Rules()
+    master_data: MasterData = MasterData()
     # Where the config file lives; relative paths resolve against it. Not a key of the file.
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
     source_file: Path | None = Field(default=None, exclude=True)
@@ -246,6 +253,8 @@ def check_source_folders(config: Config, path: Path) -> None:
             raise ConfigError(
                 f"{path}: key `maildirs.{index}.path`: Maildir {config.path(maildir.path)} does not exist"
             )
+    if config.master_data.folder and not config.path(config.master_data.folder).is_dir():
+        raise ConfigError(f"{path}: key `master_data.folder`: folder {config.path(config.master_data.folder)} does not exist")
     if config.rules.file and not config.path(config.rules.file).is_file():
         raise ConfigError(f"{path}: key `rules.file`: {config.path(config.rules.file)} does not exist")
 

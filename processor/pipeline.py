@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from outputs import compose, outbox
 from parsers import ParsedDocument, parse_document
-from processor import staff
+from processor import returns, staff
 from processor.actions import Action, plan
 from processor.archive import archive_bytes
 from processor.cases import find_case, open_case, record, record_reply, to_utc_naive
@@ -190,6 +190,8 @@ def record_and_act(desk: Desk, item: Incoming, document_id: int, examined: Exami
                              actor=actor)
             row.case_id, row.status = case.id, "processed"
             send_case_mails(desk, session, case, doc, examined)
+            if doc.kind == "return_sheet":
+                outcome.reason = handle_return_sheet(desk, session, case, doc, item, row.id, examined.received)
             outcome.case_no, outcome.category, outcome.level = case.case_no, case.category, case.level
             outcome.owner = case.owner
             outcome.next_deadline = decision.deadlines[0].due.isoformat(timespec="minutes") if decision.deadlines else None
@@ -197,7 +199,30 @@ def record_and_act(desk: Desk, item: Incoming, document_id: int, examined: Exami
             row.status, outcome.status = "recorded", "recorded"
             if doc.kind == "bounce":
                 outcome.reason = record_bounce(desk, session, doc)
+        if doc.kind == "inspection" and "quarantine" not in types:
+            outcome.reason = handle_inspection(desk, session, doc, row.id) or outcome.reason
     return outcome
+
+
+def handle_return_sheet(desk: Desk, session, case, doc: ParsedDocument, item: Incoming, document_id: int,  # noqa: ANN001
+                        received: datetime) -> str:
+    request = returns.open_request(session, desk, case, doc, document_id=document_id, source=item.source,
+                                   received=received)
+    if request.status == "held":
+        return f"return request held for staff: {request.held_reason}"
+    slip = returns.issue_slip(session, desk, request, to=returns.slip_address(session, request, case), now=desk.now())
+    return f"return slip {slip}" if slip else "return request recorded"
+
+
+def handle_inspection(desk: Desk, session, doc: ParsedDocument, document_id: int) -> str | None:  # noqa: ANN001
+    """A verdict decides the return lines waiting for it; their dealers get a slip for them."""
+    lines = returns.apply_inspection(session, desk, doc, document_id=document_id)
+    slips = []
+    for request in {line.request for line in lines}:
+        case = session.get(Case, request.case_id)
+        slip = returns.issue_slip(session, desk, request, to=returns.slip_address(session, request, case), now=desk.now())
+        slips.extend([slip] if slip else [])
+    return f"inspection decided {len(lines)} return lines; slips {', '.join(slips)}" if lines else None
 
 
 def quarantine(desk: Desk, session, row: Document, doc: ParsedDocument, examined: Examined, outcome: Outcome) -> None:  # noqa: ANN001

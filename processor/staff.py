@@ -6,6 +6,7 @@
     #category 产品质量类     #level 重大投诉     correct the rules' decision
     #close [why]            close it
     #note <text>            keep a note on the timeline
+    #line 2 accept|refuse <reason>   decide a line of a return request (a new slip follows)
 
 Commands run only for staff addresses (the rule file's roles and people, and the config's
 staff), vouched for by the mail server when `[desk] staff_auth_server` is set; for anyone
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 from outputs import compose, outbox
 from parsers.language import to_simplified
 from parsers.model import ParsedDocument
+from processor import returns
 from processor.cases import STATUSES, case_facts, record
 from processor.desk import Desk
 from processor.rules.engine import SignalGroup, matches
@@ -105,6 +107,7 @@ def act(session: Session, desk: Desk, case: Case, doc: ParsedDocument, *, actor:
             action.done.append((f"#{command.name} {command.argument}".strip()[:80], handler(action, command.argument)))
         except CommandError as exc:
             action.done.append((f"#{command.name} {command.argument}".strip()[:80], f"未执行 not done: {exc}"))
+    send_new_slip(action)
     confirm(action)
     return "; ".join(f"{what}: {result}" for what, result in action.done)
 
@@ -215,6 +218,35 @@ def close(action: StaffAction, why: str) -> str:
     return "已结案 closed"
 
 
+LINE_WORDS = {"accept": "accepted", "同意": "accepted", "接受": "accepted", "refuse": "refused", "reject": "refused",
+              "不同意": "refused", "拒绝": "refused"}
+
+
+def line(action: StaffAction, argument: str) -> str:
+    """`#line 2 accept 特批` / `#line 3 refuse 超出调换比例`: management decides a return line."""
+    parts = argument.split(maxsplit=2)
+    if len(parts) < 2 or not parts[0].isdigit() or parts[1].lower() not in LINE_WORDS:
+        raise CommandError("use #line <number> accept|refuse <reason>")
+    decision = LINE_WORDS[parts[1].lower()]
+    try:
+        returns.override(action.session, action.desk, action.case, int(parts[0]), decision,
+                         parts[2] if len(parts) > 2 else "", action.actor)
+    except LookupError as exc:
+        raise CommandError(str(exc)) from None
+    return f"第 {parts[0]} 行 → {returns.DECISION_LABELS[decision]}"
+
+
+def send_new_slip(action: StaffAction) -> None:
+    """Lines decided by these commands go to the dealer on a new slip at once."""
+    request = returns.request_of(action.session, action.case)
+    if request is None or not any(c.startswith("#line") for c, _ in action.done):
+        return
+    slip = returns.issue_slip(action.session, action.desk, request,
+                              to=returns.slip_address(action.session, request, action.case), now=action.desk.now())
+    if slip:
+        action.done.append(("return slip", f"退货单 {slip} 已发给经销商"))
+
+
 def note(action: StaffAction, text: str) -> str:
     if not text:
         raise CommandError("#note needs a text")
@@ -224,5 +256,5 @@ def note(action: StaffAction, text: str) -> str:
 
 HANDLERS: dict[str, Callable[[StaffAction, str], str]] = {
     "assign": assign, "status": set_status, "reply": reply, "category": set_category, "level": set_level,
-    "close": close, "note": note,
+    "close": close, "note": note, "line": line,
 }

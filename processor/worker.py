@@ -14,6 +14,7 @@ import schedule
 from processor.delivery import deliver
 from processor.desk import Desk
 from processor.jobs import run_jobs
+from processor.master_data import import_folder
 from processor.pipeline import Incoming, Outcome, process
 from processor.sources import Done, Source
 from processor.sources.folder import FolderSource
@@ -65,6 +66,10 @@ def process_items(desk: Desk, items: Iterable[tuple[Incoming, Done]]) -> Iterabl
 
 
 def run_once(desk: Desk, on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+    try:
+        import_folder(desk)  # master data first: the sheets of this pass are decided with it
+    except Exception:  # a bad file is rejected inside; this is the folder itself failing
+        log.exception("importing master data failed; it is tried again on the next pass")
     outcomes = poll(desk, on_outcome)
     try:
         done = run_jobs(desk)

@@ -28,7 +28,7 @@ def sample(name: str) -> Path:
 def desk_dir(tmp_path: Path) -> Path:
     """A desk folder as `aftersales init` lays it out."""
     shutil.copyfile(EXAMPLE_CONFIG, tmp_path / "aftersales.toml")
-    for sub in ("shared/incoming", "shared/processed", "shared/quarantine", "inbox/new", "inbox/cur", "inbox/tmp"):
+    for sub in ("shared/incoming", "shared/processed", "shared/quarantine", "inbox/new", "inbox/cur", "inbox/tmp", "master"):
         (tmp_path / sub).mkdir(parents=True)
     return tmp_path
 

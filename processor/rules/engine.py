@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from parsers.language import to_simplified
 from parsers.model import ParsedDocument
@@ -78,6 +78,23 @@ class Step(_Strict):
     done_on: list[str] = []
 
 
+class ReturnReason(_Strict):
+    accept_when: list[Literal["within_window", "within_ratio", "reported_in_time"]] = []
+    report_within_days: int = 7
+    hold: bool = False
+    await_: Literal["inspection"] | None = Field(default=None, alias="await")
+
+
+class ReturnsPolicy(_Strict):
+    ratio_period: Literal["month", "quarter", "year"] = "month"
+    default_ratio_limit: float = 0.05
+    default_window_days: int = 90
+    amount_tolerance: float = 0.01
+    slip_number_format: str = "TH-{yy}{mm}-{seq:04d}"
+    reasons: dict[str, ReturnReason] = {"other": ReturnReason(hold=True)}
+    verdicts: dict[str, Literal["accepted", "refused"]] = {"quality": "accepted", "non_quality": "refused"}
+
+
 class Person(_Strict):
     name: str
     email: str
@@ -124,6 +141,7 @@ class RuleSet(_Strict):
     callback: Callback = Callback()
     auto_close: list[AutoClose] = []
     people: list[Person] = []
+    returns: ReturnsPolicy = ReturnsPolicy()
     calendar: dict[int, CalendarYear] = {}
     required: dict[str, list[str]] = {}
 

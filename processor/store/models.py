@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
+    Numeric,
     String,
     Text,
 )
@@ -101,7 +103,7 @@ class CaseCounter(Base):
 
     __tablename__ = "case_counters"
 
-    period: Mapped[str] = mapped_column(String(6), primary_key=True)
+    period: Mapped[str] = mapped_column(String(20), primary_key=True)  # 202611, or slip:202611
     last_seq: Mapped[int] = mapped_column(Integer)
 
 
@@ -153,3 +155,73 @@ class Party(Base):
     code: Mapped[str | None] = mapped_column(String(60), index=True)
     role: Mapped[str | None] = mapped_column(String(60))
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Product(Base):
+    """Master data: a part the desk knows, with its list price."""
+
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    part_no: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    spec: Mapped[str | None] = mapped_column(String(200))
+    unit_price: Mapped[float | None] = mapped_column(Numeric(14, 4, asdecimal=False))
+
+
+class Purchase(Base):
+    """Master data: what a dealer bought in a period (the denominator of its exchange ratio)."""
+
+    __tablename__ = "purchases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dealer_code: Mapped[str] = mapped_column(String(60), index=True)
+    period: Mapped[str] = mapped_column(String(10))  # 2026-09, 2026-Q3 or 2026
+    amount: Mapped[float] = mapped_column(Numeric(16, 2, asdecimal=False))
+
+    __table_args__ = (Index("ux_purchases_dealer_period", "dealer_code", "period", unique=True),)
+
+
+class ReturnRequest(Base):
+    """A return sheet as the desk decides it: its dealer, its lines, its slips."""
+
+    __tablename__ = "return_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    dealer_code: Mapped[str | None] = mapped_column(String(60), index=True)
+    dealer_name: Mapped[str | None] = mapped_column(String(200))
+    sheet_date: Mapped[date | None] = mapped_column(Date)
+    received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | held | decided
+    held_reason: Mapped[str | None] = mapped_column(Text)
+
+    lines: Mapped[list[ReturnLine]] = relationship(back_populates="request", order_by="ReturnLine.line_no")
+
+
+class ReturnLine(Base):
+    __tablename__ = "return_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("return_requests.id"), index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    order_no: Mapped[str | None] = mapped_column(String(80), index=True)
+    part_no: Mapped[str | None] = mapped_column(String(80), index=True)
+    product_name: Mapped[str | None] = mapped_column(String(200))
+    spec: Mapped[str | None] = mapped_column(String(200))
+    batch_no: Mapped[str | None] = mapped_column(String(80))
+    quantity: Mapped[float | None] = mapped_column(Numeric(14, 3, asdecimal=False))
+    unit: Mapped[str | None] = mapped_column(String(20))
+    unit_price: Mapped[float | None] = mapped_column(Numeric(14, 4, asdecimal=False))
+    amount: Mapped[float | None] = mapped_column(Numeric(16, 2, asdecimal=False))
+    ship_date: Mapped[date | None] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(String(30))
+    action: Mapped[str | None] = mapped_column(String(30))
+    decision: Mapped[str] = mapped_column(String(20), default="pending")  # accepted | refused | pending | held
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(320))
+    problems: Mapped[list[Any]] = mapped_column(default=list)
+    slip_no: Mapped[str | None] = mapped_column(String(40), index=True)
+
+    request: Mapped[ReturnRequest] = relationship(back_populates="lines")

@@ -1,0 +1,365 @@
+"""Returns and exchanges (seed 001 §4.2): a return sheet becomes a return request with lines;
+each line is checked, then decided by the rule file's [returns] policy; the dealer gets a
+return slip (退货单) for the decided lines. Quality lines wait for the quality department's
+inspection verdict; staff decide held lines, and may override any line by mail
+(`#line 2 accept 原因` / `#line 3 refuse 原因`).
+
+Decisions: accepted · refused · pending (waits for an inspection) · held (waits for staff).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from outputs import compose, outbox
+from outputs.slips import render_slip, slip_pdf
+from parsers.model import ParsedDocument
+from processor.case_numbers import next_number
+from processor.cases import record
+from processor.desk import Desk
+from processor.store.models import Case, Party, Product, Purchase, ReturnLine, ReturnRequest
+
+log = logging.getLogger(__name__)
+
+DECISION_LABELS = {"accepted": "同意", "refused": "不同意", "pending": "待鉴定", "held": "待审核"}
+REASON_LABELS = {"unsaleable": "不适销", "quality": "质量问题", "transport_damage": "运输损坏", "other": "其它"}
+OPEN_DECISIONS = ("pending", "held")
+
+
+@dataclass
+class Verdict:
+    decision: str
+    reason: str
+
+
+# ---------------------------------------------------------------- periods and ratios
+
+
+def period_of(day: date, kind: str) -> str:
+    if kind == "quarter":
+        return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+    if kind == "year":
+        return str(day.year)
+    return f"{day.year}-{day.month:02d}"
+
+
+def _in_period(day: date | None, period: str, kind: str) -> bool:
+    return day is not None and period_of(day, kind) == period
+
+
+def purchases_in(session: Session, dealer_code: str, period: str) -> float | None:
+    return session.scalar(select(Purchase.amount).where(Purchase.dealer_code == dealer_code, Purchase.period == period))
+
+
+def returned_in(session: Session, dealer_code: str, period: str, kind: str, reasons: tuple[str, ...] | None = None) -> float:
+    """Amount of accepted return lines of a dealer in a period (by the sheet's date)."""
+    query = (select(ReturnLine.amount, ReturnRequest.sheet_date, ReturnRequest.received_at)
+             .join(ReturnRequest, ReturnLine.request_id == ReturnRequest.id)
+             .where(ReturnRequest.dealer_code == dealer_code, ReturnLine.decision == "accepted"))
+    if reasons:
+        query = query.where(ReturnLine.reason.in_(reasons))
+    return sum(amount or 0 for amount, sheet, received in session.execute(query)
+               if _in_period(sheet or received.date(), period, kind))
+
+
+def exchange_ratio(session: Session, dealer_code: str, period: str, kind: str = "month") -> float | None:
+    """Accepted returns ÷ purchases of a dealer in a period (None without purchases on record)."""
+    bought = purchases_in(session, dealer_code, period)
+    return None if not bought else returned_in(session, dealer_code, period, kind) / bought
+
+
+# ---------------------------------------------------------------- opening a request
+
+
+def find_dealer(session: Session, code: str | None, sender: str | None) -> Party | None:
+    if code:
+        return session.scalars(select(Party).where(Party.kind == "dealer", func.upper(Party.code) == code.upper())).first()
+    if sender:
+        for dealer in session.scalars(select(Party).where(Party.kind == "dealer")):
+            if sender.lower() in [dealer.email or "", *(dealer.attributes or {}).get("emails", [])]:
+                return dealer
+    return None
+
+
+def slip_address(session: Session, request: ReturnRequest, case: Case) -> str | None:
+    """Where the slip goes: who sent the sheet, else the dealer's address on record."""
+    if case.sender:
+        return case.sender
+    dealer = find_dealer(session, request.dealer_code, None)
+    return dealer.email if dealer else None
+
+
+def sender_may_speak_for(dealer: Party, sender: str | None, source: str) -> bool:
+    """A sheet by mail must come from one of the dealer's addresses; one dropped into a shared
+    folder was put there by staff."""
+    if not source.startswith(("imap:", "maildir:")) or not sender:
+        return True
+    known = {dealer.email or "", *(dealer.attributes or {}).get("emails", [])} - {""}
+    return not known or sender.lower() in known
+
+
+def open_request(session: Session, desk: Desk, case: Case, doc: ParsedDocument, *, document_id: int,
+                 source: str, received: datetime) -> ReturnRequest:
+    sheet_date = _date(doc.value("sheet_date"))
+    sender = doc.meta.get("sender")
+    dealer = find_dealer(session, doc.value("dealer_code"), sender)
+    request = ReturnRequest(case_id=case.id, document_id=document_id, sheet_date=sheet_date,
+                            received_at=received.replace(tzinfo=None), status="open",
+                            dealer_code=dealer.code if dealer else doc.value("dealer_code"),
+                            dealer_name=dealer.name if dealer else doc.value("company"))
+    session.add(request)
+    session.flush()
+    for number, line in enumerate(doc.lines, start=1):
+        session.add(ReturnLine(
+            request_id=request.id, line_no=number, order_no=line.get("order_no"), part_no=line.get("part_no"),
+            product_name=line.get("product_name"), spec=line.get("spec"), batch_no=line.get("batch_no"),
+            quantity=line.get("quantity"), unit=line.get("unit"), unit_price=line.get("unit_price"),
+            amount=line.get("amount"), ship_date=_date(line.get("ship_date")), reason=line.get("reason"),
+            action=line.get("action"), decision="held", problems=[]))
+    session.flush()
+    session.refresh(request)
+    if dealer is None:
+        hold(request, f"unknown dealer (code {doc.value('dealer_code') or '—'}, sender {sender or '—'}): "
+                      "add it to the master data, then decide the lines by mail")
+    elif not sender_may_speak_for(dealer, sender, source):
+        hold(request, f"{sender} is not an address of dealer {dealer.code}: staff should confirm the sheet")
+    elif not request.lines:
+        hold(request, "the sheet has no lines we could read")
+    else:
+        decide_lines(session, desk, request, dealer, received.date())
+    record(session, desk, case, "return_request", "desk", document_id=document_id, request=request.id,
+           dealer=request.dealer_code, lines=len(request.lines), request_status=request.status,
+           held=request.held_reason)
+    return request
+
+
+def hold(request: ReturnRequest, reason: str) -> None:
+    request.status, request.held_reason = "held", reason
+    for line in request.lines:
+        line.decision, line.decision_reason = "held", reason
+
+
+def _date(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+# ---------------------------------------------------------------- checks and policy
+
+
+def decide_lines(session: Session, desk: Desk, request: ReturnRequest, dealer: Party, received: date) -> None:
+    for line in request.lines:
+        verdict = check(session, desk, request, line) or policy(session, desk, request, dealer, line, received)
+        line.decision, line.decision_reason, line.decided_by = verdict.decision, verdict.reason, "rules"
+        session.flush()  # the next line's ratio counts this one
+    request.status = "open" if any(line.decision in OPEN_DECISIONS for line in request.lines) else "decided"
+
+
+def check(session: Session, desk: Desk, request: ReturnRequest, line: ReturnLine) -> Verdict | None:
+    """The line's problems, kept on it; a refusal or a hold when one is found."""
+    policy_settings = desk.rules.returns
+    product = session.scalars(select(Product).where(Product.part_no == line.part_no)).first() if line.part_no else None
+    problems: list[str] = []
+    if not line.quantity or line.quantity <= 0:
+        problems.append("bad_quantity")
+    if product is None:
+        problems.append("unknown_part")
+    price = line.unit_price if line.unit_price is not None else (product.unit_price if product else None)
+    if product and product.unit_price is not None and line.unit_price is not None and \
+            abs(line.unit_price - product.unit_price) > policy_settings.amount_tolerance:
+        problems.append("price_differs")
+    if price is not None and line.quantity and line.amount is not None and \
+            abs(line.quantity * price - line.amount) > policy_settings.amount_tolerance:
+        problems.append("amount_mismatch")
+    if line.amount is None and price is not None and line.quantity:
+        line.amount = round(line.quantity * price, 2)
+    earlier = _returned_before(session, request, line)
+    if earlier:
+        problems.append("already_returned")
+    line.problems = problems
+    if "bad_quantity" in problems:
+        return Verdict("refused", "数量必须大于零 / quantity must be above zero")
+    if earlier:
+        return Verdict("refused", f"该订单行已在 {earlier} 中申请退货 / already returned on {earlier}")
+    if "unknown_part" in problems:
+        return Verdict("held", f"料号 {line.part_no or '—'} 不在产品目录中 / unknown part number")
+    if "price_differs" in problems:
+        return Verdict("held", f"单价 {line.unit_price:g} 与价目表 {product.unit_price:g} 不符 / price differs from list")
+    if "amount_mismatch" in problems:
+        return Verdict("held", f"金额 {line.amount:g} ≠ 数量 × 单价 {line.quantity * price:g} / amount does not match")
+    return None
+
+
+def _returned_before(session: Session, request: ReturnRequest, line: ReturnLine) -> str | None:
+    if not line.order_no or not line.part_no:
+        return None
+    found = session.execute(
+        select(ReturnLine.slip_no, ReturnRequest.id, Case.case_no)
+        .join(ReturnRequest, ReturnLine.request_id == ReturnRequest.id)
+        .outerjoin(Case, Case.id == ReturnRequest.case_id)
+        .where(ReturnRequest.dealer_code == request.dealer_code, ReturnRequest.id != request.id,
+               ReturnLine.order_no == line.order_no, ReturnLine.part_no == line.part_no,
+               ReturnLine.decision != "refused")
+    ).first()
+    if found is None:
+        return None
+    slip, request_id, case_no = found
+    return slip or case_no or f"request {request_id}"
+
+
+def policy(session: Session, desk: Desk, request: ReturnRequest, dealer: Party, line: ReturnLine,
+           received: date) -> Verdict:
+    settings = desk.rules.returns
+    rule = settings.reasons.get(line.reason or "other") or settings.reasons.get("other")
+    if rule is None or rule.hold:
+        return Verdict("held", f"退货原因“{REASON_LABELS.get(line.reason or 'other', line.reason)}”由售后服务部审核 / for staff")
+    if rule.await_ == "inspection":
+        return Verdict("pending", "等待质量部鉴定 / awaiting the quality department's inspection")
+    attributes = dealer.attributes or {}
+    day = request.sheet_date or received
+    reasons = []
+    for condition in rule.accept_when:
+        if condition == "within_window":
+            window = int(attributes.get("window_days", settings.default_window_days))
+            if line.ship_date is None:
+                return Verdict("held", "没有发货日期，无法核对退货期限 / no ship date")
+            age = (day - line.ship_date).days
+            if age > window:
+                return Verdict("refused", f"超过退货期限：发货 {age} 天，期限 {window} 天 / past the {window}-day window")
+            reasons.append(f"发货 {age} 天（期限 {window} 天）")
+        elif condition == "within_ratio":
+            period = period_of(day, settings.ratio_period)
+            bought = purchases_in(session, dealer.code, period)
+            if not bought:
+                return Verdict("held", f"{period} 没有采购记录，无法核对调换比例 / no purchases on record")
+            limit = float(attributes.get("ratio_limit", settings.default_ratio_limit))
+            after = (returned_in(session, dealer.code, period, settings.ratio_period, ("unsaleable",))
+                     + (line.amount or 0)) / bought
+            if after > limit:
+                return Verdict("refused", f"超出调换比例：{after:.1%} > {limit:.1%}（{period}）/ over the exchange ratio")
+            reasons.append(f"调换比例 {after:.1%} ≤ {limit:.1%}")
+        elif condition == "reported_in_time":
+            if line.ship_date is None:
+                return Verdict("held", "没有发货日期，无法核对报告时限 / no ship date")
+            age = (received - line.ship_date).days
+            if age > rule.report_within_days:
+                return Verdict("refused", f"运输损坏未在 {rule.report_within_days} 天内报告（{age} 天）/ reported too late")
+            reasons.append(f"{age} 天内报告")
+    return Verdict("accepted", "；".join(reasons) or "符合退货政策")
+
+
+# ---------------------------------------------------------------- inspection verdicts and overrides
+
+
+def apply_inspection(session: Session, desk: Desk, doc: ParsedDocument, *, document_id: int) -> list[ReturnLine]:
+    """An inspection verdict decides the pending quality lines it names (by part number, and
+    batch when both have one; on its case when it names one)."""
+    verdict = doc.value("verdict")
+    outcome = desk.rules.returns.verdicts.get(verdict or "")
+    part_no = doc.value("part_no")
+    if outcome is None or not part_no:
+        return []
+    query = (select(ReturnLine).join(ReturnRequest, ReturnLine.request_id == ReturnRequest.id)
+             .where(ReturnLine.decision == "pending", ReturnLine.part_no == part_no))
+    if doc.case_ref:
+        query = query.join(Case, Case.id == ReturnRequest.case_id).where(Case.case_no == doc.case_ref)
+    batch = doc.value("batch_no")
+    lines = [line for line in session.scalars(query) if not (batch and line.batch_no and line.batch_no != batch)]
+    why = ("鉴定结论：属质量问题" if verdict == "quality" else "鉴定结论：非质量问题（人为因素）") + \
+          (f"，鉴定单 {doc.value('inspection_no')}" if doc.value("inspection_no") else "")
+    for line in lines:
+        line.decision, line.decision_reason, line.decided_by = outcome, why, f"inspection {doc.value('inspection_no') or document_id}"
+        case = session.get(Case, line.request.case_id) if line.request.case_id else None
+        if case is not None:
+            record(session, desk, case, "inspection", "quality", document_id=document_id, line=line.line_no,
+                   verdict=verdict, decision=outcome)
+    return lines
+
+
+def request_of(session: Session, case: Case) -> ReturnRequest | None:
+    return session.scalars(select(ReturnRequest).where(ReturnRequest.case_id == case.id)).first()
+
+
+def override(session: Session, desk: Desk, case: Case, line_no: int, decision: str, reason: str, actor: str) -> ReturnLine:
+    request = request_of(session, case)
+    if request is None:
+        raise LookupError("this case has no return request")
+    line = next((line for line in request.lines if line.line_no == line_no), None)
+    if line is None:
+        raise LookupError(f"the request has no line {line_no}; it has 1–{len(request.lines)}")
+    record(session, desk, case, "line_override", actor, line=line_no, **{"from": line.decision, "to": decision},
+           why=reason)
+    line.decision, line.decision_reason, line.decided_by = decision, reason or "经理决定 / management decision", actor
+    if line.slip_no:  # decided again after its slip: it goes on the next slip
+        line.slip_no = None
+    if request.status == "held":
+        request.status = "open"
+    return line
+
+
+# ---------------------------------------------------------------- the slip
+
+
+def issue_slip(session: Session, desk: Desk, request: ReturnRequest, *, to: str | None, now: datetime) -> str | None:
+    """A slip for the lines not on a slip yet (pending and held ones shown as such on the first
+    slip only); mailed to the dealer. Returns the slip number, or None when nothing is new."""
+    fresh = [line for line in request.lines if line.slip_no is None]
+    decided = [line for line in fresh if line.decision not in OPEN_DECISIONS]
+    first = not any(line.slip_no for line in request.lines)
+    shown = fresh if first else decided
+    if not decided and not (first and shown and request.status != "held"):
+        return None
+    case = session.get(Case, request.case_id)
+    slip_no = next_number(session, f"slip:{now:%Y%m}", now, desk.rules.returns.slip_number_format)
+    for line in decided:
+        line.slip_no = slip_no
+    context = slip_context(desk, request, case, slip_no, shown, now)
+    docx = render_slip(context)
+    pdf = slip_pdf(docx, desk.limits.max_seconds)
+    if to:
+        rows = [(f"{line.line_no}. {line.part_no or ''} {line.product_name or ''}".strip(),
+                 f"{DECISION_LABELS[line.decision]}（{line.decision_reason}）") for line in shown]
+        message = compose.return_slip(desk.sender, to=to, case_no=case.case_no, slip_no=slip_no,
+                                      language=case.language, greeting_name=request.dealer_name, rows=rows,
+                                      docx=docx, pdf=pdf)
+        outbox.queue(session, message, "return_slip", case_id=case.id)
+    record(session, desk, case, "return_slip_sent" if to else "return_slip_made", "desk", at=now, slip=slip_no,
+           lines=[line.line_no for line in decided], to=to)
+    if all(line.decision not in OPEN_DECISIONS for line in request.lines):
+        request.status = "decided"
+    return slip_no
+
+
+def slip_context(desk: Desk, request: ReturnRequest, case: Case, slip_no: str, lines: list[ReturnLine],
+                 now: datetime) -> dict[str, Any]:
+    accepted = [line for line in lines if line.decision == "accepted"]
+    counts = {label: sum(line.decision == key for line in lines) for key, label in DECISION_LABELS.items()}
+    return {
+        "desk_name": desk.config.desk.name, "slip_no": slip_no, "issued": f"{now:%Y-%m-%d}",
+        "dealer_name": request.dealer_name or "—", "dealer_code": request.dealer_code or "—",
+        "case_no": case.case_no, "sheet_date": str(request.sheet_date or "—"), "handler": case.owner or "",
+        "ship_back_days": 15, "note": "",
+        "lines": [{
+            "no": line.line_no, "order_no": line.order_no or "", "part_no": line.part_no or "",
+            "product_name": line.product_name or "", "spec": line.spec or "",
+            "quantity": f"{line.quantity:g}" if line.quantity is not None else "", "unit": line.unit or "",
+            "unit_price": f"{line.unit_price:,.2f}" if line.unit_price is not None else "",
+            "amount": f"{line.amount:,.2f}" if line.amount is not None else "",
+            "decision": DECISION_LABELS[line.decision], "reason": line.decision_reason or "",
+        } for line in lines],
+        "accepted_quantity": f"{sum(line.quantity or 0 for line in accepted):g}",
+        "accepted_amount": f"{sum(line.amount or 0 for line in accepted):,.2f}",
+        "summary": "，".join(f"{label} {count} 行" for label, count in counts.items() if count),
+    }
