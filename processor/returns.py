@@ -23,7 +23,7 @@ from parsers.model import ParsedDocument
 from processor.case_numbers import next_number
 from processor.cases import record
 from processor.desk import Desk
-from processor.store.models import Case, Party, Product, Purchase, ReturnLine, ReturnRequest
+from processor.store.models import Case, CaseEvent, Party, Product, Purchase, ReturnLine, ReturnRequest
 
 log = logging.getLogger(__name__)
 
@@ -317,7 +317,8 @@ def issue_slip(session: Session, desk: Desk, request: ReturnRequest, *, to: str 
     slip only); mailed to the dealer. Returns the slip number, or None when nothing is new."""
     fresh = [line for line in request.lines if line.slip_no is None]
     decided = [line for line in fresh if line.decision not in OPEN_DECISIONS]
-    first = not any(line.slip_no for line in request.lines)
+    first = not session.scalar(select(func.count(CaseEvent.id)).where(
+        CaseEvent.case_id == request.case_id, CaseEvent.type.in_(("return_slip_sent", "return_slip_made"))))
     shown = fresh if first else decided
     if not decided and not (first and shown and request.status != "held"):
         return None
