@@ -23,7 +23,15 @@ from parsers.model import ParsedDocument
 from processor.case_numbers import next_number
 from processor.cases import record
 from processor.desk import Desk
-from processor.store.models import Case, CaseEvent, Party, Product, Purchase, ReturnLine, ReturnRequest
+from processor.store.models import (
+    Case,
+    CaseEvent,
+    Party,
+    Product,
+    Purchase,
+    ReturnLine,
+    ReturnRequest,
+)
 
 log = logging.getLogger(__name__)
 

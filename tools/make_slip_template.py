@@ -97,7 +97,7 @@ def build() -> Document:
     lines.alignment = WD_TABLE_ALIGNMENT.CENTER
     right = WD_ALIGN_PARAGRAPH.RIGHT
     numeric = {"line.quantity", "line.unit_price", "line.amount"}
-    for index, (title, field, width) in enumerate(COLUMNS):
+    for index, (title, field, _width) in enumerate(COLUMNS):
         header = lines.rows[0].cells[index]
         cell_text(header, title, 9, True, WD_ALIGN_PARAGRAPH.CENTER)
         shade(header, "D9E2F3")
