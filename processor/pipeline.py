@@ -185,6 +185,11 @@ def record_and_act(desk: Desk, item: Incoming, document_id: int, examined: Exami
             quarantine(desk, session, row, doc, examined, outcome)
         elif "record_on_case" in types:
             reply_to_case(desk, session, row, doc, outcome, actor)
+        elif doc.kind == "return_sheet" and (case := find_case(session, doc.case_ref)) is not None:
+            record(session, desk, case, "return_sheet", actor, document_id=row.id, file=doc.file)
+            row.case_id, row.status = case.id, "processed"
+            outcome.reason = handle_return_sheet(desk, session, case, doc, item, row.id, examined.received)
+            outcome.case_no = case.case_no
         elif "notify_owner" in types:
             case = open_case(session, desk, doc, decision, received=examined.received, document_id=row.id,
                              actor=actor)

@@ -232,3 +232,18 @@ def test_dealer_text_is_escaped_in_the_slip(desk, master):
     send(desk, mail_with(sheet_bytes([["SO-1", "P-1", hostile, "4L", 1, "桶", 100, 100, "2026-10-01", "不适销"]])))
     table = slip_document(slips(desk)[0]).tables[1]
     assert table.rows[1].cells[3].text == hostile
+
+
+def test_a_sheet_quoting_a_complaint_case_joins_that_case(desk, master):
+    at(desk, "2026-10-12T10:00")
+    complaint = EmailMessage()
+    complaint["From"], complaint["To"], complaint["Subject"] = DEALER, "complaints@desk.localhost", "投诉：机油质量"
+    complaint.set_content("投诉人：顺达\n联系电话：13900001111\n产品名称：机油\n投诉内容：机油浑浊，要求退货。")
+    case_no = send(desk, bytes(complaint), "c.eml").case_no
+    lines = [["SO-1", "P-3", "机油", "4L", 5, "桶", 50, 250, "2026-09-25", "质量问题"]]
+    outcome = send(desk, mail_with(sheet_bytes(lines), subject=f"Re: [{case_no}] 退货明细"), "s.eml")
+    assert outcome.case_no == case_no
+    with desk.store.transaction() as session:
+        assert len(session.scalars(select(Case)).all()) == 1
+        case = session.scalars(select(Case)).one()
+        assert any(d["step"] == "return_slip" and d.get("done") for d in case.deadlines)
