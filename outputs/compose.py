@@ -116,8 +116,10 @@ def new_message(
     cc: list[str] | None = None,
     now: datetime | None = None,
     attachments: list[tuple[str, bytes, str]] | None = None,
+    related: list[tuple[str, bytes, str]] | None = None,
 ) -> EmailMessage:
-    """A mail; `attachments` are (file name, bytes, MIME type), names in any script (RFC 2231)."""
+    """A mail; `attachments` are (file name, bytes, MIME type), names in any script (RFC 2231);
+    `related` are (Content-ID, bytes, MIME type) images the HTML part shows inline."""
     message = EmailMessage()
     message["From"] = formataddr((sender.name, sender.address))
     message["To"] = to
@@ -136,6 +138,10 @@ def new_message(
     message.set_content(text, charset="utf-8")
     if html:
         message.add_alternative(html, subtype="html", charset="utf-8")
+        html_part = message.get_body(("html",))
+        for content_id, data, mime in related or []:
+            maintype, subtype = mime.split("/", 1)
+            html_part.add_related(data, maintype=maintype, subtype=subtype, cid=content_id)
     for filename, data, mime in attachments or []:
         maintype, subtype = mime.split("/", 1)
         message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)

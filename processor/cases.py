@@ -91,12 +91,13 @@ def open_deadlines(case: Case) -> list[dict[str, Any]]:
 
 def open_case(
     session: Session, book: Rulebook, doc: ParsedDocument, decision: Decision, *, received: datetime,
-    document_id: int, actor: str,
+    document_id: int, actor: str, channel: str | None = None,
 ) -> Case:
     case = Case(
         case_no=next_case_number(session, received, book.config.desk.case_number_format),
         opened_at=to_utc_naive(received),
         status="received",
+        channel=channel,
         kind=doc.kind,
         category=decision.category,
         level=decision.level,

@@ -80,7 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
     cases.add_argument("--json", action="store_true", help="JSON Lines instead of a table")
     show = command("show", cmd_show, "show one case with its timeline")
     show.add_argument("case", metavar="CASE")
-    command("report", cmd_report, "summary of cases by status, kind, category and level")
+    report = command("report", cmd_report, "a weekly, monthly or quarterly report (or, without a kind, a summary)")
+    report.add_argument("kind", nargs="?", choices=["weekly", "monthly", "quarterly"])
+    report.add_argument("--period", help="2026-W47, 2026-10 or 2026-Q3 (default: the last complete period)")
+    report.add_argument("--out", help="folder to write the workbook and the mail (.eml) into (default: .)")
+    report.add_argument("--send", action="store_true", help="also mail it to the report's recipients now")
     rules = command("rules", cmd_rules, "work with rule files")
     rules.add_argument("action", choices=["check"], help="check: validate a rule file")
     rules.add_argument("file", nargs="?", help="rule file (default: the configured or built-in rules)")
@@ -278,6 +282,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    if args.kind:
+        return periodic_report(args)
     with open_desk(args) as desk:
         with desk.store.transaction() as session:
             rows = session.scalars(select(Case)).all()
@@ -292,6 +298,51 @@ def cmd_report(args: argparse.Namespace) -> int:
                 table.add_row(str(value), str(count))
             console.print(table)
         return 0
+
+
+def periodic_report(args: argparse.Namespace) -> int:
+    from outputs import outbox
+    from outputs.report_mail import report_message
+    from processor import reports
+
+    with open_desk(args) as desk:
+        try:
+            period = (reports.parse_period(args.kind, args.period) if args.period
+                      else reports.period_containing(args.kind, desk.now().date()).previous())
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        to = reports.recipients(desk, args.kind)
+        with desk.store.transaction() as session:
+            kpis = reports.compute(session, desk, period)
+            message = report_message(desk, kpis, to or [desk.config.desk.address])
+            if args.send:
+                if not to:
+                    raise UserError(f"[reports.{args.kind}] to names no recipient")
+                outbox.queue(session, message, f"report_{args.kind}")
+        folder = Path(args.out or ".")
+        folder.mkdir(parents=True, exist_ok=True)
+        attachment = next(message.iter_attachments())
+        (folder / attachment.get_filename()).write_bytes(attachment.get_content())
+        (folder / f"report-{args.kind}-{period.key}.eml").write_bytes(bytes(message))
+        table = Table(title=f"{args.kind} {period.label}")
+        for column in ("指标", "本期", "上期"):
+            table.add_column(column)
+        for label, value, previous in kpis.headline():
+            table.add_row(label, _shown(value, label), _shown(previous, label))
+        Console().print(table)
+        print(f"wrote {folder / attachment.get_filename()}")
+        if args.send:
+            deliver(desk)
+            print(f"sent to {', '.join(to)}")
+    return 0
+
+
+def _shown(value: object, label: str) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.1%}" if label.endswith(("率", "度")) else f"{value:.1f}"
+    return str(value)
 
 
 def cmd_rules(args: argparse.Namespace) -> int:

@@ -142,6 +142,25 @@ class Office(Section):
 
 
 
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+class ReportSchedule(Section):
+    enabled: bool = True
+    weekday: Weekday = "tuesday"  # weekly reports: the day after the week
+    day: Annotated[int, Field(ge=1, le=28)] = 2  # monthly and quarterly: the day of the next month
+    at: ClockTime = "09:00"
+    # Addresses, or role keys of the rule file ([roles.general_manager] → "general_manager").
+    to: list[str] = []
+
+
+class Reports(Section):
+    weekly: ReportSchedule = ReportSchedule(to=["service_director", "service_manager"])
+    monthly: ReportSchedule = ReportSchedule(to=["general_manager", "service_director"])
+    quarterly: ReportSchedule = ReportSchedule(to=["general_manager", "sales_director", "service_director"])
+    catch_up: Annotated[int, Field(ge=1, le=24)] = 3  # periods made up after the worker was down
+
+
 class MasterData(Section):
     # Dealers, products and purchases as .xlsx or .csv files dropped here are imported into
     # the store, then moved to `imported/` (or `rejected/` with a reason) inside it.
@@ -165,6 +184,7 @@ class Config(Section):
     office: Office = Office()
     rules: Rules = Rules()
     master_data: MasterData = MasterData()
+    reports: Reports = Reports()
     # Where the config file lives; relative paths resolve against it. Not a key of the file.
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
     source_file: Path | None = Field(default=None, exclude=True)

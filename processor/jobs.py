@@ -10,6 +10,7 @@ two workers, does nothing twice.
   `after`, close themselves.
 - send_digests: once each working day from `[worker] digest_at`, each owner gets the list of
   what is due today and what is overdue.
+- send_due_reports: the weekly, monthly and quarterly reports, each once per period.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from processor.cases import (
 )
 from processor.config import clock
 from processor.desk import Desk
+from processor.reports import send_due_reports
 from processor.rules.engine import Role, matches
 from processor.store.models import Case, CaseEvent, OutboxMessage
 
@@ -47,6 +49,7 @@ def run_jobs(desk: Desk, now: datetime | None = None) -> dict[str, int]:
         "callbacks": request_callbacks(desk, now),
         "auto_closed": auto_close(desk, now),
         "digests": send_digests(desk, now),
+        "reports": send_due_reports(desk, now),
     }
 
 

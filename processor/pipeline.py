@@ -131,6 +131,12 @@ def process(desk: Desk, item: Incoming) -> Outcome:
     return record_and_act(desk, item, document_id, examined)
 
 
+def channel_of(source: str) -> str:
+    """How an item came in, for the reports: by mail, or dropped into a shared folder."""
+    kind = source.split(":", 1)[0]
+    return {"imap": "mail", "maildir": "mail", "folder": "shared folder"}.get(kind, "other")
+
+
 def seen_before(desk: Desk, item: Incoming, document_id: int) -> bool:
     """The same mail from the same mailbox with other bytes (a server that rewrote a header
     after a UIDVALIDITY change) is known by its Message-ID."""
@@ -192,7 +198,7 @@ def record_and_act(desk: Desk, item: Incoming, document_id: int, examined: Exami
             outcome.case_no = case.case_no
         elif "notify_owner" in types:
             case = open_case(session, desk, doc, decision, received=examined.received, document_id=row.id,
-                             actor=actor)
+                             actor=actor, channel=channel_of(item.source))
             row.case_id, row.status = case.id, "processed"
             send_case_mails(desk, session, case, doc, examined)
             if doc.kind == "return_sheet":

@@ -59,8 +59,9 @@ class Case(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_no: Mapped[str] = mapped_column(String(40), unique=True)
-    opened_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    opened_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     status: Mapped[str] = mapped_column(String(20), default="received", index=True)
+    channel: Mapped[str | None] = mapped_column(String(20))  # mail | shared folder | other
     kind: Mapped[str] = mapped_column(String(30))
     category: Mapped[str | None] = mapped_column(String(30))
     level: Mapped[str | None] = mapped_column(String(20))
@@ -225,3 +226,20 @@ class ReturnLine(Base):
     slip_no: Mapped[str | None] = mapped_column(String(40), index=True)
 
     request: Mapped[ReturnRequest] = relationship(back_populates="lines")
+
+
+class Report(Base):
+    """A periodic report that was produced: one row per report and period, so it goes out
+    once, however many workers run and however late they wake."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    period: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    message_id: Mapped[str | None] = mapped_column(String(998))
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    __table_args__ = (Index("ux_reports_kind_period", "kind", "period", unique=True),)

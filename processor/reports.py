@@ -1,0 +1,437 @@
+"""Periodic reports to management (seeds 001, 003, 004): the periods, the KPIs of one period
+(each defined in the README with its formula), and the job that produces each report once.
+
+A report is one row in `reports` per (kind, period), inserted in the same transaction as its
+mail's outbox row: with several workers, or after the worker was down, each report for each
+period goes out exactly once; missed periods are made up, at most `[reports] catch_up` back.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from processor.desk import Desk
+from processor.store.models import (
+    Case,
+    CaseEvent,
+    Document,
+    Purchase,
+    Report,
+    ReturnLine,
+    ReturnRequest,
+)
+
+log = logging.getLogger(__name__)
+
+KINDS = ("weekly", "monthly", "quarterly")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+AGE_BUCKETS = ((1, "≤ 1 天"), (3, "1–3 天"), (7, "3–7 天"), (30, "7–30 天"), (math.inf, "> 30 天"))
+REPEAT_WINDOW = timedelta(days=90)
+
+
+# ---------------------------------------------------------------- periods
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: str
+    key: str  # 2026-W47 | 2026-10 | 2026-Q3
+    start: date
+    end: date  # exclusive
+
+    @property
+    def label(self) -> str:
+        if self.kind == "weekly":
+            last = self.end - timedelta(days=1)
+            return f"{self.key}（{self.start:%m-%d} 至 {last:%m-%d}）"
+        if self.kind == "quarterly":
+            return f"{self.start.year}年第{self.key[-1]}季度"
+        return f"{self.start.year}年{self.start.month}月"
+
+    @property
+    def months(self) -> list[str]:
+        """The months it covers, as purchases are kept (`2026-09`)."""
+        found, day = [], self.start.replace(day=1)
+        while day < self.end:
+            found.append(f"{day:%Y-%m}")
+            day = (day + timedelta(days=32)).replace(day=1)
+        return found
+
+    def previous(self) -> Period:
+        return period_containing(self.kind, self.start - timedelta(days=1))
+
+
+def period_containing(kind: str, day: date) -> Period:
+    if kind == "weekly":
+        start = day - timedelta(days=day.weekday())
+        year, week, _ = start.isocalendar()
+        return Period(kind, f"{year}-W{week:02d}", start, start + timedelta(days=7))
+    if kind == "monthly":
+        start = day.replace(day=1)
+        return Period(kind, f"{start:%Y-%m}", start, (start + timedelta(days=32)).replace(day=1))
+    if kind == "quarterly":
+        quarter = (day.month - 1) // 3
+        start = date(day.year, quarter * 3 + 1, 1)
+        end = date(day.year + (quarter == 3), (quarter * 3 + 3) % 12 + 1, 1)
+        return Period(kind, f"{day.year}-Q{quarter + 1}", start, end)
+    raise ValueError(f"unknown report kind {kind!r}: use weekly, monthly or quarterly")
+
+
+def parse_period(kind: str, text: str) -> Period:
+    """`2026-W47`, `2026-10` or `2026-Q3` (the report kind says which)."""
+    text = text.strip().upper()
+    try:
+        if kind == "weekly":
+            year, week = text.split("-W")
+            return period_containing(kind, date.fromisocalendar(int(year), int(week), 1))
+        if kind == "quarterly":
+            year, quarter = text.split("-Q")
+            return period_containing(kind, date(int(year), (int(quarter) - 1) * 3 + 1, 1))
+        year, month = text.split("-")[:2]
+        return period_containing(kind, date(int(year), int(month), 1))
+    except (ValueError, IndexError):
+        examples = {"weekly": "2026-W47", "monthly": "2026-10", "quarterly": "2026-Q3"}
+        raise ValueError(f"period {text!r}: a {kind} period is written like {examples.get(kind, '2026-10')}") from None
+
+
+def send_time(desk: Desk, period: Period) -> datetime:
+    """When a period's report is due: the configured weekday after a week, or the configured day
+    of the month after a month or quarter, at the configured time."""
+    schedule = getattr(desk.config.reports, period.kind)
+    hours, minutes = (int(part) for part in schedule.at.split(":"))
+    if period.kind == "weekly":
+        day = period.end + timedelta(days=(WEEKDAYS.index(schedule.weekday) - period.end.weekday()) % 7)
+    else:
+        day = period.end + timedelta(days=schedule.day - 1)
+    return datetime.combine(day, time(hours, minutes), desk.timezone)
+
+
+def due_periods(desk: Desk, kind: str, now: datetime, since: date | None) -> list[Period]:
+    """The completed periods whose report is due by `now`, oldest first: at most `catch_up`,
+    none ending before the desk had anything (`since`)."""
+    found = []
+    period = period_containing(kind, now.date()).previous()
+    while len(found) < desk.config.reports.catch_up:
+        if since is not None and period.end <= since:
+            break
+        if send_time(desk, period) <= now:
+            found.append(period)
+        period = period.previous()
+    return list(reversed(found))
+
+
+# ---------------------------------------------------------------- loading
+
+
+@dataclass
+class CaseRow:
+    id: int
+    case_no: str
+    opened: datetime  # local time
+    closed: datetime | None
+    status: str
+    category: str | None
+    level: str | None
+    business_line: str | None
+    channel: str | None
+    owner: str | None
+    sender: str | None
+    customer: str | None
+    fields: dict[str, Any]
+    deadlines: list[dict[str, Any]]
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def _local(moment: datetime | None, desk: Desk) -> datetime | None:
+    return moment.replace(tzinfo=UTC).astimezone(desk.timezone) if moment else None
+
+
+def _bounds(desk: Desk, start: date, end: date) -> tuple[datetime, datetime]:
+    return (_utc(datetime.combine(start, time(), desk.timezone)), _utc(datetime.combine(end, time(), desk.timezone)))
+
+
+def load_cases(session: Session, desk: Desk, start: datetime, end: datetime) -> list[CaseRow]:
+    """Complaints opened in [start, end) (UTC), narrow columns only."""
+    query = select(Case.id, Case.case_no, Case.opened_at, Case.closed_at, Case.status, Case.category, Case.level,
+                   Case.business_line, Case.channel, Case.owner, Case.sender, Case.customer_name, Case.fields,
+                   Case.deadlines).where(Case.kind == "complaint", Case.opened_at >= start, Case.opened_at < end)
+    return [CaseRow(row[0], row[1], _local(row[2], desk), _local(row[3], desk), *row[4:12], row[12] or {}, row[13] or [])
+            for row in session.execute(query)]
+
+
+def load_events(session: Session, desk: Desk, types: tuple[str, ...], end: datetime,
+                opened_from: datetime, opened_to: datetime) -> dict[int, list[tuple[str, datetime, dict]]]:
+    """Events of the given types before `end`, for complaints opened in [opened_from, opened_to)."""
+    query = (select(CaseEvent.case_id, CaseEvent.type, CaseEvent.at, CaseEvent.detail)
+             .join(Case, Case.id == CaseEvent.case_id)
+             .where(CaseEvent.type.in_(types), CaseEvent.at < end, Case.kind == "complaint",
+                    Case.opened_at >= opened_from, Case.opened_at < opened_to))
+    found: dict[int, list] = defaultdict(list)
+    for case_id, type_, at, detail in session.execute(query):
+        found[case_id].append((type_, _local(at, desk), detail or {}))
+    return found
+
+
+# ---------------------------------------------------------------- KPIs
+
+
+@dataclass
+class Kpis:
+    period: Period
+    received: int = 0
+    by: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    response_timeliness: float | None = None
+    closure_rate: float | None = None
+    callback_rate: float | None = None
+    satisfaction: float | None = None
+    handling_hours_mean: float | None = None
+    handling_hours_p90: float | None = None
+    closed: int = 0
+    open_by_age: list[tuple[str, int]] = field(default_factory=list)
+    overdue_by_owner: list[tuple[str, int]] = field(default_factory=list)
+    overdue_list: list[dict[str, Any]] = field(default_factory=list)
+    open_list: list[dict[str, Any]] = field(default_factory=list)
+    repeat_customers: int = 0
+    repeat_batches: list[tuple[str, int]] = field(default_factory=list)
+    returns_by_dealer: list[dict[str, Any]] = field(default_factory=list)
+    previous: Kpis | None = None
+
+    HEADLINE = (("received", "投诉受理数"), ("response_timeliness", "投诉响应及时率"), ("closure_rate", "投诉结案率"),
+                ("callback_rate", "回访验证率"), ("satisfaction", "满意度"), ("handling_hours_mean", "平均处理时长（小时）"),
+                ("handling_hours_p90", "处理时长 P90（小时）"), ("repeat_customers", "重复投诉（客户）"))
+
+    def headline(self) -> list[tuple[str, Any, Any]]:
+        """(label, value, previous value) of the headline KPIs."""
+        return [(label, getattr(self, name), getattr(self.previous, name) if self.previous else None)
+                for name, label in self.HEADLINE]
+
+
+def ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    """Nearest-rank percentile: the smallest value with at least `share` of the values ≤ it."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def compute(session: Session, desk: Desk, period: Period, *, with_previous: bool = True) -> Kpis:
+    start, end = _bounds(desk, period.start, period.end)
+    end_local = datetime.combine(period.end, time(), desk.timezone)
+    kpis = Kpis(period)
+    history = load_cases(session, desk, start - REPEAT_WINDOW, end)
+    cases = [case for case in history if case.opened >= datetime.combine(period.start, time(), desk.timezone)]
+    events = load_events(session, desk, ("staff_reply", "callback_answer"), end, start, end)
+    kpis.received = len(cases)
+    kpis.by = breakdowns(cases, desk)
+    kpis.response_timeliness = timeliness(cases, "first_contact", end_local)
+    kpis.closure_rate = ratio(sum(1 for c in cases if c.closed and c.closed < end_local), len(cases))
+    replied = [c for c in cases if any(t == "staff_reply" for t, _, _ in events.get(c.id, []))]
+    kpis.callback_rate = ratio(sum(1 for c in replied if any(t == "callback_answer" for t, _, _ in events.get(c.id, []))),
+                               len(replied))
+    handling(session, desk, kpis, start, end)
+    satisfaction(session, kpis, start, end)
+    open_cases(session, desk, kpis, end, end_local)
+    overdue(session, desk, kpis, start, end)
+    repeats(kpis, cases, history)
+    kpis.returns_by_dealer = returns_by_dealer(session, period)
+    if with_previous:
+        kpis.previous = compute(session, desk, period.previous(), with_previous=False)
+    return kpis
+
+
+def breakdowns(cases: list[CaseRow], desk: Desk) -> dict[str, list[tuple[str, int]]]:
+    rules = desk.rules
+    labels = {"category": {k: g.label for k, g in rules.categories.items()},
+              "level": {k: g.label for k, g in rules.levels.items()},
+              "business_line": {k: g.label for k, g in rules.business_lines.items()}}
+    found = {}
+    for name, key in (("类别", "category"), ("级别", "level"), ("业务线", "business_line"), ("渠道", "channel")):
+        counts = Counter(labels.get(key, {}).get(getattr(c, key), getattr(c, key) or "—") for c in cases)
+        found[name] = counts.most_common()
+    found["产品"] = Counter(str(c.fields.get("product_name") or "—") for c in cases).most_common(20)
+    found["批号"] = Counter(str(c.fields["batch_no"]) for c in cases if c.fields.get("batch_no")).most_common(20)
+    return found
+
+
+def timeliness(cases: list[CaseRow], step: str, end: datetime) -> float | None:
+    """Share of cases whose `step` was done by its deadline, among those where it is decided by
+    `end`: done (in time or late), or not done with the deadline passed."""
+    on_time = total = 0
+    for case in cases:
+        deadline = next((d for d in case.deadlines if d.get("step") == step), None)
+        if deadline is None:
+            continue
+        due = datetime.fromisoformat(deadline["due"])
+        done = datetime.fromisoformat(deadline["done"]) if deadline.get("done") else None
+        done = done if done is not None and done < end else None  # as it stood at the period's end
+        if done is None and due >= end:
+            continue  # still open and not late yet
+        total += 1
+        on_time += done is not None and done <= due
+    return ratio(on_time, total)
+
+
+def handling(session: Session, desk: Desk, kpis: Kpis, start: datetime, end: datetime) -> None:
+    rows = session.execute(select(Case.opened_at, Case.closed_at).where(
+        Case.kind == "complaint", Case.closed_at >= start, Case.closed_at < end)).all()
+    hours = [(closed - opened).total_seconds() / 3600 for opened, closed in rows]
+    kpis.closed = len(hours)
+    kpis.handling_hours_mean = sum(hours) / len(hours) if hours else None
+    kpis.handling_hours_p90 = percentile(hours, 0.9)
+
+
+def satisfaction(session: Session, kpis: Kpis, start: datetime, end: datetime) -> None:
+    answers = session.scalars(select(CaseEvent.detail).where(
+        CaseEvent.type == "callback_answer", CaseEvent.at >= start, CaseEvent.at < end)).all()
+    kpis.satisfaction = ratio(sum(1 for detail in answers if (detail or {}).get("satisfied") is True), len(answers))
+
+
+def open_cases(session: Session, desk: Desk, kpis: Kpis, end: datetime, end_local: datetime) -> None:
+    query = (select(Case.case_no, Case.opened_at, Case.status, Case.owner, Case.customer_name, Case.category, Case.level)
+             .where(Case.kind == "complaint", Case.opened_at < end)
+             .where((Case.closed_at.is_(None)) | (Case.closed_at >= end)).order_by(Case.opened_at))
+    buckets: Counter = Counter()
+    for case_no, opened, status, owner, customer, category, level in session.execute(query):
+        age = (end - opened).total_seconds() / 86400
+        label = next(name for limit, name in AGE_BUCKETS if age <= limit)
+        buckets[label] += 1
+        kpis.open_list.append({"case": case_no, "opened": _local(opened, desk).replace(tzinfo=None), "age_days": round(age, 1),
+                               "status": status, "owner": owner, "customer": customer, "category": category,
+                               "level": level})
+    kpis.open_by_age = [(name, buckets.get(name, 0)) for _, name in AGE_BUCKETS]
+
+
+def overdue(session: Session, desk: Desk, kpis: Kpis, start: datetime, end: datetime) -> None:
+    """Steps that went overdue in the period (the owner's first reminder), per owner."""
+    query = (select(Case.case_no, Case.owner, CaseEvent.at, CaseEvent.detail)
+             .join(Case, Case.id == CaseEvent.case_id)
+             .where(CaseEvent.type == "overdue", CaseEvent.at >= start, CaseEvent.at < end).order_by(CaseEvent.at))
+    per_owner: Counter = Counter()
+    for case_no, owner, at, detail in session.execute(query):
+        if (detail or {}).get("level", 0) != 0:
+            continue
+        per_owner[owner or "—"] += 1
+        kpis.overdue_list.append({"case": case_no, "owner": owner or "—", "step": detail.get("step"),
+                                  "due": detail.get("due"), "noticed": _local(at, desk).replace(tzinfo=None)})
+    kpis.overdue_by_owner = per_owner.most_common()
+
+
+def repeats(kpis: Kpis, cases: list[CaseRow], history: list[CaseRow]) -> None:
+    """A complaint is a repeat when the same customer (address or phone) complained in the 90
+    days before it; a batch repeats when it has two or more complaints in the period."""
+    seen: dict[str, list[datetime]] = defaultdict(list)
+    for case in sorted(history, key=lambda c: c.opened):
+        for key in _customer_keys(case):
+            seen[key].append(case.opened)
+    period_ids = {case.id for case in cases}
+    count = 0
+    for case in cases:
+        earlier = [moment for key in _customer_keys(case) for moment in seen[key]
+                   if case.opened - REPEAT_WINDOW <= moment < case.opened]
+        count += bool(earlier) and case.id in period_ids
+    kpis.repeat_customers = count
+    batches = Counter(str(c.fields["batch_no"]) for c in cases if c.fields.get("batch_no"))
+    kpis.repeat_batches = [(batch, n) for batch, n in batches.most_common() if n >= 2]
+
+
+def _customer_keys(case: CaseRow) -> list[str]:
+    keys = []
+    if case.sender:
+        keys.append("mail:" + case.sender.lower())
+    if case.fields.get("phone"):
+        keys.append("phone:" + str(case.fields["phone"]))
+    return keys
+
+
+def returns_by_dealer(session: Session, period: Period) -> list[dict[str, Any]]:
+    """Accepted, refused and open return amounts per dealer for sheets dated in the period, with
+    the period's purchases and exchange ratio (accepted ÷ purchases)."""
+    query = (select(ReturnRequest.dealer_code, ReturnRequest.dealer_name, ReturnRequest.sheet_date,
+                    ReturnRequest.received_at, ReturnLine.decision, ReturnLine.amount)
+             .join(ReturnLine, ReturnLine.request_id == ReturnRequest.id))
+    table: dict[str, dict[str, Any]] = {}
+    for code, name, sheet, received, decision, amount in session.execute(query):
+        day = sheet or received.date()
+        if not (period.start <= day < period.end):
+            continue
+        row = table.setdefault(code or "—", {"dealer": code or "—", "name": name, "accepted": 0.0, "refused": 0.0,
+                                             "open": 0.0, "lines": 0})
+        key = decision if decision in ("accepted", "refused") else "open"
+        row[key] += amount or 0
+        row["lines"] += 1
+    for code, row in table.items():
+        bought = session.scalar(select(func.sum(Purchase.amount)).where(
+            Purchase.dealer_code == code, Purchase.period.in_(period.months)))
+        row["purchases"] = bought
+        row["ratio"] = row["accepted"] / bought if bought else None
+    return sorted(table.values(), key=lambda row: -row["accepted"])
+
+
+# ---------------------------------------------------------------- the job
+
+
+def recipients(desk: Desk, kind: str) -> list[str]:
+    found = []
+    for entry in getattr(desk.config.reports, kind).to:
+        role = desk.rules.roles.get(entry)
+        address = role.email if role else entry
+        if "@" in address and address not in found:
+            found.append(address)
+    return found
+
+
+def first_activity(session: Session) -> date | None:
+    first = session.scalar(select(func.min(Document.received_at)))
+    return first.date() if first else None
+
+
+def send_due_reports(desk: Desk, now: datetime) -> int:
+    """Produce and queue every report that is due and not yet made."""
+    from outputs.report_mail import (
+        report_message,  # heavy (matplotlib): loaded when a report is due
+    )
+
+    sent = 0
+    with desk.store.transaction() as session:
+        since = first_activity(session)
+    if since is None:
+        return 0
+    for kind in KINDS:
+        if not getattr(desk.config.reports, kind).enabled or not recipients(desk, kind):
+            continue
+        for period in due_periods(desk, kind, now, since):
+            try:
+                with desk.store.transaction() as session:
+                    if session.scalar(select(Report.id).where(Report.kind == kind, Report.period == period.key)):
+                        continue
+                    report = Report(kind=kind, period=period.key, status="queued", summary={})
+                    session.add(report)
+                    session.flush()  # a second worker stops here (unique kind + period)
+                    kpis = compute(session, desk, period)
+                    message = report_message(desk, kpis, recipients(desk, kind))
+                    from outputs import outbox
+
+                    outbox.queue(session, message, f"report_{kind}")
+                    report.message_id = message["Message-ID"]
+                    report.summary = {name: value for name, value, _ in kpis.headline()}
+                    sent += 1
+                    log.info("%s report %s queued for %s", kind, period.key, ", ".join(recipients(desk, kind)))
+            except IntegrityError:
+                continue  # another worker made it
+    return sent

@@ -1,0 +1,274 @@
+"""Reports: a store seeded with known cases, every KPI checked against values computed here
+independently from the seed; the workbook and the mail read back; the schedule (due times,
+catch-up, exactly once with two workers)."""
+
+from __future__ import annotations
+
+import email
+import io
+import math
+import multiprocessing
+import random
+import subprocess
+import sys
+import zipfile
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from email import policy
+from zoneinfo import ZoneInfo
+
+import openpyxl
+import pytest
+from sqlalchemy import func, select
+
+from processor import reports
+from processor.config import load_config
+from processor.desk import Desk
+from processor.store.models import Case, CaseEvent, Document, OutboxMessage, Purchase, Report, ReturnLine, ReturnRequest
+from tests.conftest import ROOT
+
+TZ = ZoneInfo("Asia/Shanghai")
+CATEGORIES = ["product_quality", "service", "repair_quality", "other"]
+OWNERS = ["服务经理", "销售总监"]
+
+
+def local(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=TZ)
+
+
+def utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def make_specs(seed: int = 7) -> list[dict]:
+    """Complaints from 2026-08-20 to 2026-11-05 with every fact the KPIs read, chosen at random."""
+    rng = random.Random(seed)
+    specs = []
+    start = local("2026-08-20T08:00")
+    for number in range(160):
+        opened = start + timedelta(hours=rng.randrange(0, 78 * 24))
+        due = opened + timedelta(hours=2)
+        done = opened + timedelta(minutes=rng.choice([30, 90, 150, 300])) if rng.random() < 0.8 else None
+        closed = opened + timedelta(hours=rng.choice([5, 20, 30, 70, 200])) if rng.random() < 0.7 else None
+        replied = opened + timedelta(hours=3) if rng.random() < 0.6 else None
+        answer = rng.choice([True, False, None]) if replied else None
+        answered = replied + timedelta(days=2) if answer is not None else None
+        overdue = due + timedelta(minutes=1) if done is None or done > due else None
+        specs.append(dict(
+            no=number, opened=opened, due=due, done=done, closed=closed, replied=replied, answer=answer,
+            answered=answered, overdue=overdue, category=rng.choice(CATEGORIES), level=rng.choice(["complaint", "grievance", "major"]),
+            line=rng.choice(["after_sales", "sales"]), channel=rng.choice(["mail", "shared folder"]),
+            product=rng.choice(["热水器", "机油", "空调"]), batch=rng.choice(["B1", "B2", None, None]),
+            sender=f"c{rng.randrange(40)}@example.test", owner=rng.choice(OWNERS),
+            customer=rng.choice(["王喆", "=HYPERLINK(\"http://evil\",\"x\")", "李雷"]),
+        ))
+    return specs
+
+
+def seed(desk, specs: list[dict]) -> None:
+    with desk.store.transaction() as session:
+        session.add(Document(sha256="0" * 64, size=1, filename="seed", source="test", archive_path="x",
+                             received_at=utc(local("2026-08-01T00:00")), status="processed"))
+        for spec in specs:
+            deadlines = [{"step": "first_contact", "due": spec["due"].isoformat(timespec="minutes"), "why": "seed"}]
+            if spec["done"]:
+                deadlines[0]["done"] = spec["done"].isoformat(timespec="minutes")
+            case = Case(case_no=f"CS-SEED-{spec['no']:04d}", opened_at=utc(spec["opened"]), kind="complaint",
+                        status="closed" if spec["closed"] else "investigating", category=spec["category"],
+                        level=spec["level"], business_line=spec["line"], channel=spec["channel"], language="zh-Hans",
+                        sender=spec["sender"], customer_name=spec["customer"], owner=spec["owner"],
+                        fields={"product_name": spec["product"], **({"batch_no": spec["batch"]} if spec["batch"] else {})},
+                        deadlines=deadlines, closed_at=utc(spec["closed"]) if spec["closed"] else None)
+            session.add(case)
+            session.flush()
+            if spec["replied"]:
+                session.add(CaseEvent(case_id=case.id, type="staff_reply", actor="x", at=utc(spec["replied"]), detail={}))
+            if spec["answered"]:
+                session.add(CaseEvent(case_id=case.id, type="callback_answer", actor="c", at=utc(spec["answered"]),
+                                      detail={"satisfied": spec["answer"]}))
+            if spec["overdue"]:
+                session.add(CaseEvent(case_id=case.id, type="overdue", actor="desk", at=utc(spec["overdue"]),
+                                      detail={"step": "first_contact", "level": 0, "due": spec["due"].isoformat()}))
+                session.add(CaseEvent(case_id=case.id, type="overdue", actor="desk", at=utc(spec["overdue"] + timedelta(hours=4)),
+                                      detail={"step": "first_contact", "level": 1}))
+        request = ReturnRequest(dealer_code="HF-09", dealer_name="合肥顺达", sheet_date=local("2026-10-10").date(),
+                                received_at=utc(local("2026-10-10T10:00")), status="decided")
+        session.add(request)
+        session.flush()
+        for number, (decision, amount) in enumerate([("accepted", 2000.0), ("accepted", 500.0), ("refused", 300.0), ("pending", 100.0)], 1):
+            session.add(ReturnLine(request_id=request.id, line_no=number, decision=decision, amount=amount, problems=[]))
+        session.add(Purchase(dealer_code="HF-09", period="2026-10", amount=50000))
+
+
+def expected(specs: list[dict], start: datetime, end: datetime) -> dict:
+    """The KPIs of [start, end), computed straight from the seed."""
+    received = [s for s in specs if start <= s["opened"] < end]
+    measured = [s for s in received if (s["done"] and s["done"] < end) or s["due"] < end]
+    on_time = [s for s in measured if s["done"] and s["done"] < end and s["done"] <= s["due"]]
+    replied = [s for s in received if s["replied"] and s["replied"] < end]
+    answered = [s for s in replied if s["answered"] and s["answered"] < end]
+    answers = [s for s in specs if s["answered"] and start <= s["answered"] < end]
+    closed = [s for s in specs if s["closed"] and start <= s["closed"] < end]
+    hours = sorted((s["closed"] - s["opened"]).total_seconds() / 3600 for s in closed)
+    still_open = [s for s in specs if s["opened"] < end and not (s["closed"] and s["closed"] < end)]
+    overdue = Counter(s["owner"] for s in specs if s["overdue"] and start <= s["overdue"] < end)
+    repeats = sum(1 for s in received if any(o is not s and o["sender"] == s["sender"]
+                                             and s["opened"] - timedelta(days=90) <= o["opened"] < s["opened"] for o in specs))
+    return {
+        "received": len(received),
+        "category": Counter(s["category"] for s in received),
+        "channel": Counter(s["channel"] for s in received),
+        "timeliness": len(on_time) / len(measured) if measured else None,
+        "closure": sum(1 for s in received if s["closed"] and s["closed"] < end) / len(received) if received else None,
+        "callback": len(answered) / len(replied) if replied else None,
+        "satisfaction": sum(1 for s in answers if s["answer"]) / len(answers) if answers else None,
+        "mean": sum(hours) / len(hours) if hours else None,
+        "p90": hours[math.ceil(0.9 * len(hours)) - 1] if hours else None,
+        "open": len(still_open),
+        "overdue": overdue,
+        "repeats": repeats,
+    }
+
+
+@pytest.fixture
+def seeded(desk):
+    specs = make_specs()
+    seed(desk, specs)
+    return desk, specs
+
+
+@pytest.mark.parametrize("kind, key, start, end", [
+    ("monthly", "2026-10", "2026-10-01", "2026-11-01"),
+    ("monthly", "2026-09", "2026-09-01", "2026-10-01"),
+    ("weekly", "2026-W41", "2026-10-05", "2026-10-12"),
+    ("quarterly", "2026-Q3", "2026-07-01", "2026-10-01"),
+])
+def test_every_kpi_matches_an_independent_count(seeded, kind, key, start, end):
+    desk, specs = seeded
+    period = reports.parse_period(kind, key)
+    assert (period.start.isoformat(), period.end.isoformat()) == (start, end)
+    want = expected(specs, local(start + "T00:00"), local(end + "T00:00"))
+    with desk.store.transaction() as session:
+        kpis = reports.compute(session, desk, period)
+    labels = {k: g.label for k, g in desk.rules.categories.items()}
+    assert kpis.received == want["received"]
+    assert dict(kpis.by["类别"]) == {labels[k]: n for k, n in want["category"].items()}
+    assert dict(kpis.by["渠道"]) == dict(want["channel"])
+    assert kpis.response_timeliness == pytest.approx(want["timeliness"])
+    assert kpis.closure_rate == pytest.approx(want["closure"])
+    assert kpis.callback_rate == pytest.approx(want["callback"])
+    assert kpis.satisfaction == pytest.approx(want["satisfaction"])
+    assert kpis.handling_hours_mean == pytest.approx(want["mean"])
+    assert kpis.handling_hours_p90 == pytest.approx(want["p90"])
+    assert sum(count for _, count in kpis.open_by_age) == want["open"] == len(kpis.open_list)
+    assert dict(kpis.overdue_by_owner) == dict(want["overdue"])
+    assert kpis.repeat_customers == want["repeats"]
+    previous = expected(specs, local(period.previous().start.isoformat() + "T00:00"), local(start + "T00:00"))
+    assert kpis.previous.received == previous["received"]
+
+
+def test_returns_by_dealer_with_the_exchange_ratio(seeded):
+    desk, _ = seeded
+    with desk.store.transaction() as session:
+        (row,) = reports.compute(session, desk, reports.parse_period("monthly", "2026-10")).returns_by_dealer
+        quarter = reports.compute(session, desk, reports.parse_period("quarterly", "2026-Q4")).returns_by_dealer
+    assert (row["accepted"], row["refused"], row["open"], row["purchases"]) == (2500.0, 300.0, 100.0, 50000.0)
+    assert row["ratio"] == pytest.approx(0.05)
+    assert quarter[0]["ratio"] == pytest.approx(0.05)  # the quarter's purchases are its months'
+
+
+def test_workbook_sheets_charts_formats_and_no_formulas_from_customers(seeded):
+    from outputs.report_workbook import build_workbook
+
+    desk, _ = seeded
+    with desk.store.transaction() as session:
+        kpis = reports.compute(session, desk, reports.parse_period("monthly", "2026-10"))
+    data = build_workbook(kpis, "售后服务中心")
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    assert book.sheetnames[:3] == ["摘要", "按类别", "按级别"] and "未结案件" in book.sheetnames
+    summary = book["摘要"]
+    assert summary["A3"].value == "投诉受理数" and summary["B3"].value == kpis.received
+    assert summary["B4"].number_format == "0.0%"
+    open_list = book["未结案件"]
+    assert open_list.freeze_panes == "A2" and open_list.auto_filter.ref.startswith("A1:H")
+    customers = [row[5] for row in open_list.iter_rows(min_row=2, values_only=True)]
+    assert any(str(value).startswith("=HYPERLINK") for value in customers)
+    for row in open_list.iter_rows(min_row=2):
+        assert row[5].data_type == "s"  # text, never a formula
+        assert row[1].number_format == "yyyy-mm-dd hh:mm"
+    charts = [name for name in zipfile.ZipFile(io.BytesIO(data)).namelist() if name.startswith("xl/charts/chart")]
+    assert len(charts) >= 5
+
+
+def test_report_mail_has_the_kpis_an_inline_chart_and_the_workbook(seeded):
+    from outputs.report_mail import report_message
+
+    desk, _ = seeded
+    with desk.store.transaction() as session:
+        kpis = reports.compute(session, desk, reports.parse_period("monthly", "2026-10"))
+    message = email.message_from_bytes(bytes(report_message(desk, kpis, ["gm@desk.localhost"])), policy=policy.default)
+    assert message["Subject"] == "[月报] 售后投诉统计 2026年10月"
+    html = message.get_body(("html",))
+    image = next(part for part in message.walk() if part.get_content_type() == "image/png")
+    assert f"cid:{image['Content-ID'][1:-1]}" in html.get_content()
+    assert image.get_content()[:4] == b"\x89PNG"
+    assert f"<b>{kpis.received}</b>" in html.get_content()
+    (attachment,) = list(message.iter_attachments())
+    assert attachment.get_filename() == "售后投诉月报_2026-10.xlsx"
+
+
+def test_schedule_due_times_and_catch_up(seeded):
+    desk, _ = seeded
+    assert reports.send_time(desk, reports.parse_period("monthly", "2026-10")) == local("2026-11-02T09:00")
+    assert reports.send_time(desk, reports.parse_period("weekly", "2026-W44")) == local("2026-11-03T09:00")
+    assert reports.send_time(desk, reports.parse_period("quarterly", "2026-Q3")) == local("2026-10-02T09:00")
+    since = local("2026-08-01T00:00").date()
+    assert [p.key for p in reports.due_periods(desk, "monthly", local("2026-11-02T08:59"), since)] == ["2026-08", "2026-09"]
+    assert [p.key for p in reports.due_periods(desk, "monthly", local("2026-11-02T09:00"), since)] == ["2026-08", "2026-09", "2026-10"]
+    # down for weeks: the last `catch_up` (3) weeks are made up, no more
+    assert [p.key for p in reports.due_periods(desk, "weekly", local("2026-11-25T10:00"), since)] == ["2026-W45", "2026-W46", "2026-W47"]
+
+
+def test_each_report_is_sent_once_however_often_the_job_runs(seeded):
+    desk, _ = seeded
+    now = local("2026-11-03T09:30")
+    first = reports.send_due_reports(desk, now)
+    assert first == 3 + 3 + 1  # monthly 08–10, weekly W42–W44, quarterly Q3
+    assert reports.send_due_reports(desk, now) == 0
+    assert reports.send_due_reports(desk, now + timedelta(days=1)) == 0
+    with desk.store.transaction() as session:
+        assert session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.purpose.like("report_%"))) == 7
+        keys = sorted(session.scalars(select(Report.period).where(Report.kind == "monthly")))
+        assert keys == ["2026-08", "2026-09", "2026-10"]
+
+
+def _worker(config_path: str, moment: str, results) -> None:  # noqa: ANN001
+    with Desk.open(load_config(__import__("pathlib").Path(config_path))) as desk:
+        results.put(reports.send_due_reports(desk, local(moment)))
+
+
+def test_two_workers_at_once_send_each_report_once(seeded, desk_dir):
+    desk, _ = seeded
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    workers = [context.Process(target=_worker, args=(str(desk_dir / "aftersales.toml"), "2026-11-03T09:30", results))
+               for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+    assert sorted(results.get(timeout=5) for _ in workers)[1] <= 7
+    with desk.store.transaction() as session:
+        assert session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.purpose.like("report_%"))) == 7
+        assert session.scalar(select(func.count(Report.id))) == 7
+
+
+def test_report_command_writes_the_workbook(seeded, desk_dir, tmp_path):
+    result = subprocess.run([sys.executable, "-m", "processor", "--config", str(desk_dir / "aftersales.toml"), "report",
+                             "monthly", "--period", "2026-10", "--out", str(tmp_path)],
+                            capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "售后投诉月报_2026-10.xlsx").is_file() and (tmp_path / "report-monthly-2026-10.eml").is_file()
+    bad = subprocess.run([sys.executable, "-m", "processor", "--config", str(desk_dir / "aftersales.toml"), "report",
+                          "monthly", "--period", "October"], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert bad.returncode == 2 and "2026-10" in bad.stderr
