@@ -24,7 +24,16 @@ from sqlalchemy import func, select
 from processor import reports
 from processor.config import load_config
 from processor.desk import Desk
-from processor.store.models import Case, CaseEvent, Document, OutboxMessage, Purchase, Report, ReturnLine, ReturnRequest
+from processor.store.models import (
+    Case,
+    CaseEvent,
+    Document,
+    OutboxMessage,
+    Purchase,
+    Report,
+    ReturnLine,
+    ReturnRequest,
+)
 from tests.conftest import ROOT
 
 TZ = ZoneInfo("Asia/Shanghai")
