@@ -55,8 +55,10 @@ def table(workbook: Workbook, title: str, columns: Sequence[tuple[str, int, str 
         header.append(cell)
     sheet.append(header)
     count = 0
-    for row in rows:
-        sheet.append([safe_cell(sheet, value, fmt) for value, (_, _, fmt) in zip(row, columns, strict=False)])
+    formats = [fmt for _, _, fmt in columns]
+    for row in rows:  # plain values go in as they are (fast); formatted or risky ones as cells
+        sheet.append([value if fmt is None and not (isinstance(value, str) and value.startswith(FORMULA_START))
+                      else safe_cell(sheet, value, fmt) for value, fmt in zip(row, formats, strict=False)])
         count += 1
     last = first + max(count, 1)
     sheet.auto_filter.ref = f"A{first}:{get_column_letter(len(columns))}{last}"
@@ -111,7 +113,7 @@ def build_workbook(kpis: Kpis, desk_name: str) -> bytes:
     table(workbook, "逾期清单", [("案件编号", 16, None), ("负责人", 14, None), ("步骤", 20, None), ("期限", 20, None),
                              ("发现时间", 18, WHEN)],
           ((row["case"], row["owner"], row["step"], row["due"], row["noticed"]) for row in kpis.overdue_list))
-    table(workbook, "未结案件", [("案件编号", 16, None), ("受理时间", 18, WHEN), ("天数", 8, HOURS), ("状态", 14, None),
+    table(workbook, "未结案件", [("案件编号", 16, None), ("受理时间", 18, WHEN), ("天数", 8, None), ("状态", 14, None),
                              ("负责人", 14, None), ("客户", 28, None), ("类别", 16, None), ("级别", 12, None)],
           ((row["case"], row["opened"], row["age_days"], row["status"], row["owner"], row["customer"],
             row["category"], row["level"]) for row in kpis.open_list))

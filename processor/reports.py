@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -135,18 +135,16 @@ def due_periods(desk: Desk, kind: str, now: datetime, since: date | None) -> lis
 @dataclass
 class CaseRow:
     id: int
-    case_no: str
-    opened: datetime  # local time
+    opened: datetime  # naive UTC, as stored
     closed: datetime | None
-    status: str
     category: str | None
     level: str | None
     business_line: str | None
     channel: str | None
-    owner: str | None
     sender: str | None
-    customer: str | None
-    fields: dict[str, Any]
+    product: str | None
+    batch: str | None
+    phone: str | None
     deadlines: list[dict[str, Any]]
 
 
@@ -162,25 +160,31 @@ def _bounds(desk: Desk, start: date, end: date) -> tuple[datetime, datetime]:
     return (_utc(datetime.combine(start, time(), desk.timezone)), _utc(datetime.combine(end, time(), desk.timezone)))
 
 
-def load_cases(session: Session, desk: Desk, start: datetime, end: datetime) -> list[CaseRow]:
-    """Complaints opened in [start, end) (UTC), narrow columns only."""
-    query = select(Case.id, Case.case_no, Case.opened_at, Case.closed_at, Case.status, Case.category, Case.level,
-                   Case.business_line, Case.channel, Case.owner, Case.sender, Case.customer_name, Case.fields,
-                   Case.deadlines).where(Case.kind == "complaint", Case.opened_at >= start, Case.opened_at < end)
-    return [CaseRow(row[0], row[1], _local(row[2], desk), _local(row[3], desk), *row[4:12], row[12] or {}, row[13] or [])
-            for row in session.execute(query)]
+def load_cases(session: Session, start: datetime, end: datetime) -> list[CaseRow]:
+    """Complaints opened in [start, end) (naive UTC): narrow columns, the few fields the KPIs
+    read taken out of the JSON by the database."""
+    query = select(Case.id, Case.opened_at, Case.closed_at, Case.category, Case.level, Case.business_line,
+                   Case.channel, Case.sender, Case.fields["product_name"].as_string(),
+                   Case.fields["batch_no"].as_string(), Case.fields["phone"].as_string(), Case.deadlines,
+                   ).where(Case.kind == "complaint", Case.opened_at >= start, Case.opened_at < end)
+    return [CaseRow(*row[:11], row[11] or []) for row in session.execute(query)]
 
 
-def load_events(session: Session, desk: Desk, types: tuple[str, ...], end: datetime,
-                opened_from: datetime, opened_to: datetime) -> dict[int, list[tuple[str, datetime, dict]]]:
-    """Events of the given types before `end`, for complaints opened in [opened_from, opened_to)."""
-    query = (select(CaseEvent.case_id, CaseEvent.type, CaseEvent.at, CaseEvent.detail)
-             .join(Case, Case.id == CaseEvent.case_id)
+def load_customers(session: Session, start: datetime, end: datetime) -> list[tuple[int, datetime, str | None, str | None]]:
+    """(id, opened, sender, phone) of the complaints opened in [start, end): for repeats."""
+    query = select(Case.id, Case.opened_at, Case.sender, Case.fields["phone"].as_string()).where(
+        Case.kind == "complaint", Case.opened_at >= start, Case.opened_at < end)
+    return list(session.execute(query))
+
+
+def cases_with(session: Session, types: tuple[str, ...], end: datetime, start: datetime) -> dict[str, set[int]]:
+    """For each event type, the complaints opened in [start, end) that had one before `end`."""
+    query = (select(CaseEvent.type, CaseEvent.case_id).join(Case, Case.id == CaseEvent.case_id)
              .where(CaseEvent.type.in_(types), CaseEvent.at < end, Case.kind == "complaint",
-                    Case.opened_at >= opened_from, Case.opened_at < opened_to))
-    found: dict[int, list] = defaultdict(list)
-    for case_id, type_, at, detail in session.execute(query):
-        found[case_id].append((type_, _local(at, desk), detail or {}))
+                    Case.opened_at >= start, Case.opened_at < end))
+    found: dict[str, set[int]] = {type_: set() for type_ in types}
+    for type_, case_id in session.execute(query):
+        found[type_].add(case_id)
     return found
 
 
@@ -231,26 +235,27 @@ def percentile(values: list[float], share: float) -> float | None:
 
 
 def compute(session: Session, desk: Desk, period: Period, *, with_previous: bool = True) -> Kpis:
+    """The KPIs of a period; with the previous period's for comparison (its lists left out)."""
     start, end = _bounds(desk, period.start, period.end)
     end_local = datetime.combine(period.end, time(), desk.timezone)
     kpis = Kpis(period)
-    history = load_cases(session, desk, start - REPEAT_WINDOW, end)
-    cases = [case for case in history if case.opened >= datetime.combine(period.start, time(), desk.timezone)]
-    events = load_events(session, desk, ("staff_reply", "callback_answer"), end, start, end)
+    cases = load_cases(session, start, end)
     kpis.received = len(cases)
     kpis.by = breakdowns(cases, desk)
     kpis.response_timeliness = timeliness(cases, "first_contact", end_local)
-    kpis.closure_rate = ratio(sum(1 for c in cases if c.closed and c.closed < end_local), len(cases))
-    replied = [c for c in cases if any(t == "staff_reply" for t, _, _ in events.get(c.id, []))]
-    kpis.callback_rate = ratio(sum(1 for c in replied if any(t == "callback_answer" for t, _, _ in events.get(c.id, []))),
-                               len(replied))
-    handling(session, desk, kpis, start, end)
+    kpis.closure_rate = ratio(sum(1 for c in cases if c.closed and c.closed < end), len(cases))
+    had = cases_with(session, ("staff_reply", "callback_answer"), end, start)
+    replied = had["staff_reply"]
+    kpis.callback_rate = ratio(len(replied & had["callback_answer"]), len(replied))
+    handling(session, kpis, start, end)
     satisfaction(session, kpis, start, end)
-    open_cases(session, desk, kpis, end, end_local)
-    overdue(session, desk, kpis, start, end)
-    repeats(kpis, cases, history)
-    kpis.returns_by_dealer = returns_by_dealer(session, period)
+    open_cases(session, desk, kpis, end, lists=with_previous)
+    overdue(session, desk, kpis, start, end, lists=with_previous)
+    kpis.repeat_customers = repeat_customers(load_customers(session, start - REPEAT_WINDOW, end), start)
+    batches = Counter(c.batch for c in cases if c.batch)
+    kpis.repeat_batches = [(batch, n) for batch, n in batches.most_common() if n >= 2]
     if with_previous:
+        kpis.returns_by_dealer = returns_by_dealer(session, period)
         kpis.previous = compute(session, desk, period.previous(), with_previous=False)
     return kpis
 
@@ -264,8 +269,8 @@ def breakdowns(cases: list[CaseRow], desk: Desk) -> dict[str, list[tuple[str, in
     for name, key in (("类别", "category"), ("级别", "level"), ("业务线", "business_line"), ("渠道", "channel")):
         counts = Counter(labels.get(key, {}).get(getattr(c, key), getattr(c, key) or "—") for c in cases)
         found[name] = counts.most_common()
-    found["产品"] = Counter(str(c.fields.get("product_name") or "—") for c in cases).most_common(20)
-    found["批号"] = Counter(str(c.fields["batch_no"]) for c in cases if c.fields.get("batch_no")).most_common(20)
+    found["产品"] = Counter(c.product or "—" for c in cases).most_common(20)
+    found["批号"] = Counter(c.batch for c in cases if c.batch).most_common(20)
     return found
 
 
@@ -287,7 +292,7 @@ def timeliness(cases: list[CaseRow], step: str, end: datetime) -> float | None:
     return ratio(on_time, total)
 
 
-def handling(session: Session, desk: Desk, kpis: Kpis, start: datetime, end: datetime) -> None:
+def handling(session: Session, kpis: Kpis, start: datetime, end: datetime) -> None:
     rows = session.execute(select(Case.opened_at, Case.closed_at).where(
         Case.kind == "complaint", Case.closed_at >= start, Case.closed_at < end)).all()
     hours = [(closed - opened).total_seconds() / 3600 for opened, closed in rows]
@@ -297,27 +302,28 @@ def handling(session: Session, desk: Desk, kpis: Kpis, start: datetime, end: dat
 
 
 def satisfaction(session: Session, kpis: Kpis, start: datetime, end: datetime) -> None:
-    answers = session.scalars(select(CaseEvent.detail).where(
+    answers = session.scalars(select(CaseEvent.detail["satisfied"].as_boolean()).where(
         CaseEvent.type == "callback_answer", CaseEvent.at >= start, CaseEvent.at < end)).all()
-    kpis.satisfaction = ratio(sum(1 for detail in answers if (detail or {}).get("satisfied") is True), len(answers))
+    kpis.satisfaction = ratio(sum(1 for satisfied in answers if satisfied), len(answers))
 
 
-def open_cases(session: Session, desk: Desk, kpis: Kpis, end: datetime, end_local: datetime) -> None:
+def open_cases(session: Session, desk: Desk, kpis: Kpis, end: datetime, *, lists: bool = True) -> None:
     query = (select(Case.case_no, Case.opened_at, Case.status, Case.owner, Case.customer_name, Case.category, Case.level)
              .where(Case.kind == "complaint", Case.opened_at < end)
              .where((Case.closed_at.is_(None)) | (Case.closed_at >= end)).order_by(Case.opened_at))
     buckets: Counter = Counter()
+    offset = desk.now().utcoffset() or timedelta()
     for case_no, opened, status, owner, customer, category, level in session.execute(query):
         age = (end - opened).total_seconds() / 86400
-        label = next(name for limit, name in AGE_BUCKETS if age <= limit)
-        buckets[label] += 1
-        kpis.open_list.append({"case": case_no, "opened": _local(opened, desk).replace(tzinfo=None), "age_days": round(age, 1),
-                               "status": status, "owner": owner, "customer": customer, "category": category,
-                               "level": level})
+        buckets[next(name for limit, name in AGE_BUCKETS if age <= limit)] += 1
+        if lists:
+            kpis.open_list.append({"case": case_no, "opened": opened + offset, "age_days": round(age, 1),
+                                   "status": status, "owner": owner, "customer": customer, "category": category,
+                                   "level": level})
     kpis.open_by_age = [(name, buckets.get(name, 0)) for _, name in AGE_BUCKETS]
 
 
-def overdue(session: Session, desk: Desk, kpis: Kpis, start: datetime, end: datetime) -> None:
+def overdue(session: Session, desk: Desk, kpis: Kpis, start: datetime, end: datetime, *, lists: bool = True) -> None:
     """Steps that went overdue in the period (the owner's first reminder), per owner."""
     query = (select(Case.case_no, Case.owner, CaseEvent.at, CaseEvent.detail)
              .join(Case, Case.id == CaseEvent.case_id)
@@ -327,36 +333,24 @@ def overdue(session: Session, desk: Desk, kpis: Kpis, start: datetime, end: date
         if (detail or {}).get("level", 0) != 0:
             continue
         per_owner[owner or "—"] += 1
-        kpis.overdue_list.append({"case": case_no, "owner": owner or "—", "step": detail.get("step"),
-                                  "due": detail.get("due"), "noticed": _local(at, desk).replace(tzinfo=None)})
+        if lists:
+            kpis.overdue_list.append({"case": case_no, "owner": owner or "—", "step": detail.get("step"),
+                                      "due": detail.get("due"), "noticed": _local(at, desk).replace(tzinfo=None)})
     kpis.overdue_by_owner = per_owner.most_common()
 
 
-def repeats(kpis: Kpis, cases: list[CaseRow], history: list[CaseRow]) -> None:
-    """A complaint is a repeat when the same customer (address or phone) complained in the 90
-    days before it; a batch repeats when it has two or more complaints in the period."""
-    seen: dict[str, list[datetime]] = defaultdict(list)
-    for case in sorted(history, key=lambda c: c.opened):
-        for key in _customer_keys(case):
-            seen[key].append(case.opened)
-    period_ids = {case.id for case in cases}
+def repeat_customers(customers: list[tuple[int, datetime, str | None, str | None]], start: datetime) -> int:
+    """Complaints opened from `start` whose customer (address or phone) complained in the 90 days
+    before; `customers` holds the complaints from 90 days before `start` on."""
+    last_seen: dict[str, datetime] = {}
     count = 0
-    for case in cases:
-        earlier = [moment for key in _customer_keys(case) for moment in seen[key]
-                   if case.opened - REPEAT_WINDOW <= moment < case.opened]
-        count += bool(earlier) and case.id in period_ids
-    kpis.repeat_customers = count
-    batches = Counter(str(c.fields["batch_no"]) for c in cases if c.fields.get("batch_no"))
-    kpis.repeat_batches = [(batch, n) for batch, n in batches.most_common() if n >= 2]
-
-
-def _customer_keys(case: CaseRow) -> list[str]:
-    keys = []
-    if case.sender:
-        keys.append("mail:" + case.sender.lower())
-    if case.fields.get("phone"):
-        keys.append("phone:" + str(case.fields["phone"]))
-    return keys
+    for _, opened, sender, phone in sorted(customers, key=lambda row: row[1]):
+        keys = [key for key in (f"mail:{sender.lower()}" if sender else None, f"phone:{phone}" if phone else None) if key]
+        if opened >= start and any(key in last_seen and opened - last_seen[key] <= REPEAT_WINDOW for key in keys):
+            count += 1
+        for key in keys:
+            last_seen[key] = opened
+    return count
 
 
 def returns_by_dealer(session: Session, period: Period) -> list[dict[str, Any]]:
