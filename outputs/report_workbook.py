@@ -40,13 +40,13 @@ def table(workbook: Workbook, title: str, columns: Sequence[tuple[str, int, str 
           rows: Iterable[Sequence[Any]], heading: str | None = None):  # noqa: ANN201
     """A sheet with an optional title line, a header row (frozen, filtered) and the rows."""
     sheet = workbook.create_sheet(title[:31])
-    first = 1
-    if heading:
-        sheet.append([safe_cell(sheet, heading, font=TITLE_FONT)])
-        first = 2
+    first = 2 if heading else 1
+    # a write-only sheet writes its widths and panes with its first row: set them before it
     for index, (_, width, _) in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = f"A{first + 1}"
+    if heading:
+        sheet.append([safe_cell(sheet, heading, font=TITLE_FONT)])
     header = []
     for name, _, _ in columns:
         cell = safe_cell(sheet, name, font=HEADER_FONT)

@@ -198,6 +198,7 @@ def test_workbook_sheets_charts_formats_and_no_formulas_from_customers(seeded):
     summary = book["摘要"]
     assert summary["A3"].value == "投诉受理数" and summary["B3"].value == kpis.received
     assert summary["B4"].number_format == "0.0%"
+    assert summary.freeze_panes == "A3" and summary.column_dimensions["A"].width == 26
     open_list = book["未结案件"]
     assert open_list.freeze_panes == "A2" and open_list.auto_filter.ref.startswith("A1:H")
     customers = [row[5] for row in open_list.iter_rows(min_row=2, values_only=True)]
