@@ -17,7 +17,7 @@ from matplotlib import pyplot as plt  # noqa: E402
 from outputs.compose import environment, message_id, new_message, render  # noqa: E402
 from outputs.report_workbook import build_workbook  # noqa: E402
 from processor.desk import Desk  # noqa: E402
-from processor.reports import Kpis  # noqa: E402
+from processor.reports import Kpis, is_rate, shown  # noqa: E402
 
 CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "SimHei",
              "Microsoft YaHei", "PingFang SC", "Noto Sans CJK JP")
@@ -55,16 +55,6 @@ def chart_png(kpis: Kpis) -> bytes:
     return out.getvalue()
 
 
-def shown(value: object, label: str) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float) and label.endswith(("率", "度")):
-        return f"{value:.1%}"
-    if isinstance(value, float):
-        return f"{value:.1f}"
-    return str(value)
-
-
 def report_message(desk: Desk, kpis: Kpis, to: list[str]) -> EmailMessage:
     period, kind = kpis.period, KIND_NAMES[kpis.period.kind]
     rows = []
@@ -72,7 +62,7 @@ def report_message(desk: Desk, kpis: Kpis, to: list[str]) -> EmailMessage:
         delta = ""
         if isinstance(value, int | float) and isinstance(previous, int | float):
             difference = value - previous
-            delta = (f"{difference:+.1%}" if label.endswith(("率", "度")) else f"{difference:+.1f}"
+            delta = (f"{difference:+.1%}" if is_rate(label) else f"{difference:+.1f}"
                      if isinstance(difference, float) else f"{difference:+d}")
         rows.append((label, shown(value, label), shown(previous, label), delta))
     context = dict(desk_name=desk.config.desk.name, kind=kind, period=period.label, rows=rows,

@@ -15,7 +15,7 @@ from openpyxl.chart import BarChart, PieChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from processor.reports import Kpis
+from processor.reports import Kpis, is_rate
 
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="2F5597")
@@ -77,9 +77,9 @@ def build_workbook(kpis: Kpis, desk_name: str) -> bytes:
     kind = {"weekly": "周报", "monthly": "月报", "quarterly": "季报"}[period.kind]
     summary_rows = []
     for label, value, previous in kpis.headline():
-        is_rate = isinstance(value, float) and label.endswith(("率", "度"))
+        rate = isinstance(value, float) and is_rate(label)
         summary_rows.append((label, value, previous, change(value, previous),
-                             PERCENT if is_rate else HOURS if "小时" in label else COUNT))
+                             PERCENT if rate else HOURS if "小时" in label else COUNT))
     sheet, first, _ = table(
         workbook, "摘要", [("指标", 26, None), ("本期", 14, None), ("上期", 14, None), ("变化", 14, None)], [],
         heading=f"{desk_name} 售后投诉{kind} {period.label}")

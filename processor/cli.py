@@ -328,21 +328,13 @@ def periodic_report(args: argparse.Namespace) -> int:
         for column in ("指标", "本期", "上期"):
             table.add_column(column)
         for label, value, previous in kpis.headline():
-            table.add_row(label, _shown(value, label), _shown(previous, label))
+            table.add_row(label, reports.shown(value, label), reports.shown(previous, label))
         Console().print(table)
         print(f"wrote {folder / attachment.get_filename()}")
         if args.send:
             deliver(desk)
             print(f"sent to {', '.join(to)}")
     return 0
-
-
-def _shown(value: object, label: str) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:.1%}" if label.endswith(("率", "度")) else f"{value:.1f}"
-    return str(value)
 
 
 def cmd_rules(args: argparse.Namespace) -> int:

@@ -222,6 +222,19 @@ class Kpis:
                 for name, label in self.HEADLINE]
 
 
+def is_rate(label: str) -> bool:
+    return label.endswith(("率", "度"))
+
+
+def shown(value: object, label: str) -> str:
+    """A KPI as people read it: rates in per cent, hours with one decimal, — for none."""
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.1%}" if is_rate(label) else f"{value:.1f}"
+    return str(value)
+
+
 def ratio(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
