@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from parsers import doc, docx, mail, pdf, text, xls, xlsx
+from parsers import doc, docx, mail, pdf, scan, text, xls, xlsx
 from parsers.kinds import apply_renames
 from parsers.language import detect_language
 from parsers.limits import ParseLimits, check_size, time_limit
@@ -27,12 +27,10 @@ PARSERS: dict[str, Parser] = {
     "xls": xls.parse,
     "pdf": pdf.parse,
     "text": text.parse,
+    "image": scan.parse_image,
 }
 
-# Formats we recognise but cannot read yet, with what to tell the sender.
-UNREADABLE = {
-    "image": "is a picture; reading scanned forms (OCR) is not available yet: please send the form as .docx, .xlsx or a PDF with text",
-}
+UNREADABLE: dict[str, str] = {}  # formats recognised but not read (none at present)
 
 
 def parse_document(data: bytes, filename: str, limits: ParseLimits | None = None) -> ParsedDocument:

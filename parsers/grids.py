@@ -7,6 +7,7 @@ blank rows and signature rows are not lines.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -98,3 +99,59 @@ def read_grid(doc: ParsedDocument, rows: Sequence[Row], source: str) -> bool:
             doc.lines.append(line)
             doc.meta.setdefault("line_sources", []).append(f"{source} row {index}")
     return True
+
+
+LINE_ROW_LABEL = re.compile(r"^(?:第\s*\d+\s*[行项条]|[行项]\s*\d+|明细\s*\d+|line\s*\d+|item\s*\d+|no\.?\s*\d+)$", re.IGNORECASE)
+CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-_/.·]*\d[A-Za-z0-9\-_/.·]*$")
+NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
+HAN = re.compile(r"^[\u4e00-\u9fff]+$")
+
+
+def line_from_tokens(text: str) -> dict[str, Any] | None:
+    """A return line written as one run of values in the usual column order — order, part,
+    name, spec, quantity, unit, price, amount, ship date, batch, reason, action — as faxed
+    sheets do (`第1行 | SO2609-0209 PB09721 通信模块板 PCB-6L-8415 37 片 88.0 3256.0 …`).
+    Tokens are placed by their type around the quantity, the first whole number followed by a
+    unit or by two more numbers."""
+    table = load_table()
+    cleaned = re.sub(r"(?<=\d)[)）,，;；:]|[(（]", " ", normalise.clean_text(text))  # the recogniser's stray marks
+    tokens = [token for token in re.split(r"\s+", cleaned) if token]
+    quantity_at = next((i for i, token in enumerate(tokens) if token.isdigit() and i + 1 < len(tokens)
+                        and (table.enum("unit", tokens[i + 1]) or NUMBER.match(tokens[i + 1]))), None)
+    if quantity_at is None or quantity_at < 2:
+        return None
+    line: dict[str, Any] = {}
+    before = tokens[:quantity_at]
+    codes = [token for token in before if CODE.match(token) and not HAN.match(token)]
+    names = [token for token in before if HAN.match(token)]
+    if codes:
+        line["order_no"] = table.normalise_column("order_no", codes[0])
+    if len(codes) > 1:
+        line["part_no"] = table.normalise_column("part_no", codes[1])
+    if names:
+        line["product_name"] = "".join(names)
+    if len(codes) > 2:
+        line["spec"] = " ".join(codes[2:])
+    line["quantity"] = int(tokens[quantity_at])
+    rest = tokens[quantity_at + 1:]
+    if rest and (unit := table.enum("unit", rest[0])):
+        line["unit"] = unit
+        rest = rest[1:]
+    numbers = []
+    while rest and NUMBER.match(rest[0]) and len(numbers) < 2:
+        numbers.append(normalise.number(rest.pop(0)))
+    if numbers:
+        line["unit_price"] = float(numbers[0])
+    if len(numbers) > 1:
+        line["amount"] = float(numbers[1])
+    for size in (1, 2, 3):  # a date the recogniser broke in two or three pieces
+        if rest and (day := normalise.iso_date("".join(rest[:size]))):
+            line["ship_date"], rest = day, rest[size:]
+            break
+    if rest and CODE.match(rest[0]):
+        line["batch_no"] = table.normalise_column("batch_no", rest.pop(0))
+    tail = "".join(rest)
+    for column in ("reason", "action"):
+        if value := table.normalise_column(column, tail):
+            line[column] = value
+    return {key: value for key, value in line.items() if value is not None}

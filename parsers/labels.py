@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 import unicodedata
@@ -26,6 +27,16 @@ class LabelTable:
 
     def field_for(self, label: str) -> str | None:
         return self.by_label.get(label_key(label))
+
+    def closest_label(self, text: str, cutoff: float = 0.6) -> str | None:
+        """The known label a misread one most resembles (`顺客姓名` → `顾客姓名`), for OCR: same
+        length give or take one character, and at least `cutoff` alike."""
+        key = label_key(text)
+        if not key or key in self.by_label:
+            return key or None
+        candidates = [label for label in self.by_label if abs(len(label) - len(key)) <= 1 and len(label) >= 2]
+        found = difflib.get_close_matches(key, candidates, n=1, cutoff=cutoff)
+        return found[0] if found else None
 
     def labels_of(self, field: str) -> list[str]:
         return [label for label, name in self.by_label.items() if name == field]

@@ -193,10 +193,14 @@ def walk(message: EmailMessage, doc: ParsedDocument, limits: ParseLimits, depth:
             break
         payload = part.get_payload(decode=True) or b""
         name = filename or f"attachment-{attachments}"
-        if content_type.startswith(("image/", "video/", "audio/")):
+        if content_type.startswith(("video/", "audio/")):
             doc.evidence.append(name)
             continue
-        doc.attachments.append(parse_document(payload, name, limits))
+        attachment = parse_document(payload, name, limits)
+        if attachment.format == "image" and (attachment.meta.get("photo") or attachment.errors):
+            doc.evidence.append(name)  # a photo of the defect, not a form: kept with the case
+            continue
+        doc.attachments.append(attachment)
     if depth < MAX_NESTING:
         for part in message.walk():
             if part.get_content_type() == "message/rfc822" and not _inside_forwarded(message, part):

@@ -1,20 +1,30 @@
-"""PDFs with a text layer (pdfplumber): lines of label/value text and ruled tables.
-A page without usable text is left for OCR (its own issue) and said in the warnings."""
+"""PDFs (pdfplumber): pages with a usable text layer are read as lines of label/value text and
+ruled tables; pages without one (no text, too little, or unmapped glyphs) go through OCR."""
 
 from __future__ import annotations
 
 import io
+import re
 
 import pdfplumber
 from pdfminer.pdfdocument import PDFPasswordIncorrect
 
+from parsers import ocr
 from parsers.forms import read_label_lines
 from parsers.grids import read_grid
 from parsers.kinds import recognise_kind
 from parsers.limits import ParseLimits
 from parsers.model import ParsedDocument, ParseError
+from parsers.scan import pdf_pages, read_pages
 
 MIN_TEXT_CHARS = 20
+GARBAGE = re.compile(r"[\ufffd\ue000-\uf8ff]|\(cid:\d+\)")
+
+
+def usable(text: str) -> bool:
+    """A text layer worth reading: enough characters, and not mostly unmapped glyphs."""
+    stripped = text.strip()
+    return len(stripped) >= MIN_TEXT_CHARS and len(GARBAGE.findall(stripped)) < len(stripped) / 10
 
 
 def parse(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
@@ -34,7 +44,7 @@ def parse(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
         try:
             for number, page in enumerate(pdf.pages, start=1):
                 text = page.extract_text() or ""
-                if len(text.strip()) < MIN_TEXT_CHARS:
+                if not usable(text):
                     scanned.append(number)
                     continue
                 texts.append(text)
@@ -46,14 +56,18 @@ def parse(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
         except PDFPasswordIncorrect:
             raise ParseError(f"{filename} is password-protected: please send it without a password") from None
     doc.text = "\n".join(texts)
-    if scanned and not texts:
-        doc.meta["needs_ocr"] = scanned
-        raise ParseError(
-            f"{filename} is a scanned image without a text layer; reading scans (OCR) is not "
-            "available yet: please send the form as .docx, .xlsx or a PDF with text"
-        )
-    if scanned:
-        doc.warnings.append(f"pages {scanned} of {filename} are scanned images and were not read")
+    if scanned and not texts:  # a fax or scan: every page through OCR
+        scanned_doc = ParsedDocument(file=filename, format="pdf")
+        read_pages(scanned_doc, ocr.recognise(pdf_pages(data, scanned)))
+        return scanned_doc
+    if scanned:  # text pages read above; the scanned ones through OCR, added to them
+        extra = ParsedDocument(file=filename, format="pdf")
+        read_pages(extra, ocr.recognise(pdf_pages(data, scanned)))
+        for name, found in extra.fields.items():
+            doc.fields.setdefault(name, found)
+        doc.lines.extend(extra.lines)
+        doc.text += "\n" + extra.text
+        doc.meta.update({key: value for key, value in extra.meta.items() if key in ("ocr", "fax", "unverified")})
     doc.title = next((line for line in doc.text.splitlines() if line.strip()), "")
     doc.kind = recognise_kind(doc.title, doc.text)
     if doc.lines and doc.kind in ("unknown", "complaint"):

@@ -108,7 +108,8 @@ def open_case(
         owner=decision.owner,
         owner_role=decision.owner_role,
         owner_email=decision.owner_email,
-        fields={**doc.field_values, **({"lines": doc.lines} if doc.lines else {})},
+        fields={**doc.field_values, **({"lines": doc.lines} if doc.lines else {}),
+                **({"unverified": doc.meta["unverified"]} if doc.meta.get("unverified") else {})},
         deadlines=[deadline.as_json() for deadline in decision.deadlines],
     )
     session.add(case)

@@ -262,8 +262,11 @@ def cmd_show(args: argparse.Namespace) -> int:
             for label, value in facts:
                 console.print(f"{label:10} {value or '—'}", markup=False)
             console.print("fields:", markup=False)
+            unverified = set(case.fields.get("unverified", []))
             for name, value in case.fields.items():
-                console.print(f"  {name:16} {value}", markup=False)
+                if name != "unverified":
+                    mark = "  (unverified: read by OCR)" if name in unverified else ""
+                    console.print(f"  {name:16} {value}{mark}", markup=False)
             console.print("deadlines:", markup=False)
             now = desk.now()
             for deadline in case.deadlines:

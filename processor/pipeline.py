@@ -111,6 +111,7 @@ def as_json(examined: Examined) -> dict[str, Any]:
         "owner": decision.owner,
         "deadlines": [deadline.as_json() for deadline in decision.deadlines],
         "missing": decision.missing,
+        "unverified": unverified(doc),
         "actions": [action.as_json() for action in examined.actions],
         "rules_fired": decision.fired,
         "attachments": [
@@ -121,6 +122,14 @@ def as_json(examined: Examined) -> dict[str, Any]:
         "warnings": doc.warnings,
         "errors": doc.errors,
     }
+
+
+def unverified(doc: ParsedDocument) -> list[str]:
+    """Fields read with low confidence (OCR), the mail's own or its attachments'."""
+    found = list(doc.meta.get("unverified", []))
+    for attachment in doc.attachments:
+        found.extend(name for name in attachment.meta.get("unverified", []) if name in doc.fields)
+    return [name for name in dict.fromkeys(found) if name in doc.fields]
 
 
 def process(desk: Desk, item: Incoming) -> Outcome:
@@ -152,6 +161,27 @@ def seen_before(desk: Desk, item: Incoming, document_id: int) -> bool:
         if earlier is not None:
             session.get(Document, document_id).status = "duplicate"
     return earlier is not None
+
+
+OCR_WAIT = "OCR not available"
+
+
+def retry_waiting_for_ocr(desk: Desk) -> list[Outcome]:
+    """Scans quarantined because OCR could not run are processed again, from the archive, once
+    it can: a fax is never dropped."""
+    from parsers.ocr import available
+
+    if available() is not None:
+        return []
+    with desk.store.transaction() as session:
+        waiting = session.scalars(select(Document).where(
+            Document.status == "quarantined", Document.reason.contains(OCR_WAIT))).all()
+        items = []
+        for row in waiting:
+            row.status = "received"  # taken up again below
+            items.append(Incoming(row.source, row.source_ref, row.filename,
+                                  (desk.config.archive_dir / row.archive_path).read_bytes()))
+    return [process(desk, item) for item in items]
 
 
 def register(desk: Desk, item: Incoming) -> tuple[int, bool]:
@@ -284,7 +314,7 @@ def send_case_mails(desk: Desk, session, case, doc: ParsedDocument, examined: Ex
         reply_by = decision.due("reply")
         message = compose.acknowledgement(
             desk.sender, to=ack.to, case_no=case.case_no, kind=doc.kind, language=language,
-            fields=doc.field_values, missing=decision.missing,
+            fields=doc.field_values, missing=decision.missing, confirm=unverified(doc),
             reply_by=reply_by.strftime("%Y-%m-%d %H:%M") if reply_by else None,
             in_reply_to=doc.meta.get("message_id"), references=doc.meta.get("references", []),
         )

@@ -15,7 +15,7 @@ from processor.delivery import deliver
 from processor.desk import Desk
 from processor.jobs import run_jobs
 from processor.master_data import import_folder
-from processor.pipeline import Incoming, Outcome, process
+from processor.pipeline import Incoming, Outcome, process, retry_waiting_for_ocr
 from processor.sources import Done, Source
 from processor.sources.folder import FolderSource
 from processor.sources.imap import IdleWatcher, ImapSource
@@ -71,6 +71,10 @@ def run_once(desk: Desk, on_outcome: Callable[[Outcome], None] | None = None) ->
     except Exception:  # a bad file is rejected inside; this is the folder itself failing
         log.exception("importing master data failed; it is tried again on the next pass")
     outcomes = poll(desk, on_outcome)
+    try:
+        outcomes.extend(retry_waiting_for_ocr(desk))
+    except Exception:  # noqa: BLE001 - they wait for the next pass
+        log.exception("scans waiting for OCR could not be taken up again; next pass")
     try:
         done = run_jobs(desk)
         if any(done.values()):

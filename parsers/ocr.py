@@ -1,0 +1,360 @@
+"""OCR of faxes, scans and photos: Tesseract 5 through tesserocr (the model is loaded once per
+thread, so a form's cells can be read one by one at no extra cost).
+
+Each page is prepared the way a fax needs it: speckles removed at the sender's resolution,
+pixels made square (204×98 and 204×196 dpi are not) at about 300 dpi, thin strokes thickened,
+turned upright (Tesseract's orientation detection) and deskewed. The ruling of a form is found
+and taken out, each cell of the grid is recognised on its own, and the text around the grid
+line by line. Every cell and line keeps the recogniser's confidence. Pages are recognised in
+parallel, one thread (and one Tesseract) per core.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageFilter, ImageOps
+
+from parsers.model import ParseError
+
+log = logging.getLogger(__name__)
+
+TARGET_DPI = 300
+LANGUAGES = os.environ.get("AFTERSALES_OCR_LANGUAGES", "chi_sim+eng")
+# "auto": PP-OCR (RapidOCR, ONNX) when installed, else Tesseract; or name one of them.
+ENGINE = os.environ.get("AFTERSALES_OCR_ENGINE", "auto")
+TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata", "/usr/share/tessdata",
+                 "/usr/local/share/tessdata")
+FAX_DPI_MAX = 240  # below this a page is treated as a fax: thin strokes are thickened
+FAX_HEADER = re.compile(
+    r"(?P<time>\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\s+\d{1,2}[:.]\d{2})?.{0,20}?"
+    r"(?:FROM|FAX|发件|來自|来自)\s*[:：]?\s*(?P<number>[+\d][\d\s-]{5,24}\d).{0,20}?"
+    r"(?:P(?:AGE)?\s*\.?\s*(?P<page>\d{1,3})\s*/\s*(?P<pages>\d{1,3}))?",
+    re.IGNORECASE,
+)
+CJK = r"\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
+SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{CJK}])\s+(?=[{CJK}])")
+
+
+class OcrUnavailable(ParseError):
+    """Tesseract or its language data is missing: the item waits in quarantine until it is there."""
+
+
+@lru_cache(maxsize=1)
+def tessdata() -> str | None:
+    candidates = [os.environ.get("TESSDATA_PREFIX", ""), *TESSDATA_DIRS]
+    return next((d for d in candidates if d and (Path(d) / "chi_sim.traineddata").is_file()), None)
+
+
+@lru_cache(maxsize=1)
+def engine() -> str:
+    """The recogniser in use: `rapidocr` (PP-OCR models on ONNX Runtime) or `tesseract`."""
+    if ENGINE in ("auto", "rapidocr"):
+        try:
+            import rapidocr_onnxruntime  # noqa: F401
+
+            return "rapidocr"
+        except ImportError:
+            if ENGINE == "rapidocr":
+                return "missing"
+    return "tesseract"
+
+
+@lru_cache(maxsize=1)
+def available() -> str | None:
+    """Why OCR cannot run here, or None when it can."""
+    if engine() == "rapidocr":
+        return None
+    if engine() == "missing":
+        return "OCR not available: the rapidocr_onnxruntime package is not installed"
+    try:
+        import tesserocr  # noqa: F401
+    except ImportError:
+        return "OCR not available: the tesserocr package is not installed"
+    folder = tessdata()
+    if folder is None:
+        return "OCR not available: no Tesseract language data (apt-get install tesseract-ocr-chi-sim tesseract-ocr-chi-tra)"
+    missing = [lang for lang in LANGUAGES.split("+") if not (Path(folder) / f"{lang}.traineddata").is_file()]
+    return f"OCR not available: Tesseract has no {', '.join(missing)} language data" if missing else None
+
+
+@dataclass
+class OcrPage:
+    number: int
+    lines: list[tuple[str, float]] = field(default_factory=list)  # text outside the grid, with confidence
+    tables: list[list[list[tuple[str, float]]]] = field(default_factory=list)  # rows of (text, confidence) cells
+    fax: dict[str, str] = field(default_factory=dict)
+    rotated: int = 0
+
+    @property
+    def confidence(self) -> float:
+        values = [c for _, c in self.lines] + [c for t in self.tables for row in t for text, c in row if text]
+        return sum(values) / len(values) if values else 0.0
+
+
+# ---------------------------------------------------------------- images
+
+
+def images_of(data: bytes, filename: str, max_pages: int) -> list[tuple[Image.Image, tuple[float, float] | None]]:
+    """The pages of a TIFF (every frame, Group 4 included), PNG or JPEG, with their resolution."""
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except Exception:  # noqa: BLE001 - Pillow raises many types for what is not an image
+        raise ParseError(f"{filename} is not a picture we can open: please send it again as PDF, PNG or JPEG") from None
+    if image.width * image.height > 80_000_000:
+        raise ParseError(f"{filename} is too large a picture ({image.width}×{image.height}): please send a smaller scan")
+    pages = []
+    for index in range(min(getattr(image, "n_frames", 1), max_pages)):
+        image.seek(index)
+        dpi = image.info.get("dpi")
+        pages.append((ImageOps.exif_transpose(image.copy()), (float(dpi[0]), float(dpi[1])) if dpi else None))
+    return pages
+
+
+def normalise(image: Image.Image, dpi: tuple[float, float] | None, thicken: bool = True) -> Image.Image:
+    """Grey, speckles removed at the sender's resolution, square pixels at about 300 dpi, and,
+    for faxes read by Tesseract, strokes thickened a little."""
+    grey = image.convert("L")
+    if not dpi or min(dpi) >= 150:  # at 98 dpi a 3×3 median would take thin strokes for speckles
+        grey = grey.filter(ImageFilter.MedianFilter(3))
+    if dpi and dpi[0] > 0 and dpi[1] > 0:
+        x_scale, y_scale = TARGET_DPI / dpi[0], TARGET_DPI / dpi[1]
+    else:  # a photo: no resolution; grow small ones so characters are large enough
+        x_scale = y_scale = max(1.0, 2000 / max(grey.size))
+    if abs(x_scale - 1) > 0.05 or abs(y_scale - 1) > 0.05:
+        grey = grey.resize((round(grey.width * x_scale), round(grey.height * y_scale)), Image.Resampling.BICUBIC)
+    if thicken and dpi and min(dpi) <= FAX_DPI_MAX:
+        grey = grey.filter(ImageFilter.GaussianBlur(0.3)).filter(ImageFilter.MinFilter(3))
+    return grey
+
+
+def deskew(grey: Image.Image) -> tuple[Image.Image, np.ndarray]:
+    """The page turned level, and its ink (True) for finding the ruling."""
+    angle = skew_angle(np.asarray(grey) < 160)
+    if abs(angle) >= 0.1:
+        grey = grey.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
+    return grey, np.asarray(grey) < 160
+
+
+def skew_angle(ink: np.ndarray) -> float:
+    """The rotation that makes text rows sharpest (variance of the row profile), within ±4°."""
+    small = Image.fromarray(ink.astype(np.uint8) * 255).resize((max(1, ink.shape[1] // 4), max(1, ink.shape[0] // 4)))
+
+    def sharpness(angle: float) -> float:
+        return float(np.var(np.asarray(small.rotate(angle, resample=Image.Resampling.BILINEAR)).sum(axis=1)))
+
+    best = max(np.arange(-4, 4.01, 0.5), key=sharpness)
+    return float(max(np.arange(best - 0.5, best + 0.51, 0.1), key=sharpness))
+
+
+def ruling(ink: np.ndarray, axis: int) -> np.ndarray:
+    """A mask of the long straight runs of ink along an axis (0: horizontal lines)."""
+    grid = ink if axis == 0 else ink.T
+    padded = np.pad(grid.astype(np.int8), ((0, 0), (1, 1)))
+    steps = np.diff(padded, axis=1)
+    starts, ends = np.nonzero(steps == 1), np.nonzero(steps == -1)
+    mask = np.zeros_like(grid)
+    for row, start, end in zip(starts[0], starts[1], ends[1], strict=True):
+        if end - start >= grid.shape[1] // 8:
+            mask[max(0, row - 3):row + 4, max(0, start - 2):end + 2] = True
+    return mask if axis == 0 else mask.T
+
+
+def line_positions(mask: np.ndarray, axis: int) -> list[int]:
+    """Centres of the ruled lines in a mask (y of horizontal lines, x of vertical ones)."""
+    profile = mask.any(axis=1) if axis == 0 else mask.any(axis=0)
+    positions, run = [], []
+    for index, on in enumerate(profile):
+        if on:
+            run.append(index)
+        elif run:
+            positions.append(sum(run) // len(run))
+            run = []
+    if run:
+        positions.append(sum(run) // len(run))
+    return positions
+
+
+# ---------------------------------------------------------------- recognition
+
+_local = threading.local()
+
+
+def _api(kind: str = "text"):  # noqa: ANN202
+    """This thread's Tesseract (one for text, one for orientation), made on first use."""
+    import tesserocr
+
+    key = f"api_{kind}"
+    if not hasattr(_local, key):
+        lang = "osd" if kind == "osd" else LANGUAGES
+        psm = tesserocr.PSM.OSD_ONLY if kind == "osd" else tesserocr.PSM.SINGLE_BLOCK
+        api = tesserocr.PyTessBaseAPI(path=tessdata(), lang=lang, psm=psm)
+        api.SetVariable("preserve_interword_spaces", "1")
+        setattr(_local, key, api)
+    return getattr(_local, key)
+
+
+def upright(grey: Image.Image) -> tuple[Image.Image, int]:
+    """Turn a page the right way up when Tesseract's orientation detection is sure of it."""
+    try:
+        import tesserocr  # noqa: F401
+    except ImportError:
+        return grey, 0
+    if tessdata() is None or not (Path(tessdata()) / "osd.traineddata").is_file():
+        return grey, 0
+    api = _api("osd")
+    api.SetImage(grey)
+    try:
+        found = api.DetectOrientationScript()
+    except RuntimeError:
+        return grey, 0
+    if found and found.get("orient_deg") in (90, 180, 270) and found.get("orient_conf", 0) >= 3.0:
+        degrees = found["orient_deg"]
+        return grey.rotate(degrees, expand=True, fillcolor=255), degrees
+    return grey, 0
+
+
+def read_region(image: Image.Image, single_line: bool) -> tuple[str, float]:
+    import tesserocr
+
+    api = _api()
+    api.SetPageSegMode(tesserocr.PSM.SINGLE_LINE if single_line else tesserocr.PSM.SINGLE_BLOCK)
+    api.SetImage(image)
+    text = api.GetUTF8Text()
+    confidence = max(0, api.MeanTextConf()) / 100
+    return tidy(text), confidence
+
+
+def tidy(text: str) -> str:
+    """One line; Chinese without the spaces the recogniser puts between characters."""
+    return SPACE_BETWEEN_CJK.sub("", re.sub(r"\s+", " ", text)).strip()
+
+
+def recognise_page(image: Image.Image, dpi: tuple[float, float] | None, number: int) -> OcrPage:
+    page = OcrPage(number)
+    grey, page.rotated = upright(normalise(image, dpi, thicken=engine() == "tesseract"))
+    grey, ink = deskew(grey)
+    horizontal, vertical = ruling(ink, 0), ruling(ink, 1)
+    rows, columns = line_positions(horizontal, 0), line_positions(vertical, 1)
+    grid = (rows, columns) if len(rows) >= 2 and len(columns) >= 2 else None
+    if engine() == "rapidocr":
+        read_with_boxes(page, grey, grid)
+    else:
+        clean = Image.fromarray(np.where(ink & ~horizontal & ~vertical, 0, 255).astype(np.uint8))
+        if grid:
+            page.tables.append(read_grid(clean, rows, columns))
+            clean.paste(255, (columns[0] - 4, rows[0] - 4, columns[-1] + 5, rows[-1] + 5))
+        page.lines.extend(read_lines(clean))
+    if page.lines and (match := FAX_HEADER.search(page.lines[0][0])):
+        page.fax = {key: re.sub(r"\s+", " ", value).strip() for key, value in match.groupdict().items() if value}
+        page.lines.pop(0)
+    return page
+
+
+@lru_cache(maxsize=1)
+def _rapid():  # noqa: ANN202
+    from rapidocr_onnxruntime import RapidOCR
+
+    return RapidOCR()
+
+
+def read_with_boxes(page: OcrPage, grey: Image.Image, grid: tuple[list[int], list[int]] | None) -> None:
+    """PP-OCR finds and reads the text lines of the whole page; each line goes to the grid cell
+    its centre lies in, or, outside the grid, to the page's lines."""
+    found, _ = _rapid()(np.asarray(grey.convert("RGB")))
+    boxes = [(text, float(confidence), [point[0] for point in box], [point[1] for point in box])
+             for box, text, confidence in (found or [])]
+    cells: dict[tuple[int, int], list] = {}
+    free = []
+    rows, columns = grid or ([], [])
+    for text, confidence, xs, ys in boxes:
+        x, y = sum(xs) / 4, sum(ys) / 4
+        if grid and rows[0] < y < rows[-1] and columns[0] < x < columns[-1]:
+            row = max(index for index, top in enumerate(rows) if top < y)
+            column = max(index for index, left in enumerate(columns) if left < x)
+            cells.setdefault((row, column), []).append((min(ys), min(xs), text, confidence))
+        else:
+            free.append((min(ys), min(xs), text, confidence))
+    if grid:
+        table = []
+        for row in range(len(rows) - 1):
+            table.append([_join(cells.get((row, column), [])) for column in range(len(columns) - 1)])
+        page.tables.append([row for row in table if any(text for text, _ in row)])
+    for line in _by_line(free):
+        page.lines.append(_join(line))
+
+
+def _by_line(items: list[tuple[float, float, str, float]]) -> list[list[tuple[float, float, str, float]]]:
+    lines: list[list] = []
+    for item in sorted(items):
+        if lines and abs(item[0] - lines[-1][0][0]) < 20:
+            lines[-1].append(item)
+        else:
+            lines.append([item])
+    return lines
+
+
+def _join(items: list[tuple[float, float, str, float]]) -> tuple[str, float]:
+    """Pieces of text in reading order (top to bottom, left to right), with the lowest confidence."""
+    if not items:
+        return "", 1.0
+    ordered = [piece for line in _by_line(items) for piece in sorted(line, key=lambda item: item[1])]
+    return tidy(" ".join(text for _, _, text, _ in ordered)), min(confidence for *_, confidence in ordered)
+
+
+def read_grid(clean: Image.Image, rows: list[int], columns: list[int]) -> list[list[tuple[str, float]]]:
+    heights = [bottom - top for top, bottom in zip(rows, rows[1:], strict=False)]
+    usual = float(np.median(heights)) if heights else 0
+    table = []
+    for top, bottom in zip(rows, rows[1:], strict=False):
+        if bottom - top < 12:
+            continue  # a double rule, not a row
+        cells = []
+        for left, right in zip(columns, columns[1:], strict=False):
+            box = (left + 4, top + 4, right - 4, bottom - 4)
+            crop = clean.crop(box)
+            if right - left < 12 or not (np.asarray(crop) < 128).any():
+                cells.append(("", 1.0))
+                continue
+            cells.append(read_region(crop, single_line=(bottom - top) < usual * 1.6))
+        if any(text for text, _ in cells):
+            table.append(cells)
+    return table
+
+
+def read_lines(clean: Image.Image) -> list[tuple[str, float]]:
+    """The text outside the grid, line by line, each with its own confidence."""
+    import tesserocr
+
+    api = _api()
+    api.SetPageSegMode(tesserocr.PSM.SINGLE_BLOCK)
+    api.SetImage(clean)
+    api.Recognize()
+    found = []
+    iterator = api.GetIterator()
+    level = tesserocr.RIL.TEXTLINE
+    for line in tesserocr.iterate_level(iterator, level):
+        text = line.GetUTF8Text(level)
+        if text and text.strip():
+            found.append((tidy(text), max(0.0, line.Confidence(level)) / 100))
+    return found
+
+
+def recognise(pages: list[tuple[Image.Image, tuple[float, float] | None]]) -> list[OcrPage]:
+    """All pages, as many at a time as there are cores."""
+    reason = available()
+    if reason:
+        raise OcrUnavailable(reason)
+    workers = max(1, min(len(pages), os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(lambda item: recognise_page(item[1][0], item[1][1], item[0]), enumerate(pages, start=1)))

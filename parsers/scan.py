@@ -1,0 +1,130 @@
+"""Scanned documents — fax PDFs, TIFF faxes, photos of forms — read through OCR (parsers/ocr.py)
+into the same label/field mapping as text documents. Each field keeps the recogniser's
+confidence; fields below UNVERIFIED_BELOW are listed in `meta["unverified"]`, so that the
+acknowledgement asks the sender to confirm them and the case shows them as unverified."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from parsers import ocr
+from parsers.forms import read_label_lines, read_pairs, read_prose
+from parsers.grids import LINE_ROW_LABEL, line_from_tokens, read_grid, row_pairs
+from parsers.kinds import recognise_kind
+from parsers.labels import load_table
+from parsers.limits import ParseLimits
+from parsers.model import ParsedDocument, ParseError
+
+UNVERIFIED_BELOW = 0.6
+MIN_FORM_FIELDS = 2
+
+
+def parse_image(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
+    pages = ocr.images_of(data, filename, limits.max_pages)
+    doc = ParsedDocument(file=filename, format="image")
+    read_pages(doc, ocr.recognise(pages))
+    if doc.kind == "unknown" and len(doc.fields) < MIN_FORM_FIELDS:
+        doc.meta["photo"] = True  # no form in it: a picture of the defect, kept as evidence
+    return doc
+
+
+def pdf_pages(data: bytes, numbers: list[int]) -> list[tuple[object, tuple[float, float]]]:
+    """The given pages of a PDF as images, rendered at the resolution of the scan inside them."""
+    import pdfplumber
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(data)
+    pages = []
+    with pdfplumber.open(io.BytesIO(data)) as plumbed:
+        for number in numbers:
+            page = plumbed.pages[number - 1]
+            widths = [image["srcsize"][0] / max(1.0, float(image["x1"] - image["x0"])) * 72 for image in page.images]
+            dpi = min(max(widths), 400.0) if widths else 200.0
+            pages.append((document[number - 1].render(scale=dpi / 72).to_pil(), (dpi, dpi)))
+    return pages
+
+
+def read_pages(doc: ParsedDocument, pages: list[ocr.OcrPage]) -> None:
+    """Fields from OCR pages: cells of ruled grids as rows, the rest as lines of text."""
+    confidence_of: dict[str, float] = {}
+    table = load_table()
+    texts: list[str] = []
+    for page in pages:
+        if page.fax and "fax" not in doc.meta:
+            doc.meta["fax"] = page.fax
+        for index, rows in enumerate(page.tables, start=1):
+            rows = [mend_label(row, table) for row in rows]
+            grid = [[text for text, _ in row] for row in rows]
+            source = f"page {page.number} table {index}"
+            texts.extend(" ".join(row) for row in grid)
+            if read_grid(doc, grid, source):
+                continue
+            for number, row in enumerate(grid, start=1):
+                if len(row) >= 2 and LINE_ROW_LABEL.match(row[0].strip()) and (line := line_from_tokens(" ".join(row[1:]))):
+                    doc.lines.append(line)
+                    doc.meta.setdefault("line_sources", []).append(f"{source} row {number}")
+            for number, row in enumerate(rows, start=1):
+                row_source = f"{source} row {number}"
+                for position, (_, confidence) in enumerate(row):
+                    confidence_of[f"{row_source} col {position + 1}"] = confidence
+                    confidence_of.setdefault(row_source, confidence)
+                    confidence_of[row_source] = min(confidence_of[row_source], confidence)
+                read_pairs(doc, row_pairs([text for text, _ in row], row_source, table))
+        lines = [split_label(text, table) for text, _ in page.lines]
+        for number, (_, confidence) in enumerate(page.lines, start=1):
+            confidence_of[f"page {page.number} line {number}"] = confidence
+        read_label_lines(doc, lines, f"page {page.number}")
+        texts.extend(lines)
+    doc.text = "\n".join(texts)
+    read_prose(doc, doc.text, "ocr text")
+    weigh(doc, confidence_of)
+    doc.title = next((line for page in pages for line, _ in page.lines if line), "")
+    doc.kind = recognise_kind(doc.title, doc.text)
+    if doc.lines and doc.kind in ("unknown", "complaint"):
+        doc.kind = "return_sheet"
+    doc.meta["ocr"] = {"pages": len(pages), "confidence": round(sum(p.confidence for p in pages) / max(1, len(pages)), 3),
+                       "rotated": [p.number for p in pages if p.rotated]}
+
+
+def split_label(line: str, table) -> str:  # noqa: ANN001
+    """`投诉人许刚` → `投诉人：许刚`: a recognised line that starts with a known label but lost the
+    ruling (or the colon) between label and value."""
+    if re.search(r"[:：]", line):
+        return line
+    for length in range(min(8, len(line) - 1), 1, -1):
+        if table.field_for(line[:length]):
+            return f"{line[:length]}：{line[length:].strip()}"
+    return line
+
+
+def mend_label(row: list[tuple[str, float]], table) -> list[tuple[str, float]]:  # noqa: ANN001
+    """A label cell the recogniser misread is taken for the known label it most resembles
+    (its confidence lowered: the value is kept, the guess is shown as such)."""
+    if len(row) < 2 or not row[0][0] or table.field_for(row[0][0]) or LINE_ROW_LABEL.match(row[0][0].strip()):
+        return row
+    label = table.closest_label(row[0][0])
+    if label is None:
+        return row
+    return [(label, min(row[0][1], 0.75)), *row[1:]]
+
+
+def weigh(doc: ParsedDocument, confidence_of: dict[str, float]) -> None:
+    """Each field's confidence becomes the recogniser's for the cell or line it came from (the
+    label's cell counts too: a misread label is a guess)."""
+    unverified = []
+    for name, found in doc.fields.items():
+        row = found.source.rsplit(" col ", 1)[0]
+        cell = confidence_of.get(found.source, confidence_of.get(row))
+        if cell is not None:
+            found.confidence = round(min(found.confidence, cell, confidence_of.get(row, cell)), 3)
+        else:
+            found.confidence = round(min(found.confidence, 0.7), 3)
+        if found.confidence < UNVERIFIED_BELOW:
+            unverified.append(name)
+    if unverified:
+        doc.meta["unverified"] = unverified
+
+
+def ocr_failed(filename: str, exc: ParseError) -> ParseError:
+    return exc if isinstance(exc, ocr.OcrUnavailable) else ParseError(f"{filename}: {exc}")
