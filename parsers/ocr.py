@@ -35,10 +35,10 @@ ENGINE = os.environ.get("AFTERSALES_OCR_ENGINE", "auto")
 TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata", "/usr/share/tessdata",
                  "/usr/local/share/tessdata")
 FAX_DPI_MAX = 240  # below this a page is treated as a fax: thin strokes are thickened
-FAX_HEADER = re.compile(
-    r"(?P<time>\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\s+\d{1,2}[:.]\d{2})?.{0,20}?"
-    r"(?:FROM|FAX|发件|來自|来自)\s*[:：]?\s*(?P<number>[+\d][\d\s-]{5,24}\d).{0,20}?"
-    r"(?:P(?:AGE)?\s*\.?\s*(?P<page>\d{1,3})\s*/\s*(?P<pages>\d{1,3}))?",
+FAX_HEADER = re.compile(  # `2026-10-05 12:47 FROM:0574 8107 2592 P.1/1`, as fax machines print it (O read as 0 too)
+    r"(?P<time>\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\s*\d{1,2}[:.]\d{2})?.{0,20}?"
+    r"(?:FR[O0]M|FAX|发件|來自|来自)\s*[:：]?\s*(?P<number>[+\d][\d\s-]{5,24}\d)"
+    r"(?:.{0,20}?P(?:AGE)?\s*\.?\s*(?P<page>\d{1,3})\s*/\s*(?P<pages>\d{1,3}))?",
     re.IGNORECASE,
 )
 CJK = r"\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"

@@ -1,0 +1,113 @@
+"""OCR of faxes, scans and photos, on the scanned samples and on pages changed here the way
+faxes and phones change them: Group 4 TIFF, an upside-down page, a photo without a form."""
+
+from __future__ import annotations
+
+import io
+from email.message import EmailMessage
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from parsers import ocr, parse_document, scan
+from processor.pipeline import Incoming, process, retry_waiting_for_ocr
+from processor.store.models import Case, Document
+from tests.conftest import sample
+
+pytestmark = pytest.mark.skipif(ocr.available() is not None, reason=str(ocr.available()))
+
+
+def page_of(name: str) -> Image.Image:
+    data = sample(name).read_bytes()
+    return scan.pdf_pages(data, [1])[0][0]
+
+
+def tiff_bytes(image: Image.Image, dpi: tuple[int, int]) -> bytes:
+    out = io.BytesIO()
+    image.convert("1").save(out, format="TIFF", compression="group4", dpi=dpi)
+    return out.getvalue()
+
+
+def test_fax_pdf_is_read_with_its_header_and_confidences():
+    data = sample("026-fax-complaint").read_bytes()
+    doc = parse_document(data, "026.pdf")
+    assert doc.kind == "complaint" and not doc.errors
+    assert doc.value("customer_name") == "陈丽" and doc.value("phone") == "15986468797"
+    assert doc.meta["fax"]["number"].replace(" ", "").startswith("0")
+    assert all(0 <= found.confidence <= 1 for found in doc.fields.values())
+    assert doc.meta["ocr"]["pages"] == 1
+
+
+def test_group4_tiff_at_standard_fax_resolution():
+    doc = parse_document(sample("025-fax-complaint").read_bytes(), "025.tif")
+    assert doc.format == "image" and doc.kind == "complaint"
+    assert doc.value("product_name") == "燃气热水器"
+
+
+def test_multi_page_fax_reads_both_pages():
+    doc = parse_document(sample("027-fax-complaint").read_bytes(), "027.pdf")
+    assert doc.meta["ocr"]["pages"] == 2
+    assert doc.kind == "complaint" and len(doc.fields) >= 5
+
+
+def test_upside_down_page_is_turned_and_read():
+    page = page_of("026-fax-complaint").convert("L").rotate(180)
+    doc = parse_document(tiff_bytes(page, (204, 196)), "upside-down.tif")
+    assert doc.meta["ocr"]["rotated"] == [1]
+    assert doc.value("customer_name") == "陈丽"
+
+
+def test_skewed_photo_of_a_form_as_jpeg():
+    page = page_of("026-fax-complaint").convert("L").rotate(2.0, fillcolor=255, expand=True)
+    out = io.BytesIO()
+    page.save(out, format="JPEG", quality=80)
+    doc = parse_document(out.getvalue(), "photo.jpg")
+    assert doc.kind == "complaint" and doc.value("phone") == "15986468797"
+
+
+def test_photo_of_a_defect_is_evidence_not_a_form():
+    picture = Image.new("RGB", (1200, 900), (120, 130, 140))
+    draw = ImageDraw.Draw(picture)
+    rng = np.random.default_rng(3)
+    for _ in range(40):
+        x, y = rng.integers(0, 1100, 2)
+        draw.ellipse((x, y, x + 80, y + 60), fill=tuple(int(v) for v in rng.integers(0, 255, 3)))
+    out = io.BytesIO()
+    picture.save(out, format="JPEG")
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "kehu@example.test", "complaints@desk.localhost", "投诉：热水器漏水"
+    message.set_content("投诉人：王喆\n联系电话：13800138000\n产品名称：热水器\n投诉内容：热水器漏水，照片见附件。")
+    message.add_attachment(out.getvalue(), maintype="image", subtype="jpeg", filename="漏水照片.jpg")
+    doc = parse_document(bytes(message), "m.eml")
+    assert doc.kind == "complaint" and doc.evidence == ["漏水照片.jpg"] and doc.attachments == []
+
+
+def test_fax_header_line_is_parsed():
+    match = ocr.FAX_HEADER.search("2026-10-05 12:47 FROM:0574 8107 2592 P.1/3")
+    assert match.group("time") == "2026-10-05 12:47" and match.group("number") == "0574 8107 2592"
+    assert (match.group("page"), match.group("pages")) == ("1", "3")
+
+
+def test_low_confidence_fields_are_asked_back_and_shown_unverified(desk):
+    outcome = process(desk, Incoming("folder:fax", "024", "024.pdf", sample("024-fax-complaint").read_bytes()))
+    assert outcome.status == "processed"
+    with desk.store.transaction() as session:
+        case = session.get(Case, session.query(Case.id).scalar())
+        fields = case.fields
+    doc = parse_document(sample("024-fax-complaint").read_bytes(), "024.pdf")
+    weak = [name for name, found in doc.fields.items() if found.confidence < scan.UNVERIFIED_BELOW]
+    assert fields.get("unverified", []) == doc.meta.get("unverified", []) == weak
+
+
+def test_a_fax_waits_in_quarantine_while_ocr_cannot_run_and_is_read_when_it_can(desk, monkeypatch):
+    data = sample("026-fax-complaint").read_bytes()
+    monkeypatch.setattr(ocr, "available", lambda: "OCR not available: Tesseract is not installed")
+    outcome = process(desk, Incoming("folder:fax", "026", "026.pdf", data))
+    assert outcome.status == "quarantined" and "OCR not available" in outcome.reason
+    assert retry_waiting_for_ocr(desk) == []  # still not available: it stays
+    monkeypatch.setattr(ocr, "available", lambda: None)
+    (again,) = retry_waiting_for_ocr(desk)
+    assert again.status == "processed" and again.case_no
+    with desk.store.transaction() as session:
+        assert [row.status for row in session.query(Document)] == ["processed"]
