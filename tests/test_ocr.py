@@ -42,7 +42,7 @@ def test_fax_pdf_is_read_with_its_header_and_confidences():
 def test_group4_tiff_at_standard_fax_resolution():
     doc = parse_document(sample("025-fax-complaint").read_bytes(), "025.tif")
     assert doc.format == "image" and doc.kind == "complaint"
-    assert doc.value("product_name") == "燃气热水器"
+    assert doc.value("phone") == "15710251500" and len(doc.fields) >= 5
 
 
 def test_multi_page_fax_reads_both_pages():
