@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--force", action="store_true", help="overwrite an existing config file")
     run = command("run", cmd_run, "run the worker: poll every source each poll_seconds")
     run.add_argument("--once", action="store_true", help="one pass over every source, then exit")
+    run.add_argument("--distributed", action="store_true",
+                     help="one of several workers sharing the PostgreSQL store's job queue (procrastinate)")
+    run.add_argument("--concurrency", type=int, default=2, help="jobs at a time in a distributed worker (default 2)")
     inspect = command("inspect", cmd_inspect, "parse files and apply the rules, without side effects")
     inspect.add_argument("files", nargs="+", metavar="FILE")
     inspect.add_argument("--json", action="store_true", help="one JSON object per file (JSON Lines)")
@@ -157,6 +160,13 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.distributed:
+        from processor import distributed
+
+        with open_desk(args) as desk:  # migrates the store first
+            config = desk.config
+        distributed.run(config, once=args.once, concurrency=args.concurrency)
+        return 0
     with open_desk(args) as desk:
         if not args.once:
             run_forever(desk)

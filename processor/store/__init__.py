@@ -8,7 +8,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -68,6 +68,8 @@ def migrate(engine: Engine) -> None:
     alembic_config = AlembicConfig()
     alembic_config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":  # workers starting together migrate one after the other
+            connection.execute(text("select pg_advisory_xact_lock(4242000)"))
         alembic_config.attributes["connection"] = connection
         command.upgrade(alembic_config, "head")
 
