@@ -88,6 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--period", help="2026-W47, 2026-10 or 2026-Q3 (default: the last complete period)")
     report.add_argument("--out", help="folder to write the workbook and the mail (.eml) into (default: .)")
     report.add_argument("--send", action="store_true", help="also mail it to the report's recipients now")
+    retention = command("retention", cmd_retention, "export and purge cases closed longer ago than the retention period")
+    retention.add_argument("--years", type=int, default=5, help="retention period (default 5, seed 000)")
+    retention.add_argument("--export", metavar="DIR", help="write the cases and their originals here before purging")
+    retention.add_argument("--dry-run", action="store_true", help="only say what would be purged")
     rules = command("rules", cmd_rules, "work with rule files")
     rules.add_argument("action", choices=["check"], help="check: validate a rule file")
     rules.add_argument("file", nargs="?", help="rule file (default: the configured or built-in rules)")
@@ -347,6 +351,19 @@ def periodic_report(args: argparse.Namespace) -> int:
         if args.send:
             deliver(desk)
             print(f"sent to {', '.join(to)}")
+    return 0
+
+
+def cmd_retention(args: argparse.Namespace) -> int:
+    from processor.retention import purge
+
+    if not args.dry_run and not args.export:
+        raise UserError("pass --export DIR (the purged cases are written there first) or --dry-run")
+    with open_desk(args) as desk:
+        done = purge(desk, years=args.years, export_dir=Path(args.export) if args.export else None, dry_run=args.dry_run)
+    verb = "would purge" if args.dry_run else "purged"
+    print(f"{verb} {done.cases} cases and {done.documents} documents closed more than {args.years} years ago"
+          + (f"; exported to {done.export}" if done.export else ""))
     return 0
 
 

@@ -243,3 +243,15 @@ class Report(Base):
     summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     __table_args__ = (Index("ux_reports_kind_period", "kind", "period", unique=True),)
+
+
+class AuditEntry(Base):
+    """What was done to the store as a whole (a retention purge), by whom and when."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(60))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
