@@ -34,7 +34,8 @@ def parse(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
     except PDFPasswordIncorrect:
         raise ParseError(f"{filename} is password-protected: please send it without a password") from None
     except Exception as exc:  # pdfminer raises many types for broken files
-        if "encrypt" in str(exc).lower() or "password" in str(exc).lower():
+        inner = " ".join(type(arg).__name__ for arg in exc.args) + " " + type(exc.__context__).__name__
+        if any(word in (str(exc) + inner).lower() for word in ("encrypt", "password")):
             raise ParseError(f"{filename} is encrypted: please send it without a password") from None
         raise ParseError(f"{filename} is damaged and could not be read ({type(exc).__name__}): please send it again") from None
     with pdf:
