@@ -333,3 +333,40 @@ def test_xoauth2_for_imap_and_smtp_with_tokens_from_the_environment_and_a_comman
     with Desk.open(load_config(config)) as desk, desk.store.transaction() as session:
         waiting = session.scalars(select(OutboxMessage).where(OutboxMessage.status == "queued")).all()
         assert waiting and all(row.attempts == 0 for row in waiting)
+
+
+def test_sigkill_at_random_points_of_a_large_batch_loses_and_repeats_nothing(wire):
+    import random
+
+    dovecot, smtp, config = wire
+    text = config.read_text(encoding="utf-8").replace("[rules]", '[[folders]]\nname = "shared"\npath = "shared/incoming"\n\n[rules]')
+    config.write_text(text, encoding="utf-8")
+    incoming = config.parent / "shared" / "incoming"
+    incoming.mkdir(parents=True)
+    for number in range(1, 25):
+        dovecot.deliver(complaint(number), DESK)
+    for number in range(6):
+        (incoming / f"note-{number}.txt").write_text(
+            f"客户投诉\n投诉人：赵敏{number}\n联系电话：1370000{number:04d}\n电子邮件：{ALICE}\n"
+            f"产品名称：空调\n投诉内容：空调第{number}次不制冷，要求维修。\n", encoding="utf-8")
+    old = time.time() - 60
+    for path in incoming.iterdir():
+        os.utime(path, (old, old))
+    rng = random.Random(20261125)
+    command = [sys.executable, "-m", "processor", "--config", str(config), "run", "--once"]
+    for _ in range(6):  # killed at a random moment, six times over
+        worker = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
+        time.sleep(rng.uniform(0.8, 3.0))
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+    for _ in range(3):
+        assert cli_run_once(config).returncode == 0
+    assert count(config, Document) == 30 and count(config, Case) == 30
+    with Desk.open(load_config(config)) as desk, desk.store.transaction() as session:
+        numbers = [case.case_no for case in session.scalars(select(Case))]
+        acks = session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "acknowledgement")).all()
+    assert len(numbers) == len(set(numbers)) == 30
+    assert {row.status for row in acks} == {"sent"} and len(acks) == 30
+    received = [parsed(raw)["Message-ID"] for raw in dovecot.messages(ALICE)]
+    assert sorted(received) == sorted(row.message_id for row in acks)  # each acknowledgement arrived once
+    assert dovecot.messages(DESK) == [] and list(incoming.iterdir()) == []
