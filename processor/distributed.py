@@ -1,9 +1,10 @@
 """Several workers on several hosts, through procrastinate (jobs kept in the desk's own
 PostgreSQL — no other broker to run). The job functions are the single-process worker's:
 
-- `poll_source(name)`: one source (mailbox, Maildir, shared folder) read and its items processed;
-  a lock per source, so one worker at a time reads a mailbox, and a queueing lock, so at most
-  one poll per source waits; sources are spread over the workers.
+- `poll_source(name)`: one source (mailbox, Maildir, shared folder) read: each item archived,
+  registered and settled, and a `process_document` job deferred for it, so documents are
+  spread over the workers; a lock per source, so one worker at a time reads a mailbox, and a
+  queueing lock, so at most one poll per source waits.
 - `deliver_outbox()`: the outbox sent (rows are claimed one by one, so workers never send a
   mail twice); retried by the engine on failure.
 - `desk_jobs()`: escalations, callbacks, auto-close, digests and reports; `import_master_data()`.
@@ -57,19 +58,39 @@ def make_app(config: Config) -> procrastinate.App:
 
     @app.task(queue=QUEUE, name="poll_source", retry=2)
     def poll_source(name: str) -> int:
-        from processor.worker import process_items, sources_of
+        """Read a source: each new item archived and registered, a job deferred to process it
+        (on whichever worker is free), then the item settled in its source."""
+        from processor.pipeline import Outcome, accept, process
+        from processor.worker import sources_of
 
         source = next((s for s in sources_of(desk()) if s.name == name), None)
         if source is None:
             log.warning("no source %s in the config", name)
             return 0
-        done = sum(1 for _ in process_items(desk(), source.items()))
-        if done:  # their mails go out now, not at the next tick
-            try:
-                deliver_outbox.configure(queueing_lock="outbox").defer()
-            except procrastinate.exceptions.AlreadyEnqueued:
-                pass
-        return done
+        count = 0
+        for item, done in source.items():
+            if item.refusal:  # only its headers were fetched: decided here and now
+                done(process(desk(), item))
+                continue
+            document_id, new = accept(desk(), item)
+            if new:
+                process_document.configure(queueing_lock=f"document:{document_id}").defer(document_id=document_id)
+                count += 1
+            done(Outcome("processed" if new else "duplicate", item.filename, document_id=document_id))
+        return count
+
+    @app.task(queue=QUEUE, name="process_document", retry=2)
+    def process_document(document_id: int) -> str:
+        from processor.pipeline import process_registered
+
+        outcome = process_registered(desk(), document_id)
+        if outcome.status == "quarantined" and outcome.reason:
+            quarantine_in_folder(desk(), document_id, outcome.reason)
+        try:  # its mails go out now, not at the next tick
+            deliver_outbox.configure(queueing_lock="outbox").defer()
+        except procrastinate.exceptions.AlreadyEnqueued:
+            pass
+        return outcome.status
 
     @app.task(queue=QUEUE, name="deliver_outbox", retry=procrastinate.RetryStrategy(max_attempts=5, wait=10))
     def deliver_outbox() -> int:
@@ -109,6 +130,19 @@ def make_app(config: Config) -> procrastinate.App:
 
     app.defer_all = defer_all  # type: ignore[attr-defined]
     return app
+
+
+def quarantine_in_folder(current: Desk, document_id: int, reason: str) -> None:
+    """A shared-folder file found bad after it left the folder: a copy goes to its quarantine."""
+    from processor.sources.folder import FolderSource
+    from processor.store.models import Document
+    from processor.worker import sources_of
+
+    with current.store.transaction() as session:
+        row = session.get(Document, document_id)
+        source = next((s for s in sources_of(current) if s.name == row.source and isinstance(s, FolderSource)), None)
+        if source is not None:
+            source.quarantine_copy(row.filename, (current.config.archive_dir / row.archive_path).read_bytes(), reason)
 
 
 def run(config: Config, *, once: bool = False, concurrency: int = 2) -> None:

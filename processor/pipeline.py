@@ -140,6 +140,25 @@ def process(desk: Desk, item: Incoming) -> Outcome:
     return record_and_act(desk, item, document_id, examined)
 
 
+def accept(desk: Desk, item: Incoming) -> tuple[int, bool]:
+    """The first half of `process`, for workers that share the work: the original archived and
+    its document registered; (document id, whether it is new and still to be processed)."""
+    document_id, duplicate = register(desk, item)
+    return document_id, not (duplicate or seen_before(desk, item, document_id))
+
+
+def process_registered(desk: Desk, document_id: int) -> Outcome:
+    """The second half: a registered document, from the archive, through parse, rules and
+    actions (on any worker; a document already done is not done again)."""
+    with desk.store.transaction() as session:
+        row = session.get(Document, document_id)
+        if row is None or row.status != "received":
+            return Outcome("duplicate", row.filename if row else "?", document_id=document_id, reason="already processed")
+        item = Incoming(row.source, row.source_ref, row.filename, (desk.config.archive_dir / row.archive_path).read_bytes())
+    examined = examine(item.data, item.filename, desk, received=desk.now())
+    return record_and_act(desk, item, document_id, examined)
+
+
 def channel_of(source: str) -> str:
     """How an item came in, for the reports: by mail, or dropped into a shared folder."""
     kind = source.split(":", 1)[0]

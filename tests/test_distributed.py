@@ -31,7 +31,7 @@ def test_two_distributed_workers_share_the_sources_and_answer_each_mail_once(pg_
     for index, path in enumerate(mails):
         shutil.copy(path, pg_desk_dir / "inbox" / "new" / f"17640{index:05d}.M{index}.test")
     for name, target in (("016-docx-complaint-form.docx", "shared"), ("018-docx-complaint-form.docx", "second"),
-                         ("022-pdf-complaint-form.pdf", "second")):
+                         ("022-pdf-complaint-form.pdf", "second"), ("048-bad-not-a-docx.docx", "shared")):
         shutil.copy(SAMPLES / name, pg_desk_dir / target / "incoming" / name)
         old = time.time() - 60
         os.utime(pg_desk_dir / target / "incoming" / name, (old, old))
@@ -41,7 +41,7 @@ def test_two_distributed_workers_share_the_sources_and_answer_each_mail_once(pg_
         _, errors = worker.communicate(timeout=240)
         assert worker.returncode == 0, errors.decode()[-2000:]
     with Desk.open(load_config(config)) as desk, desk.store.transaction() as session:
-        assert session.scalar(select(func.count(Document.id))) == len(mails) + 3
+        assert session.scalar(select(func.count(Document.id))) == len(mails) + 4
         assert session.scalar(select(func.count(Case.id))) == len(mails) + 3
         acknowledgements = session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "acknowledgement")).all()
         assert len({row.case_id for row in acknowledgements}) == len(acknowledgements) >= len(mails)
@@ -50,3 +50,5 @@ def test_two_distributed_workers_share_the_sources_and_answer_each_mail_once(pg_
     with Desk.open(load_config(config)) as desk, desk.store.transaction() as session:
         assert len(written) == session.scalar(select(func.count(OutboxMessage.id)))
     assert list((pg_desk_dir / "inbox" / "new").iterdir()) == []
+    assert sorted(p.name for p in (pg_desk_dir / "shared" / "quarantine").iterdir()) == [
+        "048-bad-not-a-docx.docx", "048-bad-not-a-docx.docx.reason.txt"]

@@ -47,6 +47,15 @@ class FolderSource:
         else:
             self._move(path, self.processed, None)
 
+    def quarantine_copy(self, filename: str, data: bytes, reason: str) -> Path:
+        """A file already moved to `processed/` (shared workers decide later) put into
+        quarantine after all, from the archive's copy."""
+        staging = self.quarantine.parent / f".{self.quarantine.name}-staging"
+        staging.mkdir(parents=True, exist_ok=True)
+        path = staging / Path(filename).name
+        path.write_bytes(data)
+        return self._move(path, self.quarantine, reason)
+
     @staticmethod
     def _move(path: Path, folder: Path, reason: str | None) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
