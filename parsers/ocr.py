@@ -121,6 +121,14 @@ def images_of(data: bytes, filename: str, max_pages: int) -> list[tuple[Image.Im
     return pages
 
 
+def looks_like_document(image: Image.Image) -> bool:
+    """Paper with writing on it — mostly white, some dark ink — rather than a photo of a
+    product: only such pictures are worth reading (OCR of a photo costs seconds for nothing)."""
+    small = np.asarray(image.convert("L").resize((256, 256)))
+    white, ink = float((small > 190).mean()), float((small < 90).mean())
+    return white >= 0.45 and 0.003 <= ink <= 0.3
+
+
 def normalise(image: Image.Image, dpi: tuple[float, float] | None, thicken: bool = True) -> Image.Image:
     """Grey, speckles removed at the sender's resolution, square pixels at about 300 dpi, and,
     for faxes read by Tesseract, strokes thickened a little."""

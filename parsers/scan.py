@@ -23,6 +23,9 @@ MIN_FORM_FIELDS = 2
 def parse_image(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
     pages = ocr.images_of(data, filename, limits.max_pages)
     doc = ParsedDocument(file=filename, format="image")
+    if not any(ocr.looks_like_document(image) for image, _ in pages):
+        doc.meta["photo"] = True  # a picture of the defect: kept as evidence, not read
+        return doc
     read_pages(doc, ocr.recognise(pages))
     if doc.kind == "unknown" and len(doc.fields) < MIN_FORM_FIELDS:
         doc.meta["photo"] = True  # no form in it: a picture of the defect, kept as evidence
