@@ -18,6 +18,7 @@ Run `aftersales run --distributed` on each host (the config's store must be Post
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from functools import lru_cache
 
@@ -49,8 +50,28 @@ def _desk_for(config_file: str) -> Desk:
     return Desk.open(load_config(Path(config_file)))
 
 
+_deferrers: dict[str, procrastinate.App] = {}
+_deferrer_lock = threading.Lock()
+
+
+def defer_from_task(dsn: str, task: str, lock: str | None, queueing_lock: str | None, **kwargs) -> None:  # noqa: ANN003
+    """Defer a job from inside a running (sync) job. The worker's own connector is async and
+    waits on the worker's event loop, which a sync job blocks: with two jobs deferring at once
+    that deadlocks, so jobs defer through a synchronous connector of their own."""
+    with _deferrer_lock:
+        app = _deferrers.get(dsn)
+        if app is None:
+            app = procrastinate.App(connector=procrastinate.SyncPsycopgConnector(conninfo=dsn)).open()
+            _deferrers[dsn] = app
+    try:
+        app.configure_task(task, queue=QUEUE, lock=lock, queueing_lock=queueing_lock).defer(**kwargs)
+    except procrastinate.exceptions.AlreadyEnqueued:
+        pass  # one is waiting already
+
+
 def make_app(config: Config) -> procrastinate.App:
-    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(config)))
+    dsn = conninfo(config)
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=dsn))
     config_file = str(config.source_file)
 
     def desk() -> Desk:
@@ -74,7 +95,7 @@ def make_app(config: Config) -> procrastinate.App:
                 continue
             document_id, new = accept(desk(), item)
             if new:
-                process_document.configure(queueing_lock=f"document:{document_id}").defer(document_id=document_id)
+                defer_from_task(dsn, "process_document", None, f"document:{document_id}", document_id=document_id)
                 count += 1
             done(Outcome("processed" if new else "duplicate", item.filename, document_id=document_id))
         return count
@@ -86,10 +107,7 @@ def make_app(config: Config) -> procrastinate.App:
         outcome = process_registered(desk(), document_id)
         if outcome.status == "quarantined" and outcome.reason:
             quarantine_in_folder(desk(), document_id, outcome.reason)
-        try:  # its mails go out now, not at the next tick
-            deliver_outbox.configure(queueing_lock="outbox").defer()
-        except procrastinate.exceptions.AlreadyEnqueued:
-            pass
+        defer_from_task(dsn, "deliver_outbox", None, "outbox")  # its mails go out now, not at the next tick
         return outcome.status
 
     @app.task(queue=QUEUE, name="deliver_outbox", retry=procrastinate.RetryStrategy(max_attempts=5, wait=10))
@@ -120,13 +138,11 @@ def make_app(config: Config) -> procrastinate.App:
     def defer_all(current: Desk) -> None:
         from processor.worker import sources_of
 
-        for lock, task, kwargs in [("master_data", import_master_data, {}),
-                                   *[(f"source:{s.name}", poll_source, {"name": s.name}) for s in sources_of(current)],
-                                   (None, deliver_outbox, {}), ("desk_jobs", desk_jobs, {})]:
-            try:  # the outbox needs no lock: its rows are claimed one by one
-                task.configure(lock=lock, queueing_lock=lock or "outbox").defer(**kwargs)
-            except procrastinate.exceptions.AlreadyEnqueued:
-                pass  # one is waiting already
+        for lock, task, kwargs in [("master_data", "import_master_data", {}),
+                                   *[(f"source:{s.name}", "poll_source", {"name": s.name}) for s in sources_of(current)],
+                                   (None, "deliver_outbox", {}), ("desk_jobs", "desk_jobs", {})]:
+            # the outbox needs no lock: its rows are claimed one by one
+            defer_from_task(dsn, task, lock, lock or "outbox", **kwargs)
 
     app.defer_all = defer_all  # type: ignore[attr-defined]
     return app
@@ -150,8 +166,7 @@ def run(config: Config, *, once: bool = False, concurrency: int = 2) -> None:
     the queue is empty with `once`)."""
     app = make_app(config)
     ensure_schema(app, conninfo(config))
-    with app.open():
-        app.defer_all(_desk_for(str(config.source_file)))  # type: ignore[attr-defined]
+    app.defer_all(_desk_for(str(config.source_file)))  # type: ignore[attr-defined]
     options = dict(queues=[QUEUE], concurrency=concurrency, stalled_worker_timeout=STALLED_SECONDS,
                    update_heartbeat_interval=5)
     if not once:

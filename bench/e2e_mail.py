@@ -1,0 +1,126 @@
+"""Benchmark: mails end to end on real servers — N mixed mails in a local Dovecot mailbox,
+processed and acknowledged through a local SMTP server by 1 and by 2 distributed workers
+(procrastinate on a local PostgreSQL), beside the floor: a bare loop that only fetches each
+mail, marks it seen and sends one reply over the same servers. Prints mails per second, the
+speed-up of two workers and each worker's peak memory.
+
+    .venv/bin/python bench/e2e_mail.py [--mails 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import smtplib
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+from email.message import EmailMessage
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.mailservers import USERS, Dovecot, SmtpServer  # noqa: E402
+from tests.pgserver import PostgresServer  # noqa: E402
+from tests.test_mail_servers import DESK, complaint, write_config  # noqa: E402
+
+SAMPLES = ROOT.parent / "shared" / "samples"
+
+
+def mixed(count: int) -> list[bytes]:
+    """Made complaints and the sample mails, each made unique."""
+    samples = [p.read_bytes() for p in sorted(SAMPLES.glob("*.eml")) if "bounce" not in p.name and "auto" not in p.name]
+    mails = []
+    for number in range(count):
+        if number % 3 == 0 and samples:
+            data = samples[number % len(samples)]
+            mails.append(data.replace(b"\nSubject:", f"\nX-Bench: {number}\nSubject:".encode(), 1))
+        else:
+            mails.append(complaint(number + 1))
+    return mails
+
+
+def load(dovecot: Dovecot, mails: list[bytes]) -> None:
+    dovecot.empty()
+    for data in mails:
+        dovecot.deliver(data, DESK)
+
+
+def floor(dovecot: Dovecot, smtp: SmtpServer, count: int) -> float:
+    from imapclient import IMAPClient
+
+    started = time.perf_counter()
+    client = IMAPClient("127.0.0.1", port=dovecot.imap, ssl=False)
+    client.login(DESK, USERS[DESK])
+    client.select_folder("INBOX")
+    sender = smtplib.SMTP("127.0.0.1", smtp.port)
+    sender.starttls(context=ssl.create_default_context(cafile=str(dovecot.cert)))
+    sender.login(DESK, USERS[DESK])
+    uids = client.search("UNSEEN")
+    for start in range(0, len(uids), 50):
+        batch = uids[start:start + 50]
+        client.fetch(batch, ["BODY.PEEK[]"])
+        for uid in batch:
+            client.add_flags([uid], [b"\\Seen"])
+            reply = EmailMessage()
+            reply["From"], reply["To"], reply["Subject"] = DESK, "alice@example.test", f"Re: {uid}"
+            reply.set_content("收到")
+            sender.send_message(reply)
+    sender.quit()
+    client.logout()
+    return time.perf_counter() - started
+
+
+def workers(config: Path, count: int) -> tuple[float, list[float]]:
+    command = [sys.executable, "-m", "processor", "--config", str(config), "run", "--distributed", "--once"]
+    started = time.perf_counter()
+    processes = [subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
+                 for _ in range(count)]
+    peaks = []
+    for process in processes:
+        _, status, usage = os.wait4(process.pid, 0)
+        peaks.append(usage.ru_maxrss / 1024)
+    return time.perf_counter() - started, peaks
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mails", type=int, default=1000)
+    args = parser.parse_args()
+    os.environ["TEST_DESK_PASSWORD"] = USERS[DESK]
+    dovecot, postgres = Dovecot(), PostgresServer()
+    dovecot.prepare()
+    dovecot.start()
+    postgres.start()
+    smtp = SmtpServer(dovecot)
+    smtp.start()
+    try:
+        mails = mixed(args.mails)
+        load(dovecot, mails)
+        bare = floor(dovecot, smtp, args.mails)
+        print(f"floor (fetch, mark seen, send one reply): {args.mails / bare:7.1f} mails/s  ({bare:.1f} s)")
+        results = {}
+        for count in (1, 2):
+            folder = Path(tempfile.mkdtemp(prefix=f"bench-{count}w-"))
+            config = write_config(folder, dovecot, smtp, extra="")
+            text = config.read_text(encoding="utf-8").replace("batch_size = 2", "batch_size = 50")
+            text = text.replace("[desk]\n", f'[desk]\n\n[store]\nurl = "{postgres.database()}"\n\n[desk]\n', 1) if False else text
+            config.write_text(f'[store]\nurl = "{postgres.database()}"\n' + text, encoding="utf-8")
+            load(dovecot, mails)
+            elapsed, peaks = workers(config, count)
+            results[count] = elapsed
+            print(f"{count} worker{'s' if count > 1 else ' '}: {args.mails / elapsed:7.1f} mails/s  ({elapsed:.1f} s, "
+                  f"{elapsed / bare:.1f}× the floor), peak memory per worker {max(peaks):.0f} MB")
+        print(f"speed-up of 2 workers over 1: {results[1] / results[2]:.2f}×")
+    finally:
+        smtp.stop()
+        dovecot.cleanup()
+        postgres.stop()
+
+
+if __name__ == "__main__":
+    main()
