@@ -17,9 +17,10 @@ Run `aftersales run --distributed` on each host (the config's store must be Post
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import threading
 import time
+from collections.abc import Callable
 from functools import lru_cache
 
 import procrastinate
@@ -50,102 +51,113 @@ def _desk_for(config_file: str) -> Desk:
     return Desk.open(load_config(Path(config_file)))
 
 
-_deferrers: dict[str, procrastinate.App] = {}
-_deferrer_lock = threading.Lock()
-
-
-def defer_from_task(dsn: str, task: str, lock: str | None, queueing_lock: str | None, **kwargs) -> None:  # noqa: ANN003
-    """Defer a job from inside a running (sync) job. The worker's own connector is async and
-    waits on the worker's event loop, which a sync job blocks: with two jobs deferring at once
-    that deadlocks, so jobs defer through a synchronous connector of their own."""
-    with _deferrer_lock:
-        app = _deferrers.get(dsn)
-        if app is None:
-            app = procrastinate.App(connector=procrastinate.SyncPsycopgConnector(conninfo=dsn)).open()
-            _deferrers[dsn] = app
-    try:
-        app.configure_task(task, queue=QUEUE, lock=lock, queueing_lock=queueing_lock).defer(**kwargs)
-    except procrastinate.exceptions.AlreadyEnqueued:
-        pass  # one is waiting already
+Defer = Callable[..., None]
 
 
 def make_app(config: Config) -> procrastinate.App:
-    dsn = conninfo(config)
-    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=dsn))
+    """The job functions as procrastinate tasks. Each task is a thin coroutine: the sync work
+    runs in a thread (documents in parallel), and deferring further jobs goes back to the
+    worker's event loop, which is free meanwhile (deferring from the thread itself would wait
+    on a loop the job blocks)."""
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(config)))
     config_file = str(config.source_file)
 
     def desk() -> Desk:
         return _desk_for(config_file)
 
-    @app.task(queue=QUEUE, name="poll_source", retry=2)
-    def poll_source(name: str) -> int:
-        """Read a source: each new item archived and registered, a job deferred to process it
-        (on whichever worker is free), then the item settled in its source."""
-        from processor.pipeline import Outcome, accept, process
-        from processor.worker import sources_of
+    async def in_thread(work: Callable[[Defer], object]) -> object:
+        loop = asyncio.get_running_loop()
 
-        source = next((s for s in sources_of(desk()) if s.name == name), None)
-        if source is None:
-            log.warning("no source %s in the config", name)
-            return 0
-        count = 0
-        for item, done in source.items():
-            if item.refusal:  # only its headers were fetched: decided here and now
-                done(process(desk(), item))
-                continue
-            document_id, new = accept(desk(), item)
-            if new:
-                defer_from_task(dsn, "process_document", None, f"document:{document_id}", document_id=document_id)
-                count += 1
-            done(Outcome("processed" if new else "duplicate", item.filename, document_id=document_id))
-        return count
+        def defer(task: str, lock: str | None = None, queueing_lock: str | None = None, **kwargs: object) -> None:
+            future = asyncio.run_coroutine_threadsafe(_defer(app, task, lock, queueing_lock, kwargs), loop)
+            future.result(timeout=60)
+
+        return await asyncio.to_thread(work, defer)
+
+    @app.task(queue=QUEUE, name="poll_source", retry=2)
+    async def poll_source(name: str) -> object:
+        return await in_thread(lambda defer: poll(desk(), name, defer))
 
     @app.task(queue=QUEUE, name="process_document", retry=2)
-    def process_document(document_id: int) -> str:
-        from processor.pipeline import process_registered
-
-        outcome = process_registered(desk(), document_id)
-        if outcome.status == "quarantined" and outcome.reason:
-            quarantine_in_folder(desk(), document_id, outcome.reason)
-        defer_from_task(dsn, "deliver_outbox", None, "outbox")  # its mails go out now, not at the next tick
-        return outcome.status
+    async def process_document(document_id: int) -> object:
+        return await in_thread(lambda defer: process_one(desk(), document_id, defer))
 
     @app.task(queue=QUEUE, name="deliver_outbox", retry=procrastinate.RetryStrategy(max_attempts=5, wait=10))
-    def deliver_outbox() -> int:
+    async def deliver_outbox() -> object:
         from processor.delivery import deliver
 
-        return deliver(desk())
+        return await in_thread(lambda defer: deliver(desk()))
 
     @app.task(queue=QUEUE, name="desk_jobs", lock="desk_jobs")
-    def desk_jobs() -> dict:
+    async def desk_jobs() -> object:
         from processor.jobs import run_jobs
         from processor.pipeline import retry_waiting_for_ocr
 
-        retry_waiting_for_ocr(desk())
-        return run_jobs(desk())
+        return await in_thread(lambda defer: (retry_waiting_for_ocr(desk()), run_jobs(desk()))[1])
 
     @app.task(queue=QUEUE, name="import_master_data", lock="master_data")
-    def import_master_data() -> int:
+    async def import_master_data() -> object:
         from processor.master_data import import_folder
 
-        return len(import_folder(desk()))
+        return await in_thread(lambda defer: len(import_folder(desk())))
 
     @app.periodic(cron="* * * * *", periodic_id="tick")
     @app.task(queue=QUEUE, name="tick", queueing_lock="tick")
-    def tick(timestamp: int) -> None:
-        defer_all(desk())
+    async def tick(timestamp: int) -> None:
+        for task, lock, queueing_lock, kwargs in first_round(desk()):
+            await _defer(app, task, lock, queueing_lock, kwargs)
 
-    def defer_all(current: Desk) -> None:
-        from processor.worker import sources_of
-
-        for lock, task, kwargs in [("master_data", "import_master_data", {}),
-                                   *[(f"source:{s.name}", "poll_source", {"name": s.name}) for s in sources_of(current)],
-                                   (None, "deliver_outbox", {}), ("desk_jobs", "desk_jobs", {})]:
-            # the outbox needs no lock: its rows are claimed one by one
-            defer_from_task(dsn, task, lock, lock or "outbox", **kwargs)
-
-    app.defer_all = defer_all  # type: ignore[attr-defined]
     return app
+
+
+async def _defer(app: procrastinate.App, task: str, lock: str | None, queueing_lock: str | None, kwargs: dict) -> None:
+    try:
+        await app.configure_task(task, queue=QUEUE, lock=lock, queueing_lock=queueing_lock).defer_async(**kwargs)
+    except procrastinate.exceptions.AlreadyEnqueued:
+        pass  # one is waiting already
+
+
+def first_round(current: Desk) -> list[tuple[str, str | None, str | None, dict]]:
+    """(task, lock, queueing lock, arguments) of a round: master data, every source, the
+    outbox (no lock: its rows are claimed one by one) and the desk's jobs."""
+    from processor.worker import sources_of
+
+    return [("import_master_data", "master_data", "master_data", {}),
+            *[("poll_source", f"source:{s.name}", f"source:{s.name}", {"name": s.name}) for s in sources_of(current)],
+            ("deliver_outbox", None, "outbox", {}), ("desk_jobs", "desk_jobs", "desk_jobs", {})]
+
+
+def poll(current: Desk, name: str, defer: Defer) -> int:
+    """Read a source: each new item archived and registered, a job deferred to process it (on
+    whichever worker is free), then the item settled in its source."""
+    from processor.pipeline import Outcome, accept, process
+    from processor.worker import sources_of
+
+    source = next((s for s in sources_of(current) if s.name == name), None)
+    if source is None:
+        log.warning("no source %s in the config", name)
+        return 0
+    count = 0
+    for item, done in source.items():
+        if item.refusal:  # only its headers were fetched: decided here and now
+            done(process(current, item))
+            continue
+        document_id, new = accept(current, item)
+        if new:
+            defer("process_document", None, f"document:{document_id}", document_id=document_id)
+            count += 1
+        done(Outcome("processed" if new else "duplicate", item.filename, document_id=document_id))
+    return count
+
+
+def process_one(current: Desk, document_id: int, defer: Defer) -> str:
+    from processor.pipeline import process_registered
+
+    outcome = process_registered(current, document_id)
+    if outcome.status == "quarantined" and outcome.reason:
+        quarantine_in_folder(current, document_id, outcome.reason)
+    defer("deliver_outbox", None, "outbox")  # its mails go out now, not at the next tick
+    return outcome.status
 
 
 def quarantine_in_folder(current: Desk, document_id: int, reason: str) -> None:
@@ -166,7 +178,13 @@ def run(config: Config, *, once: bool = False, concurrency: int = 2) -> None:
     the queue is empty with `once`)."""
     app = make_app(config)
     ensure_schema(app, conninfo(config))
-    app.defer_all(_desk_for(str(config.source_file)))  # type: ignore[attr-defined]
+
+    async def start() -> None:
+        async with app.open_async():
+            for task, lock, queueing_lock, kwargs in first_round(_desk_for(str(config.source_file))):
+                await _defer(app, task, lock, queueing_lock, kwargs)
+
+    asyncio.run(start())
     options = dict(queues=[QUEUE], concurrency=concurrency, stalled_worker_timeout=STALLED_SECONDS,
                    update_heartbeat_interval=5)
     if not once:
