@@ -151,12 +151,13 @@ def poll(current: Desk, name: str, defer: Defer) -> int:
 
 
 def process_one(current: Desk, document_id: int, defer: Defer) -> str:
+    from processor.delivery import deliver
     from processor.pipeline import process_registered
 
     outcome = process_registered(current, document_id)
     if outcome.status == "quarantined" and outcome.reason:
         quarantine_in_folder(current, document_id, outcome.reason)
-    defer("deliver_outbox", None, "outbox")  # its mails go out now, not at the next tick
+    deliver(current)  # its mails go out now, not at the next tick (rows are claimed: no mail twice)
     return outcome.status
 
 
