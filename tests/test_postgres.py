@@ -4,12 +4,10 @@ from concurrent processes, and reports sent once by two workers."""
 from __future__ import annotations
 
 import multiprocessing
-from datetime import datetime
 
 import pytest
 from sqlalchemy import func, select
 
-from processor.case_numbers import next_case_number
 from processor.config import load_config
 from processor.desk import Desk
 from processor.pipeline import Incoming, process
@@ -17,6 +15,7 @@ from processor.store import open_store
 from processor.store.models import Case, OutboxMessage, Report
 from tests.conftest import EXAMPLE_CONFIG, sample
 from tests.pgserver import PostgresServer, bindir
+from tests.test_case_numbers import _allocate
 
 pytestmark = pytest.mark.skipif(bindir() is None, reason="PostgreSQL is installed by make test")
 
@@ -52,15 +51,6 @@ def test_migrations_and_the_pipeline_on_postgresql(pg_desk_dir):
         with desk.store.transaction() as session:
             assert session.scalar(select(func.count(Case.id))) == 2
             assert session.scalar(select(func.count(OutboxMessage.id))) >= 3
-
-
-def _allocate(url: str, count: int, queue) -> None:  # noqa: ANN001
-    store = open_store(url)
-    numbers = []
-    for _ in range(count):
-        with store.transaction() as session:
-            numbers.append(next_case_number(session, datetime(2026, 11, 3), "CS-{yy}{mm}-{seq:04d}"))
-    queue.put(numbers)
 
 
 def test_concurrent_case_numbers_on_postgresql(postgres):
