@@ -124,7 +124,9 @@ def images_of(data: bytes, filename: str, max_pages: int) -> list[tuple[Image.Im
 def looks_like_document(image: Image.Image) -> bool:
     """Paper with writing on it — mostly white, some dark ink — rather than a photo of a
     product: only such pictures are worth reading (OCR of a photo costs seconds for nothing)."""
-    small = np.asarray(image.convert("L").resize((256, 256)))
+    if image.mode == "1":
+        return True  # black and white: a fax or a scan, never a photo
+    small = np.asarray(image.convert("L").resize((512, 512), Image.Resampling.NEAREST))
     white, ink = float((small > 190).mean()), float((small < 90).mean())
     return white >= 0.45 and 0.003 <= ink <= 0.3
 

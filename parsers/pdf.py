@@ -60,6 +60,9 @@ def parse(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
     if scanned and not texts:  # a fax or scan: every page through OCR
         scanned_doc = ParsedDocument(file=filename, format="pdf")
         read_pages(scanned_doc, ocr.recognise(pdf_pages(data, scanned)))
+        if scanned_doc.kind == "unknown":
+            scanned_doc.errors.append(f"{filename} is a scan in which no form could be read: please send a clearer "
+                                      "copy, or the form as .docx or a PDF with text")
         return scanned_doc
     if scanned:  # text pages read above; the scanned ones through OCR, added to them
         extra = ParsedDocument(file=filename, format="pdf")
