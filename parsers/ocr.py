@@ -1,12 +1,11 @@
-"""OCR of faxes, scans and photos: Tesseract 5 through tesserocr (the model is loaded once per
-thread, so a form's cells can be read one by one at no extra cost).
+"""OCR of faxes, scans and photos. PP-OCR (RapidOCR on ONNX Runtime) reads by default;
+Tesseract 5 (tesserocr) turns pages upright and, with AFTERSALES_OCR_ENGINE=tesseract, reads too.
 
-Each page is prepared the way a fax needs it: speckles removed at the sender's resolution,
-pixels made square (204×98 and 204×196 dpi are not) at about 300 dpi, thin strokes thickened,
-turned upright (Tesseract's orientation detection) and deskewed. The ruling of a form is found
-and taken out, each cell of the grid is recognised on its own, and the text around the grid
-line by line. Every cell and line keeps the recogniser's confidence. Pages are recognised in
-parallel, one thread (and one Tesseract) per core.
+Each page is prepared the way a fax needs it: pixels made square (204×98 and 204×196 dpi are
+not) at about 300 dpi, turned upright (Tesseract's orientation detection) and deskewed. The
+ruling of a form is found; PP-OCR's text lines go to the grid cell they lie in (Tesseract reads
+each cell on its own), and the text around the grid comes line by line. Every cell and line
+keeps the recogniser's confidence. Pages are recognised in parallel, one thread per core.
 """
 
 from __future__ import annotations
