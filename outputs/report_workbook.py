@@ -24,10 +24,15 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PERCENT, MONEY, COUNT, HOURS, WHEN = "0.0%", "#,##0.00", "#,##0", "0.0", "yyyy-mm-dd hh:mm"
 
 
+def formula_like(value: Any) -> bool:
+    """Text Excel would run as a formula (`=`, `+`, `-`, `@` … at its start)."""
+    return isinstance(value, str) and value.startswith(FORMULA_START)
+
+
 def safe_cell(sheet, value: Any, number_format: str | None = None, font: Font | None = None) -> WriteOnlyCell:  # noqa: ANN001
     """A cell whose text can never be a formula (=, +, -, @ … from a customer stay text)."""
     cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    if formula_like(value):
         cell.data_type = "s"
     if number_format:
         cell.number_format = number_format
@@ -57,8 +62,8 @@ def table(workbook: Workbook, title: str, columns: Sequence[tuple[str, int, str 
     count = 0
     formats = [fmt for _, _, fmt in columns]
     for row in rows:  # plain values go in as they are (fast); formatted or risky ones as cells
-        sheet.append([value if fmt is None and not (isinstance(value, str) and value.startswith(FORMULA_START))
-                      else safe_cell(sheet, value, fmt) for value, fmt in zip(row, formats, strict=False)])
+        sheet.append([value if fmt is None and not formula_like(value) else safe_cell(sheet, value, fmt)
+                      for value, fmt in zip(row, formats, strict=False)])
         count += 1
     last = first + max(count, 1)
     sheet.auto_filter.ref = f"A{first}:{get_column_letter(len(columns))}{last}"

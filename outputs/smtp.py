@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import or_, select, update
@@ -30,15 +30,11 @@ LEASE = timedelta(minutes=10)
 MAX_PAUSE = timedelta(hours=1)
 
 
-class PermanentFailure(Exception):
-    """The server refused the mail for good (5xx): retrying cannot help."""
-
-
 @dataclass
 class Delivery:
     sent: int = 0
     deferred: int = 0
-    failed: list[int] | None = None
+    failed: list[int] = field(default_factory=list)
 
 
 def classify(exc: Exception) -> tuple[bool, str]:
@@ -148,7 +144,7 @@ def deliver_by_smtp(
     failed for good, so the desk can tell staff and flag the case."""
     settings = config.smtp
     connection = SmtpConnection(config, settings)
-    result = Delivery(failed=[])
+    result = Delivery()
     claimed = claim_due(store)
     try:
         for index, row_id in enumerate(claimed):

@@ -14,7 +14,7 @@ from parsers.grids import LINE_ROW_LABEL, line_from_tokens, read_grid, row_pairs
 from parsers.kinds import recognise_kind
 from parsers.labels import load_table
 from parsers.limits import ParseLimits
-from parsers.model import ParsedDocument, ParseError
+from parsers.model import ParsedDocument
 
 UNVERIFIED_BELOW = 0.6
 MIN_FORM_FIELDS = 2
@@ -130,6 +130,3 @@ def weigh(doc: ParsedDocument, confidence_of: dict[str, float]) -> None:
     if unverified:
         doc.meta["unverified"] = unverified
 
-
-def ocr_failed(filename: str, exc: ParseError) -> ParseError:
-    return exc if isinstance(exc, ocr.OcrUnavailable) else ParseError(f"{filename}: {exc}")

@@ -25,7 +25,7 @@ from outputs import compose, outbox
 from parsers import ParsedDocument, parse_document
 from processor import returns, staff
 from processor.actions import Action, plan
-from processor.archive import archive_bytes
+from processor.archive import archive_bytes, read_archived
 from processor.cases import find_case, open_case, record, record_reply, to_utc_naive
 from processor.delivery import record_bounce
 from processor.desk import Desk, Rulebook
@@ -154,7 +154,7 @@ def process_registered(desk: Desk, document_id: int) -> Outcome:
         row = session.get(Document, document_id)
         if row is None or row.status != "received":
             return Outcome("duplicate", row.filename if row else "?", document_id=document_id, reason="already processed")
-        item = Incoming(row.source, row.source_ref, row.filename, (desk.config.archive_dir / row.archive_path).read_bytes())
+        item = Incoming(row.source, row.source_ref, row.filename, read_archived(desk.config.archive_dir, row.archive_path))
     examined = examine(item.data, item.filename, desk, received=desk.now())
     return record_and_act(desk, item, document_id, examined)
 
@@ -199,7 +199,7 @@ def retry_waiting_for_ocr(desk: Desk) -> list[Outcome]:
         for row in waiting:
             row.status = "received"  # taken up again below
             items.append(Incoming(row.source, row.source_ref, row.filename,
-                                  (desk.config.archive_dir / row.archive_path).read_bytes()))
+                                  read_archived(desk.config.archive_dir, row.archive_path)))
     return [process(desk, item) for item in items]
 
 

@@ -12,13 +12,14 @@ import logging
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from processor.cases import from_utc_naive, to_utc_naive
 from processor.desk import Desk
 from processor.store.models import (
     Case,
@@ -148,16 +149,9 @@ class CaseRow:
     deadlines: list[dict[str, Any]]
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None)
-
-
-def _local(moment: datetime | None, desk: Desk) -> datetime | None:
-    return moment.replace(tzinfo=UTC).astimezone(desk.timezone) if moment else None
-
-
 def _bounds(desk: Desk, start: date, end: date) -> tuple[datetime, datetime]:
-    return (_utc(datetime.combine(start, time(), desk.timezone)), _utc(datetime.combine(end, time(), desk.timezone)))
+    return (to_utc_naive(datetime.combine(start, time(), desk.timezone)),
+            to_utc_naive(datetime.combine(end, time(), desk.timezone)))
 
 
 def load_cases(session: Session, start: datetime, end: datetime) -> list[CaseRow]:
@@ -348,7 +342,7 @@ def overdue(session: Session, desk: Desk, kpis: Kpis, start: datetime, end: date
         per_owner[owner or "—"] += 1
         if lists:
             kpis.overdue_list.append({"case": case_no, "owner": owner or "—", "step": detail.get("step"),
-                                      "due": detail.get("due"), "noticed": _local(at, desk).replace(tzinfo=None)})
+                                      "due": detail.get("due"), "noticed": from_utc_naive(at, desk).replace(tzinfo=None)})
     kpis.overdue_by_owner = per_owner.most_common()
 
 
@@ -410,6 +404,7 @@ def first_activity(session: Session) -> date | None:
 
 def send_due_reports(desk: Desk, now: datetime) -> int:
     """Produce and queue every report that is due and not yet made."""
+    from outputs import outbox
     from outputs.report_mail import (
         report_message,  # heavy (matplotlib): loaded when a report is due
     )
@@ -420,7 +415,8 @@ def send_due_reports(desk: Desk, now: datetime) -> int:
     if since is None:
         return 0
     for kind in KINDS:
-        if not getattr(desk.config.reports, kind).enabled or not recipients(desk, kind):
+        to = recipients(desk, kind)
+        if not getattr(desk.config.reports, kind).enabled or not to:
             continue
         for period in due_periods(desk, kind, now, since):
             try:
@@ -431,14 +427,12 @@ def send_due_reports(desk: Desk, now: datetime) -> int:
                     session.add(report)
                     session.flush()  # a second worker stops here (unique kind + period)
                     kpis = compute(session, desk, period)
-                    message = report_message(desk, kpis, recipients(desk, kind))
-                    from outputs import outbox
-
+                    message = report_message(desk, kpis, to)
                     outbox.queue(session, message, f"report_{kind}")
                     report.message_id = message["Message-ID"]
                     report.summary = {name: value for name, value, _ in kpis.headline()}
                     sent += 1
-                    log.info("%s report %s queued for %s", kind, period.key, ", ".join(recipients(desk, kind)))
+                    log.info("%s report %s queued for %s", kind, period.key, ", ".join(to))
             except IntegrityError:
                 continue  # another worker made it
     return sent

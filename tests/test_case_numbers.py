@@ -41,14 +41,20 @@ def _allocate(url: str, count: int, queue) -> None:  # noqa: ANN001
     queue.put(numbers)
 
 
-def test_concurrent_writers_never_repeat_or_skip(tmp_path):
-    url = f"sqlite:///{tmp_path}/s.db"
+def allocate_concurrently(url: str, processes: int, each: int, timeout: float = 120) -> list[str]:
+    """Case numbers taken by `processes` processes at once, `each` apiece, on one store."""
     open_store(url).close()
-    queue = multiprocessing.get_context("spawn").Queue()
-    workers = [multiprocessing.get_context("spawn").Process(target=_allocate, args=(url, 25, queue)) for _ in range(4)]
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    workers = [context.Process(target=_allocate, args=(url, each, queue)) for _ in range(processes)]
     for worker in workers:
         worker.start()
-    numbers = [n for _ in workers for n in queue.get(timeout=60)]
+    numbers = [n for _ in workers for n in queue.get(timeout=timeout)]
     for worker in workers:
         worker.join(timeout=60)
+    return numbers
+
+
+def test_concurrent_writers_never_repeat_or_skip(tmp_path):
+    numbers = allocate_concurrently(f"sqlite:///{tmp_path}/s.db", 4, 25, timeout=60)
     assert sorted(numbers) == [f"CS-2611-{i:04d}" for i in range(1, 101)]

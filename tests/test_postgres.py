@@ -11,11 +11,10 @@ from sqlalchemy import func, select
 from processor.config import load_config
 from processor.desk import Desk
 from processor.pipeline import Incoming, process
-from processor.store import open_store
 from processor.store.models import Case, OutboxMessage, Report
 from tests.conftest import EXAMPLE_CONFIG, sample
 from tests.pgserver import PostgresServer, bindir
-from tests.test_case_numbers import _allocate
+from tests.test_case_numbers import allocate_concurrently
 
 pytestmark = pytest.mark.skipif(bindir() is None, reason="PostgreSQL is installed by make test")
 
@@ -54,16 +53,7 @@ def test_migrations_and_the_pipeline_on_postgresql(pg_desk_dir):
 
 
 def test_concurrent_case_numbers_on_postgresql(postgres):
-    url = postgres.database()
-    open_store(url).close()
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    workers = [context.Process(target=_allocate, args=(url, 50, queue)) for _ in range(4)]
-    for worker in workers:
-        worker.start()
-    numbers = [n for _ in workers for n in queue.get(timeout=120)]
-    for worker in workers:
-        worker.join(timeout=60)
+    numbers = allocate_concurrently(postgres.database(), 4, 50)
     assert sorted(numbers) == [f"CS-2611-{i:04d}" for i in range(1, 201)]
 
 

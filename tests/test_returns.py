@@ -6,10 +6,8 @@ from __future__ import annotations
 import email
 import io
 import time
-from datetime import datetime
 from email import policy
 from email.message import EmailMessage
-from zoneinfo import ZoneInfo
 
 import docx
 import openpyxl
@@ -20,14 +18,10 @@ from processor.master_data import import_folder
 from processor.pipeline import Incoming, process
 from processor.returns import exchange_ratio
 from processor.store.models import Case, OutboxMessage, Party, Product, Purchase, ReturnRequest
+from tests.test_lifecycle import at
 
 DEALER = "dealer@hf-shunda.example.test"
 HEADER = ["订单号", "料号", "品名", "规格", "数量", "单位", "单价", "金额", "发货日期", "退货原因"]
-
-
-def at(desk, moment: str) -> None:
-    when = datetime.fromisoformat(moment).replace(tzinfo=ZoneInfo("Asia/Shanghai"))
-    desk.now = lambda: when
 
 
 def drop(desk, name: str, data: bytes) -> None:
