@@ -105,6 +105,54 @@ LINE_ROW_LABEL = re.compile(r"^(?:第\s*\d+\s*[行项条]|[行项]\s*\d+|明细\
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-_/.·]*\d[A-Za-z0-9\-_/.·]*$")
 NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
 HAN = re.compile(r"^[\u4e00-\u9fff]+$")
+CODE_COLUMNS = 3  # order, part and spec come before the quantity
+STRAY = ".·•:：,，;；'\"`"  # marks a recogniser reads into the edges of a token
+
+
+def line_tokens(text: str) -> list[str]:
+    """The values of a run, split on spaces, colons and middle dots, stray marks trimmed from each."""
+    cleaned = re.sub(r"(?<=\d)[)）,，;；:]|[(（]", " ", normalise.clean_text(text))
+    return [token.strip(STRAY) for token in re.split(r"[\s·•:：]+", cleaned) if token.strip(STRAY)]
+
+
+def join_split_codes(codes: list[str]) -> list[str]:
+    """More codes than code columns: a code the recogniser broke at its hyphen
+    (`SO2609 0209`) is joined again — a run of digits after a code is its second half."""
+    codes = list(codes)
+    index = 1
+    while len(codes) > CODE_COLUMNS and index < len(codes):
+        if codes[index].isdigit() and codes[index - 1][-1:].isdigit():
+            codes[index - 1:index + 1] = [f"{codes[index - 1]}-{codes[index]}"]
+        else:
+            index += 1
+    return codes
+
+
+def price_and_amount(quantity: int, rest: list[str]) -> tuple[float | None, float | None, list[str]]:
+    """Unit price and amount from the values after the quantity, and what is left. The pair
+    with quantity × price = amount wins; it may need a dropped decimal point put back (`88 0`)
+    or the amount cut from a date it ran into (`1760.02026年11月09日`)."""
+    prices = []
+    if rest and NUMBER.match(rest[0]):
+        prices.append((normalise.number(rest[0]), 1))
+        if len(rest) > 1 and rest[1].isdigit() and "." not in rest[0]:
+            prices.append((normalise.number(f"{rest[0]}.{rest[1]}"), 2))
+    for price, used in prices:
+        if price is None or len(rest) <= used:
+            continue
+        expected = quantity * float(price)
+        following = rest[used]
+        for written in (f"{expected:.2f}", f"{expected:.1f}", f"{expected:.0f}"):
+            if following == written:
+                return float(price), expected, rest[used + 1:]
+            if following.startswith(written):
+                return float(price), expected, [following[len(written):], *rest[used + 1:]]
+        if NUMBER.match(following) and abs(float(normalise.number(following)) - expected) < 0.01:
+            return float(price), expected, rest[used + 1:]
+    numbers = []
+    while rest and NUMBER.match(rest[0]) and len(numbers) < 2:
+        numbers.append(float(normalise.number(rest.pop(0))))
+    return (numbers[0] if numbers else None), (numbers[1] if len(numbers) > 1 else None), rest
 
 
 def line_from_tokens(text: str) -> dict[str, Any] | None:
@@ -112,17 +160,17 @@ def line_from_tokens(text: str) -> dict[str, Any] | None:
     name, spec, quantity, unit, price, amount, ship date, batch, reason, action — as faxed
     sheets do (`第1行 | SO2609-0209 PB09721 通信模块板 PCB-6L-8415 37 片 88.0 3256.0 …`).
     Tokens are placed by their type around the quantity, the first whole number followed by a
-    unit or by two more numbers."""
+    unit or by two more numbers. Price and amount are checked against each other (quantity ×
+    price = amount), which also mends the decimal points and gaps a recogniser loses."""
     table = load_table()
-    cleaned = re.sub(r"(?<=\d)[)）,，;；:]|[(（]", " ", normalise.clean_text(text))  # the recogniser's stray marks
-    tokens = [token for token in re.split(r"\s+", cleaned) if token]
+    tokens = line_tokens(text)
     quantity_at = next((i for i, token in enumerate(tokens) if token.isdigit() and i + 1 < len(tokens)
                         and (table.enum("unit", tokens[i + 1]) or NUMBER.match(tokens[i + 1]))), None)
     if quantity_at is None or quantity_at < 2:
         return None
     line: dict[str, Any] = {}
     before = tokens[:quantity_at]
-    codes = [token for token in before if CODE.match(token) and not HAN.match(token)]
+    codes = join_split_codes([token for token in before if CODE.match(token) and not HAN.match(token)])
     names = [token for token in before if HAN.match(token)]
     if codes:
         line["order_no"] = table.normalise_column("order_no", codes[0])
@@ -137,13 +185,8 @@ def line_from_tokens(text: str) -> dict[str, Any] | None:
     if rest and (unit := table.enum("unit", rest[0])):
         line["unit"] = unit
         rest = rest[1:]
-    numbers = []
-    while rest and NUMBER.match(rest[0]) and len(numbers) < 2:
-        numbers.append(normalise.number(rest.pop(0)))
-    if numbers:
-        line["unit_price"] = float(numbers[0])
-    if len(numbers) > 1:
-        line["amount"] = float(numbers[1])
+    price, amount, rest = price_and_amount(line["quantity"], rest)
+    line["unit_price"], line["amount"] = price, amount
     for size in (1, 2, 3):  # a date the recogniser broke in two or three pieces
         if rest and (day := normalise.iso_date("".join(rest[:size]))):
             line["ship_date"], rest = day, rest[size:]

@@ -38,6 +38,22 @@ class LabelTable:
         found = difflib.get_close_matches(key, candidates, n=1, cutoff=cutoff)
         return found[0] if found else None
 
+    def closest_value(self, field: str, text: str, cutoff: float = 0.7) -> str | None:
+        """The word of an enumerated field a misread value most resembles (`书面道鞭` → `书面道歉`),
+        for OCR: None when the value already reads as one, or nothing is alike enough."""
+        vocabulary = self.vocabulary_of(field)
+        key = re.sub(r"[^\w]", "", to_simplified(normalise.clean_text(text or ""))).lower()
+        if vocabulary is None or len(key) < 2 or self.enum(vocabulary, key):
+            return None
+        words = [word.lower() for words in self.values[vocabulary].values() for word in words if len(word) >= 2]
+        found = difflib.get_close_matches(key, words, n=1, cutoff=cutoff)
+        return found[0] if found else None
+
+    def vocabulary_of(self, field: str) -> str | None:
+        """The [values.*] table a field's value is read against, if it is enumerated."""
+        kind = self.types.get(field, self.column_types.get(field, "text"))
+        return kind if kind in self.values else field if field in self.values else None
+
     def labels_of(self, field: str) -> list[str]:
         return [label for label, name in self.by_label.items() if name == field]
 
@@ -53,8 +69,8 @@ class LabelTable:
 
     def normalise_as(self, kind: str, field: str, raw: Any) -> Any:
         """Enumerations and yes/no questions read the ticked boxes of a value, if it has any."""
-        if field in self.values or kind in self.values:
-            token = self.enum(kind if kind in self.values else field, normalise.checked_text(raw))
+        if vocabulary := (kind if kind in self.values else field if field in self.values else None):
+            token = self.enum(vocabulary, normalise.checked_text(raw))
             if kind == "yesno":
                 return None if token is None else token == "yes"
             return token

@@ -27,7 +27,8 @@ _MONTHS = {
     )
     for name in names
 }
-_YMD = re.compile(r"(?P<y>(?:19|20)\d{2})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*[日号號]?")
+# Separators include the comma and the middle dot a recogniser reads a faxed full stop as.
+_YMD = re.compile(r"(?P<y>(?:19|20)\d{2})\s*[-/.,，·年]\s*(?P<m>\d{1,2})\s*[-/.,，·月]\s*(?P<d>\d{1,2})\s*[日号號]?")
 _YMD_COMPACT = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<m>[01]\d)(?P<d>[0-3]\d)(?!\d)")
 _EN_MDY = re.compile(r"(?P<mon>[A-Za-z]{3,9})\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>(?:19|20)\d{2})")
 _EN_DMY = re.compile(r"(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+(?P<mon>[A-Za-z]{3,9})\.?,?\s+(?P<y>(?:19|20)\d{2})")

@@ -17,6 +17,7 @@ from parsers.limits import ParseLimits
 from parsers.model import ParsedDocument
 
 UNVERIFIED_BELOW = 0.6
+GUESSED = 0.75  # the confidence of a misread label or choice taken for the one it most resembles
 MIN_FORM_FIELDS = 2
 
 
@@ -94,24 +95,31 @@ def read_pages(doc: ParsedDocument, pages: list[ocr.OcrPage]) -> None:
 
 def split_label(line: str, table) -> str:  # noqa: ANN001
     """`投诉人许刚` → `投诉人：许刚`: a recognised line that starts with a known label but lost the
-    ruling (or the colon) between label and value."""
-    if re.search(r"[:：]", line):
+    ruling (or the colon) between label and value; a misread choice mended as in a cell."""
+    label, colon, value = line.partition("：") if "：" in line else line.partition(":")
+    if not colon:
+        length = next((n for n in range(min(8, len(line) - 1), 1, -1) if table.field_for(line[:n])), 0)
+        if not length:
+            return line
+        label, value = line[:length], line[length:]
+    if colon and not table.field_for(label):
         return line
-    for length in range(min(8, len(line) - 1), 1, -1):
-        if table.field_for(line[:length]):
-            return f"{line[:length]}：{line[length:].strip()}"
-    return line
+    if (field := table.field_for(label)) and (word := table.closest_value(field, value)):
+        value = word
+    return f"{label}：{value.strip()}"
 
 
 def mend_label(row: list[tuple[str, float]], table) -> list[tuple[str, float]]:  # noqa: ANN001
-    """A label cell the recogniser misread is taken for the known label it most resembles
-    (its confidence lowered: the value is kept, the guess is shown as such)."""
-    if len(row) < 2 or not row[0][0] or table.field_for(row[0][0]) or LINE_ROW_LABEL.match(row[0][0].strip()):
+    """A label cell the recogniser misread is taken for the known label it most resembles, and
+    a misread choice (`书面道鞭`) for the word it most resembles — each guess with its confidence
+    lowered, so that it is shown as one."""
+    if len(row) < 2 or not row[0][0] or LINE_ROW_LABEL.match(row[0][0].strip()):
         return row
-    label = table.closest_label(row[0][0])
-    if label is None:
-        return row
-    return [(label, min(row[0][1], 0.75)), *row[1:]]
+    if not table.field_for(row[0][0]) and (label := table.closest_label(row[0][0])):
+        row = [(label, min(row[0][1], GUESSED)), *row[1:]]
+    if (field := table.field_for(row[0][0])) and (word := table.closest_value(field, row[1][0])):
+        row = [row[0], (word, min(row[1][1], GUESSED)), *row[2:]]
+    return row
 
 
 def weigh(doc: ParsedDocument, confidence_of: dict[str, float]) -> None:

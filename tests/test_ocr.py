@@ -89,6 +89,35 @@ def test_fax_header_line_is_parsed():
     assert (match.group("page"), match.group("pages")) == ("1", "3")
 
 
+@pytest.mark.parametrize(("run", "expected"), [
+    # a dropped decimal point (88 0), a hyphen read as a gap, a middle dot before the batch
+    ("SO2609 0209 PB09721 模块板 PCB-6L-8415 37 片 88 0 3256.0 2026/9/20 B260973·质量不良 退回",
+     {"order_no": "SO2609-0209", "unit_price": 88.0, "amount": 3256.0, "batch_no": "B260973", "reason": "quality"}),
+    # the amount run into the date, stray dots and colons at the edges of values
+    ("SO2611-0088 PB06691: 模块板 .PCB-6L-3926 20 片 88.0.：1760.02026年11月0 9日 B261175 运输损坏",
+     {"spec": "PCB-6L-3926", "unit_price": 88.0, "amount": 1760.0, "ship_date": "2026-11-09", "batch_no": "B261175"}),
+    # price and amount that do not multiply out are still read as written
+    ("A-1 P-2 螺丝 5 个 12.5 60 2026-09-20", {"unit_price": 12.5, "amount": 60.0, "ship_date": "2026-09-20"}),
+])
+def test_recognised_return_lines_are_mended(run, expected):
+    from parsers.grids import line_from_tokens
+
+    line = line_from_tokens(run)
+    assert {name: line.get(name) for name in expected} == expected
+
+
+def test_misread_choices_and_dates_are_taken_for_what_they_resemble():
+    from parsers.labels import load_table
+    from parsers.normalise import iso_date
+
+    table = load_table()
+    assert scan.split_label("处理要求书面道鞭·", table) == "处理要求：书面道歉"
+    assert scan.mend_label([("处理要求", 1.0), ("书面道鞭", 0.9)], table)[1] == ("书面道歉", scan.GUESSED)
+    assert scan.mend_label([("处理要求", 1.0), ("天气很好", 0.9)], table)[1] == ("天气很好", 0.9)  # nothing alike
+    assert scan.split_label("备注 12:47 到", table) == "备注 12:47 到"
+    assert iso_date("2026,09.26") == "2026-09-26" and iso_date("2026·9·7") == "2026-09-07"
+
+
 def test_low_confidence_fields_are_asked_back_and_shown_unverified(desk):
     outcome = process(desk, Incoming("folder:fax", "024", "024.pdf", sample("024-fax-complaint").read_bytes()))
     assert outcome.status == "processed"
