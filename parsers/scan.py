@@ -6,7 +6,6 @@ acknowledgement asks the sender to confirm them and the case shows them as unver
 from __future__ import annotations
 
 import io
-import re
 
 from parsers import ocr
 from parsers.forms import read_label_lines, read_pairs, read_prose
