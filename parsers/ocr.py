@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -23,6 +24,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps
 
+from parsers import checkboxes
 from parsers.model import ParseError
 
 log = logging.getLogger(__name__)
@@ -259,12 +261,15 @@ def recognise_page(image: Image.Image, dpi: tuple[float, float] | None, number: 
     horizontal, vertical = ruling(ink, 0), ruling(ink, 1)
     rows, columns = line_positions(horizontal, 0), line_positions(vertical, 1)
     grid = (rows, columns) if len(rows) >= 2 and len(columns) >= 2 else None
+    text_ink = ink & ~horizontal & ~vertical
+    read_line = read_line_rapid if engine() == "rapidocr" else lambda crop: read_region(crop, single_line=True)
+    choices = choice_cells(grey, text_ink, grid, read_line) if grid else {}
     if engine() == "rapidocr":
-        read_with_boxes(page, grey, grid)
+        read_with_boxes(page, grey, grid, choices)
     else:
-        clean = Image.fromarray(np.where(ink & ~horizontal & ~vertical, 0, 255).astype(np.uint8))
+        clean = Image.fromarray(np.where(text_ink, 0, 255).astype(np.uint8))
         if grid:
-            page.tables.append(read_grid(clean, rows, columns))
+            page.tables.append(read_grid(clean, rows, columns, choices))
             clean.paste(255, (columns[0] - 4, rows[0] - 4, columns[-1] + 5, rows[-1] + 5))
         page.lines.extend(read_lines(clean))
     if page.lines and (match := FAX_HEADER.search(page.lines[0][0])):
@@ -280,9 +285,38 @@ def _rapid():  # noqa: ANN202
     return RapidOCR()
 
 
-def read_with_boxes(page: OcrPage, grey: Image.Image, grid: tuple[list[int], list[int]] | None) -> None:
+def cells_of(rows: list[int], columns: list[int]) -> Iterator[tuple[tuple[int, int], tuple[int, int, int, int]]]:
+    """Each cell of a grid as ((row, column), its box inside the ruling)."""
+    for row, (top, bottom) in enumerate(zip(rows, rows[1:], strict=False)):
+        for column, (left, right) in enumerate(zip(columns, columns[1:], strict=False)):
+            if bottom - top >= 12 and right - left >= 12:  # narrower: a double rule, not a cell
+                yield (row, column), (left + 4, top + 4, right - 4, bottom - 4)
+
+
+def choice_cells(grey: Image.Image, text_ink: np.ndarray, grid: tuple[list[int], list[int]],
+                 read_line: Callable[[Image.Image], tuple[str, float]]) -> dict[tuple[int, int], tuple[str, float]]:
+    """The cells that hold check boxes, written out with their marks (`☑是 ☐否`)."""
+    found = {}
+    for cell, (left, top, right, bottom) in cells_of(*grid):
+        ink = text_ink[top:bottom, left:right]
+        boxes = checkboxes.find_boxes(ink)
+        if checkboxes.is_choice(boxes):
+            found[cell] = checkboxes.read_choices(grey.crop((left, top, right, bottom)), ink, boxes, read_line)
+    return found
+
+
+def read_line_rapid(image: Image.Image) -> tuple[str, float]:
+    """One line of text, recognised without looking for text boxes first."""
+    found, _ = _rapid()(np.asarray(image.convert("RGB")), use_det=False, use_cls=False)
+    text, confidence = (found or [["", 0.0]])[0][:2]
+    return tidy(text), float(confidence)
+
+
+def read_with_boxes(page: OcrPage, grey: Image.Image, grid: tuple[list[int], list[int]] | None,
+                    choices: dict[tuple[int, int], tuple[str, float]]) -> None:
     """PP-OCR finds and reads the text lines of the whole page; each line goes to the grid cell
-    its centre lies in, or, outside the grid, to the page's lines."""
+    its centre lies in, or, outside the grid, to the page's lines. Cells with check boxes come
+    from `choices` instead."""
     found, _ = _rapid()(np.asarray(grey.convert("RGB")))
     boxes = [(text, float(confidence), [point[0] for point in box], [point[1] for point in box])
              for box, text, confidence in (found or [])]
@@ -300,7 +334,8 @@ def read_with_boxes(page: OcrPage, grey: Image.Image, grid: tuple[list[int], lis
     if grid:
         table = []
         for row in range(len(rows) - 1):
-            table.append([_join(cells.get((row, column), [])) for column in range(len(columns) - 1)])
+            table.append([choices.get((row, column)) or _join(cells.get((row, column), []))
+                          for column in range(len(columns) - 1)])
         page.tables.append([row for row in table if any(text for text, _ in row)])
     for line in _by_line(free):
         page.lines.append(_join(line))
@@ -324,24 +359,21 @@ def _join(items: list[tuple[float, float, str, float]]) -> tuple[str, float]:
     return tidy(" ".join(text for _, _, text, _ in ordered)), min(confidence for *_, confidence in ordered)
 
 
-def read_grid(clean: Image.Image, rows: list[int], columns: list[int]) -> list[list[tuple[str, float]]]:
+def read_grid(clean: Image.Image, rows: list[int], columns: list[int],
+              choices: dict[tuple[int, int], tuple[str, float]]) -> list[list[tuple[str, float]]]:
     heights = [bottom - top for top, bottom in zip(rows, rows[1:], strict=False)]
     usual = float(np.median(heights)) if heights else 0
-    table = []
-    for top, bottom in zip(rows, rows[1:], strict=False):
-        if bottom - top < 12:
-            continue  # a double rule, not a row
-        cells = []
-        for left, right in zip(columns, columns[1:], strict=False):
-            box = (left + 4, top + 4, right - 4, bottom - 4)
-            crop = clean.crop(box)
-            if right - left < 12 or not (np.asarray(crop) < 128).any():
-                cells.append(("", 1.0))
-                continue
-            cells.append(read_region(crop, single_line=(bottom - top) < usual * 1.6))
-        if any(text for text, _ in cells):
-            table.append(cells)
-    return table
+    table: dict[int, list[tuple[str, float]]] = {}
+    for (row, column), box in cells_of(rows, columns):
+        crop = clean.crop(box)
+        if (row, column) in choices:
+            cell = choices[(row, column)]
+        elif not (np.asarray(crop) < 128).any():
+            cell = ("", 1.0)
+        else:
+            cell = read_region(crop, single_line=(box[3] - box[1] + 8) < usual * 1.6)
+        table.setdefault(row, [("", 1.0)] * (len(columns) - 1))[column] = cell
+    return [cells for _, cells in sorted(table.items()) if any(text for text, _ in cells)]
 
 
 def read_lines(clean: Image.Image) -> list[tuple[str, float]]:

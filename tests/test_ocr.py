@@ -4,6 +4,7 @@ faxes and phones change them: Group 4 TIFF, an upside-down page, a photo without
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from email.message import EmailMessage
 
 import numpy as np
@@ -116,6 +117,66 @@ def test_misread_choices_and_dates_are_taken_for_what_they_resemble():
     assert scan.mend_label([("处理要求", 1.0), ("天气很好", 0.9)], table)[1] == ("天气很好", 0.9)  # nothing alike
     assert scan.split_label("备注 12:47 到", table) == "备注 12:47 到"
     assert iso_date("2026,09.26") == "2026-09-26" and iso_date("2026·9·7") == "2026-09-07"
+
+
+CJK_FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+
+
+def ticked_form() -> Image.Image:
+    """A feedback form ticked by hand: a ✓ or ✗ drawn inside square boxes, as a 200 dpi scan."""
+    from PIL import ImageFont
+
+    font = ImageFont.truetype(CJK_FONT, 30)
+    page = Image.new("L", (1650, 900), 255)
+    draw = ImageDraw.Draw(page)
+    draw.text((80, 40), "售后服务信息反馈单", font=font, fill=0)
+    rows = [("客户名称", []), ("联系电话", []), ("服务效率", [("高", False), ("一般", True), ("低", False)]),
+            ("服务态度", [("良好", False), ("一般", False), ("较差", True)]), ("是否进行了培训", [("是", True), ("没有", False)])]
+    values = {"客户名称": "温州顺达机电", "联系电话": "0577 6890 8806"}
+    top = 120
+    for label, options in rows:
+        draw.rectangle((60, top, 1580, top + 80), outline=0, width=3)
+        draw.line((500, top, 500, top + 80), fill=0, width=3)
+        draw.text((80, top + 20), label, font=font, fill=0)
+        x = 530
+        for word, ticked in options:
+            draw.rectangle((x, top + 22, x + 34, top + 56), outline=0, width=3)
+            if ticked:
+                draw.line((x + 6, top + 38, x + 14, top + 50, x + 30, top + 26), fill=0, width=4)
+            draw.text((x + 44, top + 20), word, font=font, fill=0)
+            x += 44 + 34 * len(word) + 70
+        if label in values:
+            draw.text((530, top + 20), values[label], font=font, fill=0)
+        top += 80
+    return page
+
+
+@pytest.mark.skipif(not Path(CJK_FONT).is_file(), reason="no Noto CJK font to draw the form with")
+def test_ticked_boxes_of_a_scanned_form_are_read_from_the_image():
+    doc = parse_document(tiff_bytes(ticked_form(), (200, 200)), "反馈单.tif")
+    values = {name: found.value for name, found in doc.fields.items()}
+    assert doc.kind == "feedback_form"
+    assert values.get("efficiency") == "average" and values.get("attitude") == "poor"
+    assert values.get("training_given") is True
+    assert values.get("phone") == "057768908806"  # the holes of 0, 6 and 8 are not boxes
+
+
+def test_check_boxes_are_told_from_characters():
+    from parsers import checkboxes
+
+    cell = np.zeros((80, 400), bool)
+    cell[20:58, 10:48] = True
+    cell[23:55, 13:45] = False  # an empty square box
+    cell[20:58, 200:238] = True
+    cell[23:55, 203:235] = False
+    cell[35:45, 210:228] = True  # a mark inside it
+    found = checkboxes.find_boxes(cell)
+    assert [(box.left // 10, box.ticked) for box in found] == [(1, False), (20, True)]
+    ring = np.zeros((80, 100), bool)  # a round hole, as in 0 or 8, is no box
+    yy, xx = np.ogrid[:80, :100]
+    ring[((yy - 40) ** 2 / 20 ** 2 + (xx - 50) ** 2 / 12 ** 2) <= 1] = True
+    ring[((yy - 40) ** 2 / 16 ** 2 + (xx - 50) ** 2 / 8 ** 2) <= 1] = False
+    assert checkboxes.find_boxes(ring) == []
 
 
 def test_low_confidence_fields_are_asked_back_and_shown_unverified(desk):

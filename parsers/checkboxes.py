@@ -1,0 +1,122 @@
+"""Check boxes on a scanned form. A recogniser reads the words beside the boxes but drops the
+boxes themselves, so which option was ticked is lost; here the boxes are found in the image of
+a grid cell, and the cell is written out again the way a typed form writes it (`☑是 ☐否`),
+for the same check-box reading as text documents (normalise.checked_text).
+
+A box is a closed, straight-sided hole in the ink about the height of the text. It is ticked
+when there is ink inside it (a ✓, ✗ or a filled box), or when it is much narrower than a
+square: a sender's font without the ☑ glyph draws a narrow blank box in its place, and the
+empty ☐ beside it stays square. A tick drawn across a box's sides splits its hole; such a box
+is found by its outline, as large as the form's empty boxes and inked all round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image
+
+CHECKED, UNCHECKED = "☑", "☐"
+CLOSE_GAPS = np.ones((5, 5), np.uint8)  # joins the breaks a fax puts into a box's sides
+HEIGHT = (0.3, 0.9)  # a box's height as a share of its cell's
+ASPECT = (0.25, 1.6)  # width / height of anything taken for a box
+STRAIGHT = 0.85  # this share of a hole's columns and rows run (nearly) its full height and width
+NARROW = 0.75  # a box narrower than this (width / height) is a ticked glyph drawn blank
+INK_INSIDE = 0.04  # a box with more ink than this inside is ticked
+GAP = 0.6  # an option's words end at a blank run this many box heights wide
+
+
+@dataclass(frozen=True)
+class Box:
+    left: int
+    right: int
+    top: int
+    bottom: int
+    ticked: bool
+
+
+def find_boxes(ink: np.ndarray) -> list[Box]:
+    """The check boxes in a cell's ink (True = ink, ruling removed), left to right: the clean
+    holes first, then the outlines of the same size whose hole a hand-drawn tick has split."""
+    closed = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_CLOSE, CLOSE_GAPS)
+    contours, hierarchy = cv2.findContours(closed, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return []
+    holes, outlines = [], []
+    for contour, (_, _, _, parent) in zip(contours, hierarchy[0], strict=True):
+        x, y, width, height = cv2.boundingRect(contour)
+        if not (HEIGHT[0] * ink.shape[0] <= height <= HEIGHT[1] * ink.shape[0] and ASPECT[0] <= width / height <= ASPECT[1]):
+            continue
+        if parent >= 0 and straight_sided(contour, x, y, width, height):
+            inside = ink[y + 2:y + height - 2, x + 2:x + width - 2]
+            ticked = width / height < NARROW or (inside.size > 0 and float(inside.mean()) > INK_INSIDE)
+            holes.append(Box(x, x + width, y, y + height, ticked))
+        elif parent < 0 and framed(closed[y:y + height, x:x + width]):
+            outlines.append(Box(x, x + width, y, y + height, ticked=True))
+    boxes = holes + [box for box in outlines if any(same_size(box, hole) for hole in holes)
+                     and not any(overlaps(box, hole) for hole in holes)]
+    return sorted(boxes, key=lambda box: box.left)
+
+
+def framed(shape: np.ndarray) -> bool:
+    """Ink all along the four edges of its bounding rectangle, as a box's sides are."""
+    edge = max(3, round(0.15 * min(shape.shape)))
+    sides = (shape[:, :edge].any(axis=1), shape[:, -edge:].any(axis=1), shape[:edge].any(axis=0), shape[-edge:].any(axis=0))
+    return all(side.mean() >= STRAIGHT for side in sides)
+
+
+def same_size(one: Box, other: Box) -> bool:
+    """Alike within a third: an outline around a box's hole is a stroke's width larger."""
+    return (abs((one.right - one.left) - (other.right - other.left)) <= 0.33 * (other.right - other.left) + 6
+            and abs((one.bottom - one.top) - (other.bottom - other.top)) <= 0.33 * (other.bottom - other.top) + 6)
+
+
+def overlaps(one: Box, other: Box) -> bool:
+    return one.left < other.right and other.left < one.right
+
+
+def straight_sided(contour: np.ndarray, x: int, y: int, width: int, height: int) -> bool:
+    """A box's hole has straight sides: nearly every column of it runs the hole's full height
+    and every row its full width. The hole of a 0, 8 or 口-like stroke of a digit is rounder."""
+    hole = np.zeros((height, width), np.uint8)
+    cv2.drawContours(hole, [contour - [x, y]], -1, 1, thickness=cv2.FILLED)
+    columns, rows = hole.sum(axis=0), hole.sum(axis=1)
+    return bool((columns >= 0.8 * height).mean() >= STRAIGHT and (rows >= 0.8 * width).mean() >= STRAIGHT)
+
+
+def is_choice(boxes: list[Box]) -> bool:
+    """Two boxes or more, or one ticked: a lone empty square may be a character such as 口."""
+    return len(boxes) >= 2 or any(box.ticked for box in boxes)
+
+
+def option_end(ink: np.ndarray, start: int, stop: int, height: int) -> int:
+    """Where the words after a box end: at the next box, or at a wide blank gap."""
+    columns = ink[:, start:stop].any(axis=0)
+    seen, blank = False, 0
+    for offset, inked in enumerate(columns):
+        if inked:
+            seen, blank = True, 0
+        elif seen:
+            blank += 1
+            if blank >= GAP * height:
+                return start + offset - blank + 1
+    return stop
+
+
+def read_choices(image: Image.Image, ink: np.ndarray, boxes: list[Box],
+                 read: Callable[[Image.Image], tuple[str, float]]) -> tuple[str, float]:
+    """The cell as `☑words ☐words …`, each option's words read on their own, with the lowest
+    confidence. `image` and `ink` are the same cell; `read` recognises one line of text."""
+    parts, confidence = [], 1.0
+    for index, box in enumerate(boxes):
+        stop = boxes[index + 1].left if index + 1 < len(boxes) else ink.shape[1]
+        end = option_end(ink, box.right + 1, stop, box.bottom - box.top)
+        text, certainty = ("", 1.0)
+        if end - box.right > 4:
+            text, certainty = read(image.crop((box.right + 2, 0, min(ink.shape[1], end + 4), ink.shape[0])))
+        parts.append((CHECKED if box.ticked else UNCHECKED) + text)
+        confidence = min(confidence, certainty)
+    return " ".join(parts), confidence
