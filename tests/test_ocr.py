@@ -4,8 +4,8 @@ faxes and phones change them: Group 4 TIFF, an upside-down page, a photo without
 from __future__ import annotations
 
 import io
-from pathlib import Path
 from email.message import EmailMessage
+from pathlib import Path
 
 import numpy as np
 import pytest
