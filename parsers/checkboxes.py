@@ -26,6 +26,7 @@ ASPECT = (0.25, 1.6)  # width / height of anything taken for a box
 STRAIGHT = 0.85  # this share of a hole's columns and rows run (nearly) its full height and width
 NARROW = 0.75  # a box narrower than this (width / height) is a ticked glyph drawn blank
 INK_INSIDE = 0.04  # a box with more ink than this inside is ticked
+MAX_OPTIONS = 12
 GAP = 0.6  # an option's words end at a blank run this many box heights wide
 
 
@@ -88,8 +89,9 @@ def straight_sided(contour: np.ndarray, x: int, y: int, width: int, height: int)
 
 
 def is_choice(boxes: list[Box]) -> bool:
-    """Two boxes or more, or one ticked: a lone empty square may be a character such as 口."""
-    return len(boxes) >= 2 or any(box.ticked for box in boxes)
+    """Two boxes or more, or one ticked: a lone empty square may be a character such as 口.
+    More than MAX_OPTIONS is a pattern (squared paper), not a question: each would be read."""
+    return (len(boxes) >= 2 or any(box.ticked for box in boxes)) and len(boxes) <= MAX_OPTIONS
 
 
 def option_end(ink: np.ndarray, start: int, stop: int, height: int) -> int:
