@@ -74,16 +74,34 @@ def floor(dovecot: Dovecot, smtp: SmtpServer, count: int) -> float:
     return time.perf_counter() - started
 
 
-def workers(config: Path, count: int) -> tuple[float, list[float]]:
+def outbox_sent(database: str) -> int:
+    import psycopg
+
+    with psycopg.connect("postgresql://" + database.split("://", 1)[1]) as connection:
+        return connection.execute("select count(*) from outbox where status in ('sent', 'failed')").fetchone()[0]
+
+
+def busy_cores() -> tuple[float, float]:
+    """(busy, total) jiffies of all cores so far, from /proc/stat."""
+    fields = [float(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
+
+
+def workers(config: Path, count: int) -> tuple[float, list[float], float]:
     command = [sys.executable, "-m", "processor", "--config", str(config), "run", "--distributed", "--once"]
+    if profile := os.environ.get("BENCH_PROFILE"):  # a folder: each worker sampled by py-spy
+        command = ["py-spy", "record", "--subprocesses", "--threads", "--format", "raw", "-r", "50",
+                   "-o", f"{profile}/worker-{count}-{time.monotonic_ns()}.txt", "--", *command]
     started = time.perf_counter()
-    processes = [subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
+    processes = [subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(f"/tmp/worker-{count}-{_}.log", "w"), env=os.environ.copy())
                  for _ in range(count)]
-    peaks = []
+    peaks, cpu = [], 0.0
     for process in processes:
         _, status, usage = os.wait4(process.pid, 0)
         peaks.append(usage.ru_maxrss / 1024)
-    return time.perf_counter() - started, peaks
+        cpu += usage.ru_utime + usage.ru_stime
+    return time.perf_counter() - started, peaks, cpu
 
 
 def main() -> None:
@@ -107,13 +125,18 @@ def main() -> None:
             folder = Path(tempfile.mkdtemp(prefix=f"bench-{count}w-"))
             config = write_config(folder, dovecot, smtp, extra="")
             text = config.read_text(encoding="utf-8").replace("batch_size = 2", "batch_size = 50")
-            text = text.replace("[desk]\n", f'[desk]\n\n[store]\nurl = "{postgres.database()}"\n\n[desk]\n', 1) if False else text
-            config.write_text(f'[store]\nurl = "{postgres.database()}"\n' + text, encoding="utf-8")
+            database = postgres.database()
+            config.write_text(f'[store]\nurl = "{database}"\n' + text, encoding="utf-8")
             load(dovecot, mails)
-            elapsed, peaks = workers(config, count)
+            before = busy_cores()
+            elapsed, peaks, cpu = workers(config, count)
+            after = busy_cores()
             results[count] = elapsed
             print(f"{count} worker{'s' if count > 1 else ' '}: {args.mails / elapsed:7.1f} mails/s  ({elapsed:.1f} s, "
-                  f"{elapsed / bare:.1f}× the floor), peak memory per worker {max(peaks):.0f} MB")
+                  f"{elapsed / bare:.1f}× the floor), peak memory per worker {max(peaks):.0f} MB, "
+                  f"{outbox_sent(database) / args.mails:.1f} mails handed to SMTP per mail read; "
+                  f"machine's cores {100 * (after[0] - before[0]) / (after[1] - before[1]):.0f} % busy "
+                  f"({os.cpu_count()} cores; the workers' own CPU {cpu:.1f} s)")
         print(f"speed-up of 2 workers over 1: {results[1] / results[2]:.2f}×")
     finally:
         smtp.stop()

@@ -27,6 +27,7 @@ from processor.store.models import OutboxMessage, utcnow
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=10)
+CLAIM_BATCH = 100  # rows claimed at a time: sent well within the lease even on a slow server
 MAX_PAUSE = timedelta(hours=1)
 
 
@@ -115,60 +116,65 @@ def server_unusable(exc: Exception, connection: SmtpConnection) -> bool:
     return not isinstance(exc, (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException))
 
 
-def claim_due(store: Store) -> list[int]:
-    """Rows due now, each claimed for this worker; stale `sending` rows (a crash) included."""
+def claim_due(store: Store, limit: int = CLAIM_BATCH) -> list[int]:
+    """Up to `limit` rows due now, claimed for this worker in one statement (stale `sending`
+    rows of a crashed worker included). Rows another worker is claiming are skipped, not
+    waited for; a claim is a lease, short enough that its rows are sent well within it."""
     now = utcnow()
+    due = or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now)
+    pending = OutboxMessage.status.in_(("queued", "sending"))
     with store.transaction() as session:
-        due = session.scalars(select(OutboxMessage.id).where(
-            or_(OutboxMessage.status == "queued", OutboxMessage.status == "sending"),
-            or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
-        ).order_by(OutboxMessage.id)).all()
-    claimed = []
-    for row_id in due:
-        with store.transaction() as session:
-            taken = session.execute(update(OutboxMessage).where(
-                OutboxMessage.id == row_id,
-                or_(OutboxMessage.status == "queued", OutboxMessage.status == "sending"),
-                or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
-            ).values(status="sending", attempts=OutboxMessage.attempts + 1, next_attempt_at=now + LEASE))
-            if taken.rowcount == 1:
-                claimed.append(row_id)
-    return claimed
+        candidates = (select(OutboxMessage.id).where(pending, due).order_by(OutboxMessage.id).limit(limit)
+                      .with_for_update(skip_locked=True))
+        claimed = session.scalars(
+            update(OutboxMessage).where(OutboxMessage.id.in_(candidates), pending, due)
+            .values(status="sending", attempts=OutboxMessage.attempts + 1, next_attempt_at=now + LEASE)
+            .returning(OutboxMessage.id).execution_options(synchronize_session=False)).all()
+    return sorted(claimed)
 
 
 def deliver_by_smtp(
     store: Store, config: Config, envelope_from: str,
     on_failure: Callable[[OutboxMessage], None] | None = None,
 ) -> Delivery:
-    """Send every due row; `on_failure` is called (in the row's transaction) for each row that
-    failed for good, so the desk can tell staff and flag the case."""
-    settings = config.smtp
-    connection = SmtpConnection(config, settings)
+    """Send every due row, a claimed batch at a time over one connection; `on_failure` is
+    called (in the row's transaction) for each row that failed for good, so the desk can tell
+    staff and flag the case."""
+    connection = SmtpConnection(config, config.smtp)
     result = Delivery()
-    claimed = claim_due(store)
     try:
-        for index, row_id in enumerate(claimed):
-            with store.transaction() as session:
-                row = session.get(OutboxMessage, row_id)
-                try:
-                    refused = connection.send(row, envelope_from)
-                except Exception as exc:  # every failure is kept on the row or gives it back
-                    if server_unusable(exc, connection):  # try them all again next pass
-                        log.warning("smtp %s:%s unusable (%s); %d mails wait", settings.host, settings.port,
-                                    classify(exc)[1], len(claimed) - index)
-                        session.rollback()
-                        release(store, claimed[index:])
-                        result.deferred += len(claimed) - index
-                        break
-                    _defer_or_fail(row, *classify(exc), settings, result, on_failure)
-                    continue
-                row.status, row.sent_at, row.next_attempt_at = "sent", utcnow(), None
-                if refused:
-                    row.last_error = "refused: " + "; ".join(f"{r}: {c}" for r, (c, _) in refused.items())
-                result.sent += 1
+        while claimed := claim_due(store):
+            if not send_claimed(store, config.smtp, connection, claimed, envelope_from, result, on_failure):
+                break
     finally:
         connection.close()
     return result
+
+
+def send_claimed(store: Store, settings: Smtp, connection: SmtpConnection, claimed: list[int], envelope_from: str,
+                 result: Delivery, on_failure: Callable[[OutboxMessage], None] | None) -> bool:
+    """Send claimed rows, each marked in its own transaction as soon as it is sent; False when
+    the server is unusable (the rest are given back untried)."""
+    for index, row_id in enumerate(claimed):
+        with store.transaction() as session:
+            row = session.get(OutboxMessage, row_id)
+            try:
+                refused = connection.send(row, envelope_from)
+            except Exception as exc:  # every failure is kept on the row or gives it back
+                if server_unusable(exc, connection):  # try them all again next pass
+                    log.warning("smtp %s:%s unusable (%s); %d mails wait", settings.host, settings.port,
+                                classify(exc)[1], len(claimed) - index)
+                    session.rollback()
+                    release(store, claimed[index:])
+                    result.deferred += len(claimed) - index
+                    return False
+                _defer_or_fail(row, *classify(exc), settings, result, on_failure)
+                continue
+            row.status, row.sent_at, row.next_attempt_at = "sent", utcnow(), None
+            if refused:
+                row.last_error = "refused: " + "; ".join(f"{r}: {c}" for r, (c, _) in refused.items())
+            result.sent += 1
+    return True
 
 
 def _defer_or_fail(row: OutboxMessage, permanent: bool, what: str, settings: Smtp, result: Delivery,

@@ -89,6 +89,13 @@ def open_deadlines(case: Case) -> list[dict[str, Any]]:
     return [deadline for deadline in case.deadlines or [] if deadline.get("done") is None]
 
 
+def sender_address(doc: ParsedDocument) -> str | None:
+    """Who a case came from, lower-cased: addresses are compared without case, and so an index
+    on it serves the per-sender lookups (the acknowledgement cap, the reports)."""
+    address = doc.meta.get("sender") or doc.value("email")
+    return address.lower() if address else None
+
+
 def open_case(
     session: Session, book: Rulebook, doc: ParsedDocument, decision: Decision, *, received: datetime,
     document_id: int, actor: str, channel: str | None = None,
@@ -103,7 +110,7 @@ def open_case(
         level=decision.level,
         business_line=decision.business_line,
         language=doc.language or "zh-Hans",
-        sender=doc.meta.get("sender") or doc.value("email"),
+        sender=sender_address(doc),
         customer_name=doc.value("customer_name") or doc.value("company"),
         owner=decision.owner,
         owner_role=decision.owner_role,

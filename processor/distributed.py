@@ -18,8 +18,8 @@ Run `aftersales run --distributed` on each host (the config's store must be Post
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import time
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -151,13 +151,14 @@ def poll(current: Desk, name: str, defer: Defer) -> int:
 
 
 def process_one(current: Desk, document_id: int, defer: Defer) -> str:
-    from processor.delivery import deliver
     from processor.pipeline import process_registered
 
     outcome = process_registered(current, document_id)
     if outcome.status == "quarantined" and outcome.reason:
         quarantine_in_folder(current, document_id, outcome.reason)
-    deliver(current)  # its mails go out now, not at the next tick (rows are claimed: no mail twice)
+    # its mails go out now, not at the next tick: one delivery job waits at most, and sends
+    # what the documents processed meanwhile queued too, over one connection
+    defer("deliver_outbox", None, "outbox")
     return outcome.status
 
 
@@ -177,28 +178,38 @@ def quarantine_in_folder(current: Desk, document_id: int, reason: str) -> None:
 
 def run(config: Config, *, once: bool = False, concurrency: int = 2) -> None:
     """Apply the job tables if needed, queue a first round, and work (until stopped, or until
-    the queue is empty with `once`)."""
+    no job of ours is left with `once`)."""
     app = make_app(config)
-    ensure_schema(app, conninfo(config))
+    dsn = conninfo(config)
+    ensure_schema(app, dsn)
+    options = dict(queues=[QUEUE], concurrency=concurrency, stalled_worker_timeout=STALLED_SECONDS,
+                   update_heartbeat_interval=5)
 
     async def start() -> None:
         async with app.open_async():
             for task, lock, queueing_lock, kwargs in first_round(_desk_for(str(config.source_file))):
                 await _defer(app, task, lock, queueing_lock, kwargs)
+            if once:
+                await work_until_idle(app, options, dsn)
 
     asyncio.run(start())
-    options = dict(queues=[QUEUE], concurrency=concurrency, stalled_worker_timeout=STALLED_SECONDS,
-                   update_heartbeat_interval=5)
     if not once:
         app.run_worker(wait=True, **options)
-        return
-    # --once: work until no job of ours is left, also those deferred by jobs that ended after
-    # the queue first looked empty (a long poll defers its outbox when it is done)
-    for _ in range(120):
-        app.run_worker(wait=False, **options)
-        if waiting_jobs(conninfo(config)) == 0:
-            return
-        time.sleep(0.5)
+
+
+async def work_until_idle(app: procrastinate.App, options: dict, dsn: str) -> None:
+    """--once: work until no job of ours waits or runs, also those deferred by jobs meanwhile
+    (a poll defers a job per document, each document the outbox). The worker is stopped from
+    outside rather than with wait=False, which stops at the first empty look while jobs still
+    run and still defer."""
+    worker = asyncio.create_task(app.run_worker_async(wait=True, **options))
+    quiet = 0
+    while quiet < 2 and not worker.done():  # two looks in a row, half a second apart
+        await asyncio.sleep(0.5)
+        quiet = quiet + 1 if await asyncio.to_thread(waiting_jobs, dsn) == 0 else 0
+    worker.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await worker
 
 
 def waiting_jobs(dsn: str) -> int:

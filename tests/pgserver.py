@@ -44,13 +44,16 @@ class PostgresServer:
         server = [str(binaries / "postgres"), "-D", str(self.root / "data"), "-p", str(self.port), "-k", str(self.root),
                   "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
                   "-c", "full_page_writes=off", "-c", "max_connections=200"]
-        self.process = subprocess.Popen(["setpriv", *as_service_user()[1:], "--pdeathsig", "TERM", "--", *server],
-                                        start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # the server's log goes to a file: a pipe nobody reads fills up, and then every backend
+        # that logs (a duplicate queueing lock does) blocks on it
+        with open(self.root / "postgres.log", "wb") as log:
+            self.process = subprocess.Popen(["setpriv", *as_service_user()[1:], "--pdeathsig", "TERM", "--", *server],
+                                            start_new_session=True, stdout=subprocess.DEVNULL, stderr=log)
         deadline = time.monotonic() + 30
         while subprocess.run([str(binaries / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
                              capture_output=True).returncode != 0:
             if self.process.poll() is not None:
-                raise RuntimeError(f"postgres exited: {self.process.stderr.read().decode(errors='replace')}")
+                raise RuntimeError(f"postgres exited: {(self.root / 'postgres.log').read_text(errors='replace')}")
             if time.monotonic() > deadline:
                 raise TimeoutError("postgres did not start within 30 s")
             time.sleep(0.05)

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from processor.config import Imap
 from processor.desk import Desk
 from processor.mail_login import login_for, tls_context
-from processor.pipeline import Incoming, Outcome
+from processor.pipeline import Incoming
 from processor.sources import Done
 from processor.store.models import MailboxState
 
@@ -124,47 +124,68 @@ class ImapSource:
 
     def _batch(self, client: IMAPClient, folder: str, uidvalidity: int, batch: list[int]):  # noqa: ANN202
         limit = self.desk.limits.max_message_bytes
-        sizes = client.fetch(batch, ["RFC822.SIZE"])
-        small = [uid for uid in batch if uid in sizes and sizes[uid][b"RFC822.SIZE"] <= limit]
+        sizes = {uid: found[b"RFC822.SIZE"] for uid, found in client.fetch(batch, ["RFC822.SIZE"]).items()}
+        small = [uid for uid in batch if uid in sizes and sizes[uid] <= limit]
         large = [uid for uid in batch if uid in sizes and uid not in small]
-        bodies = client.fetch(small, ["BODY.PEEK[]"]) if small else {}
-        headers = client.fetch(large, ["BODY.PEEK[HEADER]"]) if large else {}
-        for uid in batch:
-            ref = f"{folder};UIDVALIDITY={uidvalidity};UID={uid}"
-            if uid in bodies:
-                item = Incoming(self.name, ref, f"{self.settings.name}-{uid}.eml", bodies[uid][b"BODY[]"])
-            elif uid in headers:
-                size = sizes[uid][b"RFC822.SIZE"]
-                item = Incoming(self.name, ref, f"{self.settings.name}-{uid}.eml", headers[uid][b"BODY[HEADER]"],
-                                refusal=f"the message is {size / 2**20:.0f} MB, over the limit of {limit / 2**20:.0f} MB: "
-                                        "please send large files in several mails, or a link to them")
-            else:
-                continue  # expunged by someone else meanwhile
-            yield item, lambda outcome, uid=uid: self.settle(client, folder, uidvalidity, uid, outcome)
+        bodies = {uid: found[b"BODY[]"] for uid, found in (client.fetch(small, ["BODY.PEEK[]"]) if small else {}).items()}
+        headers = {uid: found[b"BODY[HEADER]"]
+                   for uid, found in (client.fetch(large, ["BODY.PEEK[HEADER]"]) if large else {}).items()}
+        settled: list[tuple[int, bool]] = []  # (uid, quarantined) of the items done so far
+        try:
+            for uid in batch:
+                item = self._item(folder, uidvalidity, uid, bodies, headers, sizes)
+                if item is not None:  # None: expunged by someone else meanwhile
+                    yield item, lambda outcome, uid=uid: settled.append((uid, outcome.status == "quarantined"))
+        except GeneratorExit:  # the reader stopped early: settle what it finished, if we still can
+            try:
+                self.settle(client, folder, uidvalidity, settled)
+            except Exception:  # noqa: BLE001 - read again next time, and known by content then
+                log.warning("%s: could not mark %d processed mails; they are read again next time", self.name, len(settled))
+            raise
+        self.settle(client, folder, uidvalidity, settled)
+
+    def _item(self, folder: str, uidvalidity: int, uid: int, bodies: dict, headers: dict, sizes: dict) -> Incoming | None:
+        """A fetched mail; one over the size limit only by its headers, with the reason."""
+        ref, filename = f"{folder};UIDVALIDITY={uidvalidity};UID={uid}", f"{self.settings.name}-{uid}.eml"
+        if uid in bodies:
+            return Incoming(self.name, ref, filename, bodies[uid])
+        if uid in headers:
+            limit = self.desk.limits.max_message_bytes
+            return Incoming(self.name, ref, filename, headers[uid],
+                            refusal=f"the message is {sizes[uid] / 2**20:.0f} MB, over the limit of {limit / 2**20:.0f} MB: "
+                                    "please send large files in several mails, or a link to them")
+        return None
 
     # ------------------------------------------------------------ settling
 
-    def settle(self, client: IMAPClient, folder: str, uidvalidity: int, uid: int, outcome: Outcome) -> None:
-        """After the pipeline committed: flag, move, then remember the UID."""
-        quarantined = outcome.status == "quarantined"
-        client.add_flags([uid], [SEEN, FLAGGED] if quarantined else [SEEN])
-        target = self.settings.quarantine_folder if quarantined else self.settings.processed_folder
-        if target and target != folder:
-            self._move(client, uid, target)
-        self._remember(folder, uidvalidity, uid)
+    def settle(self, client: IMAPClient, folder: str, uidvalidity: int, settled: list[tuple[int, bool]]) -> None:
+        """After the pipeline committed the batch's items: flag and move them, a command for
+        all at once, then remember the last UID. A crash before this reads them again next
+        time, and the store knows them by content: nothing is processed twice."""
+        for quarantined in (False, True):
+            uids = [uid for uid, bad in settled if bad == quarantined]
+            if not uids:
+                continue
+            client.add_flags(uids, [SEEN, FLAGGED] if quarantined else [SEEN])
+            target = self.settings.quarantine_folder if quarantined else self.settings.processed_folder
+            if target and target != folder:
+                self._move(client, uids, target)
+        if settled:
+            self._remember(folder, uidvalidity, max(uid for uid, _ in settled))
+        settled.clear()
 
-    def _move(self, client: IMAPClient, uid: int, target: str) -> None:
+    def _move(self, client: IMAPClient, uids: list[int], target: str) -> None:
         if target not in self.created:
             if not client.folder_exists(target):
                 client.create_folder(target)
             self.created.add(target)
         if client.has_capability("MOVE"):
-            client.move([uid], target)
+            client.move(uids, target)
             return
-        client.copy([uid], target)  # RFC 3501 servers without MOVE: COPY, \Deleted, EXPUNGE
-        client.add_flags([uid], [DELETED])
+        client.copy(uids, target)  # RFC 3501 servers without MOVE: COPY, \Deleted, EXPUNGE
+        client.add_flags(uids, [DELETED])
         if client.has_capability("UIDPLUS"):
-            client.uid_expunge([uid])
+            client.uid_expunge(uids)
         else:
             client.expunge()
 
