@@ -78,7 +78,9 @@ def outbox_sent(database: str) -> int:
     import psycopg
 
     with psycopg.connect("postgresql://" + database.split("://", 1)[1]) as connection:
-        return connection.execute("select count(*) from outbox where status in ('sent', 'failed')").fetchone()[0]
+        rows = connection.execute("select purpose, status, count(*) from outbox group by 1, 2 order by 1, 2").fetchall()
+        print("   outbox:", ", ".join(f"{purpose} {status} {count}" for purpose, status, count in rows))
+        return sum(count for _, status, count in rows if status in ("sent", "failed"))
 
 
 def busy_cores() -> tuple[float, float]:
@@ -125,6 +127,8 @@ def main() -> None:
             folder = Path(tempfile.mkdtemp(prefix=f"bench-{count}w-"))
             config = write_config(folder, dovecot, smtp, extra="")
             text = config.read_text(encoding="utf-8").replace("batch_size = 2", "batch_size = 50")
+            # the made complaints all come from one test user: lift the per-sender flood cap
+            text = text.replace("[desk]\n", "[desk]\nmax_acks_per_sender_per_hour = 1000000\n", 1)
             database = postgres.database()
             config.write_text(f'[store]\nurl = "{database}"\n' + text, encoding="utf-8")
             load(dovecot, mails)

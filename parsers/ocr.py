@@ -30,7 +30,7 @@ from parsers.model import ParseError
 log = logging.getLogger(__name__)
 
 TARGET_DPI = 300
-LANGUAGES = os.environ.get("AFTERSALES_OCR_LANGUAGES", "chi_sim+eng")
+LANGUAGES = os.environ.get("AFTERSALES_OCR_LANGUAGES", "chi_sim+chi_tra+eng")
 # "auto": PP-OCR (RapidOCR, ONNX) when installed, else Tesseract; or name one of them.
 ENGINE = os.environ.get("AFTERSALES_OCR_ENGINE", "auto")
 TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata", "/usr/share/tessdata",

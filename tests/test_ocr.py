@@ -161,6 +161,27 @@ def test_ticked_boxes_of_a_scanned_form_are_read_from_the_image():
     assert values.get("phone") == "057768908806"  # the holes of 0, 6 and 8 are not boxes
 
 
+@pytest.fixture
+def tesseract_reads(monkeypatch):
+    """Tesseract reads the pages instead of PP-OCR (AFTERSALES_OCR_ENGINE=tesseract)."""
+    monkeypatch.setattr(ocr, "ENGINE", "tesseract")
+    ocr.engine.cache_clear(), ocr.available.cache_clear()
+    yield
+    monkeypatch.undo()
+    ocr.engine.cache_clear(), ocr.available.cache_clear()
+
+
+@pytest.mark.skipif(not Path(CJK_FONT).is_file(), reason="no Noto CJK font to draw the form with")
+def test_tesseract_reads_a_scanned_form_cell_by_cell(tesseract_reads):
+    if ocr.available() is not None:
+        pytest.skip(ocr.available())
+    doc = parse_document(tiff_bytes(ticked_form(), (300, 300)), "反馈单.tif")
+    values = {name: found.value for name, found in doc.fields.items()}
+    assert ocr.engine() == "tesseract" and doc.kind == "feedback_form"
+    assert values.get("customer_name") == "温州顺达机电" and values.get("phone") == "057768908806"
+    assert values.get("efficiency") == "average" and values.get("training_given") is True
+
+
 def test_check_boxes_are_told_from_characters():
     from parsers import checkboxes
 
