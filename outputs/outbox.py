@@ -34,8 +34,7 @@ def queue(
         raw=message.as_bytes(policy=SMTP_POLICY),  # CRLF line ends, as the wire and .eml files want
         status="queued",
     )
-    session.add(row)
-    session.flush()
+    session.add(row)  # inserted at the commit, with the case's other rows (one round trip for all)
     return row
 
 

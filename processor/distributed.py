@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 QUEUE = "aftersales"
 STALLED_SECONDS = 60
+# a job held back by a lock is not announced when the lock frees: look again this often
+FETCH_SECONDS = 1.0
 
 
 def conninfo(config: Config) -> str:
@@ -183,21 +185,21 @@ def run(config: Config, *, once: bool = False, concurrency: int = 2) -> None:
     dsn = conninfo(config)
     ensure_schema(app, dsn)
     options = dict(queues=[QUEUE], concurrency=concurrency, stalled_worker_timeout=STALLED_SECONDS,
-                   update_heartbeat_interval=5)
+                   update_heartbeat_interval=5, fetch_job_polling_interval=FETCH_SECONDS)
 
     async def start() -> None:
         async with app.open_async():
             for task, lock, queueing_lock, kwargs in first_round(_desk_for(str(config.source_file))):
                 await _defer(app, task, lock, queueing_lock, kwargs)
             if once:
-                await work_until_idle(app, options, dsn)
+                await work_until_idle(app, options)
 
     asyncio.run(start())
     if not once:
         app.run_worker(wait=True, **options)
 
 
-async def work_until_idle(app: procrastinate.App, options: dict, dsn: str) -> None:
+async def work_until_idle(app: procrastinate.App, options: dict) -> None:
     """--once: work until no job of ours waits or runs, also those deferred by jobs meanwhile
     (a poll defers a job per document, each document the outbox). The worker is stopped from
     outside rather than with wait=False, which stops at the first empty look while jobs still
@@ -206,18 +208,18 @@ async def work_until_idle(app: procrastinate.App, options: dict, dsn: str) -> No
     quiet = 0
     while quiet < 2 and not worker.done():  # two looks in a row, half a second apart
         await asyncio.sleep(0.5)
-        quiet = quiet + 1 if await asyncio.to_thread(waiting_jobs, dsn) == 0 else 0
+        quiet = quiet + 1 if await waiting_jobs(app) == 0 else 0
     worker.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await worker
 
 
-def waiting_jobs(dsn: str) -> int:
-    import psycopg
-
-    with psycopg.connect(dsn) as connection:
-        return connection.execute("select count(*) from procrastinate_jobs where queue_name = %s and status in ('todo', 'doing')",
-                                  (QUEUE,)).fetchone()[0]
+async def waiting_jobs(app: procrastinate.App) -> int:
+    """Jobs of ours waiting or running, over the app's own pool of connections."""
+    row = await app.connector.execute_query_one_async(
+        "select count(*) as waiting from procrastinate_jobs where queue_name = %(queue)s and status in ('todo', 'doing')",
+        queue=QUEUE)
+    return int(row["waiting"])
 
 
 def ensure_schema(app: procrastinate.App, dsn: str) -> None:
