@@ -4,6 +4,7 @@ actions act on the answers."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -13,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from parsers.labels import load_table
 from parsers.language import to_simplified
 from parsers.model import ParsedDocument
 from processor.config import describe_validation_error
@@ -266,9 +268,26 @@ def decide(doc: ParsedDocument, rules: RuleSet, calendar: WorkingCalendar, recei
 
 
 def document_text(doc: ParsedDocument) -> str:
-    """What the signals are matched on: title, body and the free-text fields, simplified."""
-    parts = [doc.title, doc.text, str(doc.value("description") or ""), str(doc.value("customer_opinion") or "")]
-    return to_simplified("\n".join(parts)).lower()
+    """What the signals are matched on: title, body and the free-text fields, simplified; a
+    form's labels left out (a 购车日期 row says nothing about what the complaint is about)."""
+    parts = [doc.title, without_labels(doc.text), str(doc.value("description") or ""),
+             str(doc.value("customer_opinion") or "")]
+    text = to_simplified("\n".join(parts)).lower()
+    return DIGIT_GAP.sub("", text)  # `1231 5` (a recogniser's gap, or a typist's) is still 12315
+
+
+DIGIT_GAP = re.compile(r"(?<=\d)[ \u3000](?=\d)")
+LEADING_LABEL = re.compile(r"^\s*(?P<label>[^\s:：]{1,16})\s*(?:[:：]|\s|$)")
+
+
+def without_labels(text: str) -> str:
+    """Each line without the known label it starts with (`购车日期 2026/9/22`, `购车日期：…`)."""
+    table = load_table()
+    kept = []
+    for line in text.splitlines():
+        match = LEADING_LABEL.match(line)
+        kept.append(line[match.end():] if match and table.field_for(match["label"]) else line)
+    return "\n".join(kept)
 
 
 def _hits(group: SignalGroup, text: str) -> list[str]:
