@@ -100,13 +100,19 @@ def busy_cores() -> tuple[float, float]:
 
 
 def workers(config: Path, count: int) -> tuple[float, list[float], float]:
-    command = [sys.executable, "-m", "processor", "--config", str(config), "run", "--distributed", "--once", *os.environ.get("BENCH_WORKER_ARGS", "").split()]
+    """Start `count` workers on one config and wait for them: (seconds, peak MB each, CPU
+    seconds of all). Each worker's log is kept beside the config (worker-N.log)."""
+    command = [sys.executable, "-m", "processor", "--config", str(config), "run", "--distributed", "--once",
+               *os.environ.get("BENCH_WORKER_ARGS", "").split()]
     if profile := os.environ.get("BENCH_PROFILE"):  # a folder: each worker sampled by py-spy
         command = ["py-spy", "record", "--subprocesses", "--threads", "--format", "raw", "-r", "50",
                    "-o", f"{profile}/worker-{count}-{time.monotonic_ns()}.txt", "--", *command]
     started = time.perf_counter()
-    processes = [subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(f"/tmp/worker-{count}-{_}.log", "w"), env=os.environ.copy())
-                 for _ in range(count)]
+    processes = []
+    for number in range(count):
+        with open(config.parent / f"worker-{number}.log", "wb") as log:
+            processes.append(subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log,
+                                              env=os.environ.copy()))
     peaks, cpu = [], 0.0
     for process in processes:
         _, status, usage = os.wait4(process.pid, 0)
