@@ -8,6 +8,10 @@ import os
 import tempfile
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
+from processor.store.models import Document, Original
+
 
 def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
@@ -35,5 +39,15 @@ def archive_bytes(root: Path, data: bytes) -> tuple[str, str]:
     return digest, str(relative)
 
 
-def read_archived(root: Path, relative: str) -> bytes:
-    return (root / relative).read_bytes()
+def read_original(root: Path, session: Session, document: Document) -> bytes:
+    """A document's original: from this host's archive, or — on another host of a shared
+    deployment, whose disk it is not on — from the store, and kept in this archive too."""
+    path = root / document.archive_path
+    if path.is_file():
+        return path.read_bytes()
+    kept = session.get(Original, document.sha256)
+    if kept is None:
+        raise FileNotFoundError(f"the original of {document.filename} ({document.sha256[:12]}…) is neither "
+                                f"in the archive {root} nor in the store")
+    archive_bytes(root, kept.data)
+    return kept.data

@@ -166,7 +166,7 @@ def process_one(current: Desk, document_id: int, defer: Defer) -> str:
 
 def quarantine_in_folder(current: Desk, document_id: int, reason: str) -> None:
     """A shared-folder file found bad after it left the folder: a copy goes to its quarantine."""
-    from processor.archive import read_archived
+    from processor.archive import read_original
     from processor.sources.folder import FolderSource
     from processor.store.models import Document
     from processor.worker import sources_of
@@ -175,7 +175,7 @@ def quarantine_in_folder(current: Desk, document_id: int, reason: str) -> None:
         row = session.get(Document, document_id)
         source = next((s for s in sources_of(current) if s.name == row.source and isinstance(s, FolderSource)), None)
         if source is not None:
-            source.quarantine_copy(row.filename, read_archived(current.config.archive_dir, row.archive_path), reason)
+            source.quarantine_copy(row.filename, read_original(current.config.archive_dir, session, row), reason)
 
 
 def run(config: Config, *, once: bool = False, concurrency: int = 2) -> None:

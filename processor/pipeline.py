@@ -25,12 +25,12 @@ from outputs import compose, outbox
 from parsers import ParsedDocument, parse_document
 from processor import returns, staff
 from processor.actions import Action, plan
-from processor.archive import archive_bytes, read_archived
+from processor.archive import archive_bytes, read_original
 from processor.cases import find_case, open_case, record, record_reply, to_utc_naive
 from processor.delivery import record_bounce
 from processor.desk import Desk, Rulebook
 from processor.rules.engine import Decision, decide
-from processor.store.models import Case, CaseEvent, Document
+from processor.store.models import Case, CaseEvent, Document, Original
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ def process_registered(desk: Desk, document_id: int) -> Outcome:
         row = session.get(Document, document_id)
         if row is None or row.status != "received":
             return Outcome("duplicate", row.filename if row else "?", document_id=document_id, reason="already processed")
-        item = Incoming(row.source, row.source_ref, row.filename, read_archived(desk.config.archive_dir, row.archive_path))
+        item = Incoming(row.source, row.source_ref, row.filename, read_original(desk.config.archive_dir, session, row))
     examined = examine(item.data, item.filename, desk, received=desk.now())
     return record_and_act(desk, item, document_id, examined)
 
@@ -200,7 +200,7 @@ def retry_waiting_for_ocr(desk: Desk) -> list[Outcome]:
         for row in waiting:
             row.status = "received"  # taken up again below
             items.append(Incoming(row.source, row.source_ref, row.filename,
-                                  read_archived(desk.config.archive_dir, row.archive_path)))
+                                  read_original(desk.config.archive_dir, session, row)))
     return [process(desk, item) for item in items]
 
 
@@ -218,6 +218,8 @@ def register(desk: Desk, item: Incoming) -> tuple[int, bool]:
                     source=item.source, source_ref=item.ref[:1024], archive_path=relative,
                 )
                 session.add(row)
+                if desk.store.shared:  # a worker on another host may process it
+                    session.add(Original(sha256=digest, data=item.data))
                 session.flush()
                 return row.id, False
         except IntegrityError:

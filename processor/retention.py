@@ -5,21 +5,23 @@ written to the audit log."""
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
-import shutil
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import delete, select
 
+from processor.archive import read_original
 from processor.desk import Desk
 from processor.store.models import (
     AuditEntry,
     Case,
     CaseEvent,
     Document,
+    Original,
     OutboxMessage,
     ReturnLine,
     ReturnRequest,
@@ -73,15 +75,16 @@ def purge(desk: Desk, *, years: int, export_dir: Path | None, dry_run: bool = Fa
                     }
                     out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
             for document in documents:
-                source = desk.config.archive_dir / document.archive_path
-                if source.is_file():
-                    shutil.copy2(source, target / "originals" / f"{document.id}-{Path(document.filename).name}")
+                with contextlib.suppress(FileNotFoundError):  # an original already gone stays gone
+                    data = read_original(desk.config.archive_dir, session, document)
+                    (target / "originals" / f"{document.id}-{Path(document.filename).name}").write_bytes(data)
         request_ids = [r.id for r in session.scalars(select(ReturnRequest).where(ReturnRequest.case_id.in_(case_ids)))]
         session.execute(delete(ReturnLine).where(ReturnLine.request_id.in_(request_ids)))
         session.execute(delete(ReturnRequest).where(ReturnRequest.id.in_(request_ids)))
         session.execute(delete(CaseEvent).where(CaseEvent.case_id.in_(case_ids)))
         session.execute(delete(OutboxMessage).where(OutboxMessage.case_id.in_(case_ids)))
         archived = [document.archive_path for document in documents]
+        session.execute(delete(Original).where(Original.sha256.in_([d.sha256 for d in documents])))
         session.execute(delete(Document).where(Document.id.in_([d.id for d in documents])))
         session.execute(delete(Case).where(Case.id.in_(case_ids)))
         session.add(AuditEntry(actor=actor or getpass.getuser(), action="retention_purge", detail={

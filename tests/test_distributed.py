@@ -52,3 +52,25 @@ def test_two_distributed_workers_share_the_sources_and_answer_each_mail_once(pg_
     assert list((pg_desk_dir / "inbox" / "new").iterdir()) == []
     assert sorted(p.name for p in (pg_desk_dir / "shared" / "quarantine").iterdir()) == [
         "048-bad-not-a-docx.docx", "048-bad-not-a-docx.docx.reason.txt"]
+
+
+def test_a_document_fetched_on_one_host_is_processed_on_another_without_its_disk(pg_desk_dir):  # noqa: F811
+    """Hosts share the PostgreSQL store, not the archive's disk: the original travels in the store."""
+    from processor.pipeline import Incoming, accept, process_registered
+    from processor.store.models import Original
+
+    config_a = pg_desk_dir / "aftersales.toml"
+    config_b = pg_desk_dir / "host-b.toml"
+    config_b.write_text(config_a.read_text(encoding="utf-8").replace('archive_dir = "archive"', 'archive_dir = "archive-b"'),
+                        encoding="utf-8")
+    data = sorted(SAMPLES.glob("0[01]*-mail-complaint-*.eml"))[0].read_bytes()
+    with Desk.open(load_config(config_a)) as host_a:
+        document_id, new = accept(host_a, Incoming("maildir:inbox", "1", "1.eml", data))
+    assert new and not (pg_desk_dir / "archive-b").exists()
+    with Desk.open(load_config(config_b)) as host_b:
+        outcome = process_registered(host_b, document_id)
+        with host_b.store.transaction() as session:
+            row = session.get(Document, document_id)
+            assert session.get(Original, row.sha256).data == data
+    assert outcome.status == "processed" and outcome.case_no
+    assert (pg_desk_dir / "archive-b" / row.archive_path).read_bytes() == data  # kept on host B from then on

@@ -23,6 +23,11 @@ class Store:
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
+    @property
+    def shared(self) -> bool:
+        """A server several hosts use (PostgreSQL), not a file on this one (SQLite)."""
+        return not self.url.startswith("sqlite")
+
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         with self._sessions.begin() as session:

@@ -52,6 +52,17 @@ class Document(Base):
     parsed: Mapped[dict[str, Any] | None]
 
 
+class Original(Base):
+    """An original's bytes in the store itself, beside the archive file, where workers on
+    several hosts share the store (PostgreSQL) but not a disk: any of them can process a
+    document another one fetched."""
+
+    __tablename__ = "originals"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class Case(Base):
     """A complaint case; its history is the list of its events."""
 
