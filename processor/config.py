@@ -52,6 +52,9 @@ class Desk(Section):
 class Store(Section):
     url: str = "sqlite:///aftersales.db"
     archive_dir: Path = Path("archive")
+    # originals also kept in a PostgreSQL store, for hosts that do not share archive_dir's disk;
+    # false when archive_dir is a share every host mounts (the store stays smaller)
+    originals_in_store: bool = True
 
 
 class Outbox(Section):

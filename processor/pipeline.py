@@ -218,7 +218,7 @@ def register(desk: Desk, item: Incoming) -> tuple[int, bool]:
                     source=item.source, source_ref=item.ref[:1024], archive_path=relative,
                 )
                 session.add(row)
-                if desk.store.shared:  # a worker on another host may process it
+                if desk.store.shared and desk.config.store.originals_in_store:  # another host may process it
                     session.add(Original(sha256=digest, data=item.data))
                 session.flush()
                 return row.id, False
