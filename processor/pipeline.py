@@ -134,7 +134,7 @@ def unverified(doc: ParsedDocument) -> list[str]:
 
 def process(desk: Desk, item: Incoming) -> Outcome:
     document_id, duplicate = register(desk, item)
-    if duplicate or seen_before(desk, item, document_id):
+    if duplicate:
         return Outcome("duplicate", item.filename, document_id=document_id, reason="already processed")
     examined = examine(item.data, item.filename, desk, received=desk.now(), refusal=item.refusal)
     return record_and_act(desk, item, document_id, examined)
@@ -144,7 +144,7 @@ def accept(desk: Desk, item: Incoming) -> tuple[int, bool]:
     """The first half of `process`, for workers that share the work: the original archived and
     its document registered; (document id, whether it is new and still to be processed)."""
     document_id, duplicate = register(desk, item)
-    return document_id, not (duplicate or seen_before(desk, item, document_id))
+    return document_id, not duplicate
 
 
 def process_registered(desk: Desk, document_id: int) -> Outcome:
@@ -165,22 +165,20 @@ def channel_of(source: str) -> str:
     return {"imap": "mail", "maildir": "mail", "folder": "shared folder"}.get(kind, "other")
 
 
-def seen_before(desk: Desk, item: Incoming, document_id: int) -> bool:
+def message_id_of(item: Incoming) -> str | None:
+    if not item.filename.endswith(".eml"):
+        return None
+    # compat32: only one raw header is wanted, and the default policy's header objects cost more
+    found = BytesHeaderParser(policy=policy.compat32).parsebytes(item.data[:65536]).get("Message-ID")
+    return str(found).strip() if found else None
+
+
+def processed_before(session, row: Document, message_id: str) -> bool:  # noqa: ANN001
     """The same mail from the same mailbox with other bytes (a server that rewrote a header
     after a UIDVALIDITY change) is known by its Message-ID."""
-    if not item.filename.endswith(".eml"):
-        return False
-    # compat32: only one raw header is wanted, and the default policy's header objects cost more
-    message_id = BytesHeaderParser(policy=policy.compat32).parsebytes(item.data[:65536]).get("Message-ID")
-    if not message_id:
-        return False
-    with desk.store.transaction() as session:
-        earlier = session.scalar(select(Document.id).where(
-            Document.message_id == str(message_id).strip(), Document.source == item.source,
-            Document.id != document_id, Document.status != "received"))
-        if earlier is not None:
-            session.get(Document, document_id).status = "duplicate"
-    return earlier is not None
+    return session.scalar(select(Document.id).where(
+        Document.message_id == message_id, Document.source == row.source,
+        Document.id != row.id, Document.status != "received").limit(1)) is not None
 
 
 OCR_WAIT = "OCR not available"
@@ -205,22 +203,26 @@ def retry_waiting_for_ocr(desk: Desk) -> list[Outcome]:
 
 
 def register(desk: Desk, item: Incoming) -> tuple[int, bool]:
-    """Archive the original, then find or create its document row: (id, already done)."""
+    """Archive the original, then find or create its document row: (id, already done — the
+    same bytes, or the same mail by its Message-ID, processed before)."""
     digest, relative = archive_bytes(desk.config.archive_dir, item.data)
+    message_id = message_id_of(item)
     for _ in range(2):  # a concurrent writer may insert the same hash between our two steps
         try:
             with desk.store.transaction() as session:
-                existing = session.scalars(select(Document).where(Document.sha256 == digest)).first()
-                if existing is not None:
-                    return existing.id, existing.status != "received"
-                row = Document(
-                    sha256=digest, size=len(item.data), filename=item.filename[:512],
-                    source=item.source, source_ref=item.ref[:1024], archive_path=relative,
-                )
-                session.add(row)
-                if desk.store.shared and desk.config.store.originals_in_store:  # another host may process it
-                    session.add(Original(sha256=digest, data=item.data))
-                session.flush()
+                row = session.scalars(select(Document).where(Document.sha256 == digest)).first()
+                if row is not None and row.status != "received":
+                    return row.id, True
+                if row is None:
+                    row = Document(sha256=digest, size=len(item.data), filename=item.filename[:512],
+                                   source=item.source, source_ref=item.ref[:1024], archive_path=relative)
+                    session.add(row)
+                    if desk.store.shared and desk.config.store.originals_in_store:  # another host may process it
+                        session.add(Original(sha256=digest, data=item.data))
+                    session.flush()
+                if message_id and processed_before(session, row, message_id):
+                    row.status = "duplicate"
+                    return row.id, True
                 return row.id, False
         except IntegrityError:
             continue
