@@ -113,10 +113,22 @@ def make_app(config: Config) -> procrastinate.App:
 
 
 async def _defer(app: procrastinate.App, task: str, lock: str | None, queueing_lock: str | None, kwargs: dict) -> None:
+    """Defer a job, unless one with its queueing lock waits already. Looking first spares the
+    server's log a duplicate-key error per document (every document defers the outbox); the
+    lock itself still settles a race."""
+    if queueing_lock and await already_waiting(app, queueing_lock):
+        return
     try:
         await app.configure_task(task, queue=QUEUE, lock=lock, queueing_lock=queueing_lock).defer_async(**kwargs)
     except procrastinate.exceptions.AlreadyEnqueued:
         pass  # one is waiting already
+
+
+async def already_waiting(app: procrastinate.App, queueing_lock: str) -> bool:
+    row = await app.connector.execute_query_one_async(
+        "select exists (select 1 from procrastinate_jobs where queueing_lock = %(lock)s and status = 'todo') as waiting",
+        lock=queueing_lock)
+    return bool(row["waiting"])
 
 
 def first_round(current: Desk) -> list[tuple[str, str | None, str | None, dict]]:
