@@ -83,13 +83,12 @@ def floor(dovecot: Dovecot, smtp: SmtpServer, count: int, replies: int = 1) -> f
     return time.perf_counter() - started
 
 
-def outbox_sent(database: str) -> int:
+def outbox_by_status(database: str) -> list[tuple[str, str, int]]:
+    """(purpose, status, count) of the rows of the run's outbox."""
     import psycopg
 
     with psycopg.connect("postgresql://" + database.split("://", 1)[1]) as connection:
-        rows = connection.execute("select purpose, status, count(*) from outbox group by 1, 2 order by 1, 2").fetchall()
-        print("   outbox:", ", ".join(f"{purpose} {status} {count}" for purpose, status, count in rows))
-        return sum(count for _, status, count in rows if status in ("sent", "failed"))
+        return connection.execute("select purpose, status, count(*) from outbox group by 1, 2 order by 1, 2").fetchall()
 
 
 def busy_cores() -> tuple[float, float]:
@@ -155,11 +154,14 @@ def main() -> None:
             elapsed, peaks, cpu = workers(config, count)
             after = busy_cores()
             results[count] = elapsed
+            outbox = outbox_by_status(database)
+            handed = sum(rows for _, status, rows in outbox if status in ("sent", "failed"))  # to the server
             print(f"{count} worker{'s' if count > 1 else ' '}: {args.mails / elapsed:7.1f} mails/s  ({elapsed:.1f} s, "
                   f"{elapsed / bare:.1f}× the floor, {elapsed / two:.1f}× the two-mail floor), peak memory per worker {max(peaks):.0f} MB, "
-                  f"{outbox_sent(database) / args.mails:.1f} mails handed to SMTP per mail read; "
+                  f"{handed / args.mails:.1f} mails handed to SMTP per mail read; "
                   f"machine's cores {100 * (after[0] - before[0]) / (after[1] - before[1]):.0f} % busy "
                   f"({os.cpu_count()} cores; the workers' own CPU {cpu:.1f} s)")
+            print("   outbox:", ", ".join(f"{purpose} {status} {rows}" for purpose, status, rows in outbox))
         print(f"speed-up of 2 workers over 1: {results[1] / results[2]:.2f}×")
     finally:
         smtp.stop()

@@ -49,9 +49,10 @@ class LabelTable:
         found = difflib.get_close_matches(key, words, n=1, cutoff=cutoff)
         return found[0] if found else None
 
-    def vocabulary_of(self, field: str) -> str | None:
-        """The [values.*] table a field's value is read against, if it is enumerated."""
-        kind = self.types.get(field, self.column_types.get(field, "text"))
+    def vocabulary_of(self, field: str, kind: str | None = None) -> str | None:
+        """The [values.*] table a field's value is read against, if it is enumerated: its
+        type's (`yesno`, `unit`, …), else its own."""
+        kind = kind or self.types.get(field, self.column_types.get(field, "text"))
         return kind if kind in self.values else field if field in self.values else None
 
     def labels_of(self, field: str) -> list[str]:
@@ -69,7 +70,7 @@ class LabelTable:
 
     def normalise_as(self, kind: str, field: str, raw: Any) -> Any:
         """Enumerations and yes/no questions read the ticked boxes of a value, if it has any."""
-        if vocabulary := (kind if kind in self.values else field if field in self.values else None):
+        if vocabulary := self.vocabulary_of(field, kind):
             token = self.enum(vocabulary, normalise.checked_text(raw))
             if kind == "yesno":
                 return None if token is None else token == "yes"

@@ -365,13 +365,12 @@ def read_grid(clean: Image.Image, rows: list[int], columns: list[int],
     usual = float(np.median(heights)) if heights else 0
     table: dict[int, list[tuple[str, float]]] = {}
     for (row, column), box in cells_of(rows, columns):
-        crop = clean.crop(box)
         if (row, column) in choices:
             cell = choices[(row, column)]
-        elif not (np.asarray(crop) < 128).any():
+        elif not (np.asarray(crop := clean.crop(box)) < 128).any():
             cell = ("", 1.0)
         else:
-            cell = read_region(crop, single_line=(box[3] - box[1] + 8) < usual * 1.6)
+            cell = read_region(crop, single_line=heights[row] < usual * 1.6)
         table.setdefault(row, [("", 1.0)] * (len(columns) - 1))[column] = cell
     return [cells for _, cells in sorted(table.items()) if any(text for text, _ in cells)]
 

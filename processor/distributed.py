@@ -5,8 +5,9 @@ PostgreSQL — no other broker to run). The job functions are the single-process
   registered and settled, and a `process_document` job deferred for it, so documents are
   spread over the workers; a lock per source, so one worker at a time reads a mailbox, and a
   queueing lock, so at most one poll per source waits.
-- `deliver_outbox()`: the outbox sent (rows are claimed one by one, so workers never send a
-  mail twice); retried by the engine on failure.
+- `deliver_outbox()`: the outbox sent (rows are claimed in batches that skip rows another
+  worker holds, so workers never send a mail twice); deferred after each document, at most one
+  waiting; retried by the engine on failure.
 - `desk_jobs()`: escalations, callbacks, auto-close, digests and reports; `import_master_data()`.
 - `tick` (periodic, every minute): defers the above. procrastinate defers a periodic task once
   per period across all workers; a dead worker's jobs are taken up again by the others once its
@@ -133,7 +134,7 @@ async def already_waiting(app: procrastinate.App, queueing_lock: str) -> bool:
 
 def first_round(current: Desk) -> list[tuple[str, str | None, str | None, dict]]:
     """(task, lock, queueing lock, arguments) of a round: master data, every source, the
-    outbox (no lock: its rows are claimed one by one) and the desk's jobs."""
+    outbox (no lock: its rows are claimed by whichever worker takes them) and the desk's jobs."""
     from processor.worker import sources_of
 
     return [("import_master_data", "master_data", "master_data", {}),
@@ -194,8 +195,7 @@ def run(config: Config, *, once: bool = False, concurrency: int = 2) -> None:
     """Apply the job tables if needed, queue a first round, and work (until stopped, or until
     no job of ours is left with `once`)."""
     app = make_app(config)
-    dsn = conninfo(config)
-    ensure_schema(app, dsn)
+    ensure_schema(app, conninfo(config))
     options = dict(queues=[QUEUE], concurrency=concurrency, stalled_worker_timeout=STALLED_SECONDS,
                    update_heartbeat_interval=5, fetch_job_polling_interval=FETCH_SECONDS)
 
