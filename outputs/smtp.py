@@ -1,6 +1,6 @@
-"""Delivering the outbox over SMTP (smtplib). Each row is claimed (queued → sending, in its
-own committed transaction, so two workers never take the same row), sent, then marked sent
-only after the server accepted it. A transient failure (4xx, a dropped or refused connection)
+"""Delivering the outbox over SMTP (smtplib). Rows are claimed in batches (queued → sending,
+in a committed transaction that skips rows another worker holds, so two workers never take
+the same row), sent, and each marked sent only after the server accepted it. A transient failure (4xx, a dropped or refused connection)
 puts it back in the queue for later, the pause doubling each time; a permanent one (5xx) or
 too many attempts marks it failed and tells staff.
 
@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Connection, or_, select, update
 
 from processor.config import Config, Smtp
 from processor.mail_login import Login, login_for, tls_context
@@ -85,9 +85,9 @@ class SmtpConnection:
         self.client = client
         return client
 
-    def send(self, row: OutboxMessage, envelope_from: str) -> dict:
+    def send(self, mail: Claimed, envelope_from: str) -> dict:
         try:
-            return self.open().sendmail(envelope_from, list(row.recipients), row.raw)
+            return self.open().sendmail(envelope_from, list(mail.recipients), mail.raw)
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException):
             try:
                 if self.client is not None:
@@ -116,21 +116,32 @@ def server_unusable(exc: Exception, connection: SmtpConnection) -> bool:
     return not isinstance(exc, (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException))
 
 
-def claim_due(store: Store, limit: int = CLAIM_BATCH) -> list[int]:
+@dataclass(frozen=True)
+class Claimed:
+    """A claimed outbox row: what sending it takes."""
+
+    id: int
+    recipients: list[str]
+    raw: bytes
+
+
+def claim_due(store: Store, limit: int = CLAIM_BATCH) -> list[Claimed]:
     """Up to `limit` rows due now, claimed for this worker in one statement (stale `sending`
-    rows of a crashed worker included). Rows another worker is claiming are skipped, not
-    waited for; a claim is a lease, short enough that its rows are sent well within it."""
+    rows of a crashed worker included), with what sending them takes. Rows another worker is
+    claiming are skipped, not waited for; a claim is a lease, short enough that its rows are
+    sent well within it."""
     now = utcnow()
     due = or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now)
     pending = OutboxMessage.status.in_(("queued", "sending"))
     with store.transaction() as session:
         candidates = (select(OutboxMessage.id).where(pending, due).order_by(OutboxMessage.id).limit(limit)
                       .with_for_update(skip_locked=True))
-        claimed = session.scalars(
+        claimed = session.execute(
             update(OutboxMessage).where(OutboxMessage.id.in_(candidates), pending, due)
             .values(status="sending", attempts=OutboxMessage.attempts + 1, next_attempt_at=now + LEASE)
-            .returning(OutboxMessage.id).execution_options(synchronize_session=False)).all()
-    return sorted(claimed)
+            .returning(OutboxMessage.id, OutboxMessage.recipients, OutboxMessage.raw)
+            .execution_options(synchronize_session=False)).all()
+    return sorted((Claimed(*row) for row in claimed), key=lambda mail: mail.id)
 
 
 def deliver_by_smtp(
@@ -151,30 +162,36 @@ def deliver_by_smtp(
     return result
 
 
-def send_claimed(store: Store, settings: Smtp, connection: SmtpConnection, claimed: list[int], envelope_from: str,
+def send_claimed(store: Store, settings: Smtp, connection: SmtpConnection, claimed: list[Claimed], envelope_from: str,
                  result: Delivery, on_failure: Callable[[OutboxMessage], None] | None) -> bool:
-    """Send claimed rows, each marked in its own transaction as soon as it is sent; False when
+    """Send claimed rows, each marked sent by a statement committed as soon as the server took
+    it (the window in which a crash sends a mail twice stays one round trip wide); False when
     the server is unusable (the rest are given back untried)."""
-    for index, row_id in enumerate(claimed):
-        with store.transaction() as session:
-            row = session.get(OutboxMessage, row_id)
+    with store.single_statements() as database:
+        for index, mail in enumerate(claimed):
             try:
-                refused = connection.send(row, envelope_from)
+                refused = connection.send(mail, envelope_from)
             except Exception as exc:  # every failure is kept on the row or gives it back
                 if server_unusable(exc, connection):  # try them all again next pass
                     log.warning("smtp %s:%s unusable (%s); %d mails wait", settings.host, settings.port,
                                 classify(exc)[1], len(claimed) - index)
-                    session.rollback()
-                    release(store, claimed[index:])
+                    release(store, [waiting.id for waiting in claimed[index:]])
                     result.deferred += len(claimed) - index
                     return False
-                _defer_or_fail(row, *classify(exc), settings, result, on_failure)
+                with store.transaction() as session:
+                    _defer_or_fail(session.get(OutboxMessage, mail.id), *classify(exc), settings, result, on_failure)
                 continue
-            row.status, row.sent_at, row.next_attempt_at = "sent", utcnow(), None
-            if refused:
-                row.last_error = "refused: " + "; ".join(f"{r}: {c}" for r, (c, _) in refused.items())
+            mark_sent(database, mail.id, refused)
             result.sent += 1
     return True
+
+
+def mark_sent(database: Connection, row_id: int, refused: dict) -> None:
+    values = {"status": "sent", "sent_at": utcnow(), "next_attempt_at": None}
+    if refused:  # some recipients were refused, the others took it
+        values["last_error"] = "refused: " + "; ".join(f"{r}: {c}" for r, (c, _) in refused.items())
+    database.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values))
+    database.commit()
 
 
 def _defer_or_fail(row: OutboxMessage, permanent: bool, what: str, settings: Smtp, result: Delivery,

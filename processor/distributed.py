@@ -62,7 +62,9 @@ def make_app(config: Config) -> procrastinate.App:
     runs in a thread (documents in parallel), and deferring further jobs goes back to the
     worker's event loop, which is free meanwhile (deferring from the thread itself would wait
     on a loop the job blocks)."""
-    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(config)))
+    # autocommit: each of procrastinate's queries is one statement (a stored procedure); in a
+    # transaction of its own it would cost a BEGIN and a COMMIT more, two round trips a query
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(config), configure=autocommit))
     config_file = str(config.source_file)
 
     def desk() -> Desk:
@@ -113,11 +115,16 @@ def make_app(config: Config) -> procrastinate.App:
     return app
 
 
+async def autocommit(connection: "psycopg.AsyncConnection") -> None:  # noqa: F821 - the pool's hook for new connections
+    await connection.set_autocommit(True)
+
+
 async def _defer(app: procrastinate.App, task: str, lock: str | None, queueing_lock: str | None, kwargs: dict) -> None:
-    """Defer a job, unless one with its queueing lock waits already. Looking first spares the
-    server's log a duplicate-key error per document (every document defers the outbox); the
-    lock itself still settles a race."""
-    if queueing_lock and await already_waiting(app, queueing_lock):
+    """Defer a job, unless one with its queueing lock waits already. For the shared locks
+    (every document defers the outbox) looking first spares the server's log a duplicate-key
+    error per document; a document's own lock is seldom taken, and the lock itself still
+    settles a race."""
+    if queueing_lock and not queueing_lock.startswith("document:") and await already_waiting(app, queueing_lock):
         return
     try:
         await app.configure_task(task, queue=QUEUE, lock=lock, queueing_lock=queueing_lock).defer_async(**kwargs)

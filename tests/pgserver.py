@@ -32,6 +32,7 @@ class PostgresServer:
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="pg-", dir="/tmp")))
     port: int = 0
     process: subprocess.Popen | None = None
+    settings: tuple[str, ...] = ()  # more `name=value` server settings (a benchmark's pg_stat_statements)
 
     def start(self) -> None:
         binaries = bindir()
@@ -44,6 +45,7 @@ class PostgresServer:
         server = [str(binaries / "postgres"), "-D", str(self.root / "data"), "-p", str(self.port), "-k", str(self.root),
                   "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
                   "-c", "full_page_writes=off", "-c", "max_connections=200"]
+        server += [part for setting in self.settings for part in ("-c", setting)]
         # the server's log goes to a file: a pipe nobody reads fills up, and then every backend
         # that logs (a duplicate queueing lock does) blocks on it
         with open(self.root / "postgres.log", "wb") as log:
