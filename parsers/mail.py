@@ -170,8 +170,8 @@ def walk(message: EmailMessage, doc: ParsedDocument, limits: ParseLimits, depth:
     plain, html = [], []
     forwarded: list[ParsedDocument] = []
     attachments = 0
-    for part in message.walk():
-        content_type = part.get_content_type()
+    parts = parts_of(message)
+    for part, content_type, inside_forwarded in parts:
         if part.is_multipart():
             continue
         filename = part_filename(part)
@@ -179,11 +179,10 @@ def walk(message: EmailMessage, doc: ParsedDocument, limits: ParseLimits, depth:
         if content_type == "message/rfc822" or (
             content_type.startswith("message/") and content_type != "message/delivery-status"
         ):
-            continue  # walk() descends into it; handled below
+            continue  # its message is walked too; handled below
         if filename is None and disposition != "attachment" and content_type.startswith("text/"):
-            if _inside_forwarded(message, part):
-                continue
-            (html if content_type == "text/html" else plain).append(part_text(part))
+            if not inside_forwarded:
+                (html if content_type == "text/html" else plain).append(part_text(part))
             continue
         if content_type in ("message/delivery-status", "text/rfc822-headers"):
             continue
@@ -202,8 +201,8 @@ def walk(message: EmailMessage, doc: ParsedDocument, limits: ParseLimits, depth:
             continue
         doc.attachments.append(attachment)
     if depth < MAX_NESTING:
-        for part in message.walk():
-            if part.get_content_type() == "message/rfc822" and not _inside_forwarded(message, part):
+        for part, content_type, inside_forwarded in parts:
+            if content_type == "message/rfc822" and not inside_forwarded:
                 inner = part.get_payload()[0] if part.is_multipart() else None
                 if inner is not None:
                     forwarded.append(parse(inner.as_bytes(), doc.file, limits, depth + 1))
@@ -211,20 +210,22 @@ def walk(message: EmailMessage, doc: ParsedDocument, limits: ParseLimits, depth:
     return body, forwarded
 
 
-def _inside_forwarded(root: EmailMessage, target: EmailMessage) -> bool:
-    """Whether a part belongs to a message/rfc822 attachment rather than to the mail itself."""
+def parts_of(message: EmailMessage) -> list[tuple[EmailMessage, str, bool]]:
+    """(part, content type, whether it belongs to a forwarded message/rfc822 rather than to the
+    mail itself) of every part, in `walk()` order. Each Content-Type is parsed once: the
+    default policy parses a header anew at each look, and looking again per part made a
+    mail with many parts cost the square of their number."""
+    found: list[tuple[EmailMessage, str, bool]] = []
 
-    def search(node: EmailMessage, inside: bool) -> bool | None:
-        if node is target:
-            return inside
+    def visit(node: EmailMessage, inside: bool) -> None:
+        content_type = node.get_content_type()
+        found.append((node, content_type, inside))
         if node.is_multipart():
             for child in node.get_payload():
-                found = search(child, inside or node.get_content_type() == "message/rfc822")
-                if found is not None:
-                    return found
-        return None
+                visit(child, inside or content_type == "message/rfc822")
 
-    return bool(search(root, False))
+    visit(message, False)
+    return found
 
 
 def split_quoted(body: str) -> tuple[str, str]:

@@ -167,9 +167,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.distributed:
         from processor import distributed
 
-        with open_desk(args) as desk:  # migrates the store first
-            config = desk.config
-        distributed.run(config, once=args.once, concurrency=args.concurrency)
+        distributed.run(load(args), once=args.once, concurrency=args.concurrency)  # opens (and migrates) the desk once
         return 0
     with open_desk(args) as desk:
         if not args.once:

@@ -225,8 +225,8 @@ async def work_until_idle(app: procrastinate.App, options: dict) -> None:
     run and still defer."""
     worker = asyncio.create_task(app.run_worker_async(wait=True, **options))
     quiet = 0
-    while quiet < 2 and not worker.done():  # two looks in a row, half a second apart
-        await asyncio.sleep(0.5)
+    while quiet < 2 and not worker.done():  # two looks in a row: a job defers its follow-ups before it ends
+        await asyncio.sleep(0.1)
         quiet = quiet + 1 if await waiting_jobs(app) == 0 else 0
     worker.cancel()
     with contextlib.suppress(asyncio.CancelledError):

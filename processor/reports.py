@@ -405,9 +405,6 @@ def first_activity(session: Session) -> date | None:
 def send_due_reports(desk: Desk, now: datetime) -> int:
     """Produce and queue every report that is due and not yet made."""
     from outputs import outbox
-    from outputs.report_mail import (
-        report_message,  # heavy (matplotlib): loaded when a report is due
-    )
 
     sent = 0
     with desk.store.transaction() as session:
@@ -427,6 +424,8 @@ def send_due_reports(desk: Desk, now: datetime) -> int:
                     session.add(report)
                     session.flush()  # a second worker stops here (unique kind + period)
                     kpis = compute(session, desk, period)
+                    from outputs.report_mail import report_message  # heavy (matplotlib): only when one is due
+
                     message = report_message(desk, kpis, to)
                     outbox.queue(session, message, f"report_{kind}")
                     report.message_id = message["Message-ID"]
