@@ -4,7 +4,8 @@ processed and acknowledged through a local SMTP server by 1 and by 2 distributed
 mail, marks it seen and sends one reply over the same servers (and, for comparison, the same
 loop sending two, as the desk sends an acknowledgement and the owner's notice). Prints mails
 per second, the speed-up of two workers, each worker's peak memory, how busy the machine's
-cores were and the outbox by purpose and status.
+cores were, the CPU each part took per mail (workers, PostgreSQL, Dovecot, the SMTP relay)
+and the outbox by purpose and status.
 
     BENCH_PROFILE=DIR   each worker sampled by py-spy into DIR
     BENCH_WORKER_ARGS   more arguments for `aftersales run` (e.g. "--concurrency 4")
@@ -91,6 +92,33 @@ def outbox_by_status(database: str) -> list[tuple[str, str, int]]:
         return connection.execute("select purpose, status, count(*) from outbox group by 1, 2 order by 1, 2").fetchall()
 
 
+def family_cpu(pid: int) -> float:
+    """CPU seconds of a server so far: the process, its live children and those it reaped
+    (a PostgreSQL backend or a Dovecot login process that has ended counts in its parent)."""
+    hz = os.sysconf("SC_CLK_TCK")
+    parents, own = {}, {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # ended meanwhile
+            parents[int(entry.name)] = int(fields[1])
+            own[int(entry.name)] = sum(int(value) for value in fields[11:15]) / hz  # utime stime cutime cstime
+
+    def total(root: int) -> float:
+        return own.get(root, 0.0) + sum(total(child) for child, parent in parents.items() if parent == root)
+
+    return total(pid)
+
+
+def servers_cpu(dovecot: Dovecot, postgres: PostgresServer) -> dict[str, float]:
+    """CPU seconds so far of each server the run uses; the SMTP relay is a thread of this process."""
+    mine = os.times()
+    return {"PostgreSQL": family_cpu(postgres.process.pid), "Dovecot": family_cpu(dovecot.process.pid),
+            "SMTP relay": mine.user + mine.system}
+
+
 def busy_cores() -> tuple[float, float]:
     """(busy, total) jiffies of all cores so far, from /proc/stat."""
     fields = [float(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -134,8 +162,13 @@ def main() -> None:
     try:
         mails = mixed(args.mails)
         load(dovecot, mails)
+        servers_before = servers_cpu(dovecot, postgres)
         bare = floor(dovecot, smtp, args.mails)
-        print(f"floor (fetch, mark seen, send one reply): {args.mails / bare:7.1f} mails/s  ({bare:.1f} s)")
+        servers_after = servers_cpu(dovecot, postgres)
+        print(f"floor (fetch, mark seen, send one reply): {args.mails / bare:7.1f} mails/s  ({bare:.1f} s); CPU per mail read: "
+              + ", ".join(f"{'the loop and the SMTP relay' if name == 'SMTP relay' else name} "
+                          f"{1000 * (servers_after[name] - servers_before[name]) / args.mails:.1f} ms"
+                          for name in ("Dovecot", "SMTP relay")))
         load(dovecot, mails)
         two = floor(dovecot, smtp, args.mails, replies=2)
         print(f"the same sending two mails per mail read, as the desk does (acknowledgement and owner's notice): "
@@ -150,9 +183,9 @@ def main() -> None:
             database = postgres.database()
             config.write_text(f'[store]\nurl = "{database}"\n' + text, encoding="utf-8")
             load(dovecot, mails)
-            before = busy_cores()
+            before, servers_before = busy_cores(), servers_cpu(dovecot, postgres)
             elapsed, peaks, cpu = workers(config, count)
-            after = busy_cores()
+            after, servers_after = busy_cores(), servers_cpu(dovecot, postgres)
             results[count] = elapsed
             outbox = outbox_by_status(database)
             handed = sum(rows for _, status, rows in outbox if status in ("sent", "failed"))  # to the server
@@ -162,6 +195,12 @@ def main() -> None:
                   f"machine's cores {100 * (after[0] - before[0]) / (after[1] - before[1]):.0f} % busy "
                   f"({os.cpu_count()} cores; the workers' own CPU {cpu:.1f} s)")
             print("   outbox:", ", ".join(f"{purpose} {status} {rows}" for purpose, status, rows in outbox))
+            spent = {f"worker{'s' if count > 1 else ''}": cpu,
+                     **{name: servers_after[name] - servers_before[name] for name in servers_after}}
+            per_mail = {name: 1000 * seconds / args.mails for name, seconds in spent.items()}
+            print("   CPU per mail read:", ", ".join(f"{name} {ms:.1f} ms" for name, ms in per_mail.items()),
+                  f"= {sum(per_mail.values()):.1f} ms, i.e. at most {1000 * os.cpu_count() / sum(per_mail.values()):.0f} "
+                  f"mails/s on {os.cpu_count()} cores")
         print(f"speed-up of 2 workers over 1: {results[1] / results[2]:.2f}×")
     finally:
         smtp.stop()
