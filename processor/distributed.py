@@ -23,12 +23,16 @@ import contextlib
 import logging
 from collections.abc import Callable
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import procrastinate
 
 from processor.config import Config
 from processor.desk import Desk
 from processor.errors import ConfigError
+
+if TYPE_CHECKING:
+    import psycopg
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +119,8 @@ def make_app(config: Config) -> procrastinate.App:
     return app
 
 
-async def autocommit(connection: "psycopg.AsyncConnection") -> None:  # noqa: F821 - the pool's hook for new connections
+async def autocommit(connection: psycopg.AsyncConnection) -> None:
+    """The pool's hook for each new connection."""
     await connection.set_autocommit(True)
 
 

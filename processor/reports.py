@@ -402,6 +402,13 @@ def first_activity(session: Session) -> date | None:
     return first.date() if first else None
 
 
+def report_mail(desk: Desk, kpis: Kpis, to: list[str]):  # noqa: ANN201 - an EmailMessage
+    """The report's mail; its module (matplotlib) is loaded only when a report is due."""
+    from outputs.report_mail import report_message
+
+    return report_message(desk, kpis, to)
+
+
 def send_due_reports(desk: Desk, now: datetime) -> int:
     """Produce and queue every report that is due and not yet made."""
     from outputs import outbox
@@ -424,9 +431,7 @@ def send_due_reports(desk: Desk, now: datetime) -> int:
                     session.add(report)
                     session.flush()  # a second worker stops here (unique kind + period)
                     kpis = compute(session, desk, period)
-                    from outputs.report_mail import report_message  # heavy (matplotlib): only when one is due
-
-                    message = report_message(desk, kpis, to)
+                    message = report_mail(desk, kpis, to)
                     outbox.queue(session, message, f"report_{kind}")
                     report.message_id = message["Message-ID"]
                     report.summary = {name: value for name, value, _ in kpis.headline()}
