@@ -1,17 +1,23 @@
 """Delivering the outbox over SMTP (smtplib). Rows are claimed in batches (queued → sending,
 in a committed transaction that skips rows another worker holds, so two workers never take
-the same row), sent, and each marked sent only after the server accepted it. A transient failure (4xx, a dropped or refused connection)
-puts it back in the queue for later, the pause doubling each time; a permanent one (5xx) or
-too many attempts marks it failed and tells staff.
+the same row, and leased: `[smtp] lease_seconds`), sent, and each marked sent in the moment
+the server has the whole mail but the final dot that makes it take it; if it then does not,
+the mark is taken back. A transient failure (4xx, a dropped or refused connection) puts a row
+back in the queue for later, the pause doubling each time; a permanent one (5xx) or too many
+attempts marks it failed and tells staff.
 
-A row left in `sending` by a crash is sent again once its lease runs out: the window for that
-is the moment between the server's 250 and our commit, and the mail keeps its Message-ID, by
-which receiving systems drop a duplicate.
+A row left in `sending` by a crash is sent again once its lease runs out. A crash cannot
+leave a mail delivered but unmarked (without the dot the server drops it); the one moment
+left, between our commit and the dot's write, would lose a mail rather than repeat it, and
+an answer lost after the dot is taken as a failure, so the mail goes again with the same
+Message-ID, by which receiving systems drop a duplicate.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,8 +32,8 @@ from processor.store.models import OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=10)
-CLAIM_BATCH = 100  # rows claimed at a time: sent well within the lease even on a slow server
+CLAIM_BATCH = 100  # rows claimed at a time, at most
+SENT_PER_SECOND = 5  # at least, on a slow server: a claim holds no more than its lease allows
 MAX_PAUSE = timedelta(hours=1)
 
 
@@ -53,6 +59,40 @@ def classify(exc: Exception) -> tuple[bool, str]:
     return False, f"{type(exc).__name__}: {exc}"
 
 
+class MarkBeforeTheEnd:
+    """smtplib's DATA with a hook called when the server has the whole message but not the
+    final dot, which is what makes it take the mail. Marking the row sent there leaves no
+    moment in which a crash finds a mail delivered and not marked: a connection dropped before
+    the dot makes the server discard the message. (Marking after its 250 left a round trip in
+    which a killed worker had sent a mail that would be sent again.)"""
+
+    before_end: Callable[[], None] | None = None
+
+    def data(self, msg: bytes) -> tuple[int, bytes]:
+        if self.before_end is None:
+            return super().data(msg)
+        self.putcmd("data")
+        code, reply = self.getreply()
+        if code != 354:
+            raise smtplib.SMTPDataError(code, reply)
+        body = DOT_AT_LINE_START.sub(b"..", msg)  # RFC 5321 4.5.2 transparency, as smtplib does
+        self.send(body if body.endswith(b"\r\n") else body + b"\r\n")
+        self.before_end()
+        self.send(b".\r\n")
+        return self.getreply()
+
+
+class MarkingSmtp(MarkBeforeTheEnd, smtplib.SMTP):
+    pass
+
+
+class MarkingSmtpSsl(MarkBeforeTheEnd, smtplib.SMTP_SSL):
+    pass
+
+
+DOT_AT_LINE_START = re.compile(rb"(?m)^\.")
+
+
 class SmtpConnection:
     """One connection for a delivery run, opened on first use and again after a drop."""
 
@@ -66,9 +106,9 @@ class SmtpConnection:
             return self.client
         settings, context = self.settings, tls_context(self.config, self.settings.ca_file)
         if settings.security == "tls":
-            client = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout_seconds, context=context)
+            client = MarkingSmtpSsl(settings.host, settings.port, timeout=settings.timeout_seconds, context=context)
         else:
-            client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout_seconds)
+            client = MarkingSmtp(settings.host, settings.port, timeout=settings.timeout_seconds)
             if settings.security == "starttls":
                 client.starttls(context=context)
         try:
@@ -85,9 +125,12 @@ class SmtpConnection:
         self.client = client
         return client
 
-    def send(self, mail: Claimed, envelope_from: str) -> dict:
+    def send(self, mail: Claimed, envelope_from: str, before_end: Callable[[], None] | None = None) -> dict:
+        """Send one mail; `before_end` runs when the server has all of it but the final dot."""
         try:
-            return self.open().sendmail(envelope_from, list(mail.recipients), mail.raw)
+            client = self.open()
+            client.before_end = before_end
+            return client.sendmail(envelope_from, list(mail.recipients), mail.raw)
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException):
             try:
                 if self.client is not None:
@@ -125,7 +168,7 @@ class Claimed:
     raw: bytes
 
 
-def claim_due(store: Store, limit: int = CLAIM_BATCH) -> list[Claimed]:
+def claim_due(store: Store, lease: timedelta, limit: int = CLAIM_BATCH) -> list[Claimed]:
     """Up to `limit` rows due now, claimed for this worker in one statement (stale `sending`
     rows of a crashed worker included), with what sending them takes. Rows another worker is
     claiming are skipped, not waited for; a claim is a lease, short enough that its rows are
@@ -138,7 +181,7 @@ def claim_due(store: Store, limit: int = CLAIM_BATCH) -> list[Claimed]:
                       .with_for_update(skip_locked=True))
         claimed = session.execute(
             update(OutboxMessage).where(OutboxMessage.id.in_(candidates), pending, due)
-            .values(status="sending", attempts=OutboxMessage.attempts + 1, next_attempt_at=now + LEASE)
+            .values(status="sending", attempts=OutboxMessage.attempts + 1, next_attempt_at=now + lease)
             .returning(OutboxMessage.id, OutboxMessage.recipients, OutboxMessage.raw)
             .execution_options(synchronize_session=False)).all()
     return sorted((Claimed(*row) for row in claimed), key=lambda mail: mail.id)
@@ -154,7 +197,9 @@ def deliver_by_smtp(
     connection = SmtpConnection(config, config.smtp)
     result = Delivery()
     try:
-        while claimed := claim_due(store):
+        lease = timedelta(seconds=config.smtp.lease_seconds)
+        batch = max(1, min(CLAIM_BATCH, int(config.smtp.lease_seconds * SENT_PER_SECOND)))
+        while claimed := claim_due(store, lease, batch):
             if not send_claimed(store, config.smtp, connection, claimed, envelope_from, result, on_failure):
                 break
     finally:
@@ -164,14 +209,17 @@ def deliver_by_smtp(
 
 def send_claimed(store: Store, settings: Smtp, connection: SmtpConnection, claimed: list[Claimed], envelope_from: str,
                  result: Delivery, on_failure: Callable[[OutboxMessage], None] | None) -> bool:
-    """Send claimed rows, each marked sent by a statement committed as soon as the server took
-    it (the window in which a crash sends a mail twice stays one round trip wide); False when
-    the server is unusable (the rest are given back untried)."""
+    """Send claimed rows, each marked sent by a statement committed just before the final dot
+    of its DATA, and marked back if the server then does not take it; False when the server is
+    unusable (the rest are given back untried)."""
     with store.single_statements() as database:
         for index, mail in enumerate(claimed):
+            marked = []
             try:
-                refused = connection.send(mail, envelope_from)
+                refused = connection.send(mail, envelope_from, functools.partial(mark_sent, database, mail.id, marked))
             except Exception as exc:  # every failure is kept on the row or gives it back
+                if marked:  # the server did not take it after all (or we cannot know): not sent
+                    unmark(database, mail.id)
                 if server_unusable(exc, connection):  # try them all again next pass
                     log.warning("smtp %s:%s unusable (%s); %d mails wait", settings.host, settings.port,
                                 classify(exc)[1], len(claimed) - index)
@@ -181,16 +229,28 @@ def send_claimed(store: Store, settings: Smtp, connection: SmtpConnection, claim
                 with store.transaction() as session:
                     _defer_or_fail(session.get(OutboxMessage, mail.id), *classify(exc), settings, result, on_failure)
                 continue
-            mark_sent(database, mail.id, refused)
+            if refused:  # some recipients were refused, the others took it
+                note_refused(database, mail.id, refused)
             result.sent += 1
     return True
 
 
-def mark_sent(database: Connection, row_id: int, refused: dict) -> None:
-    values = {"status": "sent", "sent_at": utcnow(), "next_attempt_at": None}
-    if refused:  # some recipients were refused, the others took it
-        values["last_error"] = "refused: " + "; ".join(f"{r}: {c}" for r, (c, _) in refused.items())
-    database.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values))
+def mark_sent(database: Connection, row_id: int, marked: list[int]) -> None:
+    database.execute(update(OutboxMessage).where(OutboxMessage.id == row_id)
+                     .values(status="sent", sent_at=utcnow(), next_attempt_at=None))
+    database.commit()
+    marked.append(row_id)
+
+
+def unmark(database: Connection, row_id: int) -> None:
+    """Back to claimed, for the failure to be recorded as if it had never been marked."""
+    database.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(status="sending", sent_at=None))
+    database.commit()
+
+
+def note_refused(database: Connection, row_id: int, refused: dict) -> None:
+    text = "refused: " + "; ".join(f"{r}: {c}" for r, (c, _) in refused.items())
+    database.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(last_error=text))
     database.commit()
 
 

@@ -104,6 +104,9 @@ class Smtp(Section):
     timeout_seconds: Annotated[float, Field(gt=0)] = 60.0
     retry_seconds: Annotated[float, Field(gt=0)] = 60.0  # first retry; doubles each time, at most an hour
     max_attempts: Annotated[int, Field(ge=1)] = 10
+    # how long mails claimed for sending stay with the worker that claimed them: after a crash
+    # they go out once it runs out; a batch of 100 must be sent well within it
+    lease_seconds: Annotated[float, Field(gt=0)] = 600.0
 
 
 def _clock_time(value: str) -> str:
@@ -125,6 +128,8 @@ def clock(value: str) -> time:
 class Worker(Section):
     poll_seconds: Annotated[int, Field(ge=1)] = 60
     digest_at: ClockTime = "08:30"  # each owner's daily list of what is due, on working days
+    # distributed workers: a worker silent this long is taken for dead and its jobs are run again
+    stalled_seconds: Annotated[float, Field(ge=1)] = 60.0
 
 
 class Limits(Section):

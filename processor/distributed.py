@@ -10,8 +10,11 @@ PostgreSQL — no other broker to run). The job functions are the single-process
   waiting; retried by the engine on failure.
 - `desk_jobs()`: escalations, callbacks, auto-close, digests and reports; `import_master_data()`.
 - `tick` (periodic, every minute): defers the above. procrastinate defers a periodic task once
-  per period across all workers; a dead worker's jobs are taken up again by the others once its
-  heartbeat stops (`stalled_worker_timeout`).
+  per period across all workers.
+- A worker killed mid-job leaves its jobs `doing`: procrastinate only marks the worker stalled
+  once its heartbeat stops. `take_over_stalled` runs them again (`[worker] stalled_seconds`),
+  at each tick, at start and, with `--once`, while waiting for the end; every job here is safe
+  to run twice.
 
 Run `aftersales run --distributed` on each host (the config's store must be PostgreSQL).
 """
@@ -37,7 +40,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 QUEUE = "aftersales"
-STALLED_SECONDS = 60
 # a job held back by a lock is not announced when the lock frees: look again this often
 FETCH_SECONDS = 1.0
 
@@ -113,6 +115,7 @@ def make_app(config: Config) -> procrastinate.App:
     @app.periodic(cron="* * * * *", periodic_id="tick")
     @app.task(queue=QUEUE, name="tick", queueing_lock="tick")
     async def tick(timestamp: int) -> None:
+        await take_over_stalled(app, config.worker.stalled_seconds)
         for task, lock, queueing_lock, kwargs in first_round(desk()):
             await _defer(app, task, lock, queueing_lock, kwargs)
 
@@ -135,6 +138,24 @@ async def _defer(app: procrastinate.App, task: str, lock: str | None, queueing_l
         await app.configure_task(task, queue=QUEUE, lock=lock, queueing_lock=queueing_lock).defer_async(**kwargs)
     except procrastinate.exceptions.AlreadyEnqueued:
         pass  # one is waiting already
+
+
+async def take_over_stalled(app: procrastinate.App, stalled_seconds: float) -> int:
+    """Run again the jobs of workers silent for `stalled_seconds` (killed, or their host gone):
+    procrastinate forgets such workers but leaves their jobs `doing`, where a job's lock would
+    also keep every later job with that lock (a mailbox's next poll) from running."""
+    manager = app.job_manager
+    await manager.prune_stalled_workers(stalled_seconds)
+    stalled = await manager.get_stalled_jobs(queue=QUEUE, seconds_since_heartbeat=stalled_seconds)
+    for job in stalled:
+        log.warning("job %s (%s) of a stalled worker is run again", job.id, job.task_name)
+        try:
+            await manager.retry_job(job)
+        except procrastinate.exceptions.UniqueViolation:  # one with its queueing lock waits already:
+            await manager.finish_job(job, procrastinate.jobs.Status.FAILED, delete_job=False)  # that one does it
+        except procrastinate.exceptions.ConnectorException:
+            log.info("job %s was taken over by another worker meanwhile", job.id)
+    return len(stalled)
 
 
 async def already_waiting(app: procrastinate.App, queueing_lock: str) -> bool:
@@ -208,30 +229,35 @@ def run(config: Config, *, once: bool = False, concurrency: int = 2) -> None:
     no job of ours is left with `once`)."""
     app = make_app(config)
     ensure_schema(app, conninfo(config))
-    options = dict(queues=[QUEUE], concurrency=concurrency, stalled_worker_timeout=STALLED_SECONDS,
-                   update_heartbeat_interval=5, fetch_job_polling_interval=FETCH_SECONDS)
+    stalled = config.worker.stalled_seconds
+    options = dict(queues=[QUEUE], concurrency=concurrency, stalled_worker_timeout=stalled,
+                   update_heartbeat_interval=min(10.0, stalled / 6), fetch_job_polling_interval=FETCH_SECONDS)
 
     async def start() -> None:
         async with app.open_async():
+            await take_over_stalled(app, stalled)
             for task, lock, queueing_lock, kwargs in first_round(_desk_for(str(config.source_file))):
                 await _defer(app, task, lock, queueing_lock, kwargs)
             if once:
-                await work_until_idle(app, options)
+                await work_until_idle(app, options, stalled)
 
     asyncio.run(start())
     if not once:
         app.run_worker(wait=True, **options)
 
 
-async def work_until_idle(app: procrastinate.App, options: dict) -> None:
+async def work_until_idle(app: procrastinate.App, options: dict, stalled_seconds: float) -> None:
     """--once: work until no job of ours waits or runs, also those deferred by jobs meanwhile
-    (a poll defers a job per document, each document the outbox). The worker is stopped from
-    outside rather than with wait=False, which stops at the first empty look while jobs still
-    run and still defer."""
+    (a poll defers a job per document, each document the outbox), and those a killed worker
+    left, once they count as stalled. The worker is stopped from outside rather than with
+    wait=False, which stops at the first empty look while jobs still run and still defer."""
     worker = asyncio.create_task(app.run_worker_async(wait=True, **options))
-    quiet = 0
+    quiet, looks = 0, 0
     while quiet < 2 and not worker.done():  # two looks in a row: a job defers its follow-ups before it ends
         await asyncio.sleep(0.1)
+        looks += 1
+        if looks % 10 == 0:  # once a second
+            await take_over_stalled(app, stalled_seconds)
         quiet = quiet + 1 if await waiting_jobs(app) == 0 else 0
     worker.cancel()
     with contextlib.suppress(asyncio.CancelledError):

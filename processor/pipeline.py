@@ -236,7 +236,11 @@ def record_and_act(desk: Desk, item: Incoming, document_id: int, examined: Exami
                       actions=[action.type for action in examined.actions])
     actor = outcome.sender or item.source
     with desk.store.transaction() as session:
-        row = session.get(Document, document_id)
+        # locked, and looked at again: a job run twice at once (a worker taken for dead while
+        # it still ran) records the document once
+        row = session.get(Document, document_id, with_for_update=True)
+        if row.status != "received":
+            return Outcome("duplicate", item.filename, document_id=document_id, reason="already processed")
         row.kind, row.parsed = doc.kind, _storable(as_json(examined))
         row.sender, row.subject = outcome.sender, (doc.meta.get("subject") or None)
         row.message_id = doc.meta.get("message_id")

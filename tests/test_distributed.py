@@ -3,6 +3,7 @@ poller per source at a time, every item processed and answered exactly once."""
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -16,7 +17,9 @@ from processor.config import load_config
 from processor.desk import Desk
 from processor.store.models import Case, Document, OutboxMessage
 from tests.conftest import ROOT, SAMPLES
+from tests.mailservers import wait_for
 from tests.pgserver import bindir
+from tests.test_mail_servers import ALICE, DESK, complaint, parsed, servers, wire  # noqa: F401 - fixtures
 from tests.test_postgres import pg_desk_dir, postgres  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.skipif(bindir() is None, reason="PostgreSQL is installed by make test")
@@ -74,3 +77,72 @@ def test_a_document_fetched_on_one_host_is_processed_on_another_without_its_disk
             assert session.get(Original, row.sha256).data == data
     assert outcome.status == "processed" and outcome.case_no
     assert (pg_desk_dir / "archive-b" / row.archive_path).read_bytes() == data  # kept on host B from then on
+
+
+def test_sigkill_of_distributed_workers_at_random_points_loses_and_repeats_nothing(wire, postgres):  # noqa: F811
+    """Workers on PostgreSQL killed six times over while they poll the mailbox and a folder,
+    process documents and send the outbox; the jobs and mail claims of the dead are taken
+    over, and every item is processed once and answered once."""
+    import random
+    import signal
+
+    dovecot, smtp, config = wire
+    text = config.read_text(encoding="utf-8").replace(
+        "[rules]", '[[folders]]\nname = "shared"\npath = "shared/incoming"\n\n[rules]')
+    config.write_text(f'[store]\nurl = "{postgres.database()}"\n' + text + FAST_RECOVERY, encoding="utf-8")
+    incoming = config.parent / "shared" / "incoming"
+    incoming.mkdir(parents=True)
+    for number in range(1, 41):
+        dovecot.deliver(complaint(number), DESK)
+    for number in range(8):
+        (incoming / f"note-{number}.txt").write_text(
+            f"客户投诉\n投诉人：赵敏{number}\n联系电话：1370000{number:04d}\n电子邮件：{ALICE}\n"
+            f"产品名称：空调\n投诉内容：空调第{number}次不制冷，要求维修。\n", encoding="utf-8")
+        old = time.time() - 60
+        os.utime(incoming / f"note-{number}.txt", (old, old))
+    rng = random.Random(20261125)
+    command = [sys.executable, "-m", "processor", "--config", str(config), "run", "--distributed", "--once"]
+    for _ in range(6):  # two workers, both killed at a random moment of their work, six times over
+        before = progress(config)
+        workers = [subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                    env=os.environ.copy()) for _ in range(2)]
+        wait_for(functools.partial(moved_on, config, before, workers), timeout=60)
+        time.sleep(rng.uniform(0.0, 1.0))
+        for worker in workers:
+            worker.send_signal(signal.SIGKILL)
+            worker.wait()
+    for _ in range(2):  # the leases of the dead run out, then the rest goes out
+        time.sleep(LEASE_SECONDS)
+        finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=180, env=os.environ.copy())
+        assert finished.returncode == 0, finished.stderr[-2000:]
+    with Desk.open(load_config(config)) as desk, desk.store.transaction() as session:
+        assert session.scalar(select(func.count(Document.id))) == 48
+        numbers = [case.case_no for case in session.scalars(select(Case))]
+        acks = session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "acknowledgement")).all()
+    assert len(numbers) == len(set(numbers)) == 48
+    assert {row.status for row in acks} == {"sent"} and len(acks) == 48
+    received = [parsed(raw)["Message-ID"] for raw in dovecot.messages(ALICE)]
+    assert sorted(received) == sorted(row.message_id for row in acks)  # each acknowledgement arrived once
+    assert dovecot.messages(DESK) == [] and list(incoming.iterdir()) == []
+
+
+def progress(config) -> tuple[int, int, int]:  # noqa: ANN001
+    """(documents, cases, mails sent) so far."""
+    try:
+        with Desk.open(load_config(config)) as desk, desk.store.transaction() as session:
+            return (session.scalar(select(func.count(Document.id))), session.scalar(select(func.count(Case.id))),
+                    session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.status == "sent")))
+    except Exception:  # noqa: BLE001 - the first worker is still creating the tables
+        return (0, 0, 0)
+
+
+def moved_on(config, before: tuple[int, int, int], workers: list[subprocess.Popen]) -> bool:  # noqa: ANN001
+    return progress(config) != before or all(worker.poll() is not None for worker in workers)
+
+
+LEASE_SECONDS = 3
+FAST_RECOVERY = f"""lease_seconds = {LEASE_SECONDS}
+
+[worker]
+stalled_seconds = 3
+"""  # appended to the [smtp] section, the config's last

@@ -340,7 +340,7 @@ def test_sigkill_at_random_points_of_a_large_batch_loses_and_repeats_nothing(wir
 
     dovecot, smtp, config = wire
     text = config.read_text(encoding="utf-8").replace("[rules]", '[[folders]]\nname = "shared"\npath = "shared/incoming"\n\n[rules]')
-    config.write_text(text, encoding="utf-8")
+    config.write_text(text + "lease_seconds = 2\n", encoding="utf-8")  # [smtp] is last: mails claimed by the dead go out soon
     incoming = config.parent / "shared" / "incoming"
     incoming.mkdir(parents=True)
     for number in range(1, 25):
@@ -360,6 +360,7 @@ def test_sigkill_at_random_points_of_a_large_batch_loses_and_repeats_nothing(wir
         worker.send_signal(signal.SIGKILL)
         worker.wait()
     for _ in range(3):
+        time.sleep(2)  # the lease of what the dead worker had claimed runs out
         assert cli_run_once(config).returncode == 0
     assert count(config, Document) == 30 and count(config, Case) == 30
     with Desk.open(load_config(config)) as desk, desk.store.transaction() as session:
