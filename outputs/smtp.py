@@ -1,16 +1,18 @@
 """Delivering the outbox over SMTP (smtplib). Rows are claimed in batches (queued → sending,
 in a committed transaction that skips rows another worker holds, so two workers never take
-the same row, and leased: `[smtp] lease_seconds`), sent, and each marked sent in the moment
-the server has the whole mail but the final dot that makes it take it; if it then does not,
-the mark is taken back. A transient failure (4xx, a dropped or refused connection) puts a row
-back in the queue for later, the pause doubling each time; a permanent one (5xx) or too many
+the same row, and leased: `[smtp] lease_seconds`), then sent one by one. Each is marked sent
+in an open transaction while the server has the whole mail but the final dot that makes it
+take it, and that transaction is committed the moment the server's 250 is read (rolled back
+on anything else). A transient failure (4xx, a dropped or refused connection) puts a row back
+in the queue for later, the pause doubling each time; a permanent one (5xx) or too many
 attempts marks it failed and tells staff.
 
-A row left in `sending` by a crash is sent again once its lease runs out. A crash cannot
-leave a mail delivered but unmarked (without the dot the server drops it); the one moment
-left, between our commit and the dot's write, would lose a mail rather than repeat it, and
-an answer lost after the dot is taken as a failure, so the mail goes again with the same
-Message-ID, by which receiving systems drop a duplicate.
+A row left in `sending` by a crash is sent again once its lease runs out. A crash repeats a
+mail only if it falls between reading the 250 and writing the COMMIT, a few microseconds (a
+COMMIT written before the process dies still reaches the server); the mail then keeps its
+Message-ID, by which receiving systems drop a duplicate. Marking after the 250 instead left a
+whole round trip to the database in which a crash made a duplicate; committing the mark
+before the dot would lose a mail instead.
 """
 
 from __future__ import annotations
@@ -60,12 +62,11 @@ def classify(exc: Exception) -> tuple[bool, str]:
     return False, f"{type(exc).__name__}: {exc}"
 
 
-class MarkBeforeTheEnd:
+class HookBeforeTheDot:
     """smtplib's DATA with a hook called when the server has the whole message but not the
-    final dot, which is what makes it take the mail. Marking the row sent there leaves no
-    moment in which a crash finds a mail delivered and not marked: a connection dropped before
-    the dot makes the server discard the message. (Marking after its 250 left a round trip in
-    which a killed worker had sent a mail that would be sent again.)"""
+    final dot, which is what makes it take the mail (a connection dropped before the dot makes
+    the server discard it): the mark's round trips to the database happen there, outside the
+    moment between the server's 250 and our commit."""
 
     before_end: Callable[[], None] | None = None
 
@@ -83,11 +84,11 @@ class MarkBeforeTheEnd:
         return self.getreply()
 
 
-class MarkingSmtp(MarkBeforeTheEnd, smtplib.SMTP):
+class HookedSmtp(HookBeforeTheDot, smtplib.SMTP):
     pass
 
 
-class MarkingSmtpSsl(MarkBeforeTheEnd, smtplib.SMTP_SSL):
+class HookedSmtpSsl(HookBeforeTheDot, smtplib.SMTP_SSL):
     pass
 
 
@@ -107,9 +108,9 @@ class SmtpConnection:
             return self.client
         settings, context = self.settings, tls_context(self.config, self.settings.ca_file)
         if settings.security == "tls":
-            client = MarkingSmtpSsl(settings.host, settings.port, timeout=settings.timeout_seconds, context=context)
+            client = HookedSmtpSsl(settings.host, settings.port, timeout=settings.timeout_seconds, context=context)
         else:
-            client = MarkingSmtp(settings.host, settings.port, timeout=settings.timeout_seconds)
+            client = HookedSmtp(settings.host, settings.port, timeout=settings.timeout_seconds)
             if settings.security == "starttls":
                 client.starttls(context=context)
         try:
@@ -123,7 +124,7 @@ class SmtpConnection:
         except Exception:
             client.close()
             raise
-        # the final dot goes in a write of its own (see MarkBeforeTheEnd): without this, Nagle's
+        # the final dot goes in a write of its own (see HookBeforeTheDot): without this, Nagle's
         # algorithm holds it until the server acknowledges the body, which it delays (40 ms)
         client.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.client = client
@@ -213,17 +214,16 @@ def deliver_by_smtp(
 
 def send_claimed(store: Store, settings: Smtp, connection: SmtpConnection, claimed: list[Claimed], envelope_from: str,
                  result: Delivery, on_failure: Callable[[OutboxMessage], None] | None) -> bool:
-    """Send claimed rows, each marked sent by a statement committed just before the final dot
-    of its DATA, and marked back if the server then does not take it; False when the server is
-    unusable (the rest are given back untried)."""
-    with store.single_statements() as database:
+    """Send claimed rows, each marked sent before the final dot of its DATA and committed as
+    soon as the server took it; False when the server is unusable (the rest are given back
+    untried)."""
+    with store.engine.connect() as database:
         for index, mail in enumerate(claimed):
-            marked = []
             try:
-                refused = connection.send(mail, envelope_from, functools.partial(mark_sent, database, mail.id, marked))
+                refused = connection.send(mail, envelope_from, functools.partial(mark_sent, database, mail.id))
+                database.commit()  # first thing after the 250: the mark and the delivery stand together
             except Exception as exc:  # every failure is kept on the row or gives it back
-                if marked:  # the server did not take it after all (or we cannot know): not sent
-                    unmark(database, mail.id)
+                database.rollback()  # not taken, or we cannot know: still claimed, not marked
                 if server_unusable(exc, connection):  # try them all again next pass
                     log.warning("smtp %s:%s unusable (%s); %d mails wait", settings.host, settings.port,
                                 classify(exc)[1], len(claimed) - index)
@@ -239,17 +239,10 @@ def send_claimed(store: Store, settings: Smtp, connection: SmtpConnection, claim
     return True
 
 
-def mark_sent(database: Connection, row_id: int, marked: list[int]) -> None:
+def mark_sent(database: Connection, row_id: int) -> None:
+    """Marked in the open transaction, committed by the caller once the server took the mail."""
     database.execute(update(OutboxMessage).where(OutboxMessage.id == row_id)
                      .values(status="sent", sent_at=utcnow(), next_attempt_at=None))
-    database.commit()
-    marked.append(row_id)
-
-
-def unmark(database: Connection, row_id: int) -> None:
-    """Back to claimed, for the failure to be recorded as if it had never been marked."""
-    database.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(status="sending", sent_at=None))
-    database.commit()
 
 
 def note_refused(database: Connection, row_id: int, refused: dict) -> None:

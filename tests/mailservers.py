@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import queue
 import shutil
 import signal
 import smtplib
@@ -128,6 +129,7 @@ class Dovecot:
     lmtp: int = 0
     process: subprocess.Popen | None = None
     introspection: ThreadingHTTPServer | None = None
+    relays: list = field(default_factory=list)  # SMTP relays delivering here: waited for before a read
 
     @property
     def conf(self) -> Path:
@@ -190,6 +192,7 @@ class Dovecot:
                               text=True).stdout
 
     def client(self, user: str, folder: str = "INBOX") -> IMAPClient:
+        self.settle()
         client = IMAPClient("127.0.0.1", port=self.imap, ssl=False, timeout=10)
         client.login(user, USERS[user])
         client.select_folder(folder)
@@ -197,6 +200,7 @@ class Dovecot:
 
     def messages(self, user: str, folder: str = "INBOX") -> list[bytes]:
         """Every message in a folder, raw (empty when the folder does not exist yet)."""
+        self.settle()
         client = IMAPClient("127.0.0.1", port=self.imap, ssl=False, timeout=10)
         try:
             client.login(user, USERS[user])
@@ -214,6 +218,11 @@ class Dovecot:
                 self.doveadm("expunge", "-u", user, "mailbox", "*", "all")
             except subprocess.CalledProcessError:
                 pass
+
+    def settle(self) -> None:
+        """What the SMTP relays accepted is delivered first: a read sees every mail sent."""
+        for relay in self.relays:
+            relay.flush()
 
     def deliver(self, raw: bytes, to: str, sender: str = "alice@example.test") -> None:
         with smtplib.LMTP("127.0.0.1", self.lmtp) as lmtp:
@@ -252,29 +261,56 @@ def start_token_introspection() -> ThreadingHTTPServer:
 
 
 class LmtpRelay:
-    """An SMTP server's DATA handler: pass the mail to Dovecot over LMTP and its answer back.
-    `refuse` makes it answer a temporary failure that many times first (a server in trouble)."""
+    """An SMTP server's handlers, as a production MTA behaves: an unknown local recipient is
+    refused at RCPT, an accepted mail is queued and answered 250 at once, and a thread hands
+    the queue to Dovecot over LMTP (RFC 1047: the sooner the answer after the final dot, the
+    narrower the moment in which a client that dies sends a mail twice). `refuse` makes DATA
+    answer a temporary failure that many times first (a server in trouble); `flush()` waits
+    until the queue is delivered."""
 
     def __init__(self, dovecot: Dovecot) -> None:
         self.dovecot = dovecot
         self.refuse = 0
         self.accepted: list[tuple[str, list[str]]] = []
+        self.queue: queue.Queue = queue.Queue()
+        threading.Thread(target=self._deliver_forever, daemon=True, name="lmtp-relay").start()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001, ANN201, N802
+        if address.lower() not in USERS:
+            return f"550 5.1.1 <{address}>: user unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
         if self.refuse > 0:
             self.refuse -= 1
             return "451 4.3.0 try again later"
-        try:  # one LMTP transaction per recipient: smtplib reads only one LMTP reply after DATA
-            for recipient in envelope.rcpt_tos:
-                with smtplib.LMTP("127.0.0.1", self.dovecot.lmtp) as lmtp:
-                    lmtp.sendmail(envelope.mail_from, [recipient], envelope.original_content)
-        except smtplib.SMTPRecipientsRefused as exc:
-            code, message = next(iter(exc.recipients.values()))
-            return f"{code} {message.decode(errors='replace')}"
-        except (smtplib.SMTPException, OSError) as exc:
-            return f"451 4.4.1 LMTP unavailable: {exc}"
+        self.queue.put((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
         self.accepted.append((envelope.mail_from, list(envelope.rcpt_tos)))
-        return "250 2.0.0 OK"
+        return "250 2.0.0 OK: queued"
+
+    def flush(self) -> None:
+        self.queue.join()
+
+    def _deliver_forever(self) -> None:
+        while True:
+            mail_from, recipients, content = self.queue.get()
+            try:
+                for recipient in recipients:  # one LMTP transaction each: smtplib reads one reply after DATA
+                    self._deliver(mail_from, recipient, content)
+            finally:
+                self.queue.task_done()
+
+    def _deliver(self, mail_from: str, recipient: str, content: bytes) -> None:
+        for _ in range(150):  # Dovecot restarting (a test stops it): try again for half a minute
+            try:
+                with smtplib.LMTP("127.0.0.1", self.dovecot.lmtp) as lmtp:
+                    lmtp.sendmail(mail_from, [recipient], content)
+                return
+            except smtplib.SMTPRecipientsRefused:
+                return  # known at RCPT already; a real MTA would bounce it
+            except (smtplib.SMTPException, OSError):
+                time.sleep(0.2)
 
     async def auth_XOAUTH2(self, server, args):  # noqa: ANN001, ANN201, N802
         """SASL XOAUTH2 as Microsoft 365 and Gmail take it: user and bearer token, base64."""
@@ -303,6 +339,7 @@ class SmtpServer:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(self.dovecot.cert, self.dovecot.root / "ssl" / "key.pem")
         self.relay = LmtpRelay(self.dovecot)
+        self.dovecot.relays.append(self.relay)
         self.port = self.port or free_port()
         self.controller = Controller(
             self.relay, hostname="127.0.0.1", port=self.port, server_hostname="mail.example.test",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -32,13 +32,6 @@ class Store:
     def transaction(self) -> Iterator[Session]:
         with self._sessions.begin() as session:
             yield session
-
-    @contextmanager
-    def single_statements(self) -> Iterator[Connection]:
-        """One connection for a run of one-statement writes, each followed by `commit()`: on
-        PostgreSQL in autocommit, so a write is one round trip rather than BEGIN, write, COMMIT."""
-        with self.engine.connect() as connection:
-            yield connection.execution_options(isolation_level="AUTOCOMMIT") if self.shared else connection
 
     def migrate(self) -> None:
         migrate(self.engine)
