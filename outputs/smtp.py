@@ -68,11 +68,9 @@ class HookBeforeTheDot:
     the server discard it): the mark's round trips to the database happen there, outside the
     moment between the server's 250 and our commit."""
 
-    before_end: Callable[[], None] | None = None
+    before_end: Callable[[], None]  # set for each mail by SmtpConnection.send
 
     def data(self, msg: bytes) -> tuple[int, bytes]:
-        if self.before_end is None:
-            return super().data(msg)
         self.putcmd("data")
         code, reply = self.getreply()
         if code != 354:
@@ -130,7 +128,7 @@ class SmtpConnection:
         self.client = client
         return client
 
-    def send(self, mail: Claimed, envelope_from: str, before_end: Callable[[], None] | None = None) -> dict:
+    def send(self, mail: Claimed, envelope_from: str, before_end: Callable[[], None]) -> dict:
         """Send one mail; `before_end` runs when the server has all of it but the final dot."""
         try:
             client = self.open()

@@ -79,8 +79,9 @@ def make_app(config: Config) -> procrastinate.App:
     async def in_thread(work: Callable[[Defer], object]) -> object:
         loop = asyncio.get_running_loop()
 
-        def defer(task: str, lock: str | None = None, queueing_lock: str | None = None, **kwargs: object) -> None:
-            future = asyncio.run_coroutine_threadsafe(_defer(app, task, lock, queueing_lock, kwargs), loop)
+        def defer(task: str, lock: str | None = None, queueing_lock: str | None = None, *, look_first: bool = True,
+                  **kwargs: object) -> None:
+            future = asyncio.run_coroutine_threadsafe(_defer(app, task, lock, queueing_lock, kwargs, look_first), loop)
             future.result(timeout=60)
 
         return await asyncio.to_thread(work, defer)
@@ -127,12 +128,13 @@ async def autocommit(connection: psycopg.AsyncConnection) -> None:
     await connection.set_autocommit(True)
 
 
-async def _defer(app: procrastinate.App, task: str, lock: str | None, queueing_lock: str | None, kwargs: dict) -> None:
-    """Defer a job, unless one with its queueing lock waits already. For the shared locks
-    (every document defers the outbox) looking first spares the server's log a duplicate-key
-    error per document; a document's own lock is seldom taken, and the lock itself still
-    settles a race."""
-    if queueing_lock and not queueing_lock.startswith("document:") and await already_waiting(app, queueing_lock):
+async def _defer(app: procrastinate.App, task: str, lock: str | None, queueing_lock: str | None, kwargs: dict,
+                 look_first: bool = True) -> None:
+    """Defer a job, unless one with its queueing lock waits already. For a shared lock (every
+    document defers the outbox) looking first spares the server's log a duplicate-key error
+    per document; a lock seldom taken (a document's own) is not looked at first
+    (`look_first=False`). The lock itself still settles a race."""
+    if queueing_lock and look_first and await already_waiting(app, queueing_lock):
         return
     try:
         await app.configure_task(task, queue=QUEUE, lock=lock, queueing_lock=queueing_lock).defer_async(**kwargs)
@@ -192,7 +194,7 @@ def poll(current: Desk, name: str, defer: Defer) -> int:
             continue
         document_id, new = accept(current, item)
         if new:
-            defer("process_document", None, f"document:{document_id}", document_id=document_id)
+            defer("process_document", None, f"document:{document_id}", look_first=False, document_id=document_id)
             count += 1
         done(Outcome("processed" if new else "duplicate", item.filename, document_id=document_id))
     return count

@@ -23,7 +23,7 @@ from tests.test_mail_servers import (  # noqa: F401 - fixtures
     ALICE,
     DESK,
     assert_each_arrived_once_but_in_doubt,
-    complaint,
+    large_batch,
     parsed,
     servers,
     wire,
@@ -95,19 +95,9 @@ def test_sigkill_of_distributed_workers_at_random_points_loses_and_repeats_nothi
     import signal
 
     dovecot, smtp, config = wire
-    text = config.read_text(encoding="utf-8").replace(
-        "[rules]", '[[folders]]\nname = "shared"\npath = "shared/incoming"\n\n[rules]')
-    config.write_text(f'[store]\nurl = "{postgres.database()}"\n' + text + FAST_RECOVERY, encoding="utf-8")
-    incoming = config.parent / "shared" / "incoming"
-    incoming.mkdir(parents=True)
-    for number in range(1, 41):
-        dovecot.deliver(complaint(number), DESK)
-    for number in range(8):
-        (incoming / f"note-{number}.txt").write_text(
-            f"客户投诉\n投诉人：赵敏{number}\n联系电话：1370000{number:04d}\n电子邮件：{ALICE}\n"
-            f"产品名称：空调\n投诉内容：空调第{number}次不制冷，要求维修。\n", encoding="utf-8")
-        old = time.time() - 60
-        os.utime(incoming / f"note-{number}.txt", (old, old))
+    incoming = large_batch(dovecot, config, mails=40, files=8)
+    config.write_text(f'[store]\nurl = "{postgres.database()}"\n' + config.read_text(encoding="utf-8") + FAST_RECOVERY,
+                      encoding="utf-8")
     rng = random.Random(20261125)
     command = [sys.executable, "-m", "processor", "--config", str(config), "run", "--distributed", "--once"]
     for _ in range(6):  # two workers, both killed at a random moment of their work, six times over

@@ -112,6 +112,25 @@ def cli_run_once(config) -> subprocess.CompletedProcess:  # noqa: ANN001
                           capture_output=True, text=True, cwd=ROOT, timeout=120, env=os.environ.copy())
 
 
+def large_batch(dovecot: Dovecot, config, *, mails: int, files: int):  # noqa: ANN001, ANN201
+    """`mails` complaints in the desk's mailbox and `files` in a shared folder the config gains;
+    the folder."""
+    text = config.read_text(encoding="utf-8").replace("[rules]", '[[folders]]\nname = "shared"\npath = "shared/incoming"\n\n[rules]')
+    config.write_text(text, encoding="utf-8")
+    incoming = config.parent / "shared" / "incoming"
+    incoming.mkdir(parents=True)
+    for number in range(1, mails + 1):
+        dovecot.deliver(complaint(number), DESK)
+    for number in range(files):
+        (incoming / f"note-{number}.txt").write_text(
+            f"客户投诉\n投诉人：赵敏{number}\n联系电话：1370000{number:04d}\n电子邮件：{ALICE}\n"
+            f"产品名称：空调\n投诉内容：空调第{number}次不制冷，要求维修。\n", encoding="utf-8")
+    old = time.time() - 60  # settled: the folder source takes files that stopped changing
+    for path in incoming.iterdir():
+        os.utime(path, (old, old))
+    return incoming
+
+
 def assert_each_arrived_once_but_in_doubt(received: list[str], sent: list[OutboxMessage]) -> None:
     """Every mail arrived, and only once, but for one a worker died with in the instant between
     the server taking it and the commit of its mark (no SMTP client can know, RFC 1047): that
@@ -352,19 +371,9 @@ def test_sigkill_at_random_points_of_a_large_batch_loses_and_repeats_nothing(wir
     import random
 
     dovecot, smtp, config = wire
-    text = config.read_text(encoding="utf-8").replace("[rules]", '[[folders]]\nname = "shared"\npath = "shared/incoming"\n\n[rules]')
-    config.write_text(text + "lease_seconds = 2\n", encoding="utf-8")  # [smtp] is last: mails claimed by the dead go out soon
-    incoming = config.parent / "shared" / "incoming"
-    incoming.mkdir(parents=True)
-    for number in range(1, 25):
-        dovecot.deliver(complaint(number), DESK)
-    for number in range(6):
-        (incoming / f"note-{number}.txt").write_text(
-            f"客户投诉\n投诉人：赵敏{number}\n联系电话：1370000{number:04d}\n电子邮件：{ALICE}\n"
-            f"产品名称：空调\n投诉内容：空调第{number}次不制冷，要求维修。\n", encoding="utf-8")
-    old = time.time() - 60
-    for path in incoming.iterdir():
-        os.utime(path, (old, old))
+    incoming = large_batch(dovecot, config, mails=24, files=6)
+    config.write_text(config.read_text(encoding="utf-8") + "lease_seconds = 2\n",  # [smtp] is last: mails
+                      encoding="utf-8")                                           # claimed by the dead go out soon
     rng = random.Random(20261125)
     command = [sys.executable, "-m", "processor", "--config", str(config), "run", "--once"]
     for _ in range(6):  # killed at a random moment, six times over
