@@ -151,7 +151,7 @@ def new_message(
 def acknowledgement(
     sender: Sender, *, to: str, case_no: str, kind: str, language: str, fields: dict[str, Any],
     missing: list[str], reply_by: str | None, in_reply_to: str | None, references: list[str],
-    confirm: list[str] | None = None,
+    confirm: list[str] | None = None, reply_by_provisional: bool = False,
 ) -> EmailMessage:
     en = template_language(language) == "en"
     kind_label = KIND_LABELS.get(kind, ("来件", "message"))[1 if en else 0]
@@ -161,7 +161,8 @@ def acknowledgement(
     to_confirm = [(display_label(name, language), str(fields[name])) for name in confirm or [] if name in fields]
     context = dict(
         greeting_name=greeting, kind_label=kind_label, case_no=case_no, understood=rows,
-        missing=missing_labels, reply_by=reply_by, desk_name=sender.name, confirm=to_confirm,
+        missing=missing_labels, reply_by=reply_by, reply_by_provisional=reply_by_provisional,
+        desk_name=sender.name, confirm=to_confirm,
     )
     text = render("acknowledgement", language, **context)
     subject = in_script(SUBJECTS["acknowledgement"][en].format(case_no=case_no, kind=kind_label), language)

@@ -79,7 +79,10 @@ def settle_deadlines(book: Rulebook, case: Case, happened: set[str], at: datetim
         if rule.on in happened and matches(rule.when, case_facts(case)):
             deadlines = [d for d in deadlines if not (d["step"] == rule.step and d.get("done") is None)]
             due = book.calendar.due(at, rule.within, rule.at)
-            deadlines.append({"step": rule.step, "due": due.isoformat(timespec="minutes"), "why": rule.why})
+            deadline = {"step": rule.step, "due": due.isoformat(timespec="minutes"), "why": rule.why}
+            if book.calendar.is_provisional(at, rule.within, due):
+                deadline["provisional"] = True
+            deadlines.append(deadline)
     case.deadlines = deadlines  # a new list, so the JSON column is written
     pending = [datetime.fromisoformat(d["due"]) for d in deadlines if d.get("done") is None]
     case.next_deadline_at = to_utc_naive(min(pending)) if pending and case.status != "closed" else None

@@ -24,7 +24,7 @@ from processor.delivery import deliver
 from processor.desk import Desk, Rulebook
 from processor.errors import UserError
 from processor.pipeline import Incoming, Outcome, as_json, examine, process
-from processor.rules.engine import load_rules
+from processor.rules.engine import load_rules, working_calendar
 from processor.store.models import Case, OutboxMessage
 from processor.worker import run_forever, run_once
 
@@ -212,7 +212,8 @@ def print_inspection(result: dict) -> None:
     if result["category"]:
         console.print(f"  → {result['category']} / {result['level']} / {result['business_line']}, owner {result['owner']}", markup=False)
     for deadline in result["deadlines"]:
-        console.print(f"  due {deadline['step']}: {deadline['due']}", markup=False)
+        mark = " (provisional)" if deadline.get("provisional") else ""
+        console.print(f"  due {deadline['step']}: {deadline['due']}{mark}", markup=False)
     for action in result["actions"]:
         console.print(f"  do {action['type']} → {action.get('to') or ''}", markup=False)
     for error in result["errors"]:
@@ -284,7 +285,8 @@ def cmd_show(args: argparse.Namespace) -> int:
             for deadline in case.deadlines:
                 state = (f"done {deadline['done']}" if deadline.get("done")
                          else "OVERDUE" if datetime.fromisoformat(deadline["due"]) <= now else "open")
-                console.print(f"  {deadline['step']:22} {deadline['due']}  {state:24} {deadline['why']}", markup=False)
+                due = deadline["due"] + (" (provisional)" if deadline.get("provisional") else "")
+                console.print(f"  {deadline['step']:22} {due}  {state:24} {deadline['why']}", markup=False)
             console.print("timeline:", markup=False)
             for event in case.events:
                 detail = ", ".join(f"{k}={v}" for k, v in event.detail.items() if k != "rules")
@@ -378,4 +380,9 @@ def cmd_rules(args: argparse.Namespace) -> int:
         f"{target or 'built-in rules'}: ok — {len(rules.categories)} categories, {len(rules.levels)} levels, "
         f"{len(rules.routing)} routing rules, {len(rules.roles)} roles, {len(rules.deadlines)} deadlines"
     )
+    book = Rulebook.from_config(config_or_defaults(args))
+    calendar = working_calendar(rules, book.calendar.opens, book.calendar.closes)
+    warning = calendar.warning(book.now().date())
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
     return 0

@@ -339,11 +339,12 @@ def send_case_mails(desk: Desk, session, case, doc: ParsedDocument, examined: Ex
                why=f"over {desk.config.desk.max_acks_per_sender_per_hour} acknowledgements to this address in an hour")
         ack = None
     if ack:
-        reply_by = decision.due("reply")
+        reply_by = decision.deadline("reply")
         message = compose.acknowledgement(
             desk.sender, to=ack.to, case_no=case.case_no, kind=doc.kind, language=language,
             fields=doc.field_values, missing=decision.missing, confirm=unverified(doc),
-            reply_by=reply_by.strftime("%Y-%m-%d %H:%M") if reply_by else None,
+            reply_by=reply_by.due.strftime("%Y-%m-%d %H:%M") if reply_by else None,
+            reply_by_provisional=bool(reply_by and reply_by.provisional),
             in_reply_to=doc.meta.get("message_id"), references=doc.meta.get("references", []),
         )
         outbox.queue(session, message, "acknowledgement", case_id=case.id)

@@ -195,9 +195,13 @@ class Deadline:
     step: str
     due: datetime
     why: str
+    provisional: bool = False  # counted on a year whose holiday schedule is not published
 
-    def as_json(self) -> dict[str, str]:
-        return {"step": self.step, "due": self.due.isoformat(timespec="minutes"), "why": self.why}
+    def as_json(self) -> dict[str, Any]:
+        shown: dict[str, Any] = {"step": self.step, "due": self.due.isoformat(timespec="minutes"), "why": self.why}
+        if self.provisional:
+            shown["provisional"] = True
+        return shown
 
 
 @dataclass
@@ -215,8 +219,12 @@ class Decision:
     missing: list[str] = field(default_factory=list)
     fired: list[dict[str, str]] = field(default_factory=list)
 
+    def deadline(self, step: str) -> Deadline | None:
+        return next((d for d in self.deadlines if d.step == step), None)
+
     def due(self, step: str) -> datetime | None:
-        return next((d.due for d in self.deadlines if d.step == step), None)
+        deadline = self.deadline(step)
+        return deadline.due if deadline else None
 
 
 def load_rules(path: Path | None = None) -> RuleSet:
@@ -341,6 +349,8 @@ def _deadlines(
     for rule in rules.deadlines:
         if rule.on is not None or rule.step in chosen or not matches(rule.when, facts):
             continue
-        chosen[rule.step] = Deadline(rule.step, calendar.due(received, rule.within, rule.at), rule.why)
+        due = calendar.due(received, rule.within, rule.at)
+        provisional = calendar.is_provisional(received, rule.within, due)
+        chosen[rule.step] = Deadline(rule.step, due, rule.why, provisional)
         decision.fired.append({"rule": f"deadline {rule.step}: {rule.within}", "why": rule.why})
     return sorted(chosen.values(), key=lambda deadline: deadline.due)

@@ -1,5 +1,6 @@
-"""China's statutory working-day calendar (chinese-calendar, plus years from the rule file)
-and deadline arithmetic in office hours, working days and clock time."""
+"""China's working-day calendar for every year (see `holiday_schedules`: the rule file, kept
+packages, or a provisional computation) and deadline arithmetic in office hours, working days
+and clock time."""
 
 from __future__ import annotations
 
@@ -7,22 +8,18 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-import chinese_calendar
-
 from processor.errors import UserError
+from processor.rules.holiday_schedules import YearDays, estimated_year, published_year
+
+__all__ = ["CalendarError", "WorkingCalendar", "YearDays", "parse_within"]
 
 MAX_SEARCH_DAYS = 60  # no holiday in China lasts longer; beyond it the calendar data is wrong
+WARN_FROM_MONTH = 11  # the State Council publishes next year's schedule in the autumn
 _WITHIN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(office hours?|working days?|hours?|days?)\s*$")
 
 
 class CalendarError(UserError):
-    """A date the calendar knows nothing about: never guessed."""
-
-
-@dataclass(frozen=True)
-class YearDays:
-    holidays: frozenset[date] = frozenset()
-    workdays: frozenset[date] = frozenset()
+    """Calendar data that cannot be right (a rule file with no working day for two months)."""
 
 
 @dataclass
@@ -31,17 +28,38 @@ class WorkingCalendar:
     closes: time = time(17, 30)
     extra_years: dict[int, YearDays] = field(default_factory=dict)
 
+    _years: dict[int, YearDays] = field(default_factory=dict, init=False, repr=False)
+
+    def year(self, year: int) -> YearDays:
+        """The rule file's year, else the published schedule, else a provisional estimate."""
+        if year not in self._years:
+            self._years[year] = self.extra_years.get(year) or published_year(year) or estimated_year(year)
+        return self._years[year]
+
     def is_workday(self, day: date) -> bool:
-        if day.year in self.extra_years:
-            year = self.extra_years[day.year]
-            return day in year.workdays or (day.weekday() < 5 and day not in year.holidays)
-        try:
-            return chinese_calendar.is_workday(day)
-        except NotImplementedError:
-            raise CalendarError(
-                f"the working-day calendar has no data for {day.year}: add [calendar.{day.year}] "
-                "with its holidays and adjusted workdays to the rule file"
-            ) from None
+        return self.year(day.year).is_workday(day)
+
+    def is_provisional(self, start: datetime, within: str, due: datetime) -> bool:
+        """Whether a deadline counted on the calendar crosses a year whose schedule is not
+        published yet (clock hours and days do not depend on it)."""
+        if parse_within(within)[1].startswith(("office hour", "working day")):
+            return any(self.year(year).provisional for year in range(start.year, due.year + 1))
+        return False
+
+    def warning(self, today: date) -> str | None:
+        """What the operator must hear: this year's schedule, or from November next year's,
+        is not published, so deadlines in it are provisional."""
+        years = [today.year] + ([today.year + 1] if today.month >= WARN_FROM_MONTH else [])
+        unpublished = [year for year in years if self.year(year).provisional]
+        if not unpublished:
+            return None
+        names = " and ".join(str(year) for year in unpublished)
+        return (
+            f"the working-day calendar for {names} is not published yet: deadlines in it are provisional "
+            "(statutory holidays computed, no adjusted working weekends). When the State Council's notice is "
+            f"out, add [calendar.{unpublished[-1]}] with its holidays and workdays to the rule file, or upgrade "
+            "the chinese-calendar and holidays packages"
+        )
 
     def next_workday(self, day: date) -> date:
         for _ in range(MAX_SEARCH_DAYS):

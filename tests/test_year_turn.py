@@ -1,0 +1,45 @@
+"""The turn of the year: the desk goes on with provisional deadlines when next year's
+holiday schedule is not published, and says so to the customer and the owner."""
+
+from __future__ import annotations
+
+import email
+from datetime import datetime
+from email import policy
+
+import pytest
+from sqlalchemy import select
+
+from processor.pipeline import Incoming, process
+from processor.store.models import Case, OutboxMessage
+from tests.conftest import sample
+
+
+def arriving_at(desk, *moment: int) -> bytes:
+    """The desk's clock set to the moment a mail arrives (the worker counts from arrival)."""
+    desk.now = lambda: datetime(*moment, tzinfo=desk.timezone)
+    return sample("001-").read_bytes()
+
+
+@pytest.mark.parametrize("when", [(2026, 12, 31, 16, 0), (2027, 2, 10, 10, 0)])
+def test_complaint_at_the_years_turn_is_acknowledged_with_provisional_deadlines(desk, when):
+    outcome = process(desk, Incoming("test", "1", "001.eml", arriving_at(desk, *when)))
+    assert outcome.status == "processed", outcome.reason
+    with desk.store.transaction() as session:
+        case = session.scalars(select(Case)).one()
+        provisional = [d["step"] for d in case.deadlines if d.get("provisional")]
+        assert "reply" in provisional
+        assert not any(d.get("provisional") for d in case.deadlines if d["step"] == "close" and "hours" in d["why"])
+        (ack,) = session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "acknowledgement")).all()
+        body = email.message_from_bytes(ack.raw, policy=policy.default).get_body(("plain",)).get_content()
+    assert "暂定" in body and "2027-" in body
+
+
+def test_complaint_before_the_turn_has_no_provisional_mark(desk):
+    outcome = process(desk, Incoming("test", "1", "001.eml", arriving_at(desk, 2026, 11, 27, 10, 0)))
+    assert outcome.status == "processed"
+    with desk.store.transaction() as session:
+        case = session.scalars(select(Case)).one()
+        assert not any(d.get("provisional") for d in case.deadlines)
+        (ack,) = session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "acknowledgement")).all()
+        assert "暂定" not in email.message_from_bytes(ack.raw, policy=policy.default).get_body(("plain",)).get_content()
