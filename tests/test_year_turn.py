@@ -43,3 +43,19 @@ def test_complaint_before_the_turn_has_no_provisional_mark(desk):
         assert not any(d.get("provisional") for d in case.deadlines)
         (ack,) = session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "acknowledgement")).all()
         assert "暂定" not in email.message_from_bytes(ack.raw, policy=policy.default).get_body(("plain",)).get_content()
+
+
+def test_every_scheduled_job_runs_after_the_turn(desk):
+    """Escalations, callbacks, digests and the December and Q4 reports, with the clock in 2027."""
+    from processor.jobs import run_jobs
+    from processor.store.models import Report
+
+    process(desk, Incoming("test", "1", "001.eml", arriving_at(desk, 2026, 12, 31, 16, 0)))
+    done = run_jobs(desk, datetime(2027, 1, 5, 10, 0, tzinfo=desk.timezone))
+    assert done["escalated"] >= 1 and done["digests"] >= 1
+    with desk.store.transaction() as session:
+        periods = {(report.kind, report.period) for report in session.scalars(select(Report)).all()}
+    assert ("monthly", "2026-12") in periods, periods
+    assert any(kind == "quarterly" and "2026" in period and "4" in period for kind, period in periods), periods
+    done = run_jobs(desk, datetime(2027, 1, 5, 10, 0, tzinfo=desk.timezone))
+    assert not any(done.values())  # once only
