@@ -16,6 +16,7 @@ import opencc
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from parsers.labels import display_label
+from parsers.text import CONTROL
 
 KIND_LABELS = {
     "complaint": ("投诉", "complaint"),
@@ -102,6 +103,12 @@ def message_id(sender: Sender, case_no: str | None, purpose: str) -> str:
     return f"<{stem}@{sender.domain}>"
 
 
+def header_safe(text: str) -> str:
+    """A header value from text that may carry a sender's file name: line breaks and other
+    control characters become spaces (a CR LF in a header would start a header of its own)."""
+    return CONTROL.sub(" ", text)
+
+
 def new_message(
     sender: Sender,
     to: str,
@@ -125,7 +132,7 @@ def new_message(
     message["To"] = to
     if cc:
         message["Cc"] = ", ".join(cc)
-    message["Subject"] = subject
+    message["Subject"] = header_safe(subject)
     message["Date"] = format_datetime(now or datetime.now().astimezone())
     message["Message-ID"] = msgid or make_msgid(domain=sender.domain)
     if in_reply_to:

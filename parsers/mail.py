@@ -17,7 +17,7 @@ from parsers.kinds import load_satisfaction, recognise_kind
 from parsers.language import detect_language, to_simplified
 from parsers.limits import MiB, ParseLimits
 from parsers.model import ParsedDocument, ParseError
-from parsers.text import decode, read_text_fields
+from parsers.text import CONTROL, decode, read_text_fields
 
 MAX_NESTING = 3
 CASE_REF = re.compile(r"\b([A-Z]{2,6}-\d{4}-\d{3,6})\b", re.IGNORECASE)
@@ -135,8 +135,8 @@ def part_filename(part: EmailMessage) -> str | None:
             decode(chunk, charset) if isinstance(chunk, bytes) else chunk
             for chunk, charset in decode_header(name)
         )
-    if name:  # a file name is never a path: keep the last part only
-        name = re.split(r"[\\/]", name)[-1].strip() or None
+    if name:  # a file name is never a path, nor has it line breaks: keep the last part only
+        name = CONTROL.sub(" ", re.split(r"[\\/]", name)[-1]).strip() or None
     return name
 
 

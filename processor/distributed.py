@@ -90,7 +90,7 @@ def make_app(config: Config) -> procrastinate.App:
     async def poll_source(name: str) -> object:
         return await in_thread(lambda defer: poll(desk(), name, defer))
 
-    @app.task(queue=QUEUE, name="process_document", retry=2)
+    @app.task(queue=QUEUE, name="process_document", retry=config.worker.max_tries - 1)
     async def process_document(document_id: int) -> object:
         return await in_thread(lambda defer: process_one(desk(), document_id, defer))
 
@@ -203,13 +203,31 @@ def poll(current: Desk, name: str, defer: Defer) -> int:
 def process_one(current: Desk, document_id: int, defer: Defer) -> str:
     from processor.pipeline import process_registered
 
-    outcome = process_registered(current, document_id)
+    try:
+        outcome = process_registered(current, document_id)
+    except Exception as exc:  # counted; the engine retries it until it is a poison item
+        outcome = failed_registered(current, document_id, exc)
+        if outcome is None:
+            raise
     if outcome.status == "quarantined" and outcome.reason:
         quarantine_in_folder(current, document_id, outcome.reason)
     # its mails go out now, not at the next tick: one delivery job waits at most, and sends
     # what the documents processed meanwhile queued too, over one connection
     defer("deliver_outbox", None, "outbox")
     return outcome.status
+
+
+def failed_registered(current: Desk, document_id: int, exc: Exception):  # noqa: ANN201
+    """A registered document's failed try counted (processor.poison), from the archive's copy."""
+    from processor.archive import read_original
+    from processor.poison import failed_document
+    from processor.store.models import Document
+
+    with current.store.transaction() as session:
+        row = session.get(Document, document_id)
+        digest, source, filename = row.sha256, row.source, row.filename
+        data = read_original(current.config.archive_dir, session, row)
+    return failed_document(current, digest, source, filename, data, f"{type(exc).__name__}: {exc}"[:2000])
 
 
 def quarantine_in_folder(current: Desk, document_id: int, reason: str) -> None:

@@ -300,12 +300,17 @@ def quarantine(desk: Desk, session, row: Document, doc: ParsedDocument, examined
     outcome.status, outcome.reason = "quarantined", reason
     for action in examined.actions:
         if action.type == "notify_sender":
-            message = compose.notice(
-                desk.sender, to=action.to, language=doc.language or desk.config.desk.default_language,
-                reason=reason, filename=None if doc.format == "eml" else doc.file,
-                in_reply_to=doc.meta.get("message_id"), references=doc.meta.get("references", []),
-            )
-            outbox.queue(session, message, "notice", document_id=row.id)
+            notify_sender(desk, session, row, doc, action.to, reason)
+
+
+def notify_sender(desk: Desk, session, row: Document, doc: ParsedDocument, to: str, reason: str) -> None:  # noqa: ANN001
+    """The polite note to whoever sent an item the desk could not take: the one way it goes."""
+    message = compose.notice(
+        desk.sender, to=to, language=doc.language or desk.config.desk.default_language,
+        reason=reason, filename=None if doc.format == "eml" else doc.file,
+        in_reply_to=doc.meta.get("message_id"), references=doc.meta.get("references", []),
+    )
+    outbox.queue(session, message, "notice", document_id=row.id)
 
 
 def reply_to_case(desk: Desk, session, row: Document, doc: ParsedDocument, outcome: Outcome, actor: str) -> None:  # noqa: ANN001

@@ -1,0 +1,229 @@
+"""Never lose, never stall, never fail silently: poison items, limits per part, files still
+being written, long names, log lines, hard limits off the main thread, the operator told, and
+the CLI's user errors. Each test here failed on the code before issue 18."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from outputs import compose
+from processor import pipeline
+from processor.config import load_config
+from processor.desk import Desk
+from processor.store.models import Document, OutboxMessage, Problem, SourcePoll
+from processor.worker import run_once
+from tests.conftest import ROOT
+
+ALICE = "alice@example.test"
+
+
+def aftersales(*args: str, cwd: Path | None = None, **kwargs) -> subprocess.CompletedProcess:  # noqa: ANN003
+    return subprocess.run([sys.executable, "-m", "processor", *args], capture_output=True, text=True,
+                          cwd=cwd or ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300, **kwargs)
+
+
+def complaint_mail(subject: str = "投诉：热水器漏水", sender: str = ALICE, attachments=()) -> bytes:  # noqa: ANN001
+    message = EmailMessage()
+    message["From"], message["To"] = f"王喆 <{sender}>", "complaints@desk.localhost"
+    message["Subject"], message["Message-ID"] = subject, make_msgid(domain="example.test")
+    message.set_content("投诉人：王喆\n联系电话：13800138000\n产品名称：热水器\n投诉内容：热水器漏水，要求换货。\n")
+    for name, data in attachments:
+        message.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
+    return bytes(message)
+
+
+def drop_in_maildir(desk_dir: Path, raw: bytes, key: str) -> Path:
+    path = desk_dir / "inbox" / "new" / key
+    path.write_bytes(raw)
+    return path
+
+
+def with_operator(desk_dir: Path, extra: str = "") -> Desk:
+    config = desk_dir / "aftersales.toml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("[desk]\n", '[desk]\noperator = "ops@desk.localhost"\n', 1)
+                      .replace("[worker]\n", f"[worker]\n{extra}", 1), encoding="utf-8")
+    return Desk.open(load_config(config))
+
+
+def rows(desk: Desk, model, *where) -> list:  # noqa: ANN001
+    with desk.store.transaction() as session:
+        return list(session.scalars(select(model).where(*where)))
+
+
+# ---------------------------------------------------------------- poison items
+
+
+def test_a_crlf_in_an_attachment_name_never_reaches_a_header():
+    message = compose.notice(compose.Sender("desk", "desk@desk.localhost"), to=ALICE, language="en",
+                             reason="evil\r\nBcc: victim@example.test.pdf is not a file type we can read",
+                             filename=None, in_reply_to=None, references=[])
+    assert "\r" not in message["Subject"] and "\n" not in message["Subject"]
+    assert message["Bcc"] is None
+
+
+def test_the_evil_attachment_mail_is_quarantined_and_its_sender_told_on_maildir(desk_dir):
+    """filename*=utf-8''evil%0D%0ABcc… raised ValueError in the notice subject: retried every
+    pass with a traceback, forever, the sender never told."""
+    raw = complaint_mail(subject="see attachment").replace(b"\n", b"\r\n")
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = ALICE, "complaints@desk.localhost", "资料"
+    message["Message-ID"] = make_msgid(domain="example.test")
+    message.set_content("见附件")
+    message.add_attachment(b"\x00\x01garbage" * 50, maintype="application", subtype="octet-stream", filename="x.bin")
+    raw = bytes(message).replace(b'filename="x.bin"', b"filename*=utf-8''evil%0D%0ABcc%3A%20victim%40example.test.pdf")
+    assert b"evil%0D%0ABcc" in raw
+    drop_in_maildir(desk_dir, raw, "1700000000.evil.host")
+    with Desk.open(load_config(desk_dir / "aftersales.toml")) as desk:
+        outcomes = run_once(desk)
+        assert [o.status for o in outcomes] == ["quarantined"]
+        (notice,) = rows(desk, OutboxMessage, OutboxMessage.purpose == "notice")
+        assert notice.recipients == [ALICE] and "\n" not in notice.subject
+        assert b"\r\nBcc:" not in notice.raw
+    assert os.listdir(desk_dir / "inbox" / "new") == []
+    assert [name.rsplit(",", 1)[1] for name in os.listdir(desk_dir / "inbox" / "cur")] == ["FS"]
+
+
+@pytest.fixture
+def poison_step(monkeypatch):
+    """A step that fails on every mail whose subject says POISON (a bug no pass gets through)."""
+    real = pipeline.record_and_act
+
+    def record_and_act(desk, item, document_id, examined):  # noqa: ANN001, ANN202
+        if "POISON" in (examined.doc.meta.get("subject") or ""):
+            raise RuntimeError("a step that always fails")
+        return real(desk, item, document_id, examined)
+
+    monkeypatch.setattr(pipeline, "record_and_act", record_and_act)
+
+
+def test_a_poison_item_on_maildir_is_tried_max_tries_then_quarantined_and_everyone_told(desk_dir, poison_step):
+    drop_in_maildir(desk_dir, complaint_mail("POISON 投诉"), "1700000001.poison.host")
+    drop_in_maildir(desk_dir, complaint_mail("投诉：热水器漏水"), "1700000002.good.host")
+    with with_operator(desk_dir, "max_tries = 3\n") as desk:
+        first = run_once(desk)
+        assert [o.status for o in first] == ["processed"]  # the good one goes on
+        (row,) = rows(desk, Document, Document.status == "received")
+        assert (row.tries, row.last_error) == (1, "RuntimeError: a step that always fails")
+        assert run_once(desk) == []
+        (last,) = run_once(desk)
+        assert last.status == "quarantined" and "3 tries" in last.reason
+        (row,) = rows(desk, Document, Document.id == row.id)
+        assert row.status == "quarantined" and row.tries == 3
+        (notice,) = rows(desk, OutboxMessage, OutboxMessage.purpose == "notice")
+        assert notice.recipients == [ALICE]
+        (problem,) = rows(desk, Problem)
+        assert problem.status == "open" and problem.kind == "poison_item" and "POISON" not in problem.key
+        assert run_once(desk) == []  # settled: not tried a fourth time
+        (operator_mail,) = rows(desk, OutboxMessage, OutboxMessage.purpose == "problem")
+        assert operator_mail.recipients == ["ops@desk.localhost"]
+    flagged = [name for name in os.listdir(desk_dir / "inbox" / "cur") if name.endswith(",FS")]
+    assert len(flagged) == 1 and flagged[0].startswith("1700000001")
+
+
+# ---------------------------------------------------------------- the CLI
+
+
+def test_a_misspelt_time_zone_is_one_line_and_exit_2(tmp_path):
+    (tmp_path / "aftersales.toml").write_text('[desk]\ntimezone = "Asia/Shangai"\n', encoding="utf-8")
+    result = aftersales("--config", str(tmp_path / "aftersales.toml"), "cases")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "Asia/Shangai" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_output_to_a_closed_pipe_ends_quietly(tmp_path):
+    note = tmp_path / "note.txt"
+    note.write_text("客户投诉\n投诉人：王喆\n联系电话：13800138000\n产品名称：热水器\n投诉内容：漏水。\n", encoding="utf-8")
+    process = subprocess.Popen([sys.executable, "-m", "processor", "inspect", "--json", *[str(note)] * 400],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+                               env={**os.environ, "PYTHONPATH": str(ROOT)})
+    process.stdout.readline()
+    process.stdout.close()  # `| head -1`
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 0
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr
+
+
+def test_a_file_name_with_a_newline_cannot_forge_a_log_line(desk_dir):
+    name = "note\n2026-11-28 08:00:00,000 ERROR forged: the desk is on fire.txt"
+    path = desk_dir / "shared" / "incoming" / name
+    path.write_text("客户投诉\n投诉人：王喆\n联系电话：13800138000\n产品名称：热水器\n投诉内容：漏水。\n", encoding="utf-8")
+    old = time.time() - 60
+    os.utime(path, (old, old))
+    result = aftersales("--config", str(desk_dir / "aftersales.toml"), "run", "--once")
+    assert result.returncode == 0, result.stderr
+    assert "forged" in result.stderr  # it was logged …
+    assert not any(line.startswith("2026-11-28 08:00:00,000 ERROR forged") for line in result.stderr.splitlines())
+    assert "note\\n2026" in result.stderr  # … escaped, on its own line
+
+
+# ---------------------------------------------------------------- the operator
+
+
+def test_status_names_open_problems_and_exits_1_then_0_once_closed(desk_dir, poison_step):
+    drop_in_maildir(desk_dir, complaint_mail("POISON 投诉"), "1700000003.poison.host")
+    with with_operator(desk_dir, "max_tries = 1\n") as desk:
+        run_once(desk)
+        (problem,) = rows(desk, Problem)
+    config = str(desk_dir / "aftersales.toml")
+    result = aftersales("--config", config, "status")
+    assert result.returncode == 1, result.stderr
+    assert "maildir:inbox" in result.stdout and "last good poll" in result.stdout
+    assert "problems: 1 open" in result.stdout and problem.key in result.stdout
+    assert "quarantine: 1 items" in result.stdout
+    closed = aftersales("--config", config, "status", "--close", problem.key)
+    assert closed.returncode == 0 and "problems: none" in closed.stdout
+    again = aftersales("--config", config, "status", "--close", problem.key)
+    assert again.returncode == 2 and again.stderr.count("\n") == 1
+
+
+def test_an_unreachable_mailbox_is_a_problem_after_an_hour_and_summed_up_daily(desk_dir):
+    config = desk_dir / "aftersales.toml"
+    config.write_text(config.read_text(encoding="utf-8") + """
+[[imap]]
+name = "down"
+host = "127.0.0.1"
+port = 9
+security = "none"
+username = "desk"
+timeout_seconds = 2
+""", encoding="utf-8")
+    from processor.sources import imap as imap_source
+
+    imap_source._BACKOFF.clear()
+    with with_operator(desk_dir) as desk:
+        run_once(desk)
+        assert rows(desk, Problem) == []  # down for minutes: not yet a problem
+        with desk.store.transaction() as session:
+            poll = session.get(SourcePoll, "imap:down")
+            assert poll.failing_since is not None and poll.last_error
+            poll.failing_since -= timedelta(hours=2)
+        imap_source._BACKOFF.clear()
+        run_once(desk)
+        (problem,) = rows(desk, Problem)
+        assert problem.status == "open" and problem.key == "imap:down"
+        imap_source._BACKOFF.clear()
+        run_once(desk)
+        assert len(rows(desk, OutboxMessage, OutboxMessage.purpose == "problem")) == 1  # one mail per new problem
+        with desk.store.transaction() as session:
+            session.get(Problem, problem.id).summarised_at -= timedelta(days=1, minutes=1)
+        imap_source._BACKOFF.clear()
+        run_once(desk)
+        mails = rows(desk, OutboxMessage, OutboxMessage.purpose == "problem")
+        assert len(mails) == 2 and "open problems: 1" in mails[1].subject
+        with desk.store.transaction() as session:  # the mailbox is back
+            session.get(SourcePoll, "imap:down").failing_since = None
+        imap_source._BACKOFF.clear()
+        run_once(desk)
+        (problem,) = rows(desk, Problem)
+        assert problem.status == "closed"
