@@ -20,9 +20,10 @@ from outputs import compose
 from processor import pipeline
 from processor.config import load_config
 from processor.desk import Desk
-from processor.store.models import Document, OutboxMessage, Problem, SourcePoll
+from processor.store.models import Case, Document, MailboxState, OutboxMessage, Problem, SourcePoll
 from processor.worker import run_once
 from tests.conftest import ROOT
+from tests.test_mail_servers import servers, wire  # noqa: F401 - the real Dovecot and SMTP fixtures
 
 ALICE = "alice@example.test"
 
@@ -227,3 +228,33 @@ timeout_seconds = 2
         run_once(desk)
         (problem,) = rows(desk, Problem)
         assert problem.status == "closed"
+
+
+# ---------------------------------------------------------------- IMAP, on a real Dovecot
+
+
+def test_imap_last_uid_never_passes_a_poison_mail_until_it_is_quarantined(wire, poison_step):
+    """The last UID moved past a mail that failed: never fetched again, unseen, its document
+    `received` for ever. Now it is fetched again each pass until quarantined."""
+    from tests.test_mail_servers import DESK, complaint
+
+    dovecot, _smtp, config = wire
+    for number, subject in ((1, None), (2, "POISON 投诉"), (3, None)):
+        dovecot.deliver(complaint(number, subject=subject), DESK)
+    with Desk.open(load_config(config)) as desk:
+        first = run_once(desk)
+        assert sorted(o.status for o in first) == ["processed", "processed"]
+        assert len(dovecot.messages(DESK)) == 1  # the poison mail stays, for the next pass
+        (state,) = rows(desk, MailboxState)
+        assert state.last_uid == 1  # not past UID 2, which is not settled
+        for _ in range(2):
+            outcomes = run_once(desk)
+        assert [o.status for o in outcomes] == ["quarantined"]
+        assert dovecot.messages(DESK) == []
+        (quarantined,) = dovecot.messages(DESK, "Quarantine")
+        assert b"POISON" in quarantined
+        (row,) = rows(desk, Document, Document.status == "quarantined")
+        assert row.tries == 3
+        assert len(rows(desk, Case)) == 2
+        (state,) = rows(desk, MailboxState)
+        assert state.last_uid == 2  # UID 3 left the folder in the first pass
