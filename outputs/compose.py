@@ -158,8 +158,9 @@ def new_message(
 def acknowledgement(
     sender: Sender, *, to: str, case_no: str, kind: str, language: str, fields: dict[str, Any],
     missing: list[str], reply_by: str | None, in_reply_to: str | None, references: list[str],
-    confirm: list[str] | None = None,
+    confirm: list[str] | None = None, refused: list[str] | None = None,
 ) -> EmailMessage:
+    """`refused`: attachments not read (over the size limit), named so the sender can resend them."""
     en = template_language(language) == "en"
     kind_label = KIND_LABELS.get(kind, ("来件", "message"))[1 if en else 0]
     rows = understood(fields, language)
@@ -169,6 +170,7 @@ def acknowledgement(
     context = dict(
         greeting_name=greeting, kind_label=kind_label, case_no=case_no, understood=rows,
         missing=missing_labels, reply_by=reply_by, desk_name=sender.name, confirm=to_confirm,
+        refused=refused or [],
     )
     text = render("acknowledgement", language, **context)
     subject = in_script(SUBJECTS["acknowledgement"][en].format(case_no=case_no, kind=kind_label), language)
@@ -177,6 +179,10 @@ def acknowledgement(
         understood=rows, missing=missing_labels,
         missing_intro=in_script("请回复本邮件补充以下信息：" if not en else "Please reply with:", language) if missing_labels else "",
         closing=text.split("\n\n")[-2].strip() if reply_by else "", desk_name=sender.name,
+        refused=refused or [], refused_intro=in_script(
+            "以下附件超过大小限制，未能读取，如需提供请压缩或分多封邮件发送：" if not en
+            else "These attachments were over the size limit and were not read; please send them compressed "
+                 "or in several mails:", language),
     )
     return new_message(
         sender, to, subject, text, html=html, msgid=message_id(sender, case_no, "ack"),

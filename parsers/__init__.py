@@ -43,7 +43,8 @@ def parse_document(data: bytes, filename: str, limits: ParseLimits | None = None
     if fmt in UNREADABLE:
         return _failed(filename, fmt, f"{filename} {UNREADABLE[fmt]}")
     try:
-        check_size(data, filename, limits)
+        if fmt != "eml":  # a mail has the message limit (mail.parse), each of its attachments the file limit
+            check_size(data, filename, limits)
         with time_limit(limits.max_seconds, filename):
             doc = PARSERS[fmt](data, filename, limits)
     except ParseError as exc:

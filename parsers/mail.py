@@ -68,7 +68,16 @@ def parse(data: bytes, filename: str, limits: ParseLimits, depth: int = 0) -> Pa
     doc.language = detect_language(doc.title + "\n" + own) or detect_language(body)
     decide_kind(doc, own, quoted, forwarded)
     report_broken_attachments(doc)
+    report_refused_attachments(doc)
     return doc
+
+
+def report_refused_attachments(doc: ParsedDocument) -> None:
+    """Attachments over the file limit: a warning (the acknowledgement names them) when the
+    mail is understood without them, the reason it cannot be processed when it is not."""
+    refused = doc.meta.get("refused", [])
+    reasons = [f"attachment {name} was not read: please send it compressed or in several mails" for name in refused]
+    (doc.errors if doc.kind == "unknown" else doc.warnings).extend(reasons)
 
 
 def report_broken_attachments(doc: ParsedDocument) -> None:
@@ -192,6 +201,10 @@ def walk(message: EmailMessage, doc: ParsedDocument, limits: ParseLimits, depth:
             break
         payload = part.get_payload(decode=True) or b""
         name = filename or f"attachment-{attachments}"
+        if len(payload) > limits.max_file_bytes:  # refused by name; the rest of the mail is read
+            doc.meta.setdefault("refused", []).append(
+                f"{name} ({len(payload) / MiB:.0f} MB, over the limit of {limits.max_file_bytes / MiB:.0f} MB)")
+            continue
         if content_type.startswith(("video/", "audio/")):
             doc.evidence.append(name)
             continue

@@ -348,7 +348,7 @@ def send_case_mails(desk: Desk, session, case, doc: ParsedDocument, examined: Ex
         message = compose.acknowledgement(
             desk.sender, to=ack.to, case_no=case.case_no, kind=doc.kind, language=language,
             fields=doc.field_values, missing=decision.missing, confirm=unverified(doc),
-            reply_by=reply_by.strftime("%Y-%m-%d %H:%M") if reply_by else None,
+            reply_by=reply_by.strftime("%Y-%m-%d %H:%M") if reply_by else None, refused=doc.meta.get("refused"),
             in_reply_to=doc.meta.get("message_id"), references=doc.meta.get("references", []),
         )
         outbox.queue(session, message, "acknowledgement", case_id=case.id)

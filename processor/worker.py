@@ -34,7 +34,8 @@ def sources_of(desk: Desk) -> list[Source]:
         found.append(ImapSource(desk, mailbox))
     for folder in config.folders:
         incoming, processed, quarantine = config.folder_paths(folder)
-        found.append(FolderSource(folder.name, incoming, processed, quarantine, config.limits.max_file_bytes))
+        found.append(FolderSource(folder.name, incoming, processed, quarantine, config.limits.max_file_bytes,
+                                  config.limits.max_message_bytes))
     return found
 
 

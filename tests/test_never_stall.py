@@ -258,3 +258,110 @@ def test_imap_last_uid_never_passes_a_poison_mail_until_it_is_quarantined(wire, 
         assert len(rows(desk, Case)) == 2
         (state,) = rows(desk, MailboxState)
         assert state.last_uid == 2  # UID 3 left the folder in the first pass
+
+
+# ---------------------------------------------------------------- limits per part
+
+
+def test_a_30_mb_mail_with_a_complaint_body_becomes_a_case_and_the_big_attachment_is_refused_by_name(desk_dir):
+    """The 25 MB file limit was applied to the whole message: quarantined, nobody told."""
+    big = os.urandom(30 * 1024 * 1024)
+    raw = complaint_mail(attachments=[("现场视频.bin", big)])
+    assert len(raw) > 30 * 1024 * 1024
+    drop_in_maildir(desk_dir, raw, "1700000010.big.host")
+    with Desk.open(load_config(desk_dir / "aftersales.toml")) as desk:
+        (outcome,) = run_once(desk)
+        assert outcome.status == "processed" and outcome.case_no, outcome.reason
+        (ack,) = rows(desk, OutboxMessage, OutboxMessage.purpose == "acknowledgement")
+    import email
+    from email import policy
+
+    message = email.message_from_bytes(ack.raw, policy=policy.default)
+    plain, html = message.get_body(("plain",)).get_content(), message.get_body(("html",)).get_content()
+    assert "现场视频.bin" in plain and "30 MB" in plain and "现场视频.bin" in html
+
+
+def test_an_oversized_attachment_alone_is_still_refused_with_its_name(desk_dir):
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = ALICE, "complaints@desk.localhost", "附件"
+    message["Message-ID"] = make_msgid(domain="example.test")
+    message.set_content("见附件")
+    message.add_attachment(b"x" * (2 * 1024 * 1024), maintype="application", subtype="pdf", filename="form.pdf")
+    config = desk_dir / "aftersales.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace("max_file_bytes = 26214400", "max_file_bytes = 1048576"),
+                      encoding="utf-8")
+    drop_in_maildir(desk_dir, bytes(message), "1700000011.form.host")
+    with Desk.open(load_config(config)) as desk:
+        (outcome,) = run_once(desk)
+        assert outcome.status == "quarantined" and "form.pdf" in outcome.reason
+        (notice,) = rows(desk, OutboxMessage, OutboxMessage.purpose == "notice")
+        assert b"form.pdf" in notice.raw or "form.pdf" in notice.subject
+
+
+# ---------------------------------------------------------------- shared folders
+
+NOTE = "客户投诉\n投诉人：王喆\n联系电话：13800138000\n产品名称：热水器\n投诉内容：热水器漏水，要求换货。\n"
+
+
+def folder_source(desk_dir: Path):  # noqa: ANN201
+    from processor.sources.folder import FolderSource
+
+    shared = desk_dir / "shared"
+    return FolderSource("shared", shared / "incoming", shared / "processed", shared / "quarantine", 25 * 2**20)
+
+
+WRITER = """
+import sys, time
+with open(sys.argv[1], "wb") as file:
+    file.write(b"x" * 15000); file.flush()
+    time.sleep(float(sys.argv[2]))
+    file.write(b"y" * 15000)
+"""
+
+
+def test_a_writer_pausing_longer_than_the_settle_time_gets_no_prefix_taken(desk_dir):
+    """A writer pausing 2.5 s (settle time 1 s) got a 15,000-byte prefix archived."""
+    path = desk_dir / "shared" / "incoming" / "form.docx"
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(path), "3"])
+    try:
+        deadline = time.time() + 10
+        while not (path.exists() and path.stat().st_size == 15000 and time.time() - path.stat().st_mtime > 1.5):
+            assert time.time() < deadline
+            time.sleep(0.05)
+        assert list(folder_source(desk_dir).items()) == []  # still open for writing: left alone
+    finally:
+        writer.wait(timeout=10)
+    old = time.time() - 60
+    os.utime(path, (old, old))
+    ((item, _done),) = list(folder_source(desk_dir).items())
+    assert len(item.data) == 30000
+
+
+def test_temporary_names_are_left_alone(desk_dir):
+    incoming = desk_dir / "shared" / "incoming"
+    for name in ("~$form.docx", "form.docx.part", "x.tmp", "y.crdownload", ".hidden.txt"):
+        (incoming / name).write_text(NOTE, encoding="utf-8")
+        old = time.time() - 60
+        os.utime(incoming / name, (old, old))
+    assert list(folder_source(desk_dir).items()) == []
+
+
+def test_names_of_250_characters_settle_and_their_duplicates_too(desk_dir):
+    """No .reason.txt (the name grew past 255 bytes) and a duplicate erroring every pass."""
+    incoming = desk_dir / "shared" / "incoming"
+    long_name = "a" * 246 + ".txt"  # 250 characters: over 255 once ".reason.txt" is added
+    unreadable = "b" * 246 + ".xyz"
+    with Desk.open(load_config(desk_dir / "aftersales.toml")) as desk:
+        for round_ in range(2):
+            (incoming / long_name).write_text(NOTE + ("" if round_ == 0 else "再次"), encoding="utf-8")
+            (incoming / unreadable).write_bytes(b"\x00\x01\x02 not a form" + bytes([round_]))
+            for path in incoming.iterdir():
+                old = time.time() - 60
+                os.utime(path, (old, old))
+            outcomes = run_once(desk)
+            assert sorted(o.status for o in outcomes) == ["processed", "quarantined"]
+            assert os.listdir(incoming) == []
+    quarantined = sorted(os.listdir(desk_dir / "shared" / "quarantine"))
+    assert len(quarantined) == 4 and sum(name.endswith(".reason.txt") for name in quarantined) == 2
+    assert all(len(name.encode()) <= 255 for name in quarantined)
+    assert len(os.listdir(desk_dir / "shared" / "processed")) == 2
