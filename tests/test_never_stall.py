@@ -233,7 +233,7 @@ timeout_seconds = 2
 # ---------------------------------------------------------------- IMAP, on a real Dovecot
 
 
-def test_imap_last_uid_never_passes_a_poison_mail_until_it_is_quarantined(wire, poison_step):
+def test_imap_last_uid_never_passes_a_poison_mail_until_it_is_quarantined(wire, poison_step):  # noqa: F811
     """The last UID moved past a mail that failed: never fetched again, unseen, its document
     `received` for ever. Now it is fetched again each pass until quarantined."""
     from tests.test_mail_servers import DESK, complaint
