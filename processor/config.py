@@ -164,7 +164,10 @@ class Limits(Section):
     max_pages: Annotated[int, Field(ge=1)] = 50
     max_rows: Annotated[int, Field(ge=1)] = 20000
     max_seconds: Annotated[float, Field(gt=0)] = 60.0
-    max_memory_mb: Annotated[int, Field(ge=64)] = 2048  # address space of the process that reads one document
+    max_memory_mb: Annotated[int, Field(ge=64)] = 4096  # address space of the process that reads one document
+    # the worker reads documents in a pool of processes, where both limits above always hold
+    # (`inspect` reads in its own process: the time limit holds there, on its main thread)
+    separate_processes: bool = True
     convert_doc: bool = True
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from outputs import compose, outbox
-from parsers import ParsedDocument, parse_document
+from parsers import ParsedDocument
 from processor import returns, staff
 from processor.actions import Action, plan
 from processor.archive import archive_bytes, read_original
@@ -84,7 +84,7 @@ def received_time(doc: ParsedDocument, book: Rulebook) -> datetime:
 def examine(
     data: bytes, filename: str, book: Rulebook, received: datetime | None = None, refusal: str | None = None,
 ) -> Examined:
-    doc = parse_document(data, filename, book.limits)
+    doc = book.parse(data, filename)
     if refusal:  # only its headers were fetched: say why, to the sender they name
         doc.kind, doc.errors = "unknown", [refusal]
     when = received or received_time(doc, book)

@@ -365,3 +365,51 @@ def test_names_of_250_characters_settle_and_their_duplicates_too(desk_dir):
     assert len(quarantined) == 4 and sum(name.endswith(".reason.txt") for name in quarantined) == 2
     assert all(len(name.encode()) <= 255 for name in quarantined)
     assert len(os.listdir(desk_dir / "shared" / "processed")) == 2
+
+
+# ---------------------------------------------------------------- hard limits off the main thread
+
+
+def in_a_thread(work):  # noqa: ANN001, ANN201
+    """What a distributed worker does: the parse runs in a thread, not on the main thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(work).result()
+
+
+def worker_book(**limits):  # noqa: ANN003, ANN201
+    import dataclasses
+
+    from processor.config import Config
+    from processor.desk import Rulebook
+
+    book = Rulebook.from_config(Config())
+    return dataclasses.replace(book, limits=dataclasses.replace(book.limits, **limits),
+                               separate_processes=Config().limits.separate_processes)
+
+
+def test_max_seconds_holds_in_a_worker_thread():
+    """`[limits] max_seconds` used SIGALRM, which only the main thread can set: in a thread a
+    fax was read for as long as it took (38 s here), the limit 1 s."""
+    from tests.conftest import sample
+
+    data = sample("024-fax-complaint").read_bytes()
+    book = worker_book(max_seconds=1)
+    started = time.monotonic()
+    doc = in_a_thread(lambda: book.parse(data, "024.pdf"))
+    assert time.monotonic() - started < 15
+    assert doc.kind == "unknown" and "took more than 1 s" in doc.errors[0]
+
+
+def test_max_memory_holds_in_a_worker_thread():
+    """A document that needs more memory than `[limits] max_memory_mb` is refused; the worker
+    (this process) goes on. OCR of a fax takes about 2 GB of address space."""
+    from tests.conftest import sample
+
+    data = sample("024-fax-complaint").read_bytes()
+    book = worker_book(max_memory_mb=600)
+    doc = in_a_thread(lambda: book.parse(data, "024.pdf"))
+    assert doc.kind == "unknown" and doc.errors, doc.kind
+    text = in_a_thread(lambda: book.parse(NOTE.encode(), "note.txt"))  # the pool still reads
+    assert text.kind == "complaint"
