@@ -49,11 +49,12 @@ def drop_in_maildir(desk_dir: Path, raw: bytes, key: str) -> Path:
     return path
 
 
-def with_operator(desk_dir: Path, extra: str = "") -> Desk:
+def with_operator(desk_dir: Path, max_tries: int = 3) -> Desk:
     config = desk_dir / "aftersales.toml"
     text = config.read_text(encoding="utf-8")
-    config.write_text(text.replace("[desk]\n", '[desk]\noperator = "ops@desk.localhost"\n', 1)
-                      .replace("[worker]\n", f"[worker]\n{extra}", 1), encoding="utf-8")
+    assert "operator = []" in text and "max_tries = 3" in text
+    config.write_text(text.replace("operator = []", 'operator = "ops@desk.localhost"', 1)
+                      .replace("max_tries = 3", f"max_tries = {max_tries}", 1), encoding="utf-8")
     return Desk.open(load_config(config))
 
 
@@ -111,7 +112,7 @@ def poison_step(monkeypatch):
 def test_a_poison_item_on_maildir_is_tried_max_tries_then_quarantined_and_everyone_told(desk_dir, poison_step):
     drop_in_maildir(desk_dir, complaint_mail("POISON 投诉"), "1700000001.poison.host")
     drop_in_maildir(desk_dir, complaint_mail("投诉：热水器漏水"), "1700000002.good.host")
-    with with_operator(desk_dir, "max_tries = 3\n") as desk:
+    with with_operator(desk_dir, max_tries=3) as desk:
         first = run_once(desk)
         assert [o.status for o in first] == ["processed"]  # the good one goes on
         (row,) = rows(desk, Document, Document.status == "received")
@@ -173,7 +174,7 @@ def test_a_file_name_with_a_newline_cannot_forge_a_log_line(desk_dir):
 
 def test_status_names_open_problems_and_exits_1_then_0_once_closed(desk_dir, poison_step):
     drop_in_maildir(desk_dir, complaint_mail("POISON 投诉"), "1700000003.poison.host")
-    with with_operator(desk_dir, "max_tries = 1\n") as desk:
+    with with_operator(desk_dir, max_tries=1) as desk:
         run_once(desk)
         (problem,) = rows(desk, Problem)
     config = str(desk_dir / "aftersales.toml")
