@@ -104,8 +104,9 @@ def make_app(config: Config) -> procrastinate.App:
     async def desk_jobs() -> object:
         from processor.jobs import run_jobs
         from processor.pipeline import retry_waiting_for_ocr
+        from processor.problems import run_checks
 
-        return await in_thread(lambda defer: (retry_waiting_for_ocr(desk()), run_jobs(desk()))[1])
+        return await in_thread(lambda defer: (retry_waiting_for_ocr(desk()), run_checks(desk()), run_jobs(desk()))[2])
 
     @app.task(queue=QUEUE, name="import_master_data", lock="master_data")
     async def import_master_data() -> object:
@@ -181,6 +182,7 @@ def poll(current: Desk, name: str, defer: Defer) -> int:
     """Read a source: each new item archived and registered, a job deferred to process it (on
     whichever worker is free), then the item settled in its source."""
     from processor.pipeline import Outcome, accept, process
+    from processor.problems import polled
     from processor.worker import sources_of
 
     source = next((s for s in sources_of(current) if s.name == name), None)
@@ -188,15 +190,21 @@ def poll(current: Desk, name: str, defer: Defer) -> int:
         log.warning("no source %s in the config", name)
         return 0
     count = 0
-    for item, done in source.items():
-        if item.refusal:  # only its headers were fetched: decided here and now
-            done(process(current, item))
-            continue
-        document_id, new = accept(current, item)
-        if new:
-            defer("process_document", None, f"document:{document_id}", look_first=False, document_id=document_id)
-            count += 1
-        done(Outcome("processed" if new else "duplicate", item.filename, document_id=document_id))
+    try:
+        for item, done in source.items():
+            if item.refusal:  # only its headers were fetched: decided here and now
+                done(process(current, item))
+                continue
+            document_id, new = accept(current, item)
+            if new:
+                defer("process_document", None, f"document:{document_id}", look_first=False, document_id=document_id)
+                count += 1
+            done(Outcome("processed" if new else "duplicate", item.filename, document_id=document_id))
+    except Exception as exc:  # noted for `status` and the unreachable-mailbox check; the engine retries
+        polled(current, source.name, f"{type(exc).__name__}: {exc}")
+        raise
+    if not getattr(source, "waiting", False):
+        polled(current, source.name, None)
     return count
 
 

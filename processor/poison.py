@@ -49,24 +49,25 @@ def failed_document(desk: Desk, digest: str, source: str, filename: str, data: b
             return None
         reason = f"could not be processed in {row.tries} tries ({error}): staff should look at it"
         row.status, row.reason = "quarantined", reason
-        sender = sender_of(data, filename, desk.own_addresses()) if data else None
-        if sender:
-            notify_sender(desk, session, row, ParsedDocument(file=filename, format="eml"), sender, FOR_THE_SENDER)
+        headers = headers_of(data, filename) if data else None
+        sender = reply_address(headers, desk.own_addresses()) if headers and headers.kind not in SILENT_KINDS else None
+        if sender:  # in reply to the mail itself, so it threads with it
+            notify_sender(desk, session, row, headers, sender, FOR_THE_SENDER)
         problems.report(desk, session, "poison_item", f"poison:{row.id}",
                         f"poison item: {source} {filename} (document {row.id}) quarantined after {row.tries} tries: {error}")
         return Outcome("quarantined", filename, document_id=row.id, sender=sender, reason=reason)
 
 
-def sender_of(data: bytes, filename: str, own_addresses: set[str]) -> str | None:
-    """Whom to tell about a mail that could not be read: its From, unless that is a robot, an
-    autoresponder or ourselves (the headers alone, read leniently: the mail may be the trouble)."""
+def headers_of(data: bytes, filename: str) -> ParsedDocument | None:
+    """A mail that could not be processed, by its headers alone (read leniently: the mail may
+    be the trouble): whom to tell, unless it is a robot's (kind `bounce`), and what it answers."""
     if not filename.endswith(".eml"):
         return None
     try:
         message = BytesHeaderParser(policy=policy.default).parsebytes(data[:65536])
         doc = ParsedDocument(file=filename, format="eml", meta=read_headers(message))
-        if is_bounce(doc.meta) or is_auto_reply(doc.meta):
-            doc.kind = "bounce"
     except Exception:  # noqa: BLE001 - headers even a lenient reader cannot take: no one to answer
         return None
-    return None if doc.kind in SILENT_KINDS else reply_address(doc, own_addresses)
+    if is_bounce(doc.meta) or is_auto_reply(doc.meta):
+        doc.kind = "bounce"
+    return doc

@@ -53,7 +53,8 @@ def poll(desk: Desk, on_outcome: Callable[[Outcome], None] | None = None) -> lis
             log.warning("source %s failed: %s: %s; it is tried again later", source.name, type(exc).__name__, exc)
             noted(desk, source.name, f"{type(exc).__name__}: {exc}")
         else:
-            noted(desk, source.name, None)
+            if not getattr(source, "waiting", False):  # a mailbox pausing after a failure was not read
+                noted(desk, source.name, None)
     return outcomes
 
 
@@ -73,7 +74,11 @@ def process_items(desk: Desk, items: Iterable[tuple[Incoming, Done]]) -> Iterabl
             outcome = poison.failed(desk, item, exc)
             if outcome is None:
                 continue  # not settled: its source keeps it for the next pass
-        done(outcome)
+        try:
+            done(outcome)
+        except Exception:  # recorded in the store; settled in its source on a later pass, as a duplicate
+            log.exception("could not settle %s in %s; it is settled on a later pass", item.filename, item.source)
+            continue
         log.info("%s %s: %s %s", item.source, item.filename, outcome.status, outcome.case_no or outcome.reason or "")
         yield outcome
 

@@ -206,6 +206,9 @@ timeout_seconds = 2
     with with_operator(desk_dir) as desk:
         run_once(desk)
         assert rows(desk, Problem) == []  # down for minutes: not yet a problem
+        run_once(desk)  # pausing before the next attempt: not read, so not a good poll either
+        (poll,) = rows(desk, SourcePoll, SourcePoll.source == "imap:down")
+        assert poll.failing_since is not None and poll.last_success_at is None
         with desk.store.transaction() as session:
             poll = session.get(SourcePoll, "imap:down")
             assert poll.failing_since is not None and poll.last_error
@@ -414,3 +417,50 @@ def test_max_memory_holds_in_a_worker_thread():
     assert doc.kind == "unknown" and doc.errors, doc.kind
     text = in_a_thread(lambda: book.parse(NOTE.encode(), "note.txt"))  # the pool still reads
     assert text.kind == "complaint"
+
+
+def test_an_item_tried_again_keeps_the_time_it_arrived(desk_dir, monkeypatch):
+    """The receipt time was re-read as `now` on every retry: deadlines moved with each pass."""
+    real, calls = pipeline.record_and_act, []
+
+    def fails_once(desk, item, document_id, examined):  # noqa: ANN001, ANN202
+        calls.append(examined.received)
+        if len(calls) == 1:
+            raise RuntimeError("the store went away for a moment")
+        return real(desk, item, document_id, examined)
+
+    monkeypatch.setattr(pipeline, "record_and_act", fails_once)
+    drop_in_maildir(desk_dir, complaint_mail(), "1700000020.retry.host")
+    with Desk.open(load_config(desk_dir / "aftersales.toml")) as desk:
+        assert run_once(desk) == []
+        with desk.store.transaction() as session:
+            row = session.scalars(select(Document)).one()
+            row.received_at -= timedelta(days=3)
+        (outcome,) = run_once(desk)
+        assert outcome.status == "processed"
+        assert calls[0] - calls[1] >= timedelta(days=3) - timedelta(minutes=1)
+        (row,) = rows(desk, Document)
+        assert row.parsed["received"] == calls[1].isoformat(timespec="minutes")
+
+
+def test_an_smtp_login_refused_is_a_problem_until_a_mail_goes_out(wire, monkeypatch):  # noqa: F811
+    from tests.test_mail_servers import ALICE as CUSTOMER
+    from tests.test_mail_servers import DESK, complaint
+
+    dovecot, _smtp, config = wire
+    text = config.read_text(encoding="utf-8")
+    smtp_secret = 'password_env = "TEST_DESK_PASSWORD"\nfrom_address'
+    assert smtp_secret in text
+    config.write_text(text.replace(smtp_secret, 'password_env = "TEST_SMTP_PASSWORD"\nfrom_address'), encoding="utf-8")
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", "not the password")
+    dovecot.deliver(complaint(1), DESK)
+    with Desk.open(load_config(config)) as desk:
+        run_once(desk)
+        (problem,) = rows(desk, Problem)
+        assert (problem.key, problem.kind, problem.status) == ("smtp:login", "smtp_login", "open")
+        assert "login refused" in problem.summary
+        monkeypatch.setenv("TEST_SMTP_PASSWORD", "deskpw")
+        run_once(desk)
+        (problem,) = rows(desk, Problem)
+        assert problem.status == "closed"
+    assert len(dovecot.messages(CUSTOMER)) == 1

@@ -89,9 +89,11 @@ class ImapSource:
         self.name = f"imap:{settings.name}"
         self.backoff = _BACKOFF.setdefault(self.name, Backoff())
         self.created: set[str] = set()
+        self.waiting = False  # this pass skipped it (pausing after a failure)
 
     def items(self) -> Iterator[tuple[Incoming, Done]]:
-        if not self.backoff.ready():
+        self.waiting = not self.backoff.ready()  # not read this pass: no good poll to note
+        if self.waiting:
             log.debug("%s: waiting before the next attempt", self.name)
             return
         try:
