@@ -464,3 +464,26 @@ def test_an_smtp_login_refused_is_a_problem_until_a_mail_goes_out(wire, monkeypa
         (problem,) = rows(desk, Problem)
         assert problem.status == "closed"
     assert len(dovecot.messages(CUSTOMER)) == 1
+
+
+def test_a_distributed_document_job_that_always_fails_is_counted_then_quarantined(desk_dir, poison_step):
+    """With `run --distributed` the engine retried a failing document twice, then left it
+    `received` for ever; now each try is counted and the last one quarantines it."""
+    from processor.distributed import process_one
+    from processor.pipeline import Incoming, accept
+
+    deferred = []
+    with with_operator(desk_dir, max_tries=3) as desk:
+        document_id, new = accept(desk, Incoming("maildir:inbox", "k", "k.eml", complaint_mail("POISON 投诉")))
+        assert new
+        for attempt in (1, 2):
+            with pytest.raises(RuntimeError):  # the engine retries the job
+                process_one(desk, document_id, lambda *args, **kwargs: deferred.append(args))
+            (row,) = rows(desk, Document)
+            assert row.tries == attempt and row.status == "received"
+        assert process_one(desk, document_id, lambda *args, **kwargs: deferred.append(args)) == "quarantined"
+        (row,) = rows(desk, Document)
+        assert row.status == "quarantined" and row.tries == 3
+        (problem,) = rows(desk, Problem)
+        assert problem.key == f"poison:{document_id}"
+        assert [m.recipients for m in rows(desk, OutboxMessage, OutboxMessage.purpose == "notice")] == [[ALICE]]
