@@ -16,6 +16,7 @@ import opencc
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from parsers.labels import display_label
+from parsers.text import CONTROL
 
 KIND_LABELS = {
     "complaint": ("投诉", "complaint"),
@@ -102,6 +103,12 @@ def message_id(sender: Sender, case_no: str | None, purpose: str) -> str:
     return f"<{stem}@{sender.domain}>"
 
 
+def header_safe(text: str) -> str:
+    """A header value from text that may carry a sender's file name: line breaks and other
+    control characters become spaces (a CR LF in a header would start a header of its own)."""
+    return CONTROL.sub(" ", text)
+
+
 def new_message(
     sender: Sender,
     to: str,
@@ -125,7 +132,7 @@ def new_message(
     message["To"] = to
     if cc:
         message["Cc"] = ", ".join(cc)
-    message["Subject"] = subject
+    message["Subject"] = header_safe(subject)
     message["Date"] = format_datetime(now or datetime.now().astimezone())
     message["Message-ID"] = msgid or make_msgid(domain=sender.domain)
     if in_reply_to:
@@ -151,8 +158,9 @@ def new_message(
 def acknowledgement(
     sender: Sender, *, to: str, case_no: str, kind: str, language: str, fields: dict[str, Any],
     missing: list[str], reply_by: str | None, in_reply_to: str | None, references: list[str],
-    confirm: list[str] | None = None, reply_by_provisional: bool = False,
+    confirm: list[str] | None = None, refused: list[str] | None = None, reply_by_provisional: bool = False,
 ) -> EmailMessage:
+    """`refused`: attachments not read (over the size limit), named so the sender can resend them."""
     en = template_language(language) == "en"
     kind_label = KIND_LABELS.get(kind, ("来件", "message"))[1 if en else 0]
     rows = understood(fields, language)
@@ -162,7 +170,7 @@ def acknowledgement(
     context = dict(
         greeting_name=greeting, kind_label=kind_label, case_no=case_no, understood=rows,
         missing=missing_labels, reply_by=reply_by, reply_by_provisional=reply_by_provisional,
-        desk_name=sender.name, confirm=to_confirm,
+        desk_name=sender.name, confirm=to_confirm, refused=refused or [],
     )
     text = render("acknowledgement", language, **context)
     subject = in_script(SUBJECTS["acknowledgement"][en].format(case_no=case_no, kind=kind_label), language)
@@ -171,6 +179,10 @@ def acknowledgement(
         understood=rows, missing=missing_labels,
         missing_intro=in_script("请回复本邮件补充以下信息：" if not en else "Please reply with:", language) if missing_labels else "",
         closing=text.split("\n\n")[-2].strip() if reply_by else "", desk_name=sender.name,
+        refused=refused or [], refused_intro=in_script(
+            "以下附件超过大小限制，未能读取，如需提供请压缩或分多封邮件发送：" if not en
+            else "These attachments were over the size limit and were not read; please send them compressed "
+                 "or in several mails:", language),
     )
     return new_message(
         sender, to, subject, text, html=html, msgid=message_id(sender, case_no, "ack"),

@@ -45,6 +45,7 @@ class Delivery:
     sent: int = 0
     deferred: int = 0
     failed: list[int] = field(default_factory=list)
+    login_refused: str | None = None  # the server refused our login: no mail can go until it is fixed
 
 
 def classify(exc: Exception) -> tuple[bool, str]:
@@ -225,6 +226,8 @@ def send_claimed(store: Store, settings: Smtp, connection: SmtpConnection, claim
                 if server_unusable(exc, connection):  # try them all again next pass
                     log.warning("smtp %s:%s unusable (%s); %d mails wait", settings.host, settings.port,
                                 classify(exc)[1], len(claimed) - index)
+                    if isinstance(exc, smtplib.SMTPAuthenticationError):
+                        result.login_refused = f"{settings.host}:{settings.port} {classify(exc)[1]}"
                     release(store, [waiting.id for waiting in claimed[index:]])
                     result.deferred += len(claimed) - index
                     return False

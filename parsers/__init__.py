@@ -43,11 +43,15 @@ def parse_document(data: bytes, filename: str, limits: ParseLimits | None = None
     if fmt in UNREADABLE:
         return _failed(filename, fmt, f"{filename} {UNREADABLE[fmt]}")
     try:
-        check_size(data, filename, limits)
+        if fmt != "eml":  # a mail has the message limit (mail.parse), each of its attachments the file limit
+            check_size(data, filename, limits)
         with time_limit(limits.max_seconds, filename):
             doc = PARSERS[fmt](data, filename, limits)
     except ParseError as exc:
         return _failed(filename, fmt, str(exc))
+    except MemoryError:
+        return _failed(filename, fmt, f"{filename} needs more than {limits.max_memory_mb} MB to read and was stopped: "
+                                      "please send a simpler file (a PDF with text, or .docx)")
     except RecursionError:
         return _failed(filename, fmt, f"{filename} is nested too deeply to read safely: please send the form on its own")
     except Exception as exc:  # a parser bug must not stop the desk; the file is quarantined

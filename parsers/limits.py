@@ -26,6 +26,7 @@ class ParseLimits:
     max_pages: int = 50
     max_rows: int = 20000
     max_seconds: float = 60.0  # wall time for one document, its attachments included
+    max_memory_mb: int = 4096  # address space of the process that reads it (the worker's isolated parse)
     convert_doc: bool = True  # binary .doc through LibreOffice, when it is installed
 
 

@@ -17,7 +17,7 @@ from parsers.kinds import load_satisfaction, recognise_kind
 from parsers.language import detect_language, to_simplified
 from parsers.limits import MiB, ParseLimits
 from parsers.model import ParsedDocument, ParseError
-from parsers.text import decode, read_text_fields
+from parsers.text import CONTROL, decode, read_text_fields
 
 MAX_NESTING = 3
 CASE_REF = re.compile(r"\b([A-Z]{2,6}-\d{4}-\d{3,6})\b", re.IGNORECASE)
@@ -68,7 +68,16 @@ def parse(data: bytes, filename: str, limits: ParseLimits, depth: int = 0) -> Pa
     doc.language = detect_language(doc.title + "\n" + own) or detect_language(body)
     decide_kind(doc, own, quoted, forwarded)
     report_broken_attachments(doc)
+    report_refused_attachments(doc)
     return doc
+
+
+def report_refused_attachments(doc: ParsedDocument) -> None:
+    """Attachments over the file limit: a warning (the acknowledgement names them) when the
+    mail is understood without them, the reason it cannot be processed when it is not."""
+    refused = doc.meta.get("refused", [])
+    reasons = [f"attachment {name} was not read: please send it compressed or in several mails" for name in refused]
+    (doc.errors if doc.kind == "unknown" else doc.warnings).extend(reasons)
 
 
 def report_broken_attachments(doc: ParsedDocument) -> None:
@@ -135,8 +144,8 @@ def part_filename(part: EmailMessage) -> str | None:
             decode(chunk, charset) if isinstance(chunk, bytes) else chunk
             for chunk, charset in decode_header(name)
         )
-    if name:  # a file name is never a path: keep the last part only
-        name = re.split(r"[\\/]", name)[-1].strip() or None
+    if name:  # a file name is never a path, nor has it line breaks: keep the last part only
+        name = CONTROL.sub(" ", re.split(r"[\\/]", name)[-1]).strip() or None
     return name
 
 
@@ -192,6 +201,10 @@ def walk(message: EmailMessage, doc: ParsedDocument, limits: ParseLimits, depth:
             break
         payload = part.get_payload(decode=True) or b""
         name = filename or f"attachment-{attachments}"
+        if len(payload) > limits.max_file_bytes:  # refused by name; the rest of the mail is read
+            doc.meta.setdefault("refused", []).append(
+                f"{name} ({len(payload) / MiB:.0f} MB, over the limit of {limits.max_file_bytes / MiB:.0f} MB)")
+            continue
         if content_type.startswith(("video/", "audio/")):
             doc.evidence.append(name)
             continue

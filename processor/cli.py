@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import shutil
 import sys
 from collections import Counter
@@ -17,7 +18,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 from sqlalchemy import select
 
-from processor import __version__
+from processor import __version__, logs
 from processor.cases import OPEN_STATUSES
 from processor.config import Config, config_path, load_config
 from processor.delivery import deliver
@@ -35,11 +36,7 @@ USER_ERROR = 2
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO if args.command == "run" else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    logs.configure(logging.DEBUG if args.verbose else logging.INFO if args.command == "run" else logging.WARNING)
     try:
         return args.handler(args) or 0
     except UserError as exc:
@@ -47,6 +44,16 @@ def main(argv: list[str] | None = None) -> int:
         return USER_ERROR
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `aftersales cases --json | head -1`: the reader has all it wants
+        quiet_stdout()
+        return 0
+
+
+def quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that Python's flush at exit does not fail on the closed pipe
+    again (the way the Python documentation gives for SIGPIPE)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -92,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     retention.add_argument("--years", type=int, default=5, help="retention period (default 5, seed 000)")
     retention.add_argument("--export", metavar="DIR", help="write the cases and their originals here before purging")
     retention.add_argument("--dry-run", action="store_true", help="only say what would be purged")
+    status = command("status", cmd_status, "sources, queue, outbox, quarantine and open problems; "
+                     "exit 0 when no problem is open, 1 when one is (for monitoring), 2 on a user error")
+    status.add_argument("--close", metavar="KEY", help="close an open problem by its key (after dealing with it)")
     rules = command("rules", cmd_rules, "work with rule files")
     rules.add_argument("action", choices=["check"], help="check: validate a rule file")
     rules.add_argument("file", nargs="?", help="rule file (default: the configured or built-in rules)")
@@ -386,3 +396,22 @@ def cmd_rules(args: argparse.Namespace) -> int:
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
     return 0
+
+
+PROBLEMS_OPEN = 1  # `status` exit code when any problem is open
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from processor import problems
+    from processor.status import gather
+
+    with open_desk(args) as desk:
+        if args.close:
+            with desk.store.transaction() as session:
+                if not problems.resolve(session, args.close):
+                    raise UserError(f"no open problem {args.close}: `aftersales status` lists them")
+            print(f"closed {args.close}")
+        with desk.store.transaction() as session:
+            lines, open_count = gather(desk, session)
+    print("\n".join(lines))
+    return PROBLEMS_OPEN if open_count else 0

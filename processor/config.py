@@ -11,6 +11,7 @@ import tomllib
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -36,9 +37,26 @@ class Desk(Section):
     # whose Authentication-Results from that server say pass.
     staff_auth_server: str | None = None
     max_acks_per_sender_per_hour: Annotated[int, Field(ge=1)] = 5  # loop and flood safety
+    # who runs the desk: one mail per new problem (poison item, SMTP login refused, a mailbox out
+    # of reach, quarantine growing) and a daily summary while problems last
+    operator: list[str] = []
     timezone: str = "Asia/Shanghai"
     case_number_format: str = "CS-{yy}{mm}-{seq:04d}"
     default_language: Literal["zh-Hans", "zh-Hant", "en"] = "zh-Hans"
+
+    @field_validator("operator", mode="before")
+    @classmethod
+    def _one_or_more(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Asia/Shanghai") from None
+        return value
 
     @field_validator("case_number_format")
     @classmethod
@@ -130,6 +148,11 @@ class Worker(Section):
     digest_at: ClockTime = "08:30"  # each owner's daily list of what is due, on working days
     # distributed workers: a worker silent this long is taken for dead and its jobs are run again
     stalled_seconds: Annotated[float, Field(ge=1)] = 60.0
+    # an item a step fails on is tried this often (once a pass), then quarantined as a poison item
+    max_tries: Annotated[int, Field(ge=1)] = 3
+    # problems for the operator: a mailbox unreachable this long; this many items quarantined in a day
+    unreachable_minutes: Annotated[int, Field(ge=1)] = 60
+    quarantine_per_day: Annotated[int, Field(ge=1)] = 20
 
 
 class Limits(Section):
@@ -141,6 +164,10 @@ class Limits(Section):
     max_pages: Annotated[int, Field(ge=1)] = 50
     max_rows: Annotated[int, Field(ge=1)] = 20000
     max_seconds: Annotated[float, Field(gt=0)] = 60.0
+    max_memory_mb: Annotated[int, Field(ge=64)] = 4096  # address space of the process that reads one document
+    # the worker reads documents in a pool of processes, where both limits above always hold
+    # (`inspect` reads in its own process: the time limit holds there, on its main thread)
+    separate_processes: bool = True
     convert_doc: bool = True
 
 

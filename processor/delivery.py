@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from outputs import compose, outbox
 from outputs.smtp import deliver_by_smtp
 from parsers.model import ParsedDocument
+from processor import problems
 from processor.cases import record
 from processor.desk import Desk
 from processor.store.models import Case, OutboxMessage
@@ -33,7 +34,13 @@ def deliver(desk: Desk) -> int:
 
         undeliverable(desk, object_session(row), row, row.last_error or "refused")
 
-    return deliver_by_smtp(desk.store, desk.config, envelope_from, on_failure=failed).sent
+    result = deliver_by_smtp(desk.store, desk.config, envelope_from, on_failure=failed)
+    with desk.store.transaction() as session:  # the operator is told; the problem ends with a mail sent
+        if result.login_refused:
+            problems.report(desk, session, "smtp_login", "smtp:login", f"SMTP login refused: {result.login_refused}")
+        elif result.sent:
+            problems.resolve(session, "smtp:login")
+    return result.sent
 
 
 def undeliverable(desk: Desk, session: Session, row: OutboxMessage, why: str) -> None:

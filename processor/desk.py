@@ -7,6 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from outputs.compose import Sender
+from parsers import ParsedDocument, isolated, parse_document
 from parsers.limits import ParseLimits
 from processor.config import Config, clock
 from processor.rules.engine import RuleSet, load_rules, working_calendar
@@ -24,12 +25,18 @@ class Rulebook:
     timezone: ZoneInfo
     limits: ParseLimits
     sender: Sender
+    separate_processes: bool = False  # parse in the pool of parsers.isolated (the worker), or here
+
+    def parse(self, data: bytes, filename: str) -> ParsedDocument:
+        if self.separate_processes:
+            return isolated.parse(data, filename, self.limits)
+        return parse_document(data, filename, self.limits)
 
     @classmethod
     def from_config(cls, config: Config) -> Rulebook:
         rules = load_rules(config.path(config.rules.file) if config.rules.file else None)
         calendar = working_calendar(rules, clock(config.office.opens), clock(config.office.closes))
-        limits = ParseLimits(**config.limits.model_dump())
+        limits = ParseLimits(**config.limits.model_dump(exclude={"separate_processes"}))
         address = (config.smtp.from_address if config.smtp else None) or config.desk.address
         return cls(config, rules, calendar, ZoneInfo(config.desk.timezone), limits, Sender(config.desk.name, address))
 
@@ -53,7 +60,7 @@ class Desk(Rulebook):
     @classmethod
     def open(cls, config: Config) -> Desk:
         book = Rulebook.from_config(config)
-        desk = cls(**book.__dict__)
+        desk = cls(**{**book.__dict__, "separate_processes": config.limits.separate_processes})
         desk.store = open_store(config.database_url)
         return desk
 

@@ -90,7 +90,7 @@ def make_app(config: Config) -> procrastinate.App:
     async def poll_source(name: str) -> object:
         return await in_thread(lambda defer: poll(desk(), name, defer))
 
-    @app.task(queue=QUEUE, name="process_document", retry=2)
+    @app.task(queue=QUEUE, name="process_document", retry=config.worker.max_tries - 1)
     async def process_document(document_id: int) -> object:
         return await in_thread(lambda defer: process_one(desk(), document_id, defer))
 
@@ -104,8 +104,9 @@ def make_app(config: Config) -> procrastinate.App:
     async def desk_jobs() -> object:
         from processor.jobs import run_jobs
         from processor.pipeline import retry_waiting_for_ocr
+        from processor.problems import run_checks
 
-        return await in_thread(lambda defer: (retry_waiting_for_ocr(desk()), run_jobs(desk()))[1])
+        return await in_thread(lambda defer: (retry_waiting_for_ocr(desk()), run_checks(desk()), run_jobs(desk()))[2])
 
     @app.task(queue=QUEUE, name="import_master_data", lock="master_data")
     async def import_master_data() -> object:
@@ -181,6 +182,7 @@ def poll(current: Desk, name: str, defer: Defer) -> int:
     """Read a source: each new item archived and registered, a job deferred to process it (on
     whichever worker is free), then the item settled in its source."""
     from processor.pipeline import Outcome, accept, process
+    from processor.problems import polled
     from processor.worker import sources_of
 
     source = next((s for s in sources_of(current) if s.name == name), None)
@@ -188,28 +190,52 @@ def poll(current: Desk, name: str, defer: Defer) -> int:
         log.warning("no source %s in the config", name)
         return 0
     count = 0
-    for item, done in source.items():
-        if item.refusal:  # only its headers were fetched: decided here and now
-            done(process(current, item))
-            continue
-        document_id, new = accept(current, item)
-        if new:
-            defer("process_document", None, f"document:{document_id}", look_first=False, document_id=document_id)
-            count += 1
-        done(Outcome("processed" if new else "duplicate", item.filename, document_id=document_id))
+    try:
+        for item, done in source.items():
+            if item.refusal:  # only its headers were fetched: decided here and now
+                done(process(current, item))
+                continue
+            document_id, new = accept(current, item)
+            if new:
+                defer("process_document", None, f"document:{document_id}", look_first=False, document_id=document_id)
+                count += 1
+            done(Outcome("processed" if new else "duplicate", item.filename, document_id=document_id))
+    except Exception as exc:  # noted for `status` and the unreachable-mailbox check; the engine retries
+        polled(current, source.name, f"{type(exc).__name__}: {exc}")
+        raise
+    if not getattr(source, "waiting", False):
+        polled(current, source.name, None)
     return count
 
 
 def process_one(current: Desk, document_id: int, defer: Defer) -> str:
     from processor.pipeline import process_registered
 
-    outcome = process_registered(current, document_id)
+    try:
+        outcome = process_registered(current, document_id)
+    except Exception as exc:  # counted; the engine retries it until it is a poison item
+        outcome = failed_registered(current, document_id, exc)
+        if outcome is None:
+            raise
     if outcome.status == "quarantined" and outcome.reason:
         quarantine_in_folder(current, document_id, outcome.reason)
     # its mails go out now, not at the next tick: one delivery job waits at most, and sends
     # what the documents processed meanwhile queued too, over one connection
     defer("deliver_outbox", None, "outbox")
     return outcome.status
+
+
+def failed_registered(current: Desk, document_id: int, exc: Exception):  # noqa: ANN201
+    """A registered document's failed try counted (processor.poison), from the archive's copy."""
+    from processor.archive import read_original
+    from processor.poison import failed_document
+    from processor.store.models import Document
+
+    with current.store.transaction() as session:
+        row = session.get(Document, document_id)
+        digest, source, filename = row.sha256, row.source, row.filename
+        data = read_original(current.config.archive_dir, session, row)
+    return failed_document(current, digest, source, filename, data, f"{type(exc).__name__}: {exc}"[:2000])
 
 
 def quarantine_in_folder(current: Desk, document_id: int, reason: str) -> None:

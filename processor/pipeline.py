@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email import policy
 from email.parser import BytesHeaderParser
 from email.utils import parsedate_to_datetime
@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from outputs import compose, outbox
-from parsers import ParsedDocument, parse_document
+from parsers import ParsedDocument
 from processor import returns, staff
 from processor.actions import Action, plan
 from processor.archive import archive_bytes, read_original
@@ -84,7 +84,7 @@ def received_time(doc: ParsedDocument, book: Rulebook) -> datetime:
 def examine(
     data: bytes, filename: str, book: Rulebook, received: datetime | None = None, refusal: str | None = None,
 ) -> Examined:
-    doc = parse_document(data, filename, book.limits)
+    doc = book.parse(data, filename)
     if refusal:  # only its headers were fetched: say why, to the sender they name
         doc.kind, doc.errors = "unknown", [refusal]
     when = received or received_time(doc, book)
@@ -133,17 +133,17 @@ def unverified(doc: ParsedDocument) -> list[str]:
 
 
 def process(desk: Desk, item: Incoming) -> Outcome:
-    document_id, duplicate = register(desk, item)
+    document_id, duplicate, arrived = register(desk, item)
     if duplicate:
         return Outcome("duplicate", item.filename, document_id=document_id, reason="already processed")
-    examined = examine(item.data, item.filename, desk, received=desk.now(), refusal=item.refusal)
+    examined = examine(item.data, item.filename, desk, received=arrival(desk, arrived), refusal=item.refusal)
     return record_and_act(desk, item, document_id, examined)
 
 
 def accept(desk: Desk, item: Incoming) -> tuple[int, bool]:
     """The first half of `process`, for workers that share the work: the original archived and
     its document registered; (document id, whether it is new and still to be processed)."""
-    document_id, duplicate = register(desk, item)
+    document_id, duplicate, _arrived = register(desk, item)
     return document_id, not duplicate
 
 
@@ -155,7 +155,8 @@ def process_registered(desk: Desk, document_id: int) -> Outcome:
         if row is None or row.status != "received":
             return Outcome("duplicate", row.filename if row else "?", document_id=document_id, reason="already processed")
         item = Incoming(row.source, row.source_ref, row.filename, read_original(desk.config.archive_dir, session, row))
-    examined = examine(item.data, item.filename, desk, received=desk.now())
+        arrived = row.received_at
+    examined = examine(item.data, item.filename, desk, received=arrival(desk, arrived))
     return record_and_act(desk, item, document_id, examined)
 
 
@@ -202,17 +203,27 @@ def retry_waiting_for_ocr(desk: Desk) -> list[Outcome]:
     return [process(desk, item) for item in items]
 
 
-def register(desk: Desk, item: Incoming) -> tuple[int, bool]:
+def arrival(desk: Desk, registered: datetime | None) -> datetime:
+    """When an item came in, in the desk's time: when it was first registered (UTC), so that
+    an item tried again on a later pass keeps its deadlines; now for a new one."""
+    if registered is None:
+        return desk.now()
+    return registered.replace(tzinfo=UTC).astimezone(desk.timezone).replace(second=0, microsecond=0)
+
+
+def register(desk: Desk, item: Incoming) -> tuple[int, bool, datetime | None]:
     """Archive the original, then find or create its document row: (id, already done — the
-    same bytes, or the same mail by its Message-ID, processed before)."""
+    same bytes, or the same mail by its Message-ID, processed before —, when it was first
+    registered, None when that is now)."""
     digest, relative = archive_bytes(desk.config.archive_dir, item.data)
     message_id = message_id_of(item)
     for _ in range(2):  # a concurrent writer may insert the same hash between our two steps
         try:
             with desk.store.transaction() as session:
                 row = session.scalars(select(Document).where(Document.sha256 == digest)).first()
+                first_seen = row.received_at if row is not None else None  # a new one arrives now
                 if row is not None and row.status != "received":
-                    return row.id, True
+                    return row.id, True, first_seen
                 if row is None:
                     row = Document(sha256=digest, size=len(item.data), filename=item.filename[:512],
                                    source=item.source, source_ref=item.ref[:1024], archive_path=relative)
@@ -222,8 +233,8 @@ def register(desk: Desk, item: Incoming) -> tuple[int, bool]:
                     session.flush()
                 if message_id and processed_before(session, row, message_id):
                     row.status = "duplicate"
-                    return row.id, True
-                return row.id, False
+                    return row.id, True, first_seen
+                return row.id, False, first_seen
         except IntegrityError:
             continue
     raise RuntimeError(f"could not register {item.filename}")
@@ -300,12 +311,17 @@ def quarantine(desk: Desk, session, row: Document, doc: ParsedDocument, examined
     outcome.status, outcome.reason = "quarantined", reason
     for action in examined.actions:
         if action.type == "notify_sender":
-            message = compose.notice(
-                desk.sender, to=action.to, language=doc.language or desk.config.desk.default_language,
-                reason=reason, filename=None if doc.format == "eml" else doc.file,
-                in_reply_to=doc.meta.get("message_id"), references=doc.meta.get("references", []),
-            )
-            outbox.queue(session, message, "notice", document_id=row.id)
+            notify_sender(desk, session, row, doc, action.to, reason)
+
+
+def notify_sender(desk: Desk, session, row: Document, doc: ParsedDocument, to: str, reason: str) -> None:  # noqa: ANN001
+    """The polite note to whoever sent an item the desk could not take: the one way it goes."""
+    message = compose.notice(
+        desk.sender, to=to, language=doc.language or desk.config.desk.default_language,
+        reason=reason, filename=None if doc.format == "eml" else doc.file,
+        in_reply_to=doc.meta.get("message_id"), references=doc.meta.get("references", []),
+    )
+    outbox.queue(session, message, "notice", document_id=row.id)
 
 
 def reply_to_case(desk: Desk, session, row: Document, doc: ParsedDocument, outcome: Outcome, actor: str) -> None:  # noqa: ANN001
@@ -344,7 +360,7 @@ def send_case_mails(desk: Desk, session, case, doc: ParsedDocument, examined: Ex
             desk.sender, to=ack.to, case_no=case.case_no, kind=doc.kind, language=language,
             fields=doc.field_values, missing=decision.missing, confirm=unverified(doc),
             reply_by=reply_by.due.strftime("%Y-%m-%d %H:%M") if reply_by else None,
-            reply_by_provisional=bool(reply_by and reply_by.provisional),
+            reply_by_provisional=bool(reply_by and reply_by.provisional), refused=doc.meta.get("refused"),
             in_reply_to=doc.meta.get("message_id"), references=doc.meta.get("references", []),
         )
         outbox.queue(session, message, "acknowledgement", case_id=case.id)

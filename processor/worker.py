@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 
 import schedule
 
+from processor import poison, problems
 from processor.delivery import deliver
 from processor.desk import Desk
 from processor.jobs import run_jobs
@@ -33,12 +34,14 @@ def sources_of(desk: Desk) -> list[Source]:
         found.append(ImapSource(desk, mailbox))
     for folder in config.folders:
         incoming, processed, quarantine = config.folder_paths(folder)
-        found.append(FolderSource(folder.name, incoming, processed, quarantine, config.limits.max_file_bytes))
+        found.append(FolderSource(folder.name, incoming, processed, quarantine, config.limits.max_file_bytes,
+                                  config.limits.max_message_bytes))
     return found
 
 
 def poll(desk: Desk, on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
-    """One pass over every source; an item that fails is logged and left for the next pass."""
+    """One pass over every source; an item that fails is counted and left for the next pass
+    (quarantined after `[worker] max_tries`), a source that fails is noted for `status`."""
     outcomes = []
     for source in sources_of(desk):
         try:
@@ -48,21 +51,36 @@ def poll(desk: Desk, on_outcome: Callable[[Outcome], None] | None = None) -> lis
                     on_outcome(outcome)
         except Exception as exc:  # a mailbox down or a connection lost: the others go on
             log.warning("source %s failed: %s: %s; it is tried again later", source.name, type(exc).__name__, exc)
+            noted(desk, source.name, f"{type(exc).__name__}: {exc}")
+        else:
+            if not getattr(source, "waiting", False):  # a mailbox pausing after a failure was not read
+                noted(desk, source.name, None)
     return outcomes
+
+
+def noted(desk: Desk, source: str, error: str | None) -> None:
+    try:
+        problems.polled(desk, source, error)
+    except Exception:  # noqa: BLE001 - the store down: the pass itself says so
+        log.exception("could not note the pass of %s", source)
 
 
 def process_items(desk: Desk, items: Iterable[tuple[Incoming, Done]]) -> Iterable[Outcome]:
     for item, done in items:
         try:
             outcome = process(desk, item)
+        except Exception as exc:  # counted on its document; quarantined once it has no tries left
+            log.exception("could not process %s from %s", item.filename, item.source)
+            outcome = poison.failed(desk, item, exc)
+            if outcome is None:
+                continue  # not settled: its source keeps it for the next pass
+        try:
             done(outcome)
-        except Exception:  # the worker goes on with the next item; this one is retried next pass
-            log.exception("could not process %s from %s; it stays for the next pass", item.filename, item.source)
+        except Exception:  # recorded in the store; settled in its source on a later pass, as a duplicate
+            log.exception("could not settle %s in %s; it is settled on a later pass", item.filename, item.source)
             continue
         log.info("%s %s: %s %s", item.source, item.filename, outcome.status, outcome.case_no or outcome.reason or "")
         yield outcome
-
-
 
 
 def run_once(desk: Desk, on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
@@ -81,6 +99,10 @@ def run_once(desk: Desk, on_outcome: Callable[[Outcome], None] | None = None) ->
             log.info("jobs: %s", ", ".join(f"{name} {count}" for name, count in done.items() if count))
     except Exception:  # a failing job must not stop intake; it runs again next pass
         log.exception("the desk's jobs failed; they run again on the next pass")
+    try:
+        problems.run_checks(desk)
+    except Exception:  # noqa: BLE001 - the checks run again next pass
+        log.exception("checking for problems failed; next pass")
     try:
         deliver(desk)
     except Exception:  # the outbox keeps every mail; delivery is tried again next pass

@@ -213,6 +213,7 @@ def test_low_confidence_fields_are_asked_back_and_shown_unverified(desk):
 
 def test_a_fax_waits_in_quarantine_while_ocr_cannot_run_and_is_read_when_it_can(desk, monkeypatch):
     data = sample("026-fax-complaint").read_bytes()
+    desk.separate_processes = False  # parsed here, where the patched `available` is seen
     monkeypatch.setattr(ocr, "available", lambda: "OCR not available: Tesseract is not installed")
     outcome = process(desk, Incoming("folder:fax", "026", "026.pdf", data))
     assert outcome.status == "quarantined" and "OCR not available" in outcome.reason

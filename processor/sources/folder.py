@@ -1,9 +1,23 @@
 """A shared folder: files dropped into it are processed, then moved to `processed/`, or to
-`quarantine/` beside a `.reason.txt` that says what is wrong and what to do."""
+`quarantine/` beside a `.reason.txt` that says what is wrong and what to do.
+
+A file is taken only once it is whole: left unchanged for the settle time, not named as a
+download or an editor's temporary file, and — where the platform can tell — open for writing
+by no process at all. That last check is a Linux read lease (`F_SETLEASE`), which the kernel
+grants only while no one has the file open for writing; it is held while the file is read, so
+a writer that opens it meanwhile is noticed too. It covers a writer pausing longer than the
+settle time, which no look at size and time can. Where no lease can be had (not the file's
+owner and no CAP_LEASE, a network file system, another OS) the settle time alone decides.
+"""
 
 from __future__ import annotations
 
+import errno
+import fcntl
+import logging
+import os
 import shutil
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,33 +25,49 @@ from pathlib import Path
 from processor.pipeline import Incoming, Outcome
 from processor.sources import Done
 
+log = logging.getLogger(__name__)
+
 SETTLE_SECONDS = 1.0  # a file still being copied in changes; wait until it has settled
-IGNORED_SUFFIXES = (".reason.txt", ".tmp", ".part", ".crdownload")
+IGNORED_PREFIXES = (".", "~$")  # hidden files, Office's lock files
+IGNORED_SUFFIXES = (".reason.txt", ".tmp", ".part", ".partial", ".crdownload", ".download", "~")
+NAME_BYTES = 255  # what a file name may take on every common file system
+REASON = ".reason.txt"
 
 
 class FolderSource:
-    def __init__(self, name: str, incoming: Path, processed: Path, quarantine: Path, max_bytes: int) -> None:
+    def __init__(self, name: str, incoming: Path, processed: Path, quarantine: Path, max_bytes: int,
+                 max_message_bytes: int | None = None) -> None:
         self.name = f"folder:{name}"
         self.incoming, self.processed, self.quarantine = incoming, processed, quarantine
         self.max_bytes = max_bytes
+        self.max_message_bytes = max_message_bytes or max_bytes  # a mail saved as .eml is a message
 
     def items(self) -> Iterator[tuple[Incoming, Done]]:
         for path in sorted(self.incoming.iterdir()):
             if not self._wanted(path):
                 continue
-            if path.stat().st_size > self.max_bytes:
-                reason = f"{path.name} is larger than the limit of {self.max_bytes // (1024 * 1024)} MB"
+            limit = self.max_message_bytes if path.suffix.lower() == ".eml" else self.max_bytes
+            if path.stat().st_size > limit:
+                reason = f"{path.name} is larger than the limit of {limit // (1024 * 1024)} MB"
                 self._move(path, self.quarantine, reason)
                 continue
-            item = Incoming(self.name, str(path), path.name, path.read_bytes())
+            try:
+                data = read_whole(path)
+            except OSError as exc:  # unreadable (permissions): said each pass, the other files go on
+                log.warning("%s: cannot read %s: %s", self.name, path.name, exc)
+                continue
+            if data is None:
+                log.debug("%s: %s is still being written; next pass", self.name, path.name)
+                continue
+            item = Incoming(self.name, str(path), path.name, data)
             yield item, lambda outcome, path=path: self.settle(path, outcome)
 
     def _wanted(self, path: Path) -> bool:
         return (
             path.is_file()
             and not path.is_symlink()
-            and not path.name.startswith((".", "~$"))
-            and not path.name.endswith(IGNORED_SUFFIXES)
+            and not path.name.startswith(IGNORED_PREFIXES)
+            and not path.name.lower().endswith(IGNORED_SUFFIXES)
             and time.time() - path.stat().st_mtime >= SETTLE_SECONDS
         )
 
@@ -52,24 +82,79 @@ class FolderSource:
         quarantine after all, from the archive's copy."""
         staging = self.quarantine.parent / f".{self.quarantine.name}-staging"
         staging.mkdir(parents=True, exist_ok=True)
-        path = staging / Path(filename).name
+        path = staging / fitted(Path(filename).name, 0)
         path.write_bytes(data)
         return self._move(path, self.quarantine, reason)
 
     @staticmethod
     def _move(path: Path, folder: Path, reason: str | None) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
-        target = folder / path.name
+        room = len(REASON.encode()) + len(".9999")  # a .reason.txt and a counter must fit beside it
+        name = fitted(path.name, room)
+        target = folder / name
         counter = 1
         while target.exists():  # never overwrite an earlier file of the same name
-            target = folder / f"{path.stem}.{counter}{path.suffix}"
+            stem, suffix = split_suffix(name)
+            target = folder / f"{stem}.{counter}{suffix}"
             counter += 1
         shutil.move(str(path), target)
         if reason:
-            target.with_name(target.name + ".reason.txt").write_text(
-                f"{target.name}\n\nWhy it is here:\n{reason}\n\n"
+            target.with_name(target.name + REASON).write_text(
+                f"{path.name}\n\nWhy it is here:\n{reason}\n\n"
                 "What to do: fix the file as described and drop it into the shared folder again.\n"
                 "The original is kept in the archive either way.\n",
                 encoding="utf-8",
             )
         return target
+
+
+def read_whole(path: Path) -> bytes | None:
+    """The file's bytes, or None while a process has it open for writing (see the module's
+    docstring) or it changed while it was read."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        before = os.fstat(fd)
+        leased = take_read_lease(fd)
+        if leased is False:
+            return None
+        with os.fdopen(os.dup(fd), "rb") as file:
+            data = file.read()
+        after = os.fstat(fd)
+        if leased and fcntl.fcntl(fd, fcntl.F_GETLEASE) != fcntl.F_RDLCK:
+            return None  # a writer opened it while we read: its lease is being broken
+        if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or len(data) != after.st_size:
+            return None
+        return data
+    finally:
+        os.close(fd)  # closing the descriptor drops the lease
+
+
+def take_read_lease(fd: int) -> bool | None:
+    """True: leased, no writer. False: some process has it open for writing. None: the
+    platform cannot tell. A writer opening it later breaks the lease with a signal that does
+    nothing (SIGURG: ignored by default) instead of SIGIO, which would end the worker."""
+    if not hasattr(fcntl, "F_SETLEASE"):
+        return None
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETSIG, signal.SIGURG)
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
+    except OSError as exc:
+        return False if exc.errno == errno.EAGAIN else None  # EACCES: not our file; EINVAL: no leases here
+    return True
+
+
+def split_suffix(name: str) -> tuple[str, str]:
+    """`report.final.docx` → (`report.final`, `.docx`); a long "suffix" is part of the name."""
+    stem, dot, suffix = name.rpartition(".")
+    return (stem, dot + suffix) if stem and len(suffix) <= 16 else (name, "")
+
+
+def fitted(name: str, room: int) -> str:
+    """`name` cut (in the middle of its stem, on a character boundary) so that it and `room`
+    more bytes fit in a file name."""
+    if len(name.encode()) + room <= NAME_BYTES:
+        return name
+    stem, suffix = split_suffix(name)
+    budget = NAME_BYTES - room - len(suffix.encode()) - len("…".encode())
+    cut = stem.encode()[:budget].decode("utf-8", "ignore")
+    return f"{cut}…{suffix}"

@@ -89,9 +89,11 @@ class ImapSource:
         self.name = f"imap:{settings.name}"
         self.backoff = _BACKOFF.setdefault(self.name, Backoff())
         self.created: set[str] = set()
+        self.waiting = False  # this pass skipped it (pausing after a failure)
 
     def items(self) -> Iterator[tuple[Incoming, Done]]:
-        if not self.backoff.ready():
+        self.waiting = not self.backoff.ready()  # not read this pass: no good poll to note
+        if self.waiting:
             log.debug("%s: waiting before the next attempt", self.name)
             return
         try:
@@ -118,6 +120,7 @@ class ImapSource:
         uids = sorted(uid for uid in client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid)
         if uids:
             log.info("%s: %d new in %s", self.name, len(uids), folder)
+        self.unsettled: int | None = None  # the first UID of this pass left for the next one
         for start in range(0, len(uids), self.settings.batch_size):
             batch = uids[start : start + self.settings.batch_size]
             yield from self._batch(client, folder, uidvalidity, batch)
@@ -134,8 +137,11 @@ class ImapSource:
         try:
             for uid in batch:
                 item = self._item(folder, uidvalidity, uid, bodies, headers, sizes)
-                if item is not None:  # None: expunged by someone else meanwhile
-                    yield item, lambda outcome, uid=uid: settled.append((uid, outcome.status == "quarantined"))
+                if item is None:  # expunged by someone else meanwhile
+                    continue
+                yield item, lambda outcome, uid=uid: settled.append((uid, outcome.status == "quarantined"))
+                if self.unsettled is None and uid not in {done for done, _ in settled}:
+                    self.unsettled = uid  # the reader kept it for the next pass: the last UID stays below
         except GeneratorExit:  # the reader stopped early: settle what it finished, if we still can
             try:
                 self.settle(client, folder, uidvalidity, settled)
@@ -170,8 +176,9 @@ class ImapSource:
             target = self.settings.quarantine_folder if quarantined else self.settings.processed_folder
             if target and target != folder:
                 self._move(client, uids, target)
-        if settled:
-            self._remember(folder, uidvalidity, max(uid for uid, _ in settled))
+        passed = [uid for uid, _ in settled if self.unsettled is None or uid < self.unsettled]
+        if passed:  # never past a mail that is not settled: it must be fetched again next pass
+            self._remember(folder, uidvalidity, max(passed))
         settled.clear()
 
     def _move(self, client: IMAPClient, uids: list[int], target: str) -> None:

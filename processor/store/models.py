@@ -50,6 +50,10 @@ class Document(Base):
     message_id: Mapped[str | None] = mapped_column(String(998), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     parsed: Mapped[dict[str, Any] | None]
+    # a step that failed on it: how often, and the last error; after `[worker] max_tries` it is
+    # quarantined as a poison item (an item no pass can get through)
+    tries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class Original(Base):
@@ -266,3 +270,32 @@ class AuditEntry(Base):
     actor: Mapped[str] = mapped_column(String(320))
     action: Mapped[str] = mapped_column(String(60))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class SourcePoll(Base):
+    """When a source (mailbox, Maildir, shared folder) was last read through, and since when it
+    fails: `aftersales status` shows it, and a mailbox unreachable for long is a problem."""
+
+    __tablename__ = "source_polls"
+
+    source: Mapped[str] = mapped_column(String(200), primary_key=True)
+    last_success_at: Mapped[datetime | None] = mapped_column(DateTime)
+    failing_since: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Problem(Base):
+    """Something the operator must know (a poison item, a refused SMTP login, a mailbox out of
+    reach): opened once, mailed once, summed up daily while it lasts, closed when it is over."""
+
+    __tablename__ = "problems"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)  # what it is about: poison:12, imap:complaints
+    kind: Mapped[str] = mapped_column(String(40))
+    summary: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="open", index=True)  # open | closed
+    first_seen: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    summarised_at: Mapped[datetime | None] = mapped_column(DateTime)  # in the operator's last daily summary

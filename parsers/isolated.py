@@ -1,0 +1,84 @@
+"""Reading documents in worker processes with hard limits, whatever thread asks: distributed
+workers parse in threads, where the SIGALRM of `limits.time_limit` cannot be set.
+
+A small pool of long-lived processes (started by a forkserver, so no thread of the worker is
+copied into them) parses one document at a time each. In each:
+- the address space is capped (RLIMIT_AS, `[limits] max_memory_mb`): a document that needs
+  more fails with MemoryError and is refused, the worker is untouched;
+- the parse runs on the process's main thread, so `time_limit` stops it after `max_seconds`
+  as it does in `inspect`; and should C code not come back to Python to be stopped, the pool
+  is killed after a grace period and made anew.
+The processes live on, so a document costs a round trip of its bytes, not a process start,
+and the OCR models stay loaded.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
+
+from parsers.limits import MiB, ParseLimits
+from parsers.model import ParsedDocument
+
+log = logging.getLogger(__name__)
+
+GRACE_SECONDS = 5.0  # beyond max_seconds, before the process is killed from outside
+PROCESSES = max(1, min(4, os.cpu_count() or 1))
+
+_lock = threading.Lock()
+_pools: dict[int, ProcessPoolExecutor] = {}  # by memory limit (MB)
+
+
+def parse(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
+    """`parsers.parse_document` in a process of the pool, within the limits."""
+    from parsers import _failed, parse_document
+
+    for attempt in (1, 2):
+        pool = _pool(limits.max_memory_mb)
+        try:
+            return pool.submit(parse_document, data, filename, limits).result(timeout=limits.max_seconds + GRACE_SECONDS)
+        except FutureTimeout:
+            log.error("reading %s did not stop after %.0f s: its process is killed", filename, limits.max_seconds)
+            _discard(pool, kill=True)
+            return _failed(filename, "unknown", f"{filename} took more than {limits.max_seconds:g} s to read and was "
+                                                "stopped: please send a simpler file (a PDF with text, or .docx)")
+        except BrokenProcessPool:  # its process died (killed by the kernel, or with another's timeout)
+            _discard(pool, kill=False)
+            if attempt == 2:
+                return _failed(filename, "unknown", f"{filename} could not be read (the reading process died, "
+                                                    f"over {limits.max_memory_mb} MB?): please send a simpler file")
+    raise AssertionError("unreachable")
+
+
+def _pool(memory_mb: int) -> ProcessPoolExecutor:
+    with _lock:
+        pool = _pools.get(memory_mb)
+        if pool is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["parsers"])
+            pool = ProcessPoolExecutor(PROCESSES, mp_context=context, initializer=_limit_memory, initargs=(memory_mb,))
+            _pools[memory_mb] = pool
+        return pool
+
+
+def _discard(pool: ProcessPoolExecutor, *, kill: bool) -> None:
+    with _lock:
+        for key, found in list(_pools.items()):
+            if found is pool:
+                del _pools[key]
+    if kill:
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _limit_memory(memory_mb: int) -> None:
+    import resource
+
+    limit = memory_mb * MiB
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))

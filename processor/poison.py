@@ -1,0 +1,73 @@
+"""Items a step fails on (a parser bug, a header no mail library takes, a store error): each
+failed try is counted on the item's document with its error; after `[worker] max_tries` it is
+a poison item, quarantined with its reason, its sender told where a note is due, the operator
+told, and its source moves on. Nothing is retried silently forever."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from email import policy
+from email.parser import BytesHeaderParser
+
+from sqlalchemy import select
+
+from parsers.mail import is_auto_reply, is_bounce, read_headers
+from parsers.model import ParsedDocument
+from processor import problems
+from processor.actions import SILENT_KINDS, reply_address
+from processor.desk import Desk
+from processor.pipeline import Incoming, Outcome, notify_sender
+from processor.store.models import Document
+
+log = logging.getLogger(__name__)
+
+FOR_THE_SENDER = ("系统处理您的来件时出错，已转交工作人员人工处理，您无需重发 / "
+                  "an error on our side; staff will handle your mail, there is no need to send it again")
+
+
+def failed(desk: Desk, item: Incoming, exc: BaseException) -> Outcome | None:
+    """Count a failed try of `item`. None while it has tries left (its source keeps it for the
+    next pass); the quarantined outcome its source settles it with once it has none."""
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    return failed_document(desk, hashlib.sha256(item.data).hexdigest(), item.source, item.filename, item.data, error)
+
+
+def failed_document(desk: Desk, digest: str, source: str, filename: str, data: bytes | None, error: str) -> Outcome | None:
+    limit = desk.config.worker.max_tries
+    with desk.store.transaction() as session:
+        row = session.scalars(select(Document).where(Document.sha256 == digest)).first()
+        if row is None:  # it failed before it was registered (the store itself?): nothing to count on
+            log.error("%s %s failed before it was registered (%s); it is tried again next pass", source, filename, error)
+            return None
+        if row.status != "received":  # settled meanwhile (another worker): the source may let it go
+            return Outcome("duplicate", filename, document_id=row.id, reason="already processed")
+        row.tries, row.last_error = (row.tries or 0) + 1, error
+        if row.tries < limit:
+            log.warning("%s %s failed (try %d of %d): %s; it is tried again next pass", source, filename,
+                        row.tries, limit, error)
+            return None
+        reason = f"could not be processed in {row.tries} tries ({error}): staff should look at it"
+        row.status, row.reason = "quarantined", reason
+        headers = headers_of(data, filename) if data else None
+        sender = reply_address(headers, desk.own_addresses()) if headers and headers.kind not in SILENT_KINDS else None
+        if sender:  # in reply to the mail itself, so it threads with it
+            notify_sender(desk, session, row, headers, sender, FOR_THE_SENDER)
+        problems.report(desk, session, "poison_item", f"poison:{row.id}",
+                        f"poison item: {source} {filename} (document {row.id}) quarantined after {row.tries} tries: {error}")
+        return Outcome("quarantined", filename, document_id=row.id, sender=sender, reason=reason)
+
+
+def headers_of(data: bytes, filename: str) -> ParsedDocument | None:
+    """A mail that could not be processed, by its headers alone (read leniently: the mail may
+    be the trouble): whom to tell, unless it is a robot's (kind `bounce`), and what it answers."""
+    if not filename.endswith(".eml"):
+        return None
+    try:
+        message = BytesHeaderParser(policy=policy.default).parsebytes(data[:65536])
+        doc = ParsedDocument(file=filename, format="eml", meta=read_headers(message))
+    except Exception:  # noqa: BLE001 - headers even a lenient reader cannot take: no one to answer
+        return None
+    if is_bounce(doc.meta) or is_auto_reply(doc.meta):
+        doc.kind = "bounce"
+    return doc
