@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import shutil
 import sys
 from collections import Counter
@@ -32,7 +33,11 @@ EXAMPLE_CONFIG = Path(__file__).parent / "data" / "config.example.toml"
 USER_ERROR = 2
 
 
+PRIVATE_UMASK = 0o077  # files 0600, folders 0700: the store, archive, outbox, reports and exports hold personal data
+
+
 def main(argv: list[str] | None = None) -> int:
+    os.umask(PRIVATE_UMASK)
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -315,7 +315,7 @@ def test_a_stranger_quoting_a_case_number_opens_a_linked_case(desk, case_no, bod
     assert any(e.type == "foreign_mail" and e.detail.get("linked_case") == outcome.case_no for e in old.events)
     new = case_by_no(desk, outcome.case_no)
     assert new.case_no != case_no and new.sender == ATTACKER
-    assert any(e.type == "linked" and e.detail.get("case") == case_no for e in new.events)
+    assert any(e.type == "linked" and e.detail.get("quoted_case") == case_no for e in new.events)
     for row in outbox(desk):  # nothing of the old case reaches the stranger
         if ATTACKER in row.recipients:
             text = row.raw.decode("utf-8", "replace")
@@ -336,7 +336,7 @@ UNREADABLE = "asdf qwer zxcv"
 def test_notices_for_unreadable_mail_are_capped_per_address(desk):
     at(desk, "2026-11-16T09:00")
     for number in range(40):
-        receive(desk, raw_mail("prober+%d@example.test" % number, f"hello {number}", UNREADABLE, number=number),
+        receive(desk, raw_mail(f"prober+{number}@example.test", f"hello {number}", UNREADABLE, number=number),
                 f"{number}.eml")
     limit = desk.config.desk.max_acks_per_sender_per_hour
     assert len(sent_to(desk, "prober@example.test")) == limit
