@@ -330,7 +330,7 @@ def quarantine(desk: Desk, session, row: Document, doc: ParsedDocument, examined
     outcome.status, outcome.reason = "quarantined", reason
     for action in examined.actions:
         if action.type == "notify_sender":
-            if why := answering.withheld(desk, session, doc, action.to):
+            if why := answering.withheld(desk, session, doc, action.to, "notice"):
                 row.reason = outcome.reason = f"{reason} (no notice sent: {why})"
                 continue
             message = compose.notice(
@@ -398,7 +398,7 @@ def send_case_mails(desk: Desk, session, case, doc: ParsedDocument, examined: Ex
     language = doc.language or desk.config.desk.default_language
     by_type = {action.type: action for action in examined.actions}
     ack = by_type.get("acknowledge")
-    if ack and (why := answering.withheld(desk, session, doc, ack.to)):
+    if ack and (why := answering.withheld(desk, session, doc, ack.to, "acknowledgement")):
         record(session, desk, case, "ack_withheld", "desk", to=ack.to, why=why)
         ack = None
     if ack:

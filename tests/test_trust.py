@@ -195,6 +195,11 @@ def test_a_role_runs_only_the_commands_the_rule_file_gives_it(desk, case_no):
     assert any("not permitted" in str(e.detail) for e in case.events if e.type == "command_refused")
 
 
+def test_status_closed_needs_the_close_permission(desk, case_no):
+    receive(desk, raw_mail("care@desk.localhost", f"Re: [{case_no}]", "#status 结案"), "care.eml")
+    assert case_by_no(desk, case_no).status != "closed"
+
+
 def test_rules_check_validates_the_permissions(tmp_path):
     import subprocess
     import sys
@@ -354,6 +359,15 @@ def test_a_robot_answering_our_notice_gets_no_new_notice(desk):
         receive(desk, raw_mail("robot@example.test", "Re: hello", f"{UNREADABLE} {number}", extra=extra, number=number),
                 f"r{number}.eml")
     assert sent_to(desk, "robot@example.test") == ["notice"]
+
+
+def test_a_person_answering_our_notice_with_a_complaint_is_acknowledged(desk):
+    at(desk, "2026-11-16T09:00")
+    receive(desk, raw_mail(CUSTOMER, "hello", UNREADABLE))
+    (notice,) = outbox(desk)
+    extra = f"In-Reply-To: {notice.message_id}\r\nReferences: {notice.message_id}\r\n"
+    receive(desk, raw_mail(CUSTOMER, "Re: hello", COMPLAINT, extra=extra, number=1), "again.eml")
+    assert sent_to(desk, CUSTOMER) == ["notice", "acknowledgement"]
 
 
 def test_plus_tags_do_not_get_round_the_acknowledgement_cap(desk):
