@@ -122,7 +122,10 @@ def raw_value(value: str | bytes) -> str:
     """A header's raw value as text, unfolded; RFC 2047 words left encoded."""
     if isinstance(value, bytes):
         value = decode(value)
-    return " ".join(str(value).split())
+    value = str(value)
+    if any("\udc80" <= ch <= "\udcff" for ch in value):  # raw 8-bit (UTF-8 addresses, RFC 6532)
+        value = decode(value.encode("utf-8", "surrogateescape"))
+    return " ".join(value.split())
 
 
 def header_text(message: EmailMessage, name: str) -> str:

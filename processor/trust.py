@@ -141,11 +141,9 @@ def is_party(session: Session, book: Rulebook, case: Case, doc: ParsedDocument) 
     """A mail may act on a case it quotes when it comes from a party of the case: its
     customer's address, someone who already wrote in its thread, or staff. A staff address
     counts only as staff (vouched for), never as a mere participant."""
-    if is_staff(book, doc):
-        return True
+    if doc.format != "eml" or is_staff(book, doc):
+        return True  # staff, or a file staff dropped into a shared folder
     sender = doc.meta.get("sender")
-    if doc.format != "eml":
-        return True  # a file dropped into a shared folder by staff
     if not sender or roles_of(book, sender):
         return False
     key = normalise(sender)

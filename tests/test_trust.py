@@ -85,6 +85,19 @@ def test_one_identity_from_the_raw_from_header(header, identity):
     assert sender_identity([header]) == identity
 
 
+def test_identity_from_a_whole_mail_raw_8bit_and_encoded():
+    from parsers import parse_document
+    from parsers.limits import ParseLimits
+
+    def sender_of(header: bytes) -> str | None:
+        data = b"From: " + header + b"\r\nTo: complaints@desk.localhost\r\nSubject: x\r\n\r\nhello\r\n"
+        return parse_document(data, "x.eml", ParseLimits()).meta["sender"]
+
+    assert sender_of("王喆 <kunde@bücher.example>".encode()) == "kunde@bücher.example"
+    assert sender_of(b"=?utf-8?q?service=2Emanager=40desk=2Elocalhost?= <attacker@evil.example>") == ATTACKER
+    assert sender_of(f"{MANAGER}\r\nFrom: {ATTACKER}".encode()) is None  # two From headers
+
+
 def test_two_from_headers_are_no_identity():
     assert sender_identity([CUSTOMER, ATTACKER]) is None
 
