@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from parsers.addresses import normalise
 from processor.store.models import OutboxMessage, utcnow
 
 
@@ -22,14 +23,14 @@ def queue(
     session: Session, message: EmailMessage, purpose: str, *, case_id: int | None = None,
     document_id: int | None = None,
 ) -> OutboxMessage:
+    recipients = [address for _, address in getaddresses(message.get_all("To", []) + message.get_all("Cc", []))]
     row = OutboxMessage(
         message_id=message["Message-ID"],
         purpose=purpose,
         case_id=case_id,
         document_id=document_id,
-        recipients=[
-            address for _, address in getaddresses(message.get_all("To", []) + message.get_all("Cc", []))
-        ],
+        recipients=recipients,
+        recipient_key=normalise(recipients[0])[:320] if recipients else None,
         subject=str(message["Subject"]),
         raw=message.as_bytes(policy=SMTP_POLICY),  # CRLF line ends, as the wire and .eml files want
         status="queued",
@@ -45,7 +46,7 @@ def eml_name(row: OutboxMessage) -> str:
 
 def write_to_folder(folder: Path, row: OutboxMessage) -> Path:
     """Write (or rewrite, after a crash) the row's .eml file; the name depends on the row only."""
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)  # mails to customers: their owner's only
     target = folder / eml_name(row)
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".outgoing-")
     with os.fdopen(handle, "wb") as out:

@@ -13,6 +13,7 @@ from email.utils import getaddresses, parseaddr
 
 import lxml.html
 
+from parsers.addresses import sender_identity
 from parsers.kinds import load_satisfaction, recognise_kind
 from parsers.language import detect_language, to_simplified
 from parsers.limits import MiB, ParseLimits
@@ -93,11 +94,22 @@ def report_broken_attachments(doc: ParsedDocument) -> None:
     doc.kind = "unknown"
 
 
+# Headers whose order matters to trust: Authentication-Results count only above our server's
+# Received (processor/trust.py).
+TRACE_HEADERS = ("received", "authentication-results")
+# Mail sent to many (RFC 2369, RFC 2919, Google's Feedback-ID): bulk, never answered.
+LIST_HEADERS = ("List-Id", "List-Unsubscribe", "Feedback-ID")
+
+
 def read_headers(message: EmailMessage) -> dict:
-    sender_name, sender = parseaddr(header_text(message, "From"))
+    raw = [(name, raw_value(value)) for name, value in message.raw_items()]
+    sender_name = parseaddr(header_text(message, "From"))[0]  # for greetings only, never for trust
     return {
-        "sender": sender.lower() or None,
+        # the one sender identity, from the raw header (an address in a display name is no sender)
+        "sender": sender_identity([value for name, value in raw if name.lower() == "from"]),
         "sender_name": sender_name or None,
+        "headers": [(name, value) for name, value in raw if name.lower() in TRACE_HEADERS],
+        "list": any(message.get(name) is not None for name in LIST_HEADERS),
         "to": [address for _, address in getaddresses([header_text(message, "To")]) if address],
         "subject": header_text(message, "Subject"),
         "message_id": header_text(message, "Message-ID") or None,
@@ -113,6 +125,16 @@ def read_headers(message: EmailMessage) -> dict:
         if message.get_content_type() == "multipart/report"
         else "",
     }
+
+
+def raw_value(value: str | bytes) -> str:
+    """A header's raw value as text, unfolded; RFC 2047 words left encoded."""
+    if isinstance(value, bytes):
+        value = decode(value)
+    value = str(value)
+    if any("\udc80" <= ch <= "\udcff" for ch in value):  # raw 8-bit (UTF-8 addresses, RFC 6532)
+        value = decode(value.encode("utf-8", "surrogateescape"))
+    return " ".join(value.split())
 
 
 def header_text(message: EmailMessage, name: str) -> str:
@@ -275,7 +297,7 @@ def decide_kind(doc: ParsedDocument, own: str, quoted: str, forwarded: list[Pars
     inner = next((f for f in forwarded if f.kind in FORM_KIND_PRIORITY), None)
     if inner is None and quoted and FORWARD_START.match(quoted.split("\n", 1)[0]):
         inner = _forwarded_inline(doc, quoted)
-    if doc.case_ref:
+    if doc.case_ref and recognise_kind(subject, own) != "inspection":  # a verdict in the body names its case
         satisfied = satisfaction(own)
         doc.kind = "reply" if satisfied is None else "callback"
         if satisfied is not None:
@@ -377,12 +399,13 @@ def is_bounce(meta: dict) -> bool:
 
 
 def is_auto_reply(meta: dict) -> bool:
-    """RFC 3834 Auto-Submitted, the X-Autoreply family, bulk/list precedence, read receipts
-    and the subjects autoresponders use."""
+    """RFC 3834 Auto-Submitted, the X-Autoreply family, bulk/list precedence and list headers,
+    read receipts and the subjects autoresponders use."""
     return (
         (meta["auto_submitted"] not in (None, "no"))
         or meta["x_autoreply"]
         or meta["precedence"] in ("bulk", "junk", "list", "auto_reply")
+        or meta.get("list", False)
         or meta["report_type"] in ("disposition-notification", "feedback-report")
         or bool(AUTO_SUBJECTS.search(meta["subject"]))
     )

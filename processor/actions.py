@@ -7,6 +7,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from parsers.addresses import normalise
 from parsers.model import ParsedDocument
 from processor.rules.engine import Decision
 
@@ -27,14 +28,23 @@ class Action:
 
 
 def reply_address(doc: ParsedDocument, own_addresses: set[str]) -> str | None:
-    """Whom we may answer: the sender (or the form's e-mail), never a robot or ourselves."""
-    address = doc.meta.get("sender") or doc.value("email")
-    if not address or address.lower() in own_addresses or NO_REPLY.match(address):
+    """Whom we may answer: a mail's one sender identity (a file: the form's e-mail), never a
+    robot or ourselves. A mail without an identity is answered by nobody: an address read from
+    its body may be anyone's."""
+    address = doc.meta.get("sender") if doc.format == "eml" else doc.value("email")
+    if not address or from_ourselves(address, own_addresses) or NO_REPLY.match(address):
         return None
     return address
 
 
+def from_ourselves(address: str | None, own_addresses: set[str]) -> bool:
+    return bool(address) and normalise(address) in {normalise(own) for own in own_addresses}
+
+
 def plan(doc: ParsedDocument, decision: Decision, own_addresses: set[str]) -> list[Action]:
+    if doc.format == "eml" and from_ourselves(doc.meta.get("sender"), own_addresses):
+        # our own mail come back, or a stranger's in our name: a loop or a forgery, never a case
+        return [Action("record", None, {"note": "from our own address: recorded for staff, not acted on"})]
     to = reply_address(doc, own_addresses) if doc.kind not in SILENT_KINDS else None
     if doc.errors or doc.kind == "unknown":
         reason = "; ".join(doc.errors) or (

@@ -94,8 +94,9 @@ def open_deadlines(case: Case) -> list[dict[str, Any]]:
 
 def sender_address(doc: ParsedDocument) -> str | None:
     """Who a case came from, lower-cased: addresses are compared without case, and so an index
-    on it serves the per-sender lookups (the acknowledgement cap, the reports)."""
-    address = doc.meta.get("sender") or doc.value("email")
+    on it serves the per-sender lookups (the reports). A mail's is its one sender identity
+    (none when its From has none: an address in its body may be anyone's); a file's, its form's."""
+    address = doc.meta.get("sender") if doc.format == "eml" else doc.value("email")
     return address.lower() if address else None
 
 

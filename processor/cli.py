@@ -33,7 +33,11 @@ EXAMPLE_CONFIG = Path(__file__).parent / "data" / "config.example.toml"
 USER_ERROR = 2
 
 
+PRIVATE_UMASK = 0o077  # files 0600, folders 0700: the store, archive, outbox, reports and exports hold personal data
+
+
 def main(argv: list[str] | None = None) -> int:
+    os.umask(PRIVATE_UMASK)
     parser = build_parser()
     args = parser.parse_args(argv)
     logs.configure(logging.DEBUG if args.verbose else logging.INFO if args.command == "run" else logging.WARNING)

@@ -6,6 +6,7 @@ in the file: a config names the environment variable (`password_env`) that holds
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from datetime import time
@@ -13,7 +14,15 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from processor.errors import ConfigError
 
@@ -91,11 +100,34 @@ class Maildir(Section):
     path: Path
 
 
-class Imap(Section):
-    name: str
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or the name `localhost`: traffic that never leaves this machine."""
+    if host.strip().lower().rstrip(".") in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class Server(Section):
+    """A mail server the desk logs in to. Without TLS the password and every mail cross the
+    network in clear text, so `security = "none"` is only for a server on this machine."""
+
     host: str
-    port: int = 993
     security: Literal["none", "starttls", "tls"] = "tls"
+
+    @model_validator(mode="after")
+    def _clear_text_only_on_loopback(self) -> Server:
+        if self.security == "none" and not is_loopback(self.host):
+            raise ValueError(f'security = "none" sends the password in clear text: allowed only for a loopback '
+                             f'host (localhost, 127.0.0.1, ::1), not {self.host}; use "tls" or "starttls"')
+        return self
+
+
+class Imap(Server):
+    name: str
+    port: int = 993
     username: str
     password_env: str | None = None
     oauth2_token_cmd: str | None = None  # prints an access token (XOAUTH2: Microsoft 365, Gmail)
@@ -109,10 +141,8 @@ class Imap(Section):
     timeout_seconds: Annotated[float, Field(gt=0)] = 60.0
 
 
-class Smtp(Section):
-    host: str
+class Smtp(Server):
     port: int = 465
-    security: Literal["none", "starttls", "tls"] = "tls"
     username: str | None = None
     password_env: str | None = None
     oauth2_token_cmd: str | None = None

@@ -12,25 +12,26 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email import policy
 from email.parser import BytesHeaderParser
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from outputs import compose, outbox
 from parsers import ParsedDocument
-from processor import returns, staff
+from parsers.mail import CASE_REF
+from processor import answering, returns, staff, trust
 from processor.actions import Action, plan
 from processor.archive import archive_bytes, read_original
-from processor.cases import find_case, open_case, record, record_reply, to_utc_naive
+from processor.cases import find_case, open_case, record, record_reply, sender_address
 from processor.delivery import record_bounce
 from processor.desk import Desk, Rulebook
 from processor.rules.engine import Decision, decide
-from processor.store.models import Case, CaseEvent, Document, Original
+from processor.store.models import Case, Document, Original
 
 log = logging.getLogger(__name__)
 
@@ -241,9 +242,9 @@ def register(desk: Desk, item: Incoming) -> tuple[int, bool, datetime | None]:
 
 
 def record_and_act(desk: Desk, item: Incoming, document_id: int, examined: Examined) -> Outcome:
-    doc, decision = examined.doc, examined.decision
+    doc = examined.doc
     outcome = Outcome("processed", item.filename, kind=doc.kind, document_id=document_id,
-                      sender=doc.meta.get("sender") or doc.value("email"),
+                      sender=sender_address(doc),
                       actions=[action.type for action in examined.actions])
     actor = outcome.sender or item.source
     with desk.store.transaction() as session:
@@ -256,32 +257,43 @@ def record_and_act(desk: Desk, item: Incoming, document_id: int, examined: Exami
         row.sender, row.subject = outcome.sender, (doc.meta.get("subject") or None)
         row.message_id = doc.meta.get("message_id")
         types = {action.type for action in examined.actions}
+        quoted = find_case(session, doc.case_ref)
         if "quarantine" in types:
             quarantine(desk, session, row, doc, examined, outcome)
         elif "record_on_case" in types:
-            reply_to_case(desk, session, row, doc, outcome, actor)
-        elif doc.kind == "return_sheet" and (case := find_case(session, doc.case_ref)) is not None:
-            record(session, desk, case, "return_sheet", actor, document_id=row.id, file=doc.file)
-            row.case_id, row.status = case.id, "processed"
-            outcome.reason = handle_return_sheet(desk, session, case, doc, item, row.id, examined.received)
-            outcome.case_no = case.case_no
+            reply_to_case(desk, session, row, doc, examined, item, outcome, actor)
+        elif doc.kind == "return_sheet" and quoted is not None and trust.is_party(session, desk, quoted, doc):
+            record(session, desk, quoted, "return_sheet", actor, document_id=row.id, file=doc.file)
+            row.case_id, row.status = quoted.id, "processed"
+            outcome.reason = handle_return_sheet(desk, session, quoted, doc, item, row.id, examined.received)
+            outcome.case_no = quoted.case_no
         elif "notify_owner" in types:
-            case = open_case(session, desk, doc, decision, received=examined.received, document_id=row.id,
-                             actor=actor, channel=channel_of(item.source))
-            row.case_id, row.status = case.id, "processed"
-            send_case_mails(desk, session, case, doc, examined)
-            if doc.kind == "return_sheet":
-                outcome.reason = handle_return_sheet(desk, session, case, doc, item, row.id, examined.received)
-            outcome.case_no, outcome.category, outcome.level = case.case_no, case.category, case.level
-            outcome.owner = case.owner
-            outcome.next_deadline = decision.deadlines[0].due.isoformat(timespec="minutes") if decision.deadlines else None
+            new_case(desk, session, row, doc, examined, item, outcome, actor)
+            if quoted is not None:  # a stranger's sheet quoting someone else's case: linked, never joined
+                link_cases(desk, session, quoted, row, outcome, actor)
         else:
             row.status, outcome.status = "recorded", "recorded"
+            outcome.reason = next((a.detail["note"] for a in examined.actions if a.type == "record"), None)
             if doc.kind == "bounce":
                 outcome.reason = record_bounce(desk, session, doc)
         if doc.kind == "inspection" and "quarantine" not in types:
-            outcome.reason = handle_inspection(desk, session, doc, row.id) or outcome.reason
+            outcome.reason = handle_inspection(desk, session, doc, row, item.source, actor) or outcome.reason
     return outcome
+
+
+def new_case(desk: Desk, session, row: Document, doc: ParsedDocument, examined: Examined, item: Incoming,  # noqa: ANN001
+             outcome: Outcome, actor: str) -> Case:
+    decision = examined.decision
+    case = open_case(session, desk, doc, decision, received=examined.received, document_id=row.id,
+                     actor=actor, channel=channel_of(item.source))
+    row.case_id, row.status = case.id, "processed"
+    send_case_mails(desk, session, case, doc, examined)
+    if doc.kind == "return_sheet":
+        outcome.reason = handle_return_sheet(desk, session, case, doc, item, row.id, examined.received)
+    outcome.case_no, outcome.category, outcome.level = case.case_no, case.category, case.level
+    outcome.owner, outcome.kind = case.owner, doc.kind
+    outcome.next_deadline = decision.deadlines[0].due.isoformat(timespec="minutes") if decision.deadlines else None
+    return case
 
 
 def handle_return_sheet(desk: Desk, session, case, doc: ParsedDocument, item: Incoming, document_id: int,  # noqa: ANN001
@@ -294,15 +306,33 @@ def handle_return_sheet(desk: Desk, session, case, doc: ParsedDocument, item: In
     return f"return slip {slip}" if slip else "return request recorded"
 
 
-def handle_inspection(desk: Desk, session, doc: ParsedDocument, document_id: int) -> str | None:  # noqa: ANN001
-    """A verdict decides the return lines waiting for it; their dealers get a slip for them."""
-    lines = returns.apply_inspection(session, desk, doc, document_id=document_id)
-    slips = []
-    for request in {line.request for line in lines}:
-        case = session.get(Case, request.case_id)
-        slip = returns.issue_slip(session, desk, request, to=returns.slip_address(session, request, case), now=desk.now())
-        slips.extend([slip] if slip else [])
-    return f"inspection decided {len(lines)} return lines; slips {', '.join(slips)}" if lines else None
+def handle_inspection(desk: Desk, session, doc: ParsedDocument, row: Document, source: str,  # noqa: ANN001
+                      actor: str) -> str | None:
+    """A verdict from the quality department decides the return lines of the case it names
+    that wait for it; the dealer gets a slip for them. Any other verdict is kept for staff."""
+    case = named_case(session, doc)
+    if not trust.may_send_verdicts(desk, doc, source):
+        why = f"inspection verdict from {doc.meta.get('sender') or source}, not the quality department"
+    elif case is None:
+        why = "inspection verdict names no case we know (a part number alone decides nothing)"
+    else:
+        lines = returns.apply_inspection(session, desk, doc, case, document_id=row.id, actor=actor)
+        request = returns.request_of(session, case)
+        slip = returns.issue_slip(session, desk, request, to=returns.slip_address(session, request, case),
+                                  now=desk.now()) if lines else None
+        return f"inspection decided {len(lines)} return lines of {case.case_no}" + (f"; slip {slip}" if slip else "")
+    row.reason = f"{why}: recorded for staff, not acted on"
+    return row.reason
+
+
+def named_case(session, doc: ParsedDocument) -> Case | None:  # noqa: ANN001
+    """The case a document names: the mail's case reference, else a case number in the file's
+    name or the text of the mail and its attachments (a slip number there is skipped)."""
+    texts = [doc.file, doc.text, *(attachment.text for attachment in doc.attachments)]
+    for number in [doc.case_ref, *(found for text in texts for found in CASE_REF.findall(text or ""))]:
+        if number and (case := find_case(session, number)) is not None:
+            return case
+    return None
 
 
 def quarantine(desk: Desk, session, row: Document, doc: ParsedDocument, examined: Examined, outcome: Outcome) -> None:  # noqa: ANN001
@@ -311,28 +341,38 @@ def quarantine(desk: Desk, session, row: Document, doc: ParsedDocument, examined
     outcome.status, outcome.reason = "quarantined", reason
     for action in examined.actions:
         if action.type == "notify_sender":
-            notify_sender(desk, session, row, doc, action.to, reason)
+            if why := notify_sender(desk, session, row, doc, action.to, reason):
+                row.reason = outcome.reason = f"{reason} (no notice sent: {why})"
 
 
-def notify_sender(desk: Desk, session, row: Document, doc: ParsedDocument, to: str, reason: str) -> None:  # noqa: ANN001
-    """The polite note to whoever sent an item the desk could not take: the one way it goes."""
+def notify_sender(desk: Desk, session, row: Document, doc: ParsedDocument, to: str, reason: str) -> str | None:  # noqa: ANN001
+    """The polite note to whoever sent an item the desk could not take: the one way it goes,
+    through the answering gate (capped, never to robots or loops); returns why it was withheld."""
+    if why := answering.withheld(desk, session, doc, to, "notice"):
+        return why
     message = compose.notice(
         desk.sender, to=to, language=doc.language or desk.config.desk.default_language,
         reason=reason, filename=None if doc.format == "eml" else doc.file,
         in_reply_to=doc.meta.get("message_id"), references=doc.meta.get("references", []),
     )
     outbox.queue(session, message, "notice", document_id=row.id)
+    return None
 
 
-def reply_to_case(desk: Desk, session, row: Document, doc: ParsedDocument, outcome: Outcome, actor: str) -> None:  # noqa: ANN001
-    """A mail about a known case: staff commands from staff, the customer's words otherwise."""
+def reply_to_case(desk: Desk, session, row: Document, doc: ParsedDocument, examined: Examined,  # noqa: ANN001
+                  item: Incoming, outcome: Outcome, actor: str) -> None:
+    """A mail about a known case: staff commands from staff, the customer's words otherwise;
+    from anyone who is no party of the case, a new case linked to it."""
     case = find_case(session, doc.case_ref)
     if case is None:
         reason = f"refers to case {doc.case_ref}, which this desk does not know: staff should check it"
         row.status, row.reason = "quarantined", reason
         outcome.status, outcome.reason = "quarantined", reason
         return
-    from_staff = staff.is_staff(desk, doc)
+    if not trust.is_party(session, desk, case, doc):
+        open_linked_case(desk, session, row, doc, examined, item, outcome, actor, case)
+        return
+    from_staff = trust.is_staff(desk, doc)
     if from_staff and (doc.kind == "reply" or staff.commands_in(doc.text)):
         outcome.reason = staff.act(session, desk, case, doc, actor=actor, document_id=row.id)
     elif doc.kind == "inspection":
@@ -345,14 +385,39 @@ def reply_to_case(desk: Desk, session, row: Document, doc: ParsedDocument, outco
     outcome.case_no, outcome.status = case.case_no, "recorded"
 
 
+def open_linked_case(desk: Desk, session, row: Document, doc: ParsedDocument, examined: Examined,  # noqa: ANN001
+                     item: Incoming, outcome: Outcome, actor: str, quoted: Case) -> None:
+    """A mail quoting a case from someone who is no party of it acts on nothing there: it is a
+    new complaint of its own, linked to the quoted case for staff. The sender learns nothing
+    of the quoted case (their acknowledgement names only the new one)."""
+    doc.kind, doc.case_ref = "complaint", None
+    doc.meta["references"] = []  # our ids there carry the quoted case's number
+    if doc.value("description") is None and doc.text:
+        doc.put("description", doc.text[:2000], "body", 0.5)
+    decision = decide(doc, desk.rules, desk.calendar, examined.received)
+    linked = Examined(doc, decision, plan(doc, decision, desk.own_addresses()), examined.received)
+    new_case(desk, session, row, doc, linked, item, outcome, actor)
+    link_cases(desk, session, quoted, row, outcome, actor)
+
+
+def link_cases(desk: Desk, session, quoted: Case, row: Document, outcome: Outcome, actor: str) -> None:  # noqa: ANN001
+    """Both cases say so: the quoted one that a stranger wrote about it (for staff), the new one
+    which case it quoted."""
+    new = session.get(Case, row.case_id)
+    record(session, desk, quoted, "foreign_mail", actor, document_id=row.id, linked_case=new.case_no,
+           why="a mail quoting this case from someone who is no party of it: not acted on here")
+    record(session, desk, new, "linked", "desk", document_id=row.id, quoted_case=quoted.case_no,
+           why="the sender quoted this case but is no party of it")
+    outcome.reason = f"{actor} is no party of {quoted.case_no}: new case {new.case_no}, linked to it for staff"
+
+
 def send_case_mails(desk: Desk, session, case, doc: ParsedDocument, examined: Examined) -> None:  # noqa: ANN001
     decision = examined.decision
     language = doc.language or desk.config.desk.default_language
     by_type = {action.type: action for action in examined.actions}
     ack = by_type.get("acknowledge")
-    if ack and too_many_acks(desk, session, ack.to):
-        record(session, desk, case, "ack_withheld", "desk", to=ack.to,
-               why=f"over {desk.config.desk.max_acks_per_sender_per_hour} acknowledgements to this address in an hour")
+    if ack and (why := answering.withheld(desk, session, doc, ack.to, "acknowledgement")):
+        record(session, desk, case, "ack_withheld", "desk", to=ack.to, why=why)
         ack = None
     if ack:
         reply_by = decision.deadline("reply")
@@ -378,17 +443,6 @@ def send_case_mails(desk: Desk, session, case, doc: ParsedDocument, examined: Ex
     record(session, desk, case, "assigned", "desk", status="assigned", owner=decision.owner, to=notice.to, cc=cc)
     if "escalate" in by_type:
         record(session, desk, case, "escalated", "desk", to=by_type["escalate"].to, why="major complaint")
-
-
-def too_many_acks(desk: Desk, session, address: str) -> bool:  # noqa: ANN001
-    """Loop and flood safety: at most so many acknowledgements per address per hour."""
-    since = to_utc_naive(desk.now() - timedelta(hours=1))
-    with session.no_autoflush:  # the case being opened has no acknowledgement yet: its rows can wait for the commit
-        sent = session.scalar(
-            select(func.count(CaseEvent.id)).join(Case, Case.id == CaseEvent.case_id)
-            .where(CaseEvent.type == "acknowledged", CaseEvent.at >= since, Case.sender == address.lower())
-        )
-    return sent >= desk.config.desk.max_acks_per_sender_per_hour
 
 
 def _storable(data: dict[str, Any]) -> dict[str, Any]:

@@ -19,7 +19,9 @@ from sqlalchemy.orm import Session
 
 from outputs import compose, outbox
 from outputs.slips import render_slip, slip_pdf
+from parsers.addresses import normalise
 from parsers.model import ParsedDocument
+from processor import trust
 from processor.case_numbers import next_number
 from processor.cases import record
 from processor.desk import Desk
@@ -90,9 +92,14 @@ def find_dealer(session: Session, code: str | None, sender: str | None) -> Party
         return session.scalars(select(Party).where(Party.kind == "dealer", func.upper(Party.code) == code.upper())).first()
     if sender:
         for dealer in session.scalars(select(Party).where(Party.kind == "dealer")):
-            if sender.lower() in [dealer.email or "", *(dealer.attributes or {}).get("emails", [])]:
+            if normalise(sender) in dealer_addresses(dealer):
                 return dealer
     return None
+
+
+def dealer_addresses(dealer: Party) -> set[str]:
+    """A dealer's addresses in the master data, in normal form."""
+    return {normalise(address) for address in [dealer.email, *(dealer.attributes or {}).get("emails", [])] if address}
 
 
 def slip_address(session: Session, request: ReturnRequest, case: Case) -> str | None:
@@ -103,13 +110,17 @@ def slip_address(session: Session, request: ReturnRequest, case: Case) -> str | 
     return dealer.email if dealer else None
 
 
-def sender_may_speak_for(dealer: Party, sender: str | None, source: str) -> bool:
-    """A sheet by mail must come from one of the dealer's addresses; one dropped into a shared
-    folder was put there by staff."""
-    if not source.startswith(("imap:", "maildir:")) or not sender:
+def sender_may_speak_for(desk: Desk, dealer: Party, doc: ParsedDocument, source: str) -> bool:
+    """A sheet by mail must come from whom the rule file's `[permissions] return_sheets` names:
+    one of the dealer's own addresses on record (a dealer with none has no mail that speaks for
+    it), or staff; one dropped into a shared folder was put there by staff."""
+    if doc.format != "eml" and not source.startswith(("imap:", "maildir:")):
         return True
-    known = {dealer.email or "", *(dealer.attributes or {}).get("emails", [])} - {""}
-    return not known or sender.lower() in known
+    allowed = desk.rules.permissions.return_sheets
+    sender = doc.meta.get("sender")
+    if "dealer" in allowed and sender and normalise(sender) in dealer_addresses(dealer):
+        return True
+    return "staff" in allowed and trust.is_staff(desk, doc)
 
 
 def open_request(session: Session, desk: Desk, case: Case, doc: ParsedDocument, *, document_id: int,
@@ -135,8 +146,9 @@ def open_request(session: Session, desk: Desk, case: Case, doc: ParsedDocument, 
     if dealer is None:
         hold(request, f"unknown dealer (code {doc.value('dealer_code') or '—'}, sender {sender or '—'}): "
                       "add it to the master data, then decide the lines by mail")
-    elif not sender_may_speak_for(dealer, sender, source):
-        hold(request, f"{sender} is not an address of dealer {dealer.code}: staff should confirm the sheet")
+    elif not sender_may_speak_for(desk, dealer, doc, source):
+        hold(request, f"{sender or 'a mail without one sender'} is not an address of dealer {dealer.code}: "
+                      "staff should confirm the sheet")
     elif not request.lines:
         hold(request, "the sheet has no lines we could read")
     else:
@@ -271,28 +283,26 @@ def policy(session: Session, desk: Desk, request: ReturnRequest, dealer: Party, 
 # ---------------------------------------------------------------- inspection verdicts and overrides
 
 
-def apply_inspection(session: Session, desk: Desk, doc: ParsedDocument, *, document_id: int) -> list[ReturnLine]:
-    """An inspection verdict decides the pending quality lines it names (by part number, and
-    batch when both have one; on its case when it names one)."""
+def apply_inspection(session: Session, desk: Desk, doc: ParsedDocument, case: Case, *, document_id: int,
+                     actor: str) -> list[ReturnLine]:
+    """An inspection verdict decides the pending quality lines of the case it names that it
+    names (by part number, and batch when both have one). Whether its sender may send verdicts
+    is the pipeline's question (processor/trust.py); a part number alone never decides."""
     verdict = doc.value("verdict")
     outcome = desk.rules.returns.verdicts.get(verdict or "")
     part_no = doc.value("part_no")
     if outcome is None or not part_no:
         return []
     query = (select(ReturnLine).join(ReturnRequest, ReturnLine.request_id == ReturnRequest.id)
-             .where(ReturnLine.decision == "pending", ReturnLine.part_no == part_no))
-    if doc.case_ref:
-        query = query.join(Case, Case.id == ReturnRequest.case_id).where(Case.case_no == doc.case_ref)
+             .where(ReturnLine.decision == "pending", ReturnLine.part_no == part_no, ReturnRequest.case_id == case.id))
     batch = doc.value("batch_no")
     lines = [line for line in session.scalars(query) if not (batch and line.batch_no and line.batch_no != batch)]
     why = ("鉴定结论：属质量问题" if verdict == "quality" else "鉴定结论：非质量问题（人为因素）") + \
           (f"，鉴定单 {doc.value('inspection_no')}" if doc.value("inspection_no") else "")
     for line in lines:
         line.decision, line.decision_reason, line.decided_by = outcome, why, f"inspection {doc.value('inspection_no') or document_id}"
-        case = session.get(Case, line.request.case_id) if line.request.case_id else None
-        if case is not None:
-            record(session, desk, case, "inspection", "quality", document_id=document_id, line=line.line_no,
-                   verdict=verdict, decision=outcome)
+        record(session, desk, case, "inspection", actor, document_id=document_id, line=line.line_no,
+               verdict=verdict, decision=outcome)
     return lines
 
 

@@ -9,9 +9,10 @@
     #line 2 accept|refuse <reason>   decide a line of a return request (a new slip follows)
 
 Commands run only for staff addresses (the rule file's roles and people, and the config's
-staff), vouched for by the mail server when `[desk] staff_auth_server` is set; for anyone
-else they are ordinary text. Every command is an event; the sender gets
-one mail back saying what was done and what was not understood.
+staff), vouched for by the mail server when `[desk] staff_auth_server` is set, and only the
+commands the rule file's [permissions] give their roles (processor/trust.py); for anyone
+else they are ordinary text. Every command is an event; the sender gets one mail back saying
+what was done and what was not understood or not permitted.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Session
 from outputs import compose, outbox
 from parsers.language import to_simplified
 from parsers.model import ParsedDocument
-from processor import returns
+from processor import returns, trust
 from processor.cases import STATUSES, case_facts, record
 from processor.desk import Desk
 from processor.rules.engine import SignalGroup, matches
@@ -57,25 +58,8 @@ class StaffAction:
     actor: str
     doc: ParsedDocument
     document_id: int
+    roles: set[str] = field(default_factory=set)
     done: list[tuple[str, str]] = field(default_factory=list)
-
-
-AUTH_PASS = re.compile(r"\b(?:dmarc|dkim|spf)\s*=\s*pass\b", re.IGNORECASE)
-
-
-def is_staff(desk: Desk, doc: ParsedDocument) -> bool:
-    """A mail from a staff address — and, where the config names the mail server that checks
-    senders, one that server vouched for (its Authentication-Results say pass)."""
-    address = doc.meta.get("sender")
-    if doc.format != "eml" or not address or address.lower() not in desk.staff_addresses():
-        return False
-    server = desk.config.desk.staff_auth_server
-    if server is None:
-        return True
-    return any(
-        result.strip().lower().startswith(server.lower()) and AUTH_PASS.search(result)
-        for result in doc.meta.get("authentication_results", [])
-    )
 
 
 def commands_in(text: str) -> list[Command]:
@@ -94,7 +78,7 @@ def commands_in(text: str) -> list[Command]:
 
 def act(session: Session, desk: Desk, case: Case, doc: ParsedDocument, *, actor: str, document_id: int) -> str:
     """Carry out a staff mail's commands on its case and answer the sender; returns a summary."""
-    action = StaffAction(session, desk, case, actor, doc, document_id)
+    action = StaffAction(session, desk, case, actor, doc, document_id, trust.authenticated_roles(desk, doc))
     commands = commands_in(doc.text)
     if not commands:
         record(session, desk, case, "staff_note", actor, document_id=document_id, text=doc.text[:2000])
@@ -104,12 +88,24 @@ def act(session: Session, desk: Desk, case: Case, doc: ParsedDocument, *, actor:
         try:
             if handler is None:
                 raise CommandError(f"unknown command; known: {', '.join('#' + name for name in HANDLERS)}")
+            if not trust.may_send_command(desk, action.roles, permission_for(command)):
+                _event(action, "command_refused", command=command.name, why="not permitted for the sender's roles",
+                       roles=sorted(action.roles))
+                raise CommandError(f"not permitted for your roles ({', '.join(sorted(action.roles))})")
             action.done.append((f"#{command.name} {command.argument}".strip()[:80], handler(action, command.argument)))
         except CommandError as exc:
             action.done.append((f"#{command.name} {command.argument}".strip()[:80], f"未执行 not done: {exc}"))
     send_new_slip(action)
     confirm(action)
     return "; ".join(f"{what}: {result}" for what, result in action.done)
+
+
+def permission_for(command: Command) -> str:
+    """The permission a command needs: its name; `#status closed` closes, so it needs `close`."""
+    word = command.argument.split()[0] if command.argument else ""
+    if command.name == "status" and STATUS_WORDS.get(word, word.lower()) == "closed":
+        return "close"
+    return command.name
 
 
 def confirm(action: StaffAction) -> None:

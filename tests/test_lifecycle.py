@@ -230,12 +230,18 @@ def test_with_an_auth_server_set_only_vouched_staff_mail_runs_commands(desk_dir)
         at(desk, "2026-11-16T09:00")
         case_no = receive(desk, mail("投诉：热水器漏水", COMPLAINT)).case_no
         forged = mail(f"Re: [{case_no}]", "#close", sender=MANAGER)
-        receive(desk, forged, "forged.eml")
-        assert the_case(desk).status != "closed"
-        vouched = (b"Authentication-Results: mx.desk.localhost; spf=pass smtp.mailfrom=desk.localhost; dkim=pass\r\n"
+        receive(desk, forged, "forged.eml")  # unvouched: a new case linked to it, for staff
+
+        def status() -> str:
+            with desk.store.transaction() as session:
+                return session.scalars(select(Case.status).where(Case.case_no == case_no)).one()
+
+        assert status() != "closed"
+        vouched = (b"Authentication-Results: mx.desk.localhost; dkim=pass header.d=desk.localhost; dmarc=pass\r\n"
+                   b"Received: from mail.desk.localhost by mx.desk.localhost; Mon, 16 Nov 2026 09:00:00 +0800\r\n"
                    + mail(f"Re: [{case_no}] again", "#close 已处理", sender=MANAGER))
         receive(desk, vouched, "vouched.eml")
-        assert the_case(desk).status == "closed"
+        assert status() == "closed"
 
 
 @pytest.mark.parametrize("change, complaint", [

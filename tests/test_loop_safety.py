@@ -39,8 +39,8 @@ def test_reports_are_never_answered(desk, data):
     assert mails(desk) == []
 
 
-@pytest.mark.parametrize("sender", ["complaints@desk.localhost", "no-reply@shop.example.test", "noreply@example.test"])
-def test_our_own_address_and_no_reply_senders_get_no_acknowledgement(desk, sender):
+@pytest.mark.parametrize("sender", ["no-reply@shop.example.test", "noreply@example.test"])
+def test_no_reply_senders_get_no_acknowledgement(desk, sender):  # our own address: tests/test_trust.py
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = sender, "complaints@desk.localhost", "投诉"
     message.set_content(COMPLAINT)

@@ -195,8 +195,8 @@ def test_inspection_verdict_decides_the_waiting_line_and_a_new_slip_follows(desk
         return out.getvalue()
 
     at(desk, "2026-10-14T09:00")
-    process(desk, Incoming("folder:quality", "v1", "鉴定单-P-3.docx", verdict("P-3", ("■", "□"))))
-    process(desk, Incoming("folder:quality", "v2", "鉴定单-P-2.docx", verdict("P-2", ("□", "■"))))
+    process(desk, Incoming("folder:quality", "v1", f"鉴定单-{outcome.case_no}-P-3.docx", verdict("P-3", ("■", "□"))))
+    process(desk, Incoming("folder:quality", "v2", f"鉴定单-{outcome.case_no}-P-2.docx", verdict("P-2", ("□", "■"))))
     found = decisions(desk, outcome.case_no)
     assert [d for _, d, _ in found] == ["accepted", "refused"]
     assert "JD-P-2" in found[1][2] and "非质量问题" in found[1][2]

@@ -103,6 +103,18 @@ class Person(_Strict):
     roles: list[str] = []
 
 
+class Permissions(_Strict):
+    """Who may do what by mail. `commands`: role key → the staff commands its holders may send
+    (`*`: all; the role `staff` is the config's [desk] staff_addresses). `inspection_verdicts`:
+    the roles whose addresses may send inspection verdicts. `return_sheets`: who may send a
+    dealer's return sheet by mail — `dealer` (the dealer's own addresses in the master data),
+    `staff`. Anything else from anyone else is recorded for staff, never acted on."""
+
+    commands: dict[str, list[str]] = {}
+    inspection_verdicts: list[str] = []
+    return_sheets: list[Literal["dealer", "staff"]] = ["dealer"]
+
+
 class Escalation(_Strict):
     """Past a step's deadline its owner is reminded, then each role of the ladder in turn,
     `every` apart."""
@@ -146,6 +158,7 @@ class RuleSet(_Strict):
     returns: ReturnsPolicy = ReturnsPolicy()
     calendar: dict[int, CalendarYear] = {}
     required: dict[str, list[str]] = {}
+    permissions: Permissions = Permissions()
 
     def staff_emails(self) -> set[str]:
         return {role.email.lower() for role in self.roles.values()} | {p.email.lower() for p in self.people}
@@ -186,8 +199,25 @@ class RuleSet(_Strict):
         for rule in self.deadlines:
             if rule.step not in self.steps:
                 raise ValueError(f"deadlines: step `{rule.step}` has no [steps.{rule.step}] saying when it is done")
+        self.check_permissions()
         if "major" not in self.levels:
             raise ValueError("levels: a `major` level is required (major complaints are escalated)")
+
+
+    def check_permissions(self) -> None:
+        from processor.staff import HANDLERS  # the commands there are
+
+        roles = {*self.roles, "staff"}
+        for role, commands in self.permissions.commands.items():
+            if role not in roles:
+                raise ValueError(f"permissions.commands: role `{role}` is not in [roles] (nor `staff`)")
+            for command in commands:
+                if command != "*" and command not in HANDLERS:
+                    raise ValueError(f"permissions.commands.{role}: `{command}` is not a command; "
+                                     f"use * or {', '.join(HANDLERS)}")
+        for role in self.permissions.inspection_verdicts:
+            if role not in roles:
+                raise ValueError(f"permissions.inspection_verdicts: role `{role}` is not in [roles]")
 
 
 @dataclass

@@ -127,7 +127,8 @@ class OutboxMessage(Base):
     """A mail to send: a row first, delivered later, marked sent once the server took it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),
+                      Index("ix_outbox_recipient_created", "recipient_key", "created_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[str] = mapped_column(String(998), unique=True)
@@ -135,6 +136,8 @@ class OutboxMessage(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
     recipients: Mapped[list[Any]] = mapped_column(default=list)
+    # the first recipient in normal form (parsers.addresses.normalise): the per-address cap
+    recipient_key: Mapped[str | None] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(998))
     raw: Mapped[bytes] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(20), default="queued")
