@@ -18,13 +18,11 @@ from sqlalchemy.orm import Session
 from parsers.model import ParsedDocument
 from processor.case_numbers import next_case_number
 from processor.rules.engine import Decision, matches
+from processor.rules.lifecycle import OPEN_STATUSES, STATUSES, deadline_json  # noqa: F401 - statuses re-exported
 from processor.store.models import Case, CaseEvent
 
 if TYPE_CHECKING:
     from processor.desk import Rulebook
-
-STATUSES = ("received", "acknowledged", "assigned", "investigating", "replied", "callback", "closed", "reopened")
-OPEN_STATUSES = tuple(status for status in STATUSES if status != "closed")
 
 
 def to_utc_naive(moment: datetime) -> datetime:
@@ -78,11 +76,7 @@ def settle_deadlines(book: Rulebook, case: Case, happened: set[str], at: datetim
     for rule in book.rules.deadlines:
         if rule.on in happened and matches(rule.when, case_facts(case)):
             deadlines = [d for d in deadlines if not (d["step"] == rule.step and d.get("done") is None)]
-            due = book.calendar.due(at, rule.within, rule.at)
-            deadline = {"step": rule.step, "due": due.isoformat(timespec="minutes"), "why": rule.why}
-            if book.calendar.is_provisional(at, rule.within, due):
-                deadline["provisional"] = True
-            deadlines.append(deadline)
+            deadlines.append(deadline_json(book.calendar, at, rule, deadlines, book.rules.steps))
     case.deadlines = deadlines  # a new list, so the JSON column is written
     pending = [datetime.fromisoformat(d["due"]) for d in deadlines if d.get("done") is None]
     case.next_deadline_at = to_utc_naive(min(pending)) if pending and case.status != "closed" else None
