@@ -351,7 +351,9 @@ def send_case_mails(desk: Desk, session, case, doc: ParsedDocument, examined: Ex
         record(session, desk, case, "acknowledged", "desk", status="acknowledged", to=ack.to,
                   message_id=message["Message-ID"])
     notice = by_type["notify_owner"]
-    cc = [action.to for action in examined.actions if action.type in ("inform", "escalate") and action.to]
+    # each address once, and never the owner's own (a major complaint's owner is the GM it escalates to)
+    cc = list(dict.fromkeys(action.to.lower() for action in examined.actions
+                            if action.type in ("inform", "escalate") and action.to and action.to.lower() != notice.to.lower()))
     message = compose.owner_notice(
         desk.sender, to=notice.to, owner=decision.owner or "", case_no=case.case_no, kind=doc.kind,
         fields=doc.field_values, category=decision.category, level=decision.level,
