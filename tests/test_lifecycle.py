@@ -350,3 +350,15 @@ def test_signals_ignore_a_forms_labels_and_gaps_inside_numbers(desk):
     prose = ParsedDocument(file="m.eml", format="mail", kind="complaint")
     prose.text = "我购车时销售承诺的赠品没有兑现"  # prose, not a label: still a sales signal
     assert decide(prose, desk.rules, desk.calendar, at(desk, "2026-11-02 10:00")).business_line == "sales"
+
+
+def test_deadlines_in_a_holiday_say_so_and_are_chased_at_the_next_opening_in_one_mail(desk):
+    at(desk, "2026-09-30T16:00")  # the eve of National Day
+    case_no = receive(desk, mail("投诉：热水器漏水", COMPLAINT)).case_no
+    case = the_case(desk)
+    assert deadline(case, "close") == {**deadline(case, "close"), "due": "2026-10-01T16:00+08:00", "outside": "a holiday"}
+    assert run_jobs(desk, at(desk, "2026-10-07T17:00"))["escalated"] == 0  # nobody is there to act on it
+    assert run_jobs(desk, at(desk, "2026-10-08T08:30"))["escalated"] == 2  # the owner; the quality department
+    (owner,) = [m for m in outbox(desk, "overdue") if m["To"] == MANAGER]
+    assert case_no in text_of(owner) and "节假日" in text_of(owner) and "下班时间" in text_of(owner)
+    assert all(name in text_of(owner) for name in ("首次联系客户", "答复客户", "封闭处理", "调查处理并返回表单"))

@@ -226,7 +226,7 @@ def provisional(calendar: WorkingCalendar, start: datetime, rule: DeadlineRule, 
 def outside_calendar(calendar: WorkingCalendar, moment: datetime) -> str | None:
     """Why a moment is outside the working calendar (a deadline there says so), or None."""
     if not calendar.is_workday(moment.date()):
-        return "a weekend" if moment.weekday() >= 5 else "a holiday"
+        return "a holiday" if moment.date() in calendar.year(moment.year).holidays else "a weekend"
     if not calendar.opens <= moment.time() <= calendar.closes:
         return "after office hours"
     return None
