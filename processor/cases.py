@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from outputs import compose, outbox
 from parsers.model import ParsedDocument
-from processor import ladders
+from processor import batch_alerts, ladders
 from processor.case_numbers import next_case_number
 from processor.rules.engine import Decision, matches
 from processor.rules.lifecycle import OPEN_STATUSES, STATUSES, deadline_json  # noqa: F401 - statuses re-exported
@@ -115,6 +115,7 @@ def open_case(
     session.flush()
     record(session, book, case, "received", actor, document_id=document_id, at=received, kind=doc.kind,
            file=doc.file, rules=decision.fired)
+    batch_alerts.check(session, book, case)
     return case
 
 

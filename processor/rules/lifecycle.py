@@ -163,6 +163,8 @@ def check_lifecycle(rules: Any) -> None:  # noqa: ANN401 - a RuleSet (engine imp
             if status not in OPEN_STATUSES:
                 raise ValueError(f"auto_close ({rule.name}): `{status}` is no open status")
     if rules.batch_alert:
+        if not clock_unit(rules.batch_alert.window):
+            raise ValueError("batch_alert.window: count it in hours or days (a window of complaints, not of work)")
         for role in rules.batch_alert.to:
             if role not in roles:
                 raise ValueError(f"batch_alert.to: role `{role}` is not in [roles]")
