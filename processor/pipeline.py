@@ -70,24 +70,26 @@ class Outcome:
     actions: list[str] = field(default_factory=list)
 
 
-def received_time(doc: ParsedDocument, book: Rulebook) -> datetime:
-    """When an item arrived: the mail's Date header when it is sane, else now."""
+def received_time(doc: ParsedDocument, book: Rulebook, otherwise: datetime | None = None) -> datetime:
+    """When an item arrived: the mail's Date header when it is sane, else `otherwise` (a
+    file's time), else now."""
     try:
         sent = parsedate_to_datetime(doc.meta["date"]) if doc.meta.get("date") else None
     except (TypeError, ValueError, IndexError):
         sent = None
     if sent is None or sent.tzinfo is None:
-        return book.now()
+        return otherwise or book.now()
     return sent.astimezone(book.timezone)
 
 
 def examine(
     data: bytes, filename: str, book: Rulebook, received: datetime | None = None, refusal: str | None = None,
+    otherwise: datetime | None = None,
 ) -> Examined:
     doc = parse_document(data, filename, book.limits)
     if refusal:  # only its headers were fetched: say why, to the sender they name
         doc.kind, doc.errors = "unknown", [refusal]
-    when = received or received_time(doc, book)
+    when = received or received_time(doc, book, otherwise)
     decision = decide(doc, book.rules, book.calendar, when)
     actions = plan(doc, decision, book.own_addresses())
     return Examined(doc, decision, actions, when)
@@ -119,6 +121,7 @@ def as_json(examined: Examined) -> dict[str, Any]:
         ],
         "evidence": doc.evidence,
         "received": examined.received.isoformat(timespec="minutes"),
+        "date_header": doc.meta.get("date"),  # what the sender's Date said; `received` is what counts
         "warnings": doc.warnings,
         "errors": doc.errors,
     }
