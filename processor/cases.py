@@ -15,16 +15,16 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from outputs import compose, outbox
 from parsers.model import ParsedDocument
+from processor import batch_alerts, ladders
 from processor.case_numbers import next_case_number
 from processor.rules.engine import Decision, matches
+from processor.rules.lifecycle import OPEN_STATUSES, STATUSES, deadline_json  # noqa: F401 - statuses re-exported
 from processor.store.models import Case, CaseEvent
 
 if TYPE_CHECKING:
     from processor.desk import Rulebook
-
-STATUSES = ("received", "acknowledged", "assigned", "investigating", "replied", "callback", "closed", "reopened")
-OPEN_STATUSES = tuple(status for status in STATUSES if status != "closed")
 
 
 def to_utc_naive(moment: datetime) -> datetime:
@@ -59,13 +59,6 @@ def record(
     return event
 
 
-def last_activity(case: Case) -> datetime:
-    """When a person (staff or customer) last did something on the case; the desk's own
-    reminders and surveys do not count."""
-    human = [event.at for event in case.events if event.actor != "desk"]
-    return max(human, default=case.opened_at)
-
-
 def settle_deadlines(book: Rulebook, case: Case, happened: set[str], at: datetime) -> None:
     """Mark the steps this event (its type, and the status it set) completes, start the
     deadlines it starts, and keep `next_deadline_at` (what the escalation job looks at) on the
@@ -78,11 +71,7 @@ def settle_deadlines(book: Rulebook, case: Case, happened: set[str], at: datetim
     for rule in book.rules.deadlines:
         if rule.on in happened and matches(rule.when, case_facts(case)):
             deadlines = [d for d in deadlines if not (d["step"] == rule.step and d.get("done") is None)]
-            due = book.calendar.due(at, rule.within, rule.at)
-            deadline = {"step": rule.step, "due": due.isoformat(timespec="minutes"), "why": rule.why}
-            if book.calendar.is_provisional(at, rule.within, due):
-                deadline["provisional"] = True
-            deadlines.append(deadline)
+            deadlines.append(deadline_json(book.calendar, at, rule, deadlines, book.rules.steps))
     case.deadlines = deadlines  # a new list, so the JSON column is written
     pending = [datetime.fromisoformat(d["due"]) for d in deadlines if d.get("done") is None]
     case.next_deadline_at = to_utc_naive(min(pending)) if pending and case.status != "closed" else None
@@ -127,6 +116,7 @@ def open_case(
     session.flush()
     record(session, book, case, "received", actor, document_id=document_id, at=received, kind=doc.kind,
            file=doc.file, rules=decision.fired)
+    batch_alerts.check(session, book, case)
     return case
 
 
@@ -154,10 +144,33 @@ def record_reply(session: Session, book: Rulebook, case: Case, doc: ParsedDocume
     if verdict is False:
         record(session, book, case, "callback_answer", actor, document_id=document_id, satisfied=False)
         record(session, book, case, "reopened", "desk", status="reopened", why="customer not satisfied")
-        return "reopened: customer not satisfied"
+        told = tell_not_satisfied(session, book, case, doc)
+        return "reopened: customer not satisfied" + (f"; told {', '.join(told)}" if told else "")
     if case.status == "closed":
         record(session, book, case, "customer_reply", actor, document_id=document_id, text=doc.text[:2000])
         record(session, book, case, "reopened", "desk", status="reopened", why="the customer wrote again")
         return "reopened by the customer's reply"
     record(session, book, case, "customer_reply", actor, document_id=document_id, text=doc.text[:2000])
     return "recorded on the case"
+
+
+def tell_not_satisfied(session: Session, book: Rulebook, case: Case, doc: ParsedDocument) -> list[str]:
+    """Not satisfied at callback: the case goes back to its owner and the line's director at
+    once, with the customer's own words (seed 004 §7-2, §8-2), not in tomorrow's digest."""
+    told = ladders.people(book, case, book.rules.callback.not_satisfied_to)
+    if not told:
+        return []
+    rework = next((d for d in open_deadlines(case) if d["step"] == "rework"), None)
+    words = (doc.value("customer_opinion") or doc.text or "").strip()[:2000] or "—"
+    message = compose.staff_note(
+        book.sender, to=told[0].email, cc=[person.email for person in told[1:]] or None,
+        subject=f"[{case.case_no}] 客户不满意，已重新打开 / customer not satisfied", greeting=told[0].name,
+        intro=f"案件 {case.case_no} 回访时客户表示不满意，案件已重新打开，请重新处理。客户原话：\n\n{words}\n",
+        rows=[("客户", case.customer_name or case.sender or "—"), ("类别", case.category or "—"),
+              ("业务线", case.business_line or "—"),
+              ("重新处理期限", rework["due"].replace("T", " ")[:16] if rework else "—")],
+        case_no=case.case_no, purpose="not_satisfied",
+        closing="回复本邮件即可处理此案件（例如 #reply 答复内容）。",
+    )
+    outbox.queue(session, message, "not_satisfied", case_id=case.id)
+    return [person.email for person in told]

@@ -19,14 +19,14 @@ from rich.table import Table
 from sqlalchemy import select
 
 from processor import __version__, logs
-from processor.cases import OPEN_STATUSES
+from processor.cases import OPEN_STATUSES, open_deadlines
 from processor.config import Config, config_path, load_config
 from processor.delivery import deliver
 from processor.desk import Desk, Rulebook
 from processor.errors import UserError
 from processor.pipeline import Incoming, Outcome, as_json, examine, process
 from processor.rules.engine import load_rules, working_calendar
-from processor.store.models import Case, OutboxMessage
+from processor.store.models import Case, Document, OutboxMessage
 from processor.worker import run_forever, run_once
 
 EXAMPLE_CONFIG = Path(__file__).parent / "data" / "config.example.toml"
@@ -86,12 +86,15 @@ def build_parser() -> argparse.ArgumentParser:
     inspect = command("inspect", cmd_inspect, "parse files and apply the rules, without side effects")
     inspect.add_argument("files", nargs="+", metavar="FILE")
     inspect.add_argument("--json", action="store_true", help="one JSON object per file (JSON Lines)")
+    inspect.add_argument("--at", metavar="TIME", help='decide as if it arrived then ("2026-12-31 16:00", the desk\'s '
+                         "time zone; default: the mail's Date header, else the file's time)")
     ingest = command("ingest", cmd_ingest, "process files as if dropped into a shared folder")
     ingest.add_argument("files", nargs="+", metavar="FILE")
     cases = command("cases", cmd_cases, "list cases")
     cases.add_argument("--open", action="store_true", help="only cases not closed")
     cases.add_argument("--overdue", action="store_true", help="only open cases past their next deadline")
     cases.add_argument("--json", action="store_true", help="JSON Lines instead of a table")
+    cases.add_argument("--at", metavar="TIME", help='which steps would be overdue then ("2026-12-31 16:00"; default: now)')
     show = command("show", cmd_show, "show one case with its timeline")
     show.add_argument("case", metavar="CASE")
     report = command("report", cmd_report, "a weekly, monthly or quarterly report (or, without a kind, a summary)")
@@ -204,16 +207,29 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_inspect(args: argparse.Namespace) -> int:
     book = Rulebook.from_config(config_or_defaults(args))
+    at = moment_given(args.at, book.timezone)
     for name in args.files:
         file = Path(name)
         if not file.is_file():
             raise UserError(f"{name}: no such file")
-        result = as_json(examine(file.read_bytes(), file.name, book))
+        file_time = datetime.fromtimestamp(file.stat().st_mtime, book.timezone).replace(second=0, microsecond=0)
+        result = as_json(examine(file.read_bytes(), file.name, book, received=at, otherwise=file_time))
         if args.json:
             print(json.dumps(result, ensure_ascii=False, default=str), flush=True)
         else:
             print_inspection(result)
     return 0
+
+
+def moment_given(text: str | None, zone: ZoneInfo) -> datetime | None:
+    """An operator's `--at` time: ISO date and time, in the desk's time zone unless it names one."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UserError(f"--at {text!r}: give a date and time such as \"2026-12-31 16:00\"") from None
+    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
 
 
 def print_inspection(result: dict) -> None:
@@ -223,11 +239,12 @@ def print_inspection(result: dict) -> None:
         console.print(f"  {name:16} {value}", markup=False)
     for line in result["lines"]:
         console.print("  line: " + ", ".join(f"{k}={v}" for k, v in line.items()), markup=False)
+    console.print(f"  received {result['received']}" + (f"  (Date: {result['date_header']})" if result.get("date_header") else ""),
+                  markup=False)
     if result["category"]:
         console.print(f"  → {result['category']} / {result['level']} / {result['business_line']}, owner {result['owner']}", markup=False)
     for deadline in result["deadlines"]:
-        mark = " (provisional)" if deadline.get("provisional") else ""
-        console.print(f"  due {deadline['step']}: {deadline['due']}{mark}", markup=False)
+        console.print(f"  due {deadline['step']}: {deadline['due']}{deadline_marks(deadline)}", markup=False)
     for action in result["actions"]:
         console.print(f"  do {action['type']} → {action.get('to') or ''}", markup=False)
     for error in result["errors"]:
@@ -247,14 +264,29 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return 0
 
 
+def deadline_marks(deadline: dict) -> str:
+    """What a deadline says about itself: outside the working calendar, moved after an earlier
+    step, counted on an unpublished year."""
+    marks = [f"on {deadline['outside']}" if deadline.get("outside") else "",
+             f"after {deadline['after']}" if deadline.get("after") else "",
+             "provisional" if deadline.get("provisional") else ""]
+    shown = ", ".join(mark for mark in marks if mark)
+    return f" ({shown})" if shown else ""
+
+
+def overdue_steps(case: Case, moment: datetime) -> list[str]:
+    return [deadline["step"] for deadline in open_deadlines(case) if datetime.fromisoformat(deadline["due"]) <= moment]
+
+
 def cmd_cases(args: argparse.Namespace) -> int:
     with open_desk(args) as desk:
+        moment = moment_given(args.at, desk.timezone) or desk.now()
         with desk.store.transaction() as session:
             query = select(Case).order_by(Case.id)
-            if args.open or args.overdue:
+            if args.open or args.overdue or args.at:
                 query = query.where(Case.status.in_(OPEN_STATUSES))
             if args.overdue:
-                query = query.where(Case.next_deadline_at < datetime.now(UTC).replace(tzinfo=None))
+                query = query.where(Case.next_deadline_at <= moment.astimezone(UTC).replace(tzinfo=None))
             rows = session.scalars(query).all()
         if args.json:
             for case in rows:
@@ -262,15 +294,17 @@ def cmd_cases(args: argparse.Namespace) -> int:
                     "case": case.case_no, "status": case.status, "kind": case.kind, "sender": case.sender,
                     "category": case.category, "level": case.level, "owner": case.owner,
                     "next_deadline": local_time(case.next_deadline_at, desk.timezone),
+                    "overdue": overdue_steps(case, moment),
                 }, ensure_ascii=False))
             return 0
-        table = Table(title=f"{len(rows)} cases")
-        for column in ("case", "opened", "status", "kind", "sender", "category", "level", "owner", "next deadline"):
+        table = Table(title=f"{len(rows)} cases" + (f", overdue at {moment:%Y-%m-%d %H:%M}" if args.at else ""))
+        for column in ("case", "opened", "status", "kind", "sender", "category", "level", "owner", "next deadline",
+                       "overdue"):
             table.add_column(column)
         for case in rows:
             table.add_row(case.case_no, local_time(case.opened_at, desk.timezone), case.status, case.kind,
                           case.sender or "—", case.category or "—", case.level or "—", case.owner or "—",
-                          local_time(case.next_deadline_at, desk.timezone))
+                          local_time(case.next_deadline_at, desk.timezone), ", ".join(overdue_steps(case, moment)) or "—")
         wide_console().print(table)
         return 0
 
@@ -288,6 +322,12 @@ def cmd_show(args: argparse.Namespace) -> int:
                      ("owner", case.owner), ("opened", local_time(case.opened_at, desk.timezone))]
             for label, value in facts:
                 console.print(f"{label:10} {value or '—'}", markup=False)
+            documents = session.scalars(select(Document).where(Document.case_id == case.id).order_by(Document.id)).all()
+            console.print("documents:", markup=False)
+            for document in documents:
+                date_header = (document.parsed or {}).get("date_header") or "—"
+                console.print(f"  {document.filename[:40]:40} arrived {local_time(document.received_at, desk.timezone)}"
+                              f"  Date: {date_header}", markup=False)
             console.print("fields:", markup=False)
             unverified = set(case.fields.get("unverified", []))
             for name, value in case.fields.items():
@@ -299,7 +339,7 @@ def cmd_show(args: argparse.Namespace) -> int:
             for deadline in case.deadlines:
                 state = (f"done {deadline['done']}" if deadline.get("done")
                          else "OVERDUE" if datetime.fromisoformat(deadline["due"]) <= now else "open")
-                due = deadline["due"] + (" (provisional)" if deadline.get("provisional") else "")
+                due = deadline["due"] + deadline_marks(deadline)
                 console.print(f"  {deadline['step']:22} {due}  {state:24} {deadline['why']}", markup=False)
             console.print("timeline:", markup=False)
             for event in case.events:

@@ -2,12 +2,13 @@
 did is an event on the case (or a mail with a fixed Message-ID), so running it twice, or on
 two workers, does nothing twice.
 
-- escalate_overdue: a step past its deadline reminds its owner, then each role of the
-  escalation ladder in turn, `every` apart (rule file [escalation]).
+- escalate_overdue: a step past its deadline reaches the first rung of its ladder (per business
+  line and step kind), then each next rung `every` apart (rule file [escalation]); each
+  recipient gets one mail per run listing everything that reached them.
 - request_callbacks: a case replied to `[callback] after` ago gets its callback — a survey
   mail to the customer, or a request to customer care to call.
-- auto_close: cases matching an [[auto_close]] rule, with nothing done by a person for its
-  `after`, close themselves.
+- auto_close: cases matching an [[auto_close]] rule close themselves `after` their receipt,
+  their owner told `notice_before`.
 - send_digests: once each working day from `[worker] digest_at`, each owner gets the list of
   what is due today and what is overdue.
 - send_due_reports: the weekly, monthly and quarterly reports, each once per period.
@@ -16,16 +17,17 @@ two workers, does nothing twice.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime, time
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from outputs import compose, outbox
+from processor import ladders
 from processor.cases import (
     case_facts,
     from_utc_naive,
-    last_activity,
     open_deadlines,
     record,
     to_utc_naive,
@@ -34,12 +36,8 @@ from processor.config import clock
 from processor.desk import Desk
 from processor.reports import send_due_reports
 from processor.rules.engine import Role, matches
+from processor.rules.lifecycle import AutoClose, later, rung_moments
 from processor.store.models import Case, CaseEvent, OutboxMessage
-
-STEP_NAMES = {
-    "first_contact": "首次联系客户", "report_to_supervisor": "上报主管", "reply": "答复客户", "close": "结案",
-    "return_slip": "寄出退货单", "callback": "回访验证", "rework": "重新处理",
-}
 
 
 def run_jobs(desk: Desk, now: datetime | None = None) -> dict[str, int]:
@@ -56,64 +54,91 @@ def run_jobs(desk: Desk, now: datetime | None = None) -> dict[str, int]:
 # ---------------------------------------------------------------- escalation
 
 
-def ladder(desk: Desk, case: Case) -> list[Role]:
-    """Who hears of an overdue step, in order: the owner, then the escalation ladder."""
-    people = [Role(name=case.owner or case.owner_email, email=case.owner_email)] if case.owner_email else []
-    for key in desk.rules.escalation.ladder:
-        role = desk.rules.roles[key]
-        if role.email.lower() not in {person.email.lower() for person in people}:
-            people.append(role)
-    return people
+@dataclass
+class Overdue:
+    """One step of one case that reached one rung of its ladder in this run."""
+
+    case: Case
+    deadline: dict
+    level: int
+
+
+def step_name(desk: Desk, step: str) -> str:
+    known = desk.rules.steps.get(step)
+    return known.name if known and known.name else step
 
 
 def escalate_overdue(desk: Desk, now: datetime) -> int:
-    sent = 0
+    """Every rung each overdue step has reached since the last run, then one mail per
+    recipient listing all of them: after a gap in runs each person hears once, not once per
+    step and rung. Returns the number of mails."""
+    reached: dict[str, tuple[Role, list[Overdue]]] = {}
     with desk.store.transaction() as session:
         overdue = session.scalars(
             select(Case).where(Case.status != "closed", Case.next_deadline_at <= to_utc_naive(now))
         ).all()
         for case in overdue:
-            sent += escalate_case(session, desk, case, now)
-    return sent
+            for item, person in new_rungs(session, desk, case, now):
+                reached.setdefault(person.email.lower(), (person, []))[1].append(item)
+                if item.level > 0:
+                    for role in desk.rules.escalation.monitor:
+                        watcher = desk.rules.roles[role]
+                        reached.setdefault(watcher.email.lower(), (watcher, []))[1].append(item)
+        for person, items in (reached[address] for address in sorted(reached)):
+            overdue_notice(session, desk, person, items, now)
+    return len(reached)
 
 
-def escalate_case(session: Session, desk: Desk, case: Case, now: datetime) -> int:
+def new_rungs(session: Session, desk: Desk, case: Case, now: datetime) -> list[tuple[Overdue, Role]]:
+    """The rungs of each open step's ladder that fell due since the last run, each recorded
+    on the case (so no run repeats it)."""
     reached: dict[str, int] = {}
     for event in case.events:
         if event.type == "overdue":
             step = event.detail.get("step")
             reached[step] = max(reached.get(step, -1), event.detail.get("level", 0))
-    people, sent = ladder(desk, case), 0
+    found = []
     for deadline in open_deadlines(case):
-        step, moment = deadline["step"], datetime.fromisoformat(deadline["due"])
-        for level, person in enumerate(people):
-            if level > 0:
-                moment = desk.calendar.due(moment, desk.rules.escalation.every)
+        step, due = deadline["step"], datetime.fromisoformat(deadline["due"])
+        people = ladders.ladder(desk, case, step)
+        moments = rung_moments(desk.calendar, due, desk.rules.escalation.every, len(people))
+        for level, (person, moment) in enumerate(zip(people, moments, strict=True)):
             if moment > now:
                 break
             if level <= reached.get(step, -1):
                 continue
-            overdue_notice(session, desk, case, deadline, level, person)
             record(session, desk, case, "overdue", "desk", at=now, step=step, level=level, to=person.email,
                    due=deadline["due"])
-            sent += 1
-    return sent
+            found.append((Overdue(case, deadline, level), person))
+    return found
 
 
-def overdue_notice(session: Session, desk: Desk, case: Case, deadline: dict, level: int, person: Role) -> None:
-    step = STEP_NAMES.get(deadline["step"], deadline["step"])
-    intro = (f"案件 {case.case_no} 的“{step}”已超过期限 {deadline['due']}。" if level == 0 else
-             f"案件 {case.case_no} 的“{step}”已超过期限 {deadline['due']}，负责人 {case.owner or '—'} 尚未处理，现上报给您（第 {level} 级）。")
+def overdue_notice(session: Session, desk: Desk, person: Role, items: list[Overdue], now: datetime) -> None:
+    """One mail to one person listing every overdue step that reached them in this run."""
+    items = sorted(items, key=lambda item: (item.deadline["due"], item.case.case_no))
+    rows = []
+    for item in items:
+        case, deadline = item.case, item.deadline
+        whose = "" if item.level == 0 else f"（第 {item.level} 级上报，负责人 {case.owner or '—'}）"
+        outside = f"，期限落在{OUTSIDE.get(deadline['outside'], deadline['outside'])}" if deadline.get("outside") else ""
+        rows.append((f"{case.case_no} {step_name(desk, deadline['step'])}",
+                     f"期限 {deadline['due'].replace('T', ' ')[:16]}{outside}{whose}  "
+                     f"{case.customer_name or case.sender or '—'} / {case.category or '—'} / {case.level or '—'}"
+                     f"  依据：{deadline.get('why', '')}"))
+    single = items[0].case.case_no if len({item.case.case_no for item in items}) == 1 else None
+    subject = (f"[{single}] 逾期：{step_name(desk, items[0].deadline['step'])} / overdue" if len(items) == 1 and single
+               else f"逾期案件 {len(items)} 项 / {len(items)} overdue steps")
     message = compose.staff_note(
-        desk.sender, to=person.email, subject=f"[{case.case_no}] 逾期：{step} / overdue",
-        greeting=person.name, intro=intro,
-        rows=[("客户", case.customer_name or case.sender or "—"), ("类别", case.category or "—"),
-              ("级别", case.level or "—"), ("状态", case.status), ("依据", deadline.get("why", ""))],
-        case_no=case.case_no, purpose=f"overdue{level}",
-        cc=[case.owner_email] if level > 0 and case.owner_email else None,
-        closing="回复本邮件即可处理此案件（例如 #status investigating、#reply 答复内容）。",
+        desk.sender, to=person.email, subject=subject, greeting=person.name,
+        intro="以下案件步骤已超过期限，请处理：" if all(item.level == 0 for item in items)
+        else "以下案件步骤已超过期限，负责人尚未处理，现上报给您：",
+        rows=rows, case_no=single, purpose=f"overdue.{now:%Y%m%d%H%M}",
+        closing="回复带案件编号的邮件即可处理此案件（例如 #status investigating、#reply 答复内容）。",
     )
-    outbox.queue(session, message, "overdue", case_id=case.id)
+    outbox.queue(session, message, "overdue", case_id=items[0].case.id if single else None)
+
+
+OUTSIDE = {"a holiday": "节假日", "a weekend": "周末", "after office hours": "下班时间"}
 
 
 # ---------------------------------------------------------------- callback
@@ -139,7 +164,7 @@ def request_callbacks(desk: Desk, now: datetime) -> int:
                 )
                 how = f"survey mailed to {case.sender}"
             else:
-                care = desk.rules.roles.get("customer_care") or ladder(desk, case)[0]
+                care = ladders.ladder(desk, case, "callback")[0]
                 message = compose.staff_note(
                     desk.sender, to=care.email, subject=f"[{case.case_no}] 请回访客户 / callback",
                     greeting=care.name, intro=f"案件 {case.case_no} 已于 {since:%Y-%m-%d} 答复客户，请电话回访并回复本邮件“满意”或“不满意”。",
@@ -157,16 +182,41 @@ def request_callbacks(desk: Desk, now: datetime) -> int:
 
 
 def auto_close(desk: Desk, now: datetime) -> int:
+    """Cases an [[auto_close]] rule matches close themselves `after` their receipt (seed 004
+    §10: 从受理之日起满三个月), whatever open state they are in, unless one of `unless_on`
+    happened; the owner is told `notice_before`."""
     closed = 0
     with desk.store.transaction() as session:
         for rule in desk.rules.auto_close:
             for case in session.scalars(select(Case).where(Case.status.in_(rule.statuses))).all():
-                idle_since = from_utc_naive(last_activity(case), desk)
-                if matches(rule.when, case_facts(case)) and desk.calendar.due(idle_since, rule.after) <= now:
+                if not matches(rule.when, case_facts(case)) or any(e.type in rule.unless_on for e in case.events):
+                    continue
+                closes_at = later(desk.calendar, from_utc_naive(case.opened_at, desk), rule.after)
+                if closes_at <= now:
                     record(session, desk, case, "auto_closed", "desk", status="closed", at=now, rule=rule.name,
                            why=rule.why)
                     closed += 1
+                elif rule.notice_before and later(desk.calendar, now, rule.notice_before) >= closes_at:
+                    auto_close_notice(session, desk, case, rule, closes_at, now)
     return closed
+
+
+def auto_close_notice(session: Session, desk: Desk, case: Case, rule: AutoClose, closes_at: datetime,
+                      now: datetime) -> None:
+    """Once per case: the owner hears that it will close itself, and how to keep it open."""
+    if not case.owner_email or any(event.type == "auto_close_notice" for event in case.events):
+        return
+    message = compose.staff_note(
+        desk.sender, to=case.owner_email, subject=f"[{case.case_no}] 将于 {closes_at:%Y-%m-%d} 自动关闭 / closes itself",
+        greeting=case.owner or case.owner_email,
+        intro=f"案件 {case.case_no} 自受理起将满期限，将于 {closes_at:%Y-%m-%d %H:%M} 自动关闭。如需继续处理，请回复本邮件（例如 #status investigating）。",
+        rows=[("客户", case.customer_name or case.sender or "—"), ("类别", case.category or "—"),
+              ("状态", case.status), ("依据", rule.why)],
+        case_no=case.case_no, purpose="auto_close_notice",
+    )
+    outbox.queue(session, message, "auto_close_notice", case_id=case.id)
+    record(session, desk, case, "auto_close_notice", "desk", at=now, to=case.owner_email,
+           closes=closes_at.isoformat(timespec="minutes"))
 
 
 # ---------------------------------------------------------------- daily digest
@@ -193,7 +243,7 @@ def send_digests(desk: Desk, now: datetime) -> int:
             rows = []
             for case, deadline in sorted(items, key=lambda item: item[1]["due"]):
                 late = "逾期 " if datetime.fromisoformat(deadline["due"]) <= now else ""
-                rows.append((f"{case.case_no} {STEP_NAMES.get(deadline['step'], deadline['step'])}",
+                rows.append((f"{case.case_no} {step_name(desk, deadline['step'])}",
                              f"{late}{deadline['due'].replace('T', ' ')[:16]}  {case.customer_name or ''}"))
             overdue = sum(1 for row in rows if row[1].startswith("逾期"))
             message = compose.staff_note(

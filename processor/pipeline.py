@@ -71,24 +71,26 @@ class Outcome:
     actions: list[str] = field(default_factory=list)
 
 
-def received_time(doc: ParsedDocument, book: Rulebook) -> datetime:
-    """When an item arrived: the mail's Date header when it is sane, else now."""
+def received_time(doc: ParsedDocument, book: Rulebook, otherwise: datetime | None = None) -> datetime:
+    """When an item arrived: the mail's Date header when it is sane, else `otherwise` (a
+    file's time), else now."""
     try:
         sent = parsedate_to_datetime(doc.meta["date"]) if doc.meta.get("date") else None
     except (TypeError, ValueError, IndexError):
         sent = None
     if sent is None or sent.tzinfo is None:
-        return book.now()
+        return otherwise or book.now()
     return sent.astimezone(book.timezone)
 
 
 def examine(
     data: bytes, filename: str, book: Rulebook, received: datetime | None = None, refusal: str | None = None,
+    otherwise: datetime | None = None,
 ) -> Examined:
     doc = book.parse(data, filename)
     if refusal:  # only its headers were fetched: say why, to the sender they name
         doc.kind, doc.errors = "unknown", [refusal]
-    when = received or received_time(doc, book)
+    when = received or received_time(doc, book, otherwise)
     decision = decide(doc, book.rules, book.calendar, when)
     actions = plan(doc, decision, book.own_addresses())
     return Examined(doc, decision, actions, when)
@@ -120,6 +122,7 @@ def as_json(examined: Examined) -> dict[str, Any]:
         ],
         "evidence": doc.evidence,
         "received": examined.received.isoformat(timespec="minutes"),
+        "date_header": doc.meta.get("date"),  # what the sender's Date said; `received` is what counts
         "warnings": doc.warnings,
         "errors": doc.errors,
     }
@@ -432,7 +435,9 @@ def send_case_mails(desk: Desk, session, case, doc: ParsedDocument, examined: Ex
         record(session, desk, case, "acknowledged", "desk", status="acknowledged", to=ack.to,
                   message_id=message["Message-ID"])
     notice = by_type["notify_owner"]
-    cc = [action.to for action in examined.actions if action.type in ("inform", "escalate") and action.to]
+    # each address once, and never the owner's own (a major complaint's owner is the GM it escalates to)
+    cc = list(dict.fromkeys(action.to.lower() for action in examined.actions
+                            if action.type in ("inform", "escalate") and action.to and action.to.lower() != notice.to.lower()))
     message = compose.owner_notice(
         desk.sender, to=notice.to, owner=decision.owner or "", case_no=case.case_no, kind=doc.kind,
         fields=doc.field_values, category=decision.category, level=decision.level,

@@ -10,16 +10,27 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from parsers.labels import load_table
 from parsers.language import to_simplified
 from parsers.model import ParsedDocument
 from processor.config import describe_validation_error
 from processor.errors import ConfigError
-from processor.rules.working_days import WorkingCalendar, YearDays, parse_within
+from processor.rules.lifecycle import (
+    AutoClose,
+    BatchAlert,
+    Callback,
+    DeadlineRule,
+    Escalation,
+    Step,
+    check_lifecycle,
+    deadline_json,
+    matches,
+)
+from processor.rules.working_days import WorkingCalendar, YearDays
 
 BUILTIN_RULES = Path(__file__).parent.parent / "data" / "rules.toml"
 CASE_KINDS = ("complaint", "return_sheet")
@@ -52,32 +63,6 @@ class Routing(_Strict):
 class Role(_Strict):
     name: str
     email: str
-
-
-def _readable_span(value: str) -> str:
-    parse_within(value)
-    return value
-
-
-# A length of time as the rule file writes it: "2 office hours", "1 working day", "24 hours".
-Span = Annotated[str, AfterValidator(_readable_span)]
-
-
-class DeadlineRule(_Strict):
-    step: str
-    when: dict[str, str] = {}
-    on: str | None = None  # the event that starts it; None: the case's receipt
-    within: Span
-    at: time | None = None
-    why: str = ""
-
-
-class Step(_Strict):
-    """When a deadline's step counts as done: the case reached one of these statuses, or one
-    of these events happened on it."""
-
-    done_when: list[str] = []
-    done_on: list[str] = []
 
 
 class ReturnReason(_Strict):
@@ -115,28 +100,6 @@ class Permissions(_Strict):
     return_sheets: list[Literal["dealer", "staff"]] = ["dealer"]
 
 
-class Escalation(_Strict):
-    """Past a step's deadline its owner is reminded, then each role of the ladder in turn,
-    `every` apart."""
-
-    ladder: list[str] = []
-    every: Span = "4 office hours"
-
-
-class Callback(_Strict):
-    after: Span = "1 working day"  # survey this long after the reply to the customer
-    survey: bool = True  # mail the customer a 满意 / 不满意 survey; else ask customer care to call
-    satisfied_ratings: list[str] = ["very_good", "good", "average"]
-
-
-class AutoClose(_Strict):
-    name: str
-    when: dict[str, str] = {}
-    statuses: list[str]
-    after: Span  # since the case's last event
-    why: str = ""
-
-
 class CalendarYear(_Strict):
     holidays: list[date] = []
     workdays: list[date] = []
@@ -154,6 +117,7 @@ class RuleSet(_Strict):
     escalation: Escalation = Escalation()
     callback: Callback = Callback()
     auto_close: list[AutoClose] = []
+    batch_alert: BatchAlert | None = None
     people: list[Person] = []
     returns: ReturnsPolicy = ReturnsPolicy()
     calendar: dict[int, CalendarYear] = {}
@@ -189,16 +153,11 @@ class RuleSet(_Strict):
                     raise ValueError(f"routing.{index} ({rule.name}): {fact} `{value}` is not defined")
         if not self.routing or self.routing[-1].when:
             raise ValueError("routing: the last rule must have an empty `when` so every case has an owner")
-        for role in self.escalation.ladder:
-            if role not in self.roles:
-                raise ValueError(f"escalation.ladder: role `{role}` is not in [roles]")
         for person in self.people:
             for role in person.roles:
                 if role not in self.roles:
                     raise ValueError(f"people ({person.name}): role `{role}` is not in [roles]")
-        for rule in self.deadlines:
-            if rule.step not in self.steps:
-                raise ValueError(f"deadlines: step `{rule.step}` has no [steps.{rule.step}] saying when it is done")
+        check_lifecycle(self)
         self.check_permissions()
         if "major" not in self.levels:
             raise ValueError("levels: a `major` level is required (major complaints are escalated)")
@@ -226,11 +185,19 @@ class Deadline:
     due: datetime
     why: str
     provisional: bool = False  # counted on a year whose holiday schedule is not published
+    outside: str | None = None  # why it falls outside the working calendar ("a holiday")
+    after: str | None = None  # the earlier step it was moved to (it never falls due before it)
+
+    @classmethod
+    def from_json(cls, shown: dict[str, Any]) -> Deadline:
+        return cls(shown["step"], datetime.fromisoformat(shown["due"]), shown["why"], bool(shown.get("provisional")),
+                   shown.get("outside"), shown.get("after"))
 
     def as_json(self) -> dict[str, Any]:
         shown: dict[str, Any] = {"step": self.step, "due": self.due.isoformat(timespec="minutes"), "why": self.why}
-        if self.provisional:
-            shown["provisional"] = True
+        for name in ("provisional", "outside", "after"):
+            if getattr(self, name):
+                shown[name] = getattr(self, name)
         return shown
 
 
@@ -356,10 +323,6 @@ def _level(rules: RuleSet, doc: ParsedDocument, text: str, decision: Decision) -
     return rules.defaults.level
 
 
-def matches(when: dict[str, str], facts: dict[str, Any]) -> bool:
-    return all(facts.get(key) == value for key, value in when.items())
-
-
 def _route(rules: RuleSet, facts: dict[str, Any], decision: Decision) -> None:
     for rule in rules.routing:
         if matches(rule.when, facts):
@@ -375,12 +338,20 @@ def _route(rules: RuleSet, facts: dict[str, Any], decision: Decision) -> None:
 def _deadlines(
     rules: RuleSet, facts: dict[str, Any], calendar: WorkingCalendar, received: datetime, decision: Decision
 ) -> list[Deadline]:
-    chosen: dict[str, Deadline] = {}
+    """The steps that start at receipt, the first matching rule per step, each counted after
+    the steps it must follow."""
+    chosen: dict[str, DeadlineRule] = {}
     for rule in rules.deadlines:
-        if rule.on is not None or rule.step in chosen or not matches(rule.when, facts):
-            continue
-        due = calendar.due(received, rule.within, rule.at)
-        provisional = calendar.is_provisional(received, rule.within, due)
-        chosen[rule.step] = Deadline(rule.step, due, rule.why, provisional)
+        if rule.on is None and rule.step not in chosen and matches(rule.when, facts):
+            chosen[rule.step] = rule
+    counted: list[dict[str, Any]] = []
+    for rule in sorted(chosen.values(), key=lambda rule: _depth(rules, rule.step)):
+        counted.append(deadline_json(calendar, received, rule, counted, rules.steps))
         decision.fired.append({"rule": f"deadline {rule.step}: {rule.within}", "why": rule.why})
-    return sorted(chosen.values(), key=lambda deadline: deadline.due)
+    return sorted((Deadline.from_json(shown) for shown in counted), key=lambda deadline: deadline.due)
+
+
+def _depth(rules: RuleSet, step: str) -> int:
+    """How many steps must come before this one (the rule file has no cycles: checked)."""
+    before = rules.steps[step].after if step in rules.steps else []
+    return 1 + max((_depth(rules, name) for name in before), default=-1)

@@ -92,10 +92,23 @@ class Case(Base):
     deadlines: Mapped[list[Any]] = mapped_column(default=list)
     next_deadline_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    batch_alert_id: Mapped[int | None] = mapped_column(ForeignKey("batch_alerts.id"), index=True)
 
     events: Mapped[list[CaseEvent]] = relationship(
         back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan"
     )
+
+
+class BatchAlert(Base):
+    """Complaints naming the same batch (or the same product and model) that reached the rule
+    file's threshold: the quality department was told once; later cases join it."""
+
+    __tablename__ = "batch_alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(500), index=True)  # batch_no=B2611 or product_name=…|product_model=…
+    label: Mapped[str] = mapped_column(String(500))
+    opened_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class CaseEvent(Base):

@@ -1,16 +1,16 @@
 """outbox rows know their recipient in normal form, so the per-address cap on mails to
 outside senders (acknowledgements, notices) is one indexed lookup
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-28 06:10:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

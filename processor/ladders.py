@@ -1,0 +1,44 @@
+"""Who hears of a case's step: the rule file's ladder for its business line and step kind, with
+`owner` and `line_director` made into people."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from processor.rules.engine import Role
+from processor.rules.lifecycle import LINE_DIRECTOR, OWNER
+
+if TYPE_CHECKING:
+    from processor.desk import Rulebook
+    from processor.store.models import Case
+
+
+def facts(case: Case) -> dict[str, str | None]:
+    return {"kind": case.kind, "category": case.category, "level": case.level,
+            "business_line": case.business_line, "status": case.status}
+
+
+def person(book: Rulebook, case: Case, rung: str) -> Role | None:
+    """One rung of a ladder as a person with an address."""
+    rules = book.rules
+    if rung == OWNER:
+        return Role(name=case.owner or case.owner_email, email=case.owner_email) if case.owner_email else None
+    if rung == LINE_DIRECTOR:
+        rung = rules.escalation.directors.get(case.business_line or rules.defaults.business_line, "")
+    return rules.roles.get(rung)
+
+
+def people(book: Rulebook, case: Case, rungs: list[str]) -> list[Role]:
+    """The rungs as people, each address once (a sales case's owner is its line's director)."""
+    found: list[Role] = []
+    for rung in rungs:
+        each = person(book, case, rung)
+        if each and each.email.lower() not in {known.email.lower() for known in found}:
+            found.append(each)
+    return found
+
+
+def ladder(book: Rulebook, case: Case, step: str) -> list[Role]:
+    """Who hears of this step overdue, in order (the owner alone when no ladder matches)."""
+    chosen = book.rules.escalation.ladder_for(step, facts(case))
+    return people(book, case, chosen.ladder if chosen else [OWNER])
