@@ -38,3 +38,23 @@ def desk(desk_dir: Path):
     opened = Desk.open(load_config(desk_dir / "aftersales.toml"))
     yield opened
     opened.close()
+
+
+def publish_calendar(desk_dir: Path) -> None:
+    """Give the desk a rule file whose [calendar] carries this year and the next, as if the
+    State Council's notices were out: for tests about something else than the calendar, whose
+    operator would otherwise be told (rightly, from November) that next year is provisional."""
+    from datetime import date
+
+    from processor.rules.engine import BUILTIN_RULES
+    from processor.rules.holiday_schedules import estimated_year
+
+    years = []
+    for year in (date.today().year, date.today().year + 1):
+        days = sorted(f'"{day.isoformat()}"' for day in estimated_year(year).holidays)
+        years.append(f"\n[calendar.{year}]\nholidays = [{', '.join(days)}]\nworkdays = []\n")
+    (desk_dir / "rules.toml").write_text(BUILTIN_RULES.read_text(encoding="utf-8") + "".join(years), encoding="utf-8")
+    config = desk_dir / "aftersales.toml"
+    text = config.read_text(encoding="utf-8")
+    assert '# file = "rules.toml"' in text
+    config.write_text(text.replace('# file = "rules.toml"', 'file = "rules.toml"', 1), encoding="utf-8")
