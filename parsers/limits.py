@@ -27,6 +27,9 @@ class ParseLimits:
     max_rows: int = 20000
     max_seconds: float = 60.0  # wall time for one document, its attachments included
     convert_doc: bool = True  # binary .doc through LibreOffice, when it is installed
+    # Not a bound, but the one thing of the desk's config a parser must know: how our case
+    # numbers look ([desk] case_number_format), so only they make a mail a reply to a case.
+    case_number_format: str = "CS-{yy}{mm}-{seq:04d}"
 
 
 def check_size(data: bytes, filename: str, limits: ParseLimits) -> None:
