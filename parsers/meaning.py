@@ -135,6 +135,7 @@ class Lexicon:
                 else:
                     hits.append(Hit(term.written, term.group, term.weight, start, end))
         hits = [hit for hit in hits if not any(s <= hit.start and hit.end <= e for s, e in ignored)]
+        hits = _longest_per_group(hits)  # 购买了: 购买, not 买了 too
         if not hits:
             return hits
         scopes = negations(prepared)
@@ -142,6 +143,15 @@ class Lexicon:
             Hit(h.written, h.group, h.weight, h.start, h.end, negated=any(_in_scope(s, h.start, prepared) for s in scopes))
             for h in hits
         ]
+
+
+def _longest_per_group(hits: list[Hit]) -> list[Hit]:
+    """Within a group, overlapping hits count once: the longest (then the first) is kept."""
+    kept: list[Hit] = []
+    for hit in sorted(hits, key=lambda h: (h.start - h.end, h.start)):
+        if not any(k.group == hit.group and k.start < hit.end and hit.start < k.end for k in kept):
+            kept.append(hit)
+    return sorted(kept, key=lambda h: h.start)
 
 
 def _stands_alone(text: str, start: int, end: int, key: str, stem: bool) -> bool:

@@ -69,6 +69,7 @@ class Score:
     facts: dict[str, list[bool]] = field(default_factory=lambda: defaultdict(list))
     major: Counts = field(default_factory=Counts)
     wrong_kinds: list[str] = field(default_factory=list)
+    wrong_facts: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> Counts:
@@ -118,6 +119,8 @@ def score_one(score: Score, expected: dict, actual: dict) -> None:
     for fact in ("category", "level", "business_line", "case_ref"):
         if fact in expected and (expected[fact] is not None or fact == "case_ref"):
             score.facts[fact].append(actual.get(fact) == expected[fact])
+            if actual.get(fact) != expected[fact]:
+                score.wrong_facts.append(f"{expected['file']}: {fact} expected {expected[fact]}, got {actual.get(fact)}")
     if expected.get("level") == "major" or actual.get("level") == "major":
         hit = expected.get("level") == actual.get("level") == "major"
         score.major.tp += hit
@@ -166,6 +169,8 @@ def report(score: Score, title: str) -> None:
     for fact, hits in score.facts.items():
         print(f"{fact} accuracy: {sum(hits) / max(1, len(hits)):.1%} of {len(hits)}")
     print(f"major complaints: recall {score.major.recall:.1%} precision {score.major.precision:.1%}")
+    for line in score.wrong_facts:
+        print(f"  wrong: {line}")
 
 
 def main() -> int:
