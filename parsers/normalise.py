@@ -94,6 +94,10 @@ def phone(value: Any) -> str | None:
     if not match:
         return None
     raw = match.group(0)
+    if country := re.match(r"(?:\+|00)\d{1,3}[\s\-.(]+(?=\d)", raw):  # +852 2345 6120: the number at home
+        rest = re.sub(r"\D", "", raw[country.end():])
+        if 7 <= len(rest) <= 12:
+            return rest
     digits = re.sub(r"\D", "", raw)
     if not 7 <= len(digits) <= 15:
         return None

@@ -22,13 +22,13 @@ import tempfile
 import time
 import tomllib
 import unicodedata
-from email.header import Header
-from email.mime.text import MIMEText
-from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from difflib import SequenceMatcher
+from email.header import Header
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
 
 FREE_TEXT = {"description", "customer_opinion"}
