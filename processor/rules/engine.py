@@ -253,6 +253,11 @@ class Decision:
     fired: list[dict[str, str]] = field(default_factory=list)
     uncertain: list[str] = field(default_factory=list)  # facts staff should confirm (#level, #category)
 
+    def explain_uncertain(self) -> str:
+        """The fired rules behind the uncertain facts, for the owner's notice."""
+        facts = set(self.uncertain)
+        return "; ".join(f"{f['rule']}: {f['why']}" for f in self.fired if f["rule"].split(" ")[0] in facts)
+
     def due(self, step: str) -> datetime | None:
         return next((d.due for d in self.deadlines if d.step == step), None)
 
