@@ -72,7 +72,8 @@ def parse(data: bytes, filename: str, limits: ParseLimits, depth: int = 0) -> Pa
     doc.meta["quoted"] = quoted[:2000]
     doc.title = doc.meta["subject"]
     doc.language = detect_language(doc.title + "\n" + own) or detect_language(body)
-    decide_kind(doc, own, quoted, forwarded, case_ref_pattern(limits.case_number_format))
+    marked = "\n".join(line for line in body.splitlines() if line.lstrip().startswith(">"))
+    decide_kind(doc, own, quoted + "\n" + marked, forwarded, case_ref_pattern(limits.case_number_format))
     report_broken_attachments(doc)
     return doc
 
@@ -316,7 +317,7 @@ def answer_about_case(doc: ParsedDocument, own: str, quoted: str) -> None:
     satisfied or answers our survey (satisfied, not satisfied or neither), else a reply; a
     plain thank-you is marked a courtesy (recorded on a closed case, not a reopening)."""
     verdict = satisfaction(doc.meta["subject"] + "\n" + own)
-    survey = answers_survey(doc.meta["subject"], quoted)
+    survey = answers_survey(doc.meta["subject"], quoted[:300] + "\n" + quoted[-600:])
     doc.kind = "callback" if verdict is not None or survey else "reply"
     if verdict is not None:
         doc.put("satisfied", verdict, "body", 0.9)
@@ -342,7 +343,7 @@ def _forwarded_inline(doc: ParsedDocument, quoted: str) -> ParsedDocument:
     if match := re.search(r"(?:From|发件人|寄件者)\s*[:：].*?([\w.+-]+@[\w-]+(?:\.[\w-]+)+)", header):
         inner.put("email", match.group(1).lower(), "forwarded header")
     read_text_fields(inner, rest, "forwarded text")
-    inner.kind = recognise_kind("", rest)
+    inner.kind = body_kind("", rest, inner)
     inner.text = rest
     return inner
 

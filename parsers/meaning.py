@@ -175,7 +175,7 @@ _EN_NEGATOR = re.compile(r"\b(?:no|not|never|without|nobody|none|neither|nor|not
 CLAUSE_END = re.compile(r"[,，。.!！?？;；:：\n()（）\"“”]")
 SCOPE_BREAKERS = re.compile(
     r"就|的话|否则|不然|那么|然后|但|可是|却|而且|结果|所以|因为|我|我们|你们|他们|要是|如果|"
-    r"\b(?:if|then|or|otherwise|but|so|because|and|until|unless|i|we|you|they|will|i'll|we'll)\b"
+    r"\b(?:if|then|otherwise|but|so|because|and|until|unless|i|we|you|they|will|i'll|we'll)\b"
 )
 NEGATION_REACH = 12  # characters between a negator and what it negates (Chinese)
 NEGATION_REACH_WORDS = 4  # words between a negator and what it negates (English)

@@ -370,6 +370,8 @@ def _strongest(
             decision.uncertain.append(fact)
         return default
     best = max(qualified, key=qualified.__getitem__)
+    if default in qualified and qualified[default] == qualified[best]:
+        best = default  # a tie with the default: the default
     runner_up = max((score for name, score in qualified.items() if name != best), default=0.0)
     decision.fired.append({"rule": f"{fact} = {best}", "why": evidence.explain(f"{fact}.{best}")})
     if runner_up and runner_up >= scores[best]:
