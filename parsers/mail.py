@@ -20,6 +20,7 @@ from parsers.language import detect_language
 from parsers.limits import MiB, ParseLimits
 from parsers.model import ParsedDocument, ParseError
 from parsers.people import read_sender_fields
+from parsers.products import read_product
 from parsers.text import decode, read_text_fields
 
 MAX_NESTING = 3
@@ -309,6 +310,7 @@ def decide_kind(
     doc.kind = own_kind
     if doc.kind == "complaint":
         read_sender_fields(doc, own)
+        read_product(doc, doc.meta["subject"] + "\n" + own)
         doc.put("description", _description(own), "body", 0.6)
 
 

@@ -251,3 +251,10 @@ def test_the_corpus_meets_the_done_when_targets():
         figures = score.figures()
         below = {name: round(figures[name], 3) for name, target in TARGETS.items() if figures[name] < target}
         assert not below, f"{set_name}: below target: {json.dumps(below)}"
+
+
+def test_a_product_named_only_in_prose_is_read_with_lowered_confidence():
+    doc = parse_document(mail("热水器坏了", "你们的热水器买了不到一个月就坏了，请尽快处理。"), "m.eml")
+    assert doc.value("product_name") == "热水器" and doc.fields["product_name"].confidence < 0.8
+    english = parse_document(mail("Leak", "My washing machine leaks.\n\nJohn Smith", sender="js@x.test"), "m.eml")
+    assert english.value("product_name") == "washing machine"
