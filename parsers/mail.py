@@ -15,7 +15,7 @@ from string import Formatter
 
 import lxml.html
 
-from parsers.kinds import answers_survey, is_courtesy, kind_scores, recognise_kind, satisfaction
+from parsers.kinds import answers_survey, is_courtesy, kind_scores, satisfaction
 from parsers.language import detect_language
 from parsers.limits import MiB, ParseLimits
 from parsers.model import ParsedDocument, ParseError
