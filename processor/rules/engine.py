@@ -331,6 +331,9 @@ def without_labels(text: str) -> str:
     return "\n".join(kept)
 
 
+FAMILY_CAP = 2
+
+
 @dataclass
 class Evidence:
     """The signals found in one document, each counted once per group it speaks for."""
@@ -342,7 +345,12 @@ class Evidence:
         return {h.written: h for h in self.hits if h.group.startswith(prefix) and h.negated == negated}
 
     def score(self, group: str) -> float:
-        return sum(hit.weight for hit in self._of(group, negated=False).values())
+        """The weights of the distinct signals found, each family counting at most its
+        FAMILY_CAP strongest: ten fault words do not outweigh one "after the repair"."""
+        per_family: dict[str, list[float]] = {}
+        for hit in self._of(group, negated=False).values():
+            per_family.setdefault(hit.group, []).append(hit.weight)
+        return sum(sum(sorted(weights, reverse=True)[:FAMILY_CAP]) for weights in per_family.values())
 
     def found(self, group: str) -> list[str]:
         return [f"{hit.written} ({hit.group.split('/')[1]})" for hit in self._of(group, negated=False).values()]
