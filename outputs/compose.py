@@ -209,13 +209,16 @@ def owner_notice(
     sender: Sender, *, to: str, owner: str, case_no: str, kind: str, fields: dict[str, Any],
     category: str | None, level: str | None, business_line: str | None, origin: str | None,
     deadlines: list[dict[str, str]], escalate: bool, cc: list[str],
+    uncertain: list[str] | None = None, why: str = "",
 ) -> EmailMessage:
+    """`uncertain`: facts the rules judged on weak or conflicting evidence (`why`): the owner
+    is asked to confirm them with #level / #category."""
     kind_label = KIND_LABELS.get(kind, ("来件", "message"))[0]
     text = render(
         "owner_notice", "zh-Hans", owner=owner, case_no=case_no, kind_label=kind_label,
         category=category, level=level, business_line=business_line, sender=origin,
         understood=understood(fields, "zh-Hans"), deadlines=deadlines, escalate=escalate,
-        desk_name=sender.name,
+        desk_name=sender.name, uncertain=list(dict.fromkeys(uncertain or [])), why=why,
     )
     who = fields.get("customer_name") or fields.get("company") or origin or "—"
     subject = SUBJECTS["owner_notice"][0].format(case_no=case_no, kind=kind_label, who=who)

@@ -7,6 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from parsers.language import to_simplified
+from parsers.meaning import Lexicon, Term, prepare
 from parsers.model import ParsedDocument
 
 KINDS = Path(__file__).with_name("kinds.toml")
@@ -18,8 +19,45 @@ def load_kinds(path: Path = KINDS) -> dict[str, dict[str, list[str]]]:
 
 
 @lru_cache(maxsize=2)
-def load_satisfaction(path: Path = KINDS) -> dict[str, list[str]]:
-    return tomllib.loads(path.read_text(encoding="utf-8"))["satisfaction"]
+def _answers(path: Path = KINDS) -> tuple[Lexicon, dict]:
+    """The words of callback answers (satisfied / not satisfied / courtesy / survey) in one
+    matcher, built on first use."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    terms = [Term(word, verdict) for verdict, words in data["satisfaction"].items() for word in words]
+    terms += [Term(word, "courtesy") for word in data["courtesy"]["words"]]
+    terms += [Term(word, "survey") for word in data["survey"]["words"]]
+    return Lexicon(terms), data
+
+
+def satisfaction(text: str) -> bool | None:
+    """True/False when the text says whether the customer is satisfied, None when it does not.
+    Not satisfied wins; a negated satisfied word (谈不上满意, "not happy with") is not satisfied."""
+    lexicon, _ = _answers()
+    hits = lexicon.find(prepare(text))
+    hits = [hit for hit in hits if not any(o is not hit and o.start <= hit.start and hit.end <= o.end
+                                           and (o.end - o.start) > (hit.end - hit.start) for o in hits)]
+    if any(hit.group == "not_satisfied" and not hit.negated for hit in hits):
+        return False
+    if any(hit.group == "satisfied" and hit.negated for hit in hits):
+        return False
+    if any(hit.group == "satisfied" for hit in hits):
+        return True
+    return None
+
+
+def answers_survey(subject: str, quoted: str) -> bool:
+    """Whether a mail answers our callback survey (its subject or the quoted survey says so)."""
+    lexicon, _ = _answers()
+    return any(hit.group == "survey" for hit in lexicon.find(prepare(subject + "\n" + quoted[:500])))
+
+
+def is_courtesy(text: str) -> bool:
+    """A short thank-you or "received" with nothing else to say."""
+    lexicon, data = _answers()
+    own = prepare(text).strip()
+    if len(own) > data["courtesy"]["max_length"] or "?" in own:
+        return False
+    return any(hit.group == "courtesy" for hit in lexicon.find(own))
 
 
 @lru_cache(maxsize=2)

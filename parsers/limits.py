@@ -28,6 +28,9 @@ class ParseLimits:
     max_seconds: float = 60.0  # wall time for one document, its attachments included
     max_memory_mb: int = 4096  # address space of the process that reads it (the worker's isolated parse)
     convert_doc: bool = True  # binary .doc through LibreOffice, when it is installed
+    # Not a bound, but the one thing of the desk's config a parser must know: how our case
+    # numbers look ([desk] case_number_format), so only they make a mail a reply to a case.
+    case_number_format: str = "CS-{yy}{mm}-{seq:04d}"
 
 
 def check_size(data: bytes, filename: str, limits: ParseLimits) -> None:

@@ -10,18 +10,25 @@ from email.header import decode_header
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
+from functools import lru_cache
+from string import Formatter
 
 import lxml.html
 
 from parsers.addresses import sender_identity
-from parsers.kinds import load_satisfaction, recognise_kind
-from parsers.language import detect_language, to_simplified
+from parsers.kinds import answers_survey, is_courtesy, kind_scores, satisfaction
+from parsers.language import detect_language
 from parsers.limits import MiB, ParseLimits
 from parsers.model import ParsedDocument, ParseError
+from parsers.people import read_sender_fields
+from parsers.products import read_product
 from parsers.text import CONTROL, decode, read_text_fields
 
 MAX_NESTING = 3
-CASE_REF = re.compile(r"\b([A-Z]{2,6}-\d{4}-\d{3,6})\b", re.IGNORECASE)
+# Form kinds a mail's own text is taken for only with strong evidence (a keyword in the subject
+# and in the body, and label lines): a person's letter that says 金额 or 质量问题 is no form.
+BODY_FORM_MIN_SCORE = 4
+BODY_FORM_MIN_FIELDS = 3
 # Where the quoted original of a reply starts.
 QUOTE_START = re.compile(
     r"^\s*(?:-{2,}\s*(?:原始邮件|原始郵件|Original Message|回复的邮件)\s*-{2,}"
@@ -67,7 +74,8 @@ def parse(data: bytes, filename: str, limits: ParseLimits, depth: int = 0) -> Pa
     doc.meta["quoted"] = quoted[:2000]
     doc.title = doc.meta["subject"]
     doc.language = detect_language(doc.title + "\n" + own) or detect_language(body)
-    decide_kind(doc, own, quoted, forwarded)
+    marked = "\n".join(line for line in body.splitlines() if line.lstrip().startswith(">"))
+    decide_kind(doc, own, quoted + "\n" + marked, forwarded, case_ref_pattern(limits.case_number_format))
     report_broken_attachments(doc)
     report_refused_attachments(doc)
     return doc
@@ -120,6 +128,7 @@ def read_headers(message: EmailMessage) -> dict:
         "auto_submitted": header_text(message, "Auto-Submitted").lower() or None,
         "precedence": header_text(message, "Precedence").lower() or None,
         "x_autoreply": bool(message.get("X-Autoreply") or message.get("X-Autorespond")),
+        "mailing_list": bool(message.get("List-Id") or message.get("List-Unsubscribe")),
         "content_type": message.get_content_type(),
         "report_type": (message.get_param("report-type") or "").lower()
         if message.get_content_type() == "multipart/report"
@@ -282,14 +291,42 @@ def _drop_signature(lines: list[str]) -> str:
     return "\n".join(lines).strip()
 
 
-def decide_kind(doc: ParsedDocument, own: str, quoted: str, forwarded: list[ParsedDocument]) -> None:
+def case_ref_pattern(case_number_format: str) -> re.Pattern[str]:
+    """Our own case numbers, as the desk's `case_number_format` writes them (CS-{yy}{mm}-{seq:04d}
+    → CS-2611-0042); a customer's PO-2610-088 or RMA-2610-027 is not one."""
+    return _case_ref_pattern(case_number_format)
+
+
+@lru_cache(maxsize=4)
+def _case_ref_pattern(case_number_format: str) -> re.Pattern[str]:
+    parts = []
+    for literal, name, spec, _ in Formatter().parse(case_number_format):
+        parts.append(re.escape(literal))
+        if name is None:
+            continue
+        parts.append(_digits(name, spec))
+    return re.compile(r"(?<![A-Za-z0-9])(" + "".join(parts) + r")(?![A-Za-z0-9])", re.IGNORECASE)
+
+
+def _digits(name: str, spec: str) -> str:
+    if name in ("yy", "mm"):
+        return r"\d{2}"
+    if name == "yyyy":
+        return r"\d{4}"
+    width = re.fullmatch(r"0?(\d+)d", spec or "")
+    return rf"\d{{{width.group(1)},}}" if width else r"\d+"
+
+
+def decide_kind(
+    doc: ParsedDocument, own: str, quoted: str, forwarded: list[ParsedDocument], case_ref: re.Pattern[str],
+) -> None:
     meta = doc.meta
     subject = meta["subject"]
     if is_bounce(meta) or is_auto_reply(meta):
         doc.kind = "bounce" if is_bounce(meta) else "auto_reply"
         doc.fields.pop("email", None)  # a robot's address is no customer's
         return
-    doc.case_ref = find_case_ref(meta)
+    doc.case_ref = find_case_ref(meta, case_ref)
     form = best_form(doc.attachments)
     if form is not None:
         adopt(doc, form)
@@ -297,20 +334,49 @@ def decide_kind(doc: ParsedDocument, own: str, quoted: str, forwarded: list[Pars
     inner = next((f for f in forwarded if f.kind in FORM_KIND_PRIORITY), None)
     if inner is None and quoted and FORWARD_START.match(quoted.split("\n", 1)[0]):
         inner = _forwarded_inline(doc, quoted)
-    if doc.case_ref and recognise_kind(subject, own) != "inspection":  # a verdict in the body names its case
-        satisfied = satisfaction(own)
-        doc.kind = "reply" if satisfied is None else "callback"
-        if satisfied is not None:
-            doc.put("satisfied", satisfied, "body", 0.9)
+    if doc.case_ref and top_kind(subject, own) != "inspection":  # a verdict in the body names its case
+        answer_about_case(doc, own, quoted)
         return
     read_text_fields(doc, own, "body")
-    own_kind = recognise_kind(subject, own)
+    own_kind = body_kind(subject, own, doc)
     if inner is not None and (own_kind != "complaint" or len(doc.fields) <= 2 or inner.fields):
         adopt(doc, inner, sender_too=True)
         return
-    doc.kind = own_kind if own_kind != "unknown" or len(doc.fields) < 3 else "complaint"
+    doc.kind = own_kind
     if doc.kind == "complaint":
+        read_sender_fields(doc, own)
+        read_product(doc, doc.meta["subject"] + "\n" + own)
         doc.put("description", _description(own), "body", 0.6)
+
+
+def answer_about_case(doc: ParsedDocument, own: str, quoted: str) -> None:
+    """A mail quoting our case number: a callback answer when it says whether the customer is
+    satisfied or answers our survey (satisfied, not satisfied or neither), else a reply; a
+    plain thank-you is marked a courtesy (recorded on a closed case, not a reopening)."""
+    verdict = satisfaction(doc.meta["subject"] + "\n" + own)
+    survey = answers_survey(doc.meta["subject"], quoted[:300] + "\n" + quoted[-600:])
+    doc.kind = "callback" if verdict is not None or survey else "reply"
+    if verdict is not None:
+        doc.put("satisfied", verdict, "body", 0.9)
+    doc.meta["courtesy"] = verdict is None and is_courtesy(own)
+
+
+def top_kind(subject: str, own: str) -> str | None:
+    """The kind a mail's own words score highest for, if any."""
+    scores = kind_scores(subject, own)
+    return max(scores, key=scores.__getitem__) if scores else None
+
+
+def body_kind(subject: str, own: str, doc: ParsedDocument) -> str:
+    """What a person's own words are: a form only on strong evidence; any other text from a
+    person is a complaint (it opens a case and is answered in their language)."""
+    scores = kind_scores(subject, own)
+    form = max(scores, key=scores.__getitem__) if scores else None
+    if form == "complaint" or (form is not None and scores[form] >= BODY_FORM_MIN_SCORE
+                               and len(doc.fields) >= BODY_FORM_MIN_FIELDS):
+        return form
+    has_words = len(re.sub(r"\W", "", subject + own)) >= 4
+    return "complaint" if has_words else "unknown"
 
 
 def _forwarded_inline(doc: ParsedDocument, quoted: str) -> ParsedDocument:
@@ -320,7 +386,7 @@ def _forwarded_inline(doc: ParsedDocument, quoted: str) -> ParsedDocument:
     if match := re.search(r"(?:From|发件人|寄件者)\s*[:：].*?([\w.+-]+@[\w-]+(?:\.[\w-]+)+)", header):
         inner.put("email", match.group(1).lower(), "forwarded header")
     read_text_fields(inner, rest, "forwarded text")
-    inner.kind = recognise_kind("", rest)
+    inner.kind = body_kind("", rest, inner)
     inner.text = rest
     return inner
 
@@ -404,6 +470,7 @@ def is_auto_reply(meta: dict) -> bool:
     return (
         (meta["auto_submitted"] not in (None, "no"))
         or meta["x_autoreply"]
+        or meta.get("mailing_list", False)
         or meta["precedence"] in ("bulk", "junk", "list", "auto_reply")
         or meta.get("list", False)
         or meta["report_type"] in ("disposition-notification", "feedback-report")
@@ -411,21 +478,11 @@ def is_auto_reply(meta: dict) -> bool:
     )
 
 
-def find_case_ref(meta: dict) -> str | None:
+def find_case_ref(meta: dict, pattern: re.Pattern[str] | None = None) -> str | None:
     """Our case number quoted in the subject, or in the ids of a mail we sent it in."""
+    pattern = pattern or case_ref_pattern(ParseLimits().case_number_format)
     for text in [meta["subject"], meta["in_reply_to"] or "", *meta["references"]]:
-        if match := CASE_REF.search(text):
+        if match := pattern.search(text):
             return match.group(1).upper()
-    return None
-
-
-def satisfaction(text: str) -> bool | None:
-    """True/False when the text says whether the customer is satisfied, None when it does not."""
-    words = load_satisfaction()
-    simplified = to_simplified(text).lower()
-    if any(word in simplified for word in words["not_satisfied"]):
-        return False
-    if any(word in simplified for word in words["satisfied"]):
-        return True
     return None
 

@@ -97,6 +97,12 @@ def phone(value: Any) -> str | None:
     digits = re.sub(r"\D", "", raw)
     if not 7 <= len(digits) <= 15:
         return None
+    china = re.fullmatch(r"(?:00)?86(1[3-9]\d{9}|0?[1-9]\d{8,10})", digits) if raw.startswith(("+", "00")) else None
+    if raw.startswith("00") and not china:
+        return "+" + digits[2:]
+    if china:  # +86 139 0000 2222 is 13900002222 at home; a landline keeps its trunk 0
+        national = china.group(1)
+        return national if national.startswith(("1", "0")) else "0" + national
     return ("+" if raw.startswith("+") else "") + digits
 
 

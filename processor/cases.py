@@ -146,6 +146,9 @@ def record_reply(session: Session, book: Rulebook, case: Case, doc: ParsedDocume
         record(session, book, case, "reopened", "desk", status="reopened", why="customer not satisfied")
         told = tell_not_satisfied(session, book, case, doc)
         return "reopened: customer not satisfied" + (f"; told {', '.join(told)}" if told else "")
+    if case.status == "closed" and doc.meta.get("courtesy"):  # a thank-you after closing
+        record(session, book, case, "customer_reply", actor, document_id=document_id, text=doc.text[:2000])
+        return "recorded on the closed case: a courtesy, not a reopening"
     if case.status == "closed":
         record(session, book, case, "customer_reply", actor, document_id=document_id, text=doc.text[:2000])
         record(session, book, case, "reopened", "desk", status="reopened", why="the customer wrote again")

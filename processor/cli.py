@@ -9,7 +9,7 @@ import os
 import shutil
 import sys
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -110,8 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
                      "exit 0 when no problem is open, 1 when one is (for monitoring), 2 on a user error")
     status.add_argument("--close", metavar="KEY", help="close an open problem by its key (after dealing with it)")
     rules = command("rules", cmd_rules, "work with rule files")
-    rules.add_argument("action", choices=["check"], help="check: validate a rule file")
+    rules.add_argument("action", choices=["check", "replay"],
+                       help="check: validate a rule file; replay: list the cases a new rule file would judge otherwise")
     rules.add_argument("file", nargs="?", help="rule file (default: the configured or built-in rules)")
+    rules.add_argument("--since", type=date.fromisoformat, help="replay: only documents received on or after (YYYY-MM-DD)")
+    rules.add_argument("--json", action="store_true", help="replay: one JSON line per changed case")
     return parser
 
 
@@ -422,6 +425,8 @@ def cmd_retention(args: argparse.Namespace) -> int:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
+    if args.action == "replay":
+        return rules_replay(args)
     if args.file:
         target = Path(args.file)
         if not target.is_file():
@@ -459,3 +464,28 @@ def cmd_status(args: argparse.Namespace) -> int:
             lines, open_count = gather(desk, session)
     print("\n".join(lines))
     return PROBLEMS_OPEN if open_count else 0
+
+
+def rules_replay(args: argparse.Namespace) -> int:
+    """Re-read the archived originals under the rules in use and under FILE; print each case
+    whose kind, level, category, line or owner would change, and why. Nothing is written."""
+    from processor.replay import replay
+
+    if not args.file or not Path(args.file).is_file():
+        raise UserError(f"{args.file or 'rules replay'}: name the new rule file to compare (no such file)")
+    new_rules = load_rules(Path(args.file))
+    since = datetime.combine(args.since, datetime.min.time()) if args.since else None
+    changed = 0
+    with open_desk(args) as desk:
+        for change in replay(desk, new_rules, since):
+            changed += 1
+            if args.json:
+                print(json.dumps(change.as_json(), ensure_ascii=False, default=str), flush=True)
+                continue
+            moves = ", ".join(f"{fact} {old} → {new}" for fact, (old, new) in change.changes.items())
+            print(f"{change.case_no} ({change.filename}): {moves}")
+            for line in change.why:
+                print(f"    {line}")
+    if not args.json:
+        print(f"{changed} case(s) would change; nothing was changed.")
+    return 0

@@ -36,7 +36,8 @@ class Rulebook:
     def from_config(cls, config: Config) -> Rulebook:
         rules = load_rules(config.path(config.rules.file) if config.rules.file else None)
         calendar = working_calendar(rules, clock(config.office.opens), clock(config.office.closes))
-        limits = ParseLimits(**config.limits.model_dump(exclude={"separate_processes"}))
+        limits = ParseLimits(**config.limits.model_dump(exclude={"separate_processes"}),
+                             case_number_format=config.desk.case_number_format)
         address = (config.smtp.from_address if config.smtp else None) or config.desk.address
         return cls(config, rules, calendar, ZoneInfo(config.desk.timezone), limits, Sender(config.desk.name, address))
 

@@ -117,6 +117,7 @@ def as_json(examined: Examined) -> dict[str, Any]:
         "unverified": unverified(doc),
         "actions": [action.as_json() for action in examined.actions],
         "rules_fired": decision.fired,
+        "uncertain": list(dict.fromkeys(decision.uncertain)),
         "attachments": [
             {"file": a.file, "format": a.format, "kind": a.kind, "errors": a.errors} for a in doc.attachments
         ],
@@ -443,6 +444,7 @@ def send_case_mails(desk: Desk, session, case, doc: ParsedDocument, examined: Ex
         fields=doc.field_values, category=decision.category, level=decision.level,
         business_line=decision.business_line, origin=case.sender,
         deadlines=[d.as_json() for d in decision.deadlines], escalate="escalate" in by_type, cc=cc,
+        uncertain=decision.uncertain, why=decision.explain_uncertain(),
     )
     outbox.queue(session, message, "owner_notice", case_id=case.id)
     record(session, desk, case, "assigned", "desk", status="assigned", owner=decision.owner, to=notice.to, cc=cc)

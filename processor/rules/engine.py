@@ -12,10 +12,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from parsers.labels import load_table
-from parsers.language import to_simplified
+from parsers.meaning import Hit, Lexicon, Term, prepare
 from parsers.model import ParsedDocument
 from processor.config import describe_validation_error
 from processor.errors import ConfigError
@@ -40,10 +40,31 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class SignalGroup(_Strict):
-    label: str
+class Family(_Strict):
+    """Signals of one meaning (media, injury, demands, …) with the weight each hit adds;
+    `ignore` lists longer terms that contain a signal but mean something else (冰箱报警)."""
+
+    weight: float = Field(default=1.0, gt=0)
     signals: list[str] = []
+    ignore: list[str] = []
+
+
+class SignalGroup(_Strict):
+    """A category, level or business line: the evidence for it is the weighted sum of its
+    signals found (not negated); `threshold` is how much evidence it takes."""
+
+    label: str
+    signals: list[str] = []  # each weighs 1
     requests: list[str] = []
+    families: dict[str, Family] = {}
+    threshold: float = Field(default=1.0, gt=0)
+
+    def terms(self, group: str) -> list[Term]:
+        found = [Term(signal, f"{group}/signals", 1.0) for signal in self.signals]
+        for name, family in self.families.items():
+            found += [Term(signal, f"{group}/{name}", family.weight) for signal in family.signals]
+            found += [Term(word, f"{group}/{name}", ignore=True) for word in family.ignore]
+        return found
 
 
 class Defaults(_Strict):
@@ -123,6 +144,22 @@ class RuleSet(_Strict):
     calendar: dict[int, CalendarYear] = {}
     required: dict[str, list[str]] = {}
     permissions: Permissions = Permissions()
+    _lexicon: Lexicon | None = PrivateAttr(default=None)
+
+    def lexicon(self) -> Lexicon:
+        """Every signal of the rule file in one matcher, built on first use and kept."""
+        if self._lexicon is None:
+            terms = [
+                term
+                for fact, groups in self.signal_groups().items()
+                for name, group in groups.items()
+                for term in group.terms(f"{fact}.{name}")
+            ]
+            self._lexicon = Lexicon(terms)
+        return self._lexicon
+
+    def signal_groups(self) -> dict[str, dict[str, SignalGroup]]:
+        return {"category": self.categories, "level": self.levels, "business_line": self.business_lines}
 
     def staff_emails(self) -> set[str]:
         return {role.email.lower() for role in self.roles.values()} | {p.email.lower() for p in self.people}
@@ -215,6 +252,12 @@ class Decision:
     deadlines: list[Deadline] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     fired: list[dict[str, str]] = field(default_factory=list)
+    uncertain: list[str] = field(default_factory=list)  # facts staff should confirm (#level, #category)
+
+    def explain_uncertain(self) -> str:
+        """The fired rules behind the uncertain facts, for the owner's notice."""
+        facts = set(self.uncertain)
+        return "; ".join(f"{f['rule']}: {f['why']}" for f in self.fired if f["rule"].split(" ")[0] in facts)
 
     def deadline(self, step: str) -> Deadline | None:
         return next((d for d in self.deadlines if d.step == step), None)
@@ -258,11 +301,11 @@ def decide(doc: ParsedDocument, rules: RuleSet, calendar: WorkingCalendar, recei
     decision = Decision()
     facts: dict[str, Any] = {"kind": doc.kind}
     if doc.kind == "complaint":
-        text = document_text(doc)
-        decision.category = _strongest(rules.categories, text, decision, "category") or rules.defaults.category
-        decision.level = _level(rules, doc, text, decision)
-        decision.business_line = (
-            _strongest(rules.business_lines, text, decision, "business_line") or rules.defaults.business_line
+        evidence = Evidence(rules.lexicon().find(prepare(document_text(doc))))
+        decision.category = _strongest(rules.categories, "category", rules.defaults.category, evidence, decision)
+        decision.level = _level(rules, doc, evidence, decision)
+        decision.business_line = _strongest(
+            rules.business_lines, "business_line", rules.defaults.business_line, evidence, decision
         )
         facts |= {"category": decision.category, "level": decision.level, "business_line": decision.business_line}
     decision.missing = [name for name in rules.required.get(doc.kind, []) if doc.value(name) is None]
@@ -273,15 +316,13 @@ def decide(doc: ParsedDocument, rules: RuleSet, calendar: WorkingCalendar, recei
 
 
 def document_text(doc: ParsedDocument) -> str:
-    """What the signals are matched on: title, body and the free-text fields, simplified; a
-    form's labels left out (a 购车日期 row says nothing about what the complaint is about)."""
+    """What the signals are matched on: title, body and the free-text fields; a form's labels
+    left out (a 购车日期 row says nothing about what the complaint is about)."""
     parts = [doc.title, without_labels(doc.text), str(doc.value("description") or ""),
              str(doc.value("customer_opinion") or "")]
-    text = to_simplified("\n".join(parts)).lower()
-    return DIGIT_GAP.sub("", text)  # `1231 5` (a recogniser's gap, or a typist's) is still 12315
+    return "\n".join(parts)
 
 
-DIGIT_GAP = re.compile(r"(?<=\d)[ \u3000](?=\d)")
 LEADING_LABEL = re.compile(r"^\s*(?P<label>[^\s:：]{1,16})\s*(?:[:：]|\s|$)")
 
 
@@ -295,30 +336,80 @@ def without_labels(text: str) -> str:
     return "\n".join(kept)
 
 
-def _hits(group: SignalGroup, text: str) -> list[str]:
-    return [signal for signal in group.signals if signal.lower() in text]
+FAMILY_CAP = 2
 
 
-def _strongest(groups: dict[str, SignalGroup], text: str, decision: Decision, fact: str) -> str | None:
-    best, best_hits = None, []
-    for name, group in groups.items():
-        hits = _hits(group, text)
-        if len(hits) > len(best_hits):
-            best, best_hits = name, hits
-    if best:
-        decision.fired.append({"rule": f"{fact} = {best}", "why": "signals: " + ", ".join(best_hits)})
+@dataclass
+class Evidence:
+    """The signals found in one document, each counted once per group it speaks for."""
+
+    hits: list[Hit]
+
+    def _of(self, group: str, negated: bool) -> dict[str, Hit]:
+        prefix = group + "/"
+        return {h.written: h for h in self.hits if h.group.startswith(prefix) and h.negated == negated}
+
+    def score(self, group: str) -> float:
+        """The weights of the distinct signals found, each family counting at most its
+        FAMILY_CAP strongest: ten fault words do not outweigh one "after the repair"."""
+        per_family: dict[str, list[float]] = {}
+        for hit in self._of(group, negated=False).values():
+            per_family.setdefault(hit.group, []).append(hit.weight)
+        return sum(sum(sorted(weights, reverse=True)[:FAMILY_CAP]) for weights in per_family.values())
+
+    def found(self, group: str) -> list[str]:
+        return [f"{hit.written} ({hit.group.split('/')[1]})" for hit in self._of(group, negated=False).values()]
+
+    def negated(self, group: str) -> list[str]:
+        return list(self._of(group, negated=True))
+
+    def explain(self, group: str) -> str:
+        found, negated = self.found(group), self.negated(group)
+        parts = [f"signals: {', '.join(found)}" if found else "no signals"]
+        if negated:
+            parts.append(f"negated: {', '.join(negated)}")
+        return f"{parts[0]} (score {self.score(group):g})" + "".join(f"; {part}" for part in parts[1:])
+
+
+def _strongest(
+    groups: dict[str, SignalGroup], fact: str, default: str, evidence: Evidence, decision: Decision
+) -> str:
+    """The group with the most evidence (ties: the earlier one); the default without any."""
+    scores = {name: evidence.score(f"{fact}.{name}") for name in groups}
+    qualified = {name: score for name, score in scores.items() if score >= groups[name].threshold}
+    if not qualified:
+        decision.fired.append({"rule": f"{fact} = {default}", "why": "no signals: the default"})
+        if fact == "category":
+            decision.uncertain.append(fact)
+        return default
+    best = max(qualified, key=qualified.__getitem__)
+    if default in qualified and qualified[default] == qualified[best]:
+        best = default  # a tie with the default: the default
+    runner_up = max((score for name, score in qualified.items() if name != best), default=0.0)
+    decision.fired.append({"rule": f"{fact} = {best}", "why": evidence.explain(f"{fact}.{best}")})
+    if runner_up and runner_up >= scores[best]:
+        decision.uncertain.append(fact)
+        decision.fired.append({"rule": f"{fact} uncertain", "why": f"as much evidence for another: {scores}"})
     return best
 
 
-def _level(rules: RuleSet, doc: ParsedDocument, text: str, decision: Decision) -> str:
+def _level(rules: RuleSet, doc: ParsedDocument, evidence: Evidence, decision: Decision) -> str:
+    """Levels in the rule file's order (major first): the first with enough evidence, or a
+    stated request it lists. Weak or negated evidence for a higher level makes it uncertain."""
+    request = doc.value("request")
     for name, group in rules.levels.items():
-        hits = _hits(group, text)
-        request = doc.value("request")
-        if request in group.requests:
-            hits.append(f"request {request}")
-        if hits and name != rules.defaults.level:
-            decision.fired.append({"rule": f"level = {name}", "why": "signals: " + ", ".join(hits)})
+        if name == rules.defaults.level:
+            continue
+        key = f"level.{name}"
+        score = evidence.score(key)
+        if score >= group.threshold or (request in group.requests and request is not None):
+            why = evidence.explain(key) + (f"; request {request}" if request in group.requests else "")
+            decision.fired.append({"rule": f"level = {name}", "why": why})
             return name
+        if score or evidence.negated(key):
+            decision.uncertain.append("level")
+            decision.fired.append({"rule": f"level {name}? uncertain", "why": evidence.explain(key)
+                                   + f", below its threshold {group.threshold:g}"})
     decision.fired.append({"rule": f"level = {rules.defaults.level}", "why": "no claim and no major trigger"})
     return rules.defaults.level
 

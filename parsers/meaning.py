@@ -1,0 +1,214 @@
+"""What a text says, not which substrings it holds: normalise, mask identifiers, find a
+lexicon's signals in one pass, and tell which of them are negated.
+
+The steps, in order (each a small function, so tests can look at each):
+1. `normalise`: full-width → half-width (NFKC), traditional → simplified (OpenCC), lower case.
+2. `mask`: numbers that are identifiers (phones, orders, serials, VINs, dates, amounts,
+   quantities with a unit) become `§`, so a hotline number is only found as a number of its own.
+3. `Lexicon.find`: every signal of a lexicon in one Aho-Corasick pass; English signals only as
+   whole words (`sue` is not in "issue"), numbers only as a number of their own (`12315` is not
+   in `SO2612315`), a longer `ignore` term (冰箱报警) silences a signal it covers.
+4. Negation: a negator word (jieba's segmentation says what is a word: 不然, 不错, 会不会 are
+   not negators) before a signal in the same clause, with no scope breaker between
+   (就/的话/否则/我…: "再不处理我就去12315" is a threat, not a negated one).
+The segmenter and the automaton are built once per process, on first use.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from parsers.language import to_simplified
+
+MASK = "§"
+
+# ── 1. Normalising
+_SPACES = re.compile(r"[ \t\u3000\xa0]+")
+
+
+def normalise(text: str) -> str:
+    """The form signals are matched on: NFKC (full-width → half-width), simplified, lower case."""
+    text = unicodedata.normalize("NFKC", text).replace("\u2019", "'")
+    return _SPACES.sub(" ", to_simplified(text).lower())
+
+
+# ── 2. Masking identifiers. Order matters: whole addresses and codes first, then digit runs.
+_UNITS = (
+    r"元|块|毛|万|千|百|rmb|yuan|usd|%|km|公里|千米|米|cm|mm|kg|公斤|斤|克|吨|升|ml|l\b|w\b|瓦|v\b|伏|"
+    r"个月|月|年|日|号|天|周|次|趟|遍|台|辆|个|件|桶|箱|只|片|套|瓶|部|户|家|位|名|人|岁|小时|分钟|分|秒|点|度|寸|英寸|码|迈|"
+    r"多|余|几|楼|层|栋|室|倍|档|挡|代|款"
+)
+_MASKS = [
+    re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),  # mail addresses
+    re.compile(r"(?:https?://|www\.)\S+"),  # links
+    # codes with letters and digits: PO-2610-088, SO2612315, VINs, RMA-2610-027, model numbers
+    re.compile(r"(?<![a-z0-9])(?=[a-z0-9\-_/.]*\d)(?=[a-z0-9\-_/.]*[a-z])[a-z0-9][a-z0-9\-_/.]{3,}(?![a-z0-9])"),
+    # dates: 2026-11-20, 2026/11/20, 2026年11月20日, 11月20日, 11/20
+    re.compile(r"\d{2,4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*[日号]?|\d{1,2}\s*月\s*\d{1,2}\s*[日号]?"),
+    # amounts: ¥3999, $120
+    re.compile(r"[¥$€£]\s*\d[\d,.]*"),
+    # a number with a unit or a measure word after it: 120元, 110公里, 3次, 12315个
+    re.compile(rf"\d[\d,.]*\s*(?:{_UNITS})"),
+]
+_DIGIT_RUN = re.compile(r"\+?\d(?:[\d]|[ \-](?=\d))*")
+
+
+def mask(text: str) -> str:
+    """Identifiers replaced by `§`: what is left of a number is a number of its own."""
+    for pattern in _MASKS:
+        text = pattern.sub(MASK, text)
+    return _DIGIT_RUN.sub(_digit_run, text)
+
+
+def _digit_run(match: re.Match[str]) -> str:
+    """A run of digits with spaces or dashes: 7 digits or more is a phone or serial (masked);
+    a shorter one is one number whose gaps are a typist's (`1231 5` is 12315)."""
+    digits = re.sub(r"\D", "", match.group(0))
+    return MASK if len(digits) >= 7 else digits
+
+
+def prepare(text: str) -> str:
+    return mask(normalise(text))
+
+
+# ── 3. The lexicon and its one-pass matcher
+@dataclass(frozen=True)
+class Term:
+    """One signal of the lexicon: its text as written, the group it counts for, its weight."""
+
+    written: str
+    group: str
+    weight: float = 1.0
+    ignore: bool = False  # a false friend: silences the signals it covers, counts for nothing
+
+
+@dataclass(frozen=True)
+class Hit:
+    written: str
+    group: str
+    weight: float
+    start: int
+    end: int
+    negated: bool = False
+
+
+_ASCII_WORD = re.compile(r"[a-z0-9']")
+
+
+class Lexicon:
+    """All terms of a rule file (or of the satisfaction words) in one Aho-Corasick automaton,
+    built once. A term ending in `*` is an English stem (`injur*`: injured, injury)."""
+
+    def __init__(self, terms: Iterable[Term]) -> None:
+        import ahocorasick  # loaded on first use, not at `aftersales --help`
+
+        self._automaton = ahocorasick.Automaton()
+        entries: dict[str, list[tuple[Term, bool]]] = {}
+        for term in terms:
+            stem = term.written.endswith("*")
+            key = normalise(term.written.rstrip("*")).strip()
+            if key:
+                entries.setdefault(key, []).append((term, stem))
+        for key, found in entries.items():
+            self._automaton.add_word(key, (key, found))
+        self.size = len(entries)
+        if entries:
+            self._automaton.make_automaton()
+
+    def find(self, prepared: str) -> list[Hit]:
+        """Every signal in a prepared (normalised, masked) text, negation marked."""
+        if not self.size:
+            return []
+        hits: list[Hit] = []
+        ignored: list[tuple[int, int]] = []
+        for end_index, (key, found) in self._automaton.iter(prepared):
+            start, end = end_index - len(key) + 1, end_index + 1
+            for term, stem in found:
+                if not _stands_alone(prepared, start, end, key, stem):
+                    continue
+                if term.ignore:
+                    ignored.append((start, end))
+                else:
+                    hits.append(Hit(term.written, term.group, term.weight, start, end))
+        hits = [hit for hit in hits if not any(s <= hit.start and hit.end <= e for s, e in ignored)]
+        hits = _longest_per_group(hits)  # 购买了: 购买, not 买了 too
+        if not hits:
+            return hits
+        scopes = negations(prepared)
+        return [
+            Hit(h.written, h.group, h.weight, h.start, h.end, negated=any(_in_scope(s, h.start, prepared) for s in scopes))
+            for h in hits
+        ]
+
+
+def _longest_per_group(hits: list[Hit]) -> list[Hit]:
+    """Within a group, overlapping hits count once: the longest (then the first) is kept."""
+    kept: list[Hit] = []
+    for hit in sorted(hits, key=lambda h: (h.start - h.end, h.start)):
+        if not any(k.group == hit.group and k.start < hit.end and hit.start < k.end for k in kept):
+            kept.append(hit)
+    return sorted(kept, key=lambda h: h.start)
+
+
+def _stands_alone(text: str, start: int, end: int, key: str, stem: bool) -> bool:
+    """English words and numbers match whole; Chinese terms match anywhere."""
+    if _ASCII_WORD.match(key[0]) and start > 0 and _ASCII_WORD.match(text[start - 1]):
+        return False
+    if key.isdigit() and start > 0 and text[start - 1] in "+-.":
+        return False
+    return stem or not _ASCII_WORD.match(key[-1]) or end >= len(text) or not _ASCII_WORD.match(text[end])
+
+
+# ── 4. Negation and its scope
+NEGATORS = {
+    "不", "没", "没有", "未", "无", "别", "不会", "并非", "并不", "并没", "并没有", "从未", "从没", "从来没", "从来没有",
+    "不要", "不想", "不打算", "不准备", "不用", "无需", "不必", "不曾", "绝不", "决不", "没人", "无人", "没有人",
+    "不再", "不至于", "毫无", "谈不上", "算不上", "称不上", "不太", "不怎么", "不算", "没法", "不够",
+    "no", "not", "never", "without", "nobody", "none", "neither", "nor", "nothing", "hardly",
+}
+_EN_NEGATOR = re.compile(r"\b(?:no|not|never|without|nobody|none|neither|nor|nothing|hardly|\w+n't|cannot)\b")
+# What ends a negation's reach: the clause ends, or the sentence turns to a consequence/condition.
+CLAUSE_END = re.compile(r"[,，。.!！?？;；:：\n()（）\"“”]")
+SCOPE_BREAKERS = re.compile(
+    r"就|的话|否则|不然|那么|然后|但|可是|却|而且|结果|所以|因为|我|我们|你们|他们|要是|如果|"
+    r"\b(?:if|then|otherwise|but|so|because|and|until|unless|i|we|you|they|will|i'll|we'll)\b"
+)
+NEGATION_REACH = 12  # characters between a negator and what it negates (Chinese)
+NEGATION_REACH_WORDS = 4  # words between a negator and what it negates (English)
+
+
+@lru_cache(maxsize=1)
+def _segmenter():  # noqa: ANN202 - rjieba's module
+    import rjieba  # loaded on first use
+
+    return rjieba
+
+
+def negations(prepared: str) -> list[int]:
+    """Where each negator word ends. Chinese words by the segmenter, English by regex."""
+    ends: list[int] = []
+    position = 0
+    for word in _segmenter().cut(prepared):
+        position = prepared.find(word, position) if word else position
+        if position < 0:  # the segmenter changed the text: fall back to no negation found
+            break
+        position += len(word)
+        if word in NEGATORS and not word.isascii():
+            ends.append(position)
+    ends.extend(match.end() for match in _EN_NEGATOR.finditer(prepared))
+    return ends
+
+
+def _in_scope(negator_end: int, signal_start: int, text: str) -> bool:
+    between = text[negator_end:signal_start] if 0 <= signal_start - negator_end <= 60 else None
+    if between is None:
+        return False
+    if between.isascii() and len(between.split()) > NEGATION_REACH_WORDS:
+        return False
+    if not between.isascii() and len(between) > NEGATION_REACH:
+        return False
+    return not CLAUSE_END.search(between) and not SCOPE_BREAKERS.search(between)
