@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from outputs import compose, outbox
 from parsers import ParsedDocument
-from parsers.mail import CASE_REF
+from parsers.mail import case_ref_pattern
 from processor import answering, returns, staff, trust
 from processor.actions import Action, plan
 from processor.archive import archive_bytes, read_original
@@ -314,7 +314,7 @@ def handle_inspection(desk: Desk, session, doc: ParsedDocument, row: Document, s
                       actor: str) -> str | None:
     """A verdict from the quality department decides the return lines of the case it names
     that wait for it; the dealer gets a slip for them. Any other verdict is kept for staff."""
-    case = named_case(session, doc)
+    case = named_case(desk, session, doc)
     if not trust.may_send_verdicts(desk, doc, source):
         why = f"inspection verdict from {doc.meta.get('sender') or source}, not the quality department"
     elif case is None:
@@ -329,11 +329,12 @@ def handle_inspection(desk: Desk, session, doc: ParsedDocument, row: Document, s
     return row.reason
 
 
-def named_case(session, doc: ParsedDocument) -> Case | None:  # noqa: ANN001
-    """The case a document names: the mail's case reference, else a case number in the file's
-    name or the text of the mail and its attachments (a slip number there is skipped)."""
+def named_case(desk: Desk, session, doc: ParsedDocument) -> Case | None:  # noqa: ANN001
+    """The case a document names: the mail's case reference, else one of our case numbers in
+    the file's name or the text of the mail and its attachments."""
+    ours = case_ref_pattern(desk.config.desk.case_number_format)
     texts = [doc.file, doc.text, *(attachment.text for attachment in doc.attachments)]
-    for number in [doc.case_ref, *(found for text in texts for found in CASE_REF.findall(text or ""))]:
+    for number in [doc.case_ref, *(found for text in texts for found in ours.findall(text or ""))]:
         if number and (case := find_case(session, number)) is not None:
             return case
     return None
