@@ -13,7 +13,7 @@ from email.utils import getaddresses, parseaddr
 
 import lxml.html
 
-from parsers.addresses import sender_identity
+from parsers.addresses import sender_identity, valid_address
 from parsers.kinds import load_satisfaction, recognise_kind
 from parsers.language import detect_language, to_simplified
 from parsers.limits import MiB, ParseLimits
@@ -59,6 +59,10 @@ def parse(data: bytes, filename: str, limits: ParseLimits, depth: int = 0) -> Pa
     doc.meta = read_headers(message)
     if doc.meta["sender"]:
         doc.put("email", doc.meta["sender"], "From")
+    elif depth and (written := valid_address(parseaddr(header_text(message, "From"))[1])):
+        # a forwarded original's From, as its mailer wrote it (some encode the whole header):
+        # the customer's contact, a field like any other, never the sender's identity
+        doc.put("email", written, "forwarded From", 0.8)
     body, forwarded = walk(message, doc, limits, depth)
     if is_bounce(doc.meta):
         doc.meta.update(bounce_details(message, data, doc.meta["message_id"]))
