@@ -15,7 +15,7 @@ from string import Formatter
 
 import lxml.html
 
-from parsers.addresses import sender_identity
+from parsers.addresses import sender_identity, valid_address
 from parsers.kinds import answers_survey, is_courtesy, kind_scores, satisfaction
 from parsers.language import detect_language
 from parsers.limits import MiB, ParseLimits
@@ -66,6 +66,10 @@ def parse(data: bytes, filename: str, limits: ParseLimits, depth: int = 0) -> Pa
     doc.meta = read_headers(message)
     if doc.meta["sender"]:
         doc.put("email", doc.meta["sender"], "From")
+    elif depth and (written := valid_address(parseaddr(header_text(message, "From"))[1])):
+        # a forwarded original's From, as its mailer wrote it (some encode the whole header):
+        # the customer's contact, a field like any other, never the sender's identity
+        doc.put("email", written, "forwarded From", 0.8)
     body, forwarded = walk(message, doc, limits, depth)
     if is_bounce(doc.meta):
         doc.meta.update(bounce_details(message, data, doc.meta["message_id"]))

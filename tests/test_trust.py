@@ -204,7 +204,9 @@ def test_a_role_runs_only_the_commands_the_rule_file_gives_it(desk, case_no):
     assert case.status != "closed"
     assert any(e.type == "note" for e in case.events)
     (result,) = [row for row in outbox(desk) if row.purpose == "command_result"]
-    assert "not permitted" in result.raw.decode("utf-8", "replace") or "not permitted" in str(result.subject) or True
+    from email import message_from_bytes, policy
+
+    assert "not permitted" in message_from_bytes(result.raw, policy=policy.default).get_body(("plain",)).get_content()
     assert any("not permitted" in str(e.detail) for e in case.events if e.type == "command_refused")
 
 
@@ -254,6 +256,20 @@ def test_a_sheet_in_a_dealers_name_from_a_stranger_is_held_and_gets_no_slip(desk
     assert {d for _, d, _ in decisions(desk, outcome.case_no)} == {"held"}
     assert slips(desk) == []
     assert sent_to(desk, DEALER) == []
+
+
+def test_a_dealer_without_an_address_on_record_has_no_mail_that_speaks_for_it(desk, master):  # noqa: F811
+    from processor.master_data import import_folder
+    from tests.test_returns import drop, mail_with
+
+    drop(desk, "经销商2.csv", "经销商代码,经销商名称,电子邮箱\nHF-10,无邮箱商贸,\n".encode())
+    import_folder(desk)
+    at(desk, "2026-10-12T10:00")
+    sheet = sheet_bytes([["SO-1", "P-1", "机油", "4L", 1, "桶", 100, 100, "2026-10-10", "运输损坏"]], code="HF-10",
+                        company="无邮箱商贸")
+    outcome = receive(desk, mail_with(sheet, sender=ATTACKER), "sheet.eml")
+    assert {d for _, d, _ in decisions(desk, outcome.case_no)} == {"held"}
+    assert slips(desk) == []
 
 
 # ---------------------------------------------------------------- inspection verdicts
