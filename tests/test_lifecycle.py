@@ -391,3 +391,14 @@ def test_a_dn_work_order_is_answered_in_30_minutes_and_closed_in_7_days_by_custo
         with plain.store.transaction() as session:
             newest = session.scalars(select(Case).order_by(Case.id.desc())).first()
             assert newest.channel != "dn" and not any(d["step"].startswith("dn_") for d in newest.deadlines)
+
+
+def test_a_major_complaint_notice_goes_to_the_general_manager_once_with_the_directors_copied(desk):
+    at(desk, "2026-11-16T09:00")
+    outcome = receive(desk, mail("投诉：热水器起火", COMPLAINT.replace("要求换货", "差点起火，我要找媒体曝光")))
+    assert outcome.level == "major" and outcome.owner == "总经理"
+    (notice,) = outbox(desk, "owner_notice")
+    copied = [address.strip() for address in str(notice["Cc"]).split(",")]
+    assert notice["To"] == "gm@desk.localhost" and "gm@desk.localhost" not in copied
+    assert sorted(copied) == ["customer.director@desk.localhost", "sales.director@desk.localhost",
+                              "service.director@desk.localhost"]
