@@ -20,7 +20,7 @@ from parsers.model import ParsedDocument
 from processor import batch_alerts, ladders
 from processor.case_numbers import next_case_number
 from processor.rules.engine import Decision, matches
-from processor.rules.lifecycle import OPEN_STATUSES, STATUSES, deadline_json  # noqa: F401 - statuses re-exported
+from processor.rules.lifecycle import OPEN_STATUSES, STATUSES, case_facts, deadline_json  # noqa: F401 - re-exported
 from processor.store.models import Case, CaseEvent
 
 if TYPE_CHECKING:
@@ -33,12 +33,6 @@ def to_utc_naive(moment: datetime) -> datetime:
 
 def from_utc_naive(moment: datetime, book: Rulebook) -> datetime:
     return moment.replace(tzinfo=UTC).astimezone(book.timezone)
-
-
-def case_facts(case: Case) -> dict[str, Any]:
-    """What deadline and auto-close rules match on."""
-    return {"kind": case.kind, "category": case.category, "level": case.level,
-            "business_line": case.business_line, "status": case.status}
 
 
 def record(

@@ -93,6 +93,7 @@ class SharedFolder(Section):
     path: Path
     processed: Path | None = None
     quarantine: Path | None = None
+    channel: str | None = None  # what its items are, for the rules and reports ("dn": DN work orders)
 
 
 class Maildir(Section):

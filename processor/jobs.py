@@ -114,8 +114,10 @@ def new_rungs(session: Session, desk: Desk, case: Case, now: datetime) -> list[t
 
 
 def overdue_notice(session: Session, desk: Desk, person: Role, items: list[Overdue], now: datetime) -> None:
-    """One mail to one person listing every overdue step that reached them in this run."""
-    items = sorted(items, key=lambda item: (item.deadline["due"], item.case.case_no))
+    """One mail to one person listing every overdue step that reached them in this run (a
+    step that climbed two rungs at once, as its monitor sees it, is listed once)."""
+    highest = {(item.case.id, item.deadline["step"]): item for item in sorted(items, key=lambda item: item.level)}
+    items = sorted(highest.values(), key=lambda item: (item.deadline["due"], item.case.case_no))
     rows = []
     for item in items:
         case, deadline = item.case, item.deadline

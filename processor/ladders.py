@@ -6,16 +6,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from processor.rules.engine import Role
-from processor.rules.lifecycle import LINE_DIRECTOR, OWNER
+from processor.rules.lifecycle import LINE_DIRECTOR, OWNER, case_facts
 
 if TYPE_CHECKING:
     from processor.desk import Rulebook
     from processor.store.models import Case
-
-
-def facts(case: Case) -> dict[str, str | None]:
-    return {"kind": case.kind, "category": case.category, "level": case.level,
-            "business_line": case.business_line, "status": case.status}
 
 
 def person(book: Rulebook, case: Case, rung: str) -> Role | None:
@@ -40,5 +35,5 @@ def people(book: Rulebook, case: Case, rungs: list[str]) -> list[Role]:
 
 def ladder(book: Rulebook, case: Case, step: str) -> list[Role]:
     """Who hears of this step overdue, in order (the owner alone when no ladder matches)."""
-    chosen = book.rules.escalation.ladder_for(step, facts(case))
+    chosen = book.rules.escalation.ladder_for(step, case_facts(case))
     return people(book, case, chosen.ladder if chosen else [OWNER])

@@ -28,6 +28,7 @@ from processor import answering, returns, staff, trust
 from processor.actions import Action, plan
 from processor.archive import archive_bytes, read_original
 from processor.cases import find_case, open_case, record, record_reply, sender_address
+from processor.config import Config
 from processor.delivery import record_bounce
 from processor.desk import Desk, Rulebook
 from processor.rules.engine import Decision, decide
@@ -165,9 +166,13 @@ def process_registered(desk: Desk, document_id: int) -> Outcome:
     return record_and_act(desk, item, document_id, examined)
 
 
-def channel_of(source: str) -> str:
-    """How an item came in, for the reports: by mail, or dropped into a shared folder."""
-    kind = source.split(":", 1)[0]
+def channel_of(source: str, config: Config | None = None) -> str:
+    """How an item came in, for the rules and the reports: by mail, dropped into a shared
+    folder, or what that folder's `channel` says it holds (the manufacturer's DN work orders)."""
+    kind, _, name = source.partition(":")
+    folder = next((folder for folder in (config.folders if config else []) if folder.name == name), None)
+    if kind == "folder" and folder is not None and folder.channel:
+        return folder.channel
     return {"imap": "mail", "maildir": "mail", "folder": "shared folder"}.get(kind, "other")
 
 
@@ -289,7 +294,7 @@ def new_case(desk: Desk, session, row: Document, doc: ParsedDocument, examined: 
              outcome: Outcome, actor: str) -> Case:
     decision = examined.decision
     case = open_case(session, desk, doc, decision, received=examined.received, document_id=row.id,
-                     actor=actor, channel=channel_of(item.source))
+                     actor=actor, channel=channel_of(item.source, desk.config))
     row.case_id, row.status = case.id, "processed"
     send_case_mails(desk, session, case, doc, examined)
     if doc.kind == "return_sheet":

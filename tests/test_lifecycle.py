@@ -317,7 +317,7 @@ def test_with_an_auth_server_set_only_vouched_staff_mail_runs_commands(desk_dir)
 
 
 @pytest.mark.parametrize("change, complaint", [
-    (('ladder = ["customer_care", "general_manager"]', 'ladder = ["customer_care", "ceo"]'), "escalation.ladder (callback verification"),
+    (('ladder = ["customer_care", "general_manager"]', 'ladder = ["customer_care", "ceo"]'), "escalation.ladder (callback verification and DN work orders"),
     (('[steps.rework]\nname = "重新处理"\ndone_when = ["replied", "closed"]', ''), "step `rework` has no [steps.rework]"),
     (('after = ["first_contact"]', 'after = ["closing"]'), "steps.reply: after `closing`, which is not a step"),
     (('after = ["first_contact"]', 'after = ["reply"]'), "steps.reply: it must come after itself"),
@@ -368,3 +368,43 @@ def test_deadlines_in_a_holiday_say_so_and_are_chased_at_the_next_opening_in_one
     (owner,) = [m for m in outbox(desk, "overdue") if m["To"] == MANAGER]
     assert case_no in text_of(owner) and "节假日" in text_of(owner) and "下班时间" in text_of(owner)
     assert all(name in text_of(owner) for name in ("首次联系客户", "答复客户", "封闭处理", "调查处理并返回表单"))
+
+
+def test_a_dn_work_order_is_answered_in_30_minutes_and_closed_in_7_days_by_customer_care(desk_dir):
+    from processor.config import load_config
+    from processor.desk import Desk
+
+    (desk_dir / "dn").mkdir()
+    config_file = desk_dir / "aftersales.toml"
+    config_file.write_text(config_file.read_text(encoding="utf-8")
+                           + '\n[[folders]]\nname = "dn"\npath = "dn"\nchannel = "dn"\n', encoding="utf-8")
+    with Desk.open(load_config(config_file)) as desk:
+        at(desk, "2026-11-16T09:00")
+        outcome = process(desk, Incoming("folder:dn", "dn/wo.eml", "wo.eml", mail("DN工单：热水器漏水", COMPLAINT)))
+        case = the_case(desk)
+        assert case.channel == "dn" and outcome.case_no
+        assert deadline(case, "dn_response") == {**deadline(case, "dn_response"), "due": "2026-11-16T09:30+08:00",
+                                                 "done": "2026-11-16T09:00+08:00"}  # handed over at once
+        assert deadline(case, "dn_close")["due"] == "2026-11-23T09:00+08:00"
+        at(desk, "2026-11-16T10:00")
+        receive(desk, mail(f"Re: [{outcome.case_no}]", "#reply 已为您安排上门更换。", sender=MANAGER), "r.eml")
+        run_jobs(desk, at(desk, "2026-11-23T09:01"))  # replied, never confirmed: the work order is open
+        dn = [m["To"] for m in outbox(desk, "overdue") if "封闭DN工单" in text_of(m)]
+        assert dn == ["care@desk.localhost"]
+    with Desk.open(load_config(config_file)) as plain:  # a mail complaint has no DN steps
+        at(plain, "2026-11-16T09:00")
+        receive(plain, mail("投诉：又一台热水器漏水", COMPLAINT + "地址：兰州\n"), "second.eml")
+        with plain.store.transaction() as session:
+            newest = session.scalars(select(Case).order_by(Case.id.desc())).first()
+            assert newest.channel != "dn" and not any(d["step"].startswith("dn_") for d in newest.deadlines)
+
+
+def test_a_major_complaint_notice_goes_to_the_general_manager_once_with_the_directors_copied(desk):
+    at(desk, "2026-11-16T09:00")
+    outcome = receive(desk, mail("投诉：热水器起火", COMPLAINT.replace("要求换货", "差点起火，我要找媒体曝光")))
+    assert outcome.level == "major" and outcome.owner == "总经理"
+    (notice,) = outbox(desk, "owner_notice")
+    copied = [address.strip() for address in str(notice["Cc"]).split(",")]
+    assert notice["To"] == "gm@desk.localhost" and "gm@desk.localhost" not in copied
+    assert sorted(copied) == ["customer.director@desk.localhost", "sales.director@desk.localhost",
+                              "service.director@desk.localhost"]

@@ -114,6 +114,14 @@ class BatchAlert(_Strict):
     why: str = ""
 
 
+CASE_FACTS = ("kind", "category", "level", "business_line", "status", "channel")
+
+
+def case_facts(case: Any) -> dict[str, Any]:  # noqa: ANN401 - a stored Case (this module knows no store)
+    """What deadline, ladder and auto-close rules match on."""
+    return {name: getattr(case, name) for name in CASE_FACTS}
+
+
 def matches(when: dict[str, str], facts: dict[str, Any]) -> bool:
     return all(facts.get(key) == value for key, value in when.items())
 
