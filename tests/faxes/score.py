@@ -23,6 +23,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -47,10 +48,13 @@ def answers(folder: Path, limit: int | None) -> list[tuple[dict, Path]]:
     return pairs
 
 
-def inspect(faxes: list[Path], command: list[str], batch: int) -> dict[str, dict]:
-    """The reader's answers by file name, a few faxes per run so progress shows; a run that
-    fails is retried one fax at a time, and a fax that still fails gets an empty answer."""
+def inspect(faxes: list[Path], command: list[str], batch: int, save: Path | None) -> dict[str, dict]:
+    """The reader's answers by file name, a few faxes per run so progress shows (and is saved
+    as it goes); a run that fails is retried one fax at a time, and a fax that still fails
+    gets an empty answer."""
     results: dict[str, dict] = {}
+    if save:
+        save.write_text("", encoding="utf-8")
     for start in range(0, len(faxes), batch):
         chunk = faxes[start:start + batch]
         print(f"score: inspecting {start + 1}-{start + len(chunk)} of {len(faxes)}", file=sys.stderr, flush=True)
@@ -62,7 +66,18 @@ def inspect(faxes: list[Path], command: list[str], batch: int) -> dict[str, dict
                     results.update(run_inspect([fax], command))
                 except subprocess.CalledProcessError as error:
                     print(f"score: inspect failed on {fax.name}: {error.stderr[-300:]}", file=sys.stderr)
+        if save:
+            with save.open("a", encoding="utf-8") as out:
+                out.writelines(json.dumps(results[f.name], ensure_ascii=False) + "\n" for f in chunk if f.name in results)
     return results
+
+
+def reader_command(max_seconds: float, folder: Path) -> list[str]:
+    """`python -m processor`, with a config that lets a page take `max_seconds`: on 2 shared
+    cores a fax can pass the default 60 s, and that would score the load, not the reading."""
+    config = folder / "limits.toml"
+    config.write_text(f"[limits]\nmax_seconds = {max_seconds:g}\n", encoding="utf-8")
+    return [sys.executable, "-m", "processor", "--config", str(config)]
 
 
 def flagged_amounts(actual: dict) -> set[int]:
@@ -107,7 +122,7 @@ def tilt_of(expected: dict) -> float:
 
 def summary(title: str, score: Score) -> str:
     total = score.total
-    return (f"  {title:26} {score.files:3} faxes  kind {score.kind_right / max(1, score.files):6.1%}  "
+    return (f"  {title:30} {score.files:3} faxes  kind {score.kind_right / max(1, score.files):6.1%}  "
             f"P {total.precision:.3f} R {total.recall:.3f} F1 {total.f1:.3f}")
 
 
@@ -118,6 +133,8 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=6, help="faxes per inspect run (default 6)")
     parser.add_argument("--save", type=Path, help="write the reader's answers here (JSON lines)")
     parser.add_argument("--load", type=Path, help="score answers saved by --save instead of running the reader")
+    parser.add_argument("--max-seconds", type=float, default=900,
+                        help="the reader's wall-time limit per fax (its own default is 60; default here 900)")
     parser.add_argument("--quiet", action="store_true", help="leave out the per-field table")
     args = parser.parse_args()
     pairs = answers(args.folder, args.limit)
@@ -128,12 +145,15 @@ def main() -> int:
     if args.load:
         lines = args.load.read_text(encoding="utf-8").splitlines()
         actual = {result["file"]: result for result in map(json.loads, filter(str.strip, lines))}
+        unread = [expected["file"] for expected, _ in pairs if expected["file"] not in actual]
+        if unread:   # a run saved part-way: score what it read
+            print(f"score: {len(unread)} faxes not in {args.load}, left out", file=sys.stderr)
+            pairs = [(expected, fax) for expected, fax in pairs if expected["file"] in actual]
     else:
         os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-        actual = inspect([fax.resolve() for _, fax in pairs], [sys.executable, "-m", "processor"], args.batch)
-        if args.save:
-            args.save.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in actual.values()),
-                                 encoding="utf-8")
+        with tempfile.TemporaryDirectory() as scratch:
+            command = reader_command(args.max_seconds, Path(scratch))
+            actual = inspect([fax.resolve() for _, fax in pairs], command, args.batch, args.save)
 
     overall = Score()
     groups: dict[str, Score] = defaultdict(Score)
@@ -155,10 +175,13 @@ def main() -> int:
         print(summary("all", overall))
     else:
         report(overall, f"generated faxes in {args.folder}")
-    for prefix in ("|tilt|", "tilt ", "resolution", "layout"):
-        print(f"by {prefix.strip('| ')}:")
+    for prefix, heading in (("|tilt|", "tilt band"), ("tilt ", "tilt"), ("resolution", "resolution"),
+                            ("layout", "layout")):
+        print(f"by {heading}:")
         for key in sorted((k for k in groups if k.startswith(prefix)), key=sort_key):
             print(summary(key, groups[key]))
+    stopped = [name for name, got in actual.items() if any("took more than" in e for e in got.get("errors", []))]
+    print(f"stopped by the reader's time limit: {len(stopped)}" + "".join(f"\n  {name}" for name in stopped))
     total = sum(amounts.values())
     print(f"return lines' amounts ({total}): " + ", ".join(
         f"{name} {amounts[name]} ({amounts[name] / max(1, total):.0%})" for name in AMOUNT_CLASSES))
