@@ -80,3 +80,9 @@ def test_amounts_right_unverified_missing_and_silently_wrong():
     assert score.amount_classes(expected, {}) == {"missing": 5}
     assert score.amount_classes(expected, {"lines": actual["lines"], "unverified": ["lines"]}) == \
         {"right": 1, "unverified": 4}
+
+
+def test_classification_the_answer_leaves_out_is_not_scored():
+    got = {"kind": "complaint", "level": "major", "category": "service", "fields": {}}
+    assert score.scored_part({"kind": "complaint", "fields": {}}, got) == {"kind": "complaint", "fields": {}}
+    assert score.scored_part({"kind": "complaint", "level": "complaint"}, got)["level"] == "major"
