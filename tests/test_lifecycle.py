@@ -262,8 +262,8 @@ def test_rules_check_names_the_mistake(tmp_path, change, complaint):
 
 def test_signals_ignore_a_forms_labels_and_gaps_inside_numbers(desk):
     """A 购车日期 row does not make a workshop complaint a sales one; `1231 5` is still 12315."""
-    from parsers.model import ParsedDocument
     from parsers.meaning import prepare
+    from parsers.model import ParsedDocument
     from processor.rules.engine import decide, document_text
 
     doc = ParsedDocument(file="fax.pdf", format="image", kind="complaint")
