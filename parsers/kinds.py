@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from functools import lru_cache
 from pathlib import Path
@@ -24,16 +25,19 @@ def _answers(path: Path = KINDS) -> tuple[Lexicon, dict]:
     matcher, built on first use."""
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     terms = [Term(word, verdict) for verdict, words in data["satisfaction"].items() for word in words]
+    terms += [Term(word, f"survey:{verdict}") for verdict, words in data["survey_answers"].items() for word in words]
     terms += [Term(word, "courtesy") for word in data["courtesy"]["words"]]
     terms += [Term(word, "survey") for word in data["survey"]["words"]]
     return Lexicon(terms), data
 
 
-def satisfaction(text: str) -> bool | None:
+def satisfaction(text: str, survey: bool = False) -> bool | None:
     """True/False when the text says whether the customer is satisfied, None when it does not.
-    Not satisfied wins; a negated satisfied word (谈不上满意, "not happy with") is not satisfied."""
+    Not satisfied wins; a negated satisfied word (谈不上满意, "not happy with") is not satisfied.
+    In an answer to our survey (`survey`), how the problem stands counts too."""
     lexicon, _ = _answers()
-    hits = lexicon.find(prepare(text))
+    hits = [hit for hit in lexicon.find(prepare(text)) if survey or not hit.group.startswith("survey:")]
+    hits = [dataclasses.replace(hit, group=hit.group.removeprefix("survey:")) for hit in hits]
     hits = [hit for hit in hits if not any(o is not hit and o.start <= hit.start and hit.end <= o.end
                                            and (o.end - o.start) > (hit.end - hit.start) for o in hits)]
     if any(hit.group == "not_satisfied" and not hit.negated for hit in hits):
@@ -48,7 +52,7 @@ def satisfaction(text: str) -> bool | None:
 def answers_survey(subject: str, quoted: str) -> bool:
     """Whether a mail answers our callback survey (its subject or the quoted survey says so)."""
     lexicon, _ = _answers()
-    return any(hit.group == "survey" for hit in lexicon.find(prepare(subject + "\n" + quoted[:500])))
+    return any(hit.group == "survey" for hit in lexicon.find(prepare(subject + "\n" + quoted)))
 
 
 def is_courtesy(text: str) -> bool:

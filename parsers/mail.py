@@ -357,8 +357,8 @@ def answer_about_case(doc: ParsedDocument, own: str, quoted: str) -> None:
     """A mail quoting our case number: a callback answer when it says whether the customer is
     satisfied or answers our survey (satisfied, not satisfied or neither), else a reply; a
     plain thank-you is marked a courtesy (recorded on a closed case, not a reopening)."""
-    verdict = satisfaction(doc.meta["subject"] + "\n" + own)
     survey = answers_survey(doc.meta["subject"], quoted[:300] + "\n" + quoted[-600:])
+    verdict = satisfaction(own, survey)
     doc.kind = "callback" if verdict is not None or survey else "reply"
     if verdict is not None:
         doc.put("satisfied", verdict, "body", 0.9)
