@@ -5,11 +5,13 @@ the CLI's user errors. Each test here failed on the code before issue 18, except
 
 from __future__ import annotations
 
+import email
 import os
 import subprocess
 import sys
 import time
 from datetime import timedelta
+from email import policy
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -299,9 +301,10 @@ def test_an_oversized_attachment_alone_is_still_refused_with_its_name(desk_dir):
     drop_in_maildir(desk_dir, bytes(message), "1700000011.form.host")
     with Desk.open(load_config(config)) as desk:
         (outcome,) = run_once(desk)
-        assert outcome.status == "quarantined" and "form.pdf" in outcome.reason
-        (notice,) = rows(desk, OutboxMessage, OutboxMessage.purpose == "notice")
-        assert b"form.pdf" in notice.raw or "form.pdf" in notice.subject
+        # a person's words, however few, open a case; its acknowledgement names what was not read
+        assert outcome.status == "processed" and outcome.case_no
+        (ack,) = rows(desk, OutboxMessage, OutboxMessage.purpose == "acknowledgement")
+        assert "form.pdf" in email.message_from_bytes(ack.raw, policy=policy.default).get_body(("plain",)).get_content()
 
 
 # ---------------------------------------------------------------- shared folders

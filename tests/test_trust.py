@@ -364,13 +364,15 @@ def test_the_customer_and_the_threads_participants_still_act_on_their_case(desk,
 # ---------------------------------------------------------------- backscatter and loops
 
 
-UNREADABLE = "asdf qwer zxcv"
+# A mail with nothing to read: no subject, no text (a person's plain words, however short or
+# odd, are a complaint; see test_judgement).
+UNREADABLE = ""
 
 
 def test_notices_for_unreadable_mail_are_capped_per_address(desk):
     at(desk, "2026-11-16T09:00")
     for number in range(40):
-        receive(desk, raw_mail(f"prober+{number}@example.test", f"hello {number}", UNREADABLE, number=number),
+        receive(desk, raw_mail(f"prober+{number}@example.test", "", UNREADABLE, number=number),
                 f"{number}.eml")
     limit = desk.config.desk.max_acks_per_sender_per_hour
     assert len(sent_to(desk, "prober@example.test")) == limit
@@ -381,18 +383,18 @@ def test_notices_for_unreadable_mail_are_capped_per_address(desk):
 
 def test_a_robot_answering_our_notice_gets_no_new_notice(desk):
     at(desk, "2026-11-16T09:00")
-    receive(desk, raw_mail("robot@example.test", "hello", UNREADABLE))
+    receive(desk, raw_mail("robot@example.test", "", UNREADABLE))
     (notice,) = outbox(desk)
     for number in range(3):
         extra = f"In-Reply-To: {notice.message_id}\r\nReferences: {notice.message_id}\r\n"
-        receive(desk, raw_mail("robot@example.test", "Re: hello", f"{UNREADABLE} {number}", extra=extra, number=number),
+        receive(desk, raw_mail("robot@example.test", "Re: ", f"{UNREADABLE}{number * chr(10)}", extra=extra, number=number),
                 f"r{number}.eml")
     assert sent_to(desk, "robot@example.test") == ["notice"]
 
 
 def test_a_person_answering_our_notice_with_a_complaint_is_acknowledged(desk):
     at(desk, "2026-11-16T09:00")
-    receive(desk, raw_mail(CUSTOMER, "hello", UNREADABLE))
+    receive(desk, raw_mail(CUSTOMER, "", UNREADABLE))
     (notice,) = outbox(desk)
     extra = f"In-Reply-To: {notice.message_id}\r\nReferences: {notice.message_id}\r\n"
     receive(desk, raw_mail(CUSTOMER, "Re: hello", COMPLAINT, extra=extra, number=1), "again.eml")
@@ -412,7 +414,7 @@ def test_plus_tags_do_not_get_round_the_acknowledgement_cap(desk):
 def test_bulk_and_automated_mail_gets_no_answer(desk, header):
     at(desk, "2026-11-16T09:00")
     receive(desk, raw_mail(CUSTOMER, "投诉：热水器漏水", COMPLAINT, extra=header + "\r\n"))
-    receive(desk, raw_mail(CUSTOMER, "hello", UNREADABLE, extra=header + "\r\n", number=1), "u.eml")
+    receive(desk, raw_mail(CUSTOMER, "", UNREADABLE, extra=header + "\r\n", number=1), "u.eml")
     assert sent_to(desk, CUSTOMER) == []
 
 
