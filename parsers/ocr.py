@@ -25,6 +25,7 @@ import numpy as np
 from PIL import Image, ImageFilter, ImageOps
 
 from parsers import checkboxes
+from parsers.deskew import skew_angle as deskew_angle
 from parsers.model import ParseError
 
 log = logging.getLogger(__name__)
@@ -152,22 +153,10 @@ def normalise(image: Image.Image, dpi: tuple[float, float] | None, for_tesseract
 
 def deskew(grey: Image.Image) -> tuple[Image.Image, np.ndarray]:
     """The page turned level, and its ink (True) for finding the ruling."""
-    angle = skew_angle(np.asarray(grey) < 160)
-    if abs(angle) >= 0.1:
+    angle = deskew_angle(np.asarray(grey) < 160)
+    if abs(angle) >= 0.05:
         grey = grey.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
     return grey, np.asarray(grey) < 160
-
-
-def skew_angle(ink: np.ndarray) -> float:
-    """The rotation that makes text rows sharpest (variance of the row profile), within ±4°."""
-    small = Image.fromarray(ink.astype(np.uint8) * 255).resize(
-        (max(1, ink.shape[1] // 6), max(1, ink.shape[0] // 6)), Image.Resampling.BOX)
-
-    def sharpness(angle: float) -> float:
-        return float(np.var(np.asarray(small.rotate(angle, resample=Image.Resampling.BILINEAR)).sum(axis=1)))
-
-    best = max(np.arange(-4, 4.01, 1.0), key=sharpness)
-    return float(max(np.arange(best - 0.8, best + 0.81, 0.2), key=sharpness))
 
 
 def ruling(ink: np.ndarray, axis: int) -> np.ndarray:
