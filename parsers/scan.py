@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 
-from parsers import ocr
+from parsers import ocr, shapes
 from parsers.forms import read_label_lines, read_pairs, read_prose
 from parsers.grids import LINE_ROW_LABEL, line_from_tokens, read_grid, row_pairs
 from parsers.kinds import recognise_kind
@@ -16,7 +16,7 @@ from parsers.limits import ParseLimits
 from parsers.model import ParsedDocument
 
 UNVERIFIED_BELOW = 0.6
-GUESSED = 0.75  # the confidence of a misread label or choice taken for the one it most resembles
+GUESSED = shapes.MENDED  # a misread label or choice taken for the one it most resembles: unverified
 MIN_FORM_FIELDS = 2
 
 
@@ -53,15 +53,19 @@ def pdf_pages(data: bytes, numbers: list[int]) -> list[tuple[object, tuple[float
 def read_pages(doc: ParsedDocument, pages: list[ocr.OcrPage]) -> None:
     """Fields from OCR pages: cells of ruled grids as rows, the rest as lines of text."""
     confidence_of: dict[str, float] = {}
+    guessed: dict[str, str] = {}  # row or line → what was read there, where a label or choice was guessed
     table = load_table()
     texts: list[str] = []
     for page in pages:
         if page.fax and "fax" not in doc.meta:
             doc.meta["fax"] = page.fax
-        for index, rows in enumerate(page.tables, start=1):
-            rows = [mend_label(row, table) for row in rows]
+        for index, read_rows in enumerate(page.tables, start=1):
+            rows = [mend_label(row, table) for row in read_rows]
             grid = [[text for text, _ in row] for row in rows]
             source = f"page {page.number} table {index}"
+            for number, (row, read) in enumerate(zip(rows, read_rows, strict=True), start=1):
+                if row != read:
+                    guessed[f"{source} row {number}"] = " | ".join(text for text, _ in read)
             texts.extend(" ".join(row) for row in grid)
             if read_grid(doc, grid, source):
                 continue
@@ -76,14 +80,22 @@ def read_pages(doc: ParsedDocument, pages: list[ocr.OcrPage]) -> None:
                     confidence_of.setdefault(row_source, confidence)
                     confidence_of[row_source] = min(confidence_of[row_source], confidence)
                 read_pairs(doc, row_pairs([text for text, _ in row], row_source, table))
-        lines = [split_label(text, table) for text, _ in page.lines]
-        for number, (_, confidence) in enumerate(page.lines, start=1):
-            confidence_of[f"page {page.number} line {number}"] = confidence
+        lines = []
+        for number, (text, confidence) in enumerate(page.lines, start=1):
+            line, read = split_label(text, table)
+            lines.append(line)
+            confidence_of[f"page {page.number} line {number}"] = confidence if read is None else min(confidence, GUESSED)
+            if read is not None:
+                guessed[f"page {page.number} line {number}"] = read
         read_label_lines(doc, lines, f"page {page.number}")
         texts.extend(lines)
     doc.text = "\n".join(texts)
     read_prose(doc, doc.text, "ocr text")
     weigh(doc, confidence_of)
+    for found in doc.fields.values():
+        if found.confidence <= GUESSED and (read := guessed.get(found.source.rsplit(" col ", 1)[0])):
+            found.read = read
+    shapes.check_document(doc)
     doc.title = next((line for page in pages for line, _ in page.lines if line), "")
     doc.kind = recognise_kind(doc.title, doc.text)
     if doc.lines and doc.kind in ("unknown", "complaint"):
@@ -92,20 +104,34 @@ def read_pages(doc: ParsedDocument, pages: list[ocr.OcrPage]) -> None:
                        "rotated": [p.number for p in pages if p.rotated]}
 
 
-def split_label(line: str, table) -> str:  # noqa: ANN001
+def split_label(line: str, table) -> tuple[str, str | None]:  # noqa: ANN001
     """`投诉人许刚` → `投诉人：许刚`: a recognised line that starts with a known label but lost the
-    ruling (or the colon) between label and value; a misread choice mended as in a cell."""
+    ruling (or the colon) between label and value; a misread choice mended as in a cell. With
+    the value as read when it was mended, else None."""
     label, colon, value = line.partition("：") if "：" in line else line.partition(":")
     if not colon:
         length = next((n for n in range(min(8, len(line) - 1), 1, -1) if table.field_for(line[:n])), 0)
         if not length:
-            return line
+            return line, None
         label, value = line[:length], line[length:]
     if colon and not table.field_for(label):
-        return line
-    if (field := table.field_for(label)) and (word := table.closest_value(field, value)):
-        value = word
-    return f"{label}：{value.strip()}"
+        return line, None
+    read = None
+    if (field := table.field_for(label)) and (word := guess_value(field, value, table)):
+        value, read = word, value
+    return f"{label}：{value.strip()}", read
+
+
+def guess_value(field: str, value: str, table) -> str | None:  # noqa: ANN001
+    """What a misread choice must have been: its confused characters put right (`丰常满意` →
+    `非常满意`) when that changes what it means, else the word it most resembles (`书面道鞭` →
+    `书面道歉`); None when it reads as it is."""
+    if not table.vocabulary_of(field):
+        return None
+    mended = shapes.mend_choice(value)
+    if mended != value and table.normalise(field, mended) != table.normalise(field, value):
+        return mended
+    return table.closest_value(field, value)
 
 
 def mend_label(row: list[tuple[str, float]], table) -> list[tuple[str, float]]:  # noqa: ANN001
@@ -116,7 +142,7 @@ def mend_label(row: list[tuple[str, float]], table) -> list[tuple[str, float]]: 
         return row
     if not table.field_for(row[0][0]) and (label := table.closest_label(row[0][0])):
         row = [(label, min(row[0][1], GUESSED)), *row[1:]]
-    if (field := table.field_for(row[0][0])) and (word := table.closest_value(field, row[1][0])):
+    if (field := table.field_for(row[0][0])) and (word := guess_value(field, row[1][0], table)):
         row = [row[0], (word, min(row[1][1], GUESSED)), *row[2:]]
     return row
 

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from outputs import compose, outbox
 from parsers import ParsedDocument, parse_document
+from parsers.shapes import line_value
 from processor import returns, staff
 from processor.actions import Action, plan
 from processor.archive import archive_bytes, read_original
@@ -125,11 +126,17 @@ def as_json(examined: Examined) -> dict[str, Any]:
 
 
 def unverified(doc: ParsedDocument) -> list[str]:
-    """Fields read with low confidence (OCR), the mail's own or its attachments'."""
+    """Fields read with low confidence or mended (OCR), the mail's own or its attachments', and
+    return lines' values (`lines[0].amount`) the reader could not vouch for."""
     found = list(doc.meta.get("unverified", []))
     for attachment in doc.attachments:
         found.extend(name for name in attachment.meta.get("unverified", []) if name in doc.fields)
-    return [name for name in dict.fromkeys(found) if name in doc.fields]
+    return [name for name in dict.fromkeys(found) if name in doc.fields or is_line_value(doc, name)]
+
+
+def is_line_value(doc: ParsedDocument, name: str) -> bool:
+    found = line_value(name)
+    return found is not None and found[0] < len(doc.lines)
 
 
 def process(desk: Desk, item: Incoming) -> Outcome:
@@ -342,7 +349,7 @@ def send_case_mails(desk: Desk, session, case, doc: ParsedDocument, examined: Ex
         reply_by = decision.deadline("reply")
         message = compose.acknowledgement(
             desk.sender, to=ack.to, case_no=case.case_no, kind=doc.kind, language=language,
-            fields=doc.field_values, missing=decision.missing, confirm=unverified(doc),
+            fields=doc.field_values, missing=decision.missing, confirm=unverified(doc), lines=doc.lines,
             reply_by=reply_by.due.strftime("%Y-%m-%d %H:%M") if reply_by else None,
             reply_by_provisional=bool(reply_by and reply_by.provisional),
             in_reply_to=doc.meta.get("message_id"), references=doc.meta.get("references", []),
