@@ -118,11 +118,20 @@ def mend_choice(text: str) -> str:
 
 
 def closest_code(reading: str, known: Iterable[str]) -> tuple[str, float] | None:
-    """The known code a reading most resembles, with rapidfuzz's ratio (0-100), above FUZZY_CUTOFF."""
+    """The known code a reading most resembles, with rapidfuzz's ratio (0-100) above
+    FUZZY_CUTOFF, compared with the confusable characters folded together (`LN-8O3O` is
+    `LN-8030` misread, not a code two characters away)."""
     from rapidfuzz import fuzz, process
 
-    found = process.extractOne(reading, list(known), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
-    return (found[0], float(found[1])) if found else None
+    choices = {code: folded(code) for code in known}
+    found = process.extractOne(folded(reading), choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+    return (found[2], float(found[1])) if found else None
+
+
+def folded(code: str) -> str:
+    """A code with each character a recogniser confuses written as the digit it is taken for."""
+    shapes = load_shapes()
+    return "".join(shapes.digit.get(char, shapes.hyphen.get(char, char)) for char in re.sub(r"\s+", "", code.upper()))
 
 
 # ---------------------------------------------------------------- on a whole document

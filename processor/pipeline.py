@@ -23,13 +23,14 @@ from sqlalchemy.exc import IntegrityError
 
 from outputs import compose, outbox
 from parsers import ParsedDocument, parse_document
-from parsers.shapes import line_value
+from parsers.shapes import line_value, match_known
 from processor import returns, staff
 from processor.actions import Action, plan
 from processor.archive import archive_bytes, read_original
 from processor.cases import find_case, open_case, record, record_reply, to_utc_naive
 from processor.delivery import record_bounce
 from processor.desk import Desk, Rulebook
+from processor.master_data import known_codes
 from processor.rules.engine import Decision, decide
 from processor.store.models import Case, CaseEvent, Document, Original
 
@@ -86,12 +87,27 @@ def examine(
     data: bytes, filename: str, book: Rulebook, received: datetime | None = None, refusal: str | None = None,
 ) -> Examined:
     doc = parse_document(data, filename, book.limits)
+    if isinstance(book, Desk):
+        match_master_data(book, doc)
     if refusal:  # only its headers were fetched: say why, to the sender they name
         doc.kind, doc.errors = "unknown", [refusal]
     when = received or received_time(doc, book)
     decision = decide(doc, book.rules, book.calendar, when)
     actions = plan(doc, decision, book.own_addresses())
     return Examined(doc, decision, actions, when)
+
+
+def match_master_data(desk: Desk, doc: ParsedDocument) -> None:
+    """Codes read by OCR (the document's, or a scanned attachment's) taken for the master
+    data's: a close reading is mended and unverified, an exact one changes nothing."""
+    scanned = [part for part in (doc, *doc.attachments) if part.meta.get("ocr")]
+    if desk.store is None or not scanned:
+        return
+    with desk.store.transaction() as session:
+        known = known_codes(session)
+    for part in scanned:
+        if unsure := match_known(part, known):
+            part.meta["unverified"] = list(dict.fromkeys([*part.meta.get("unverified", []), *unsure]))
 
 
 def as_json(examined: Examined) -> dict[str, Any]:
