@@ -6,18 +6,32 @@ acknowledgement asks the sender to confirm them and the case shows them as unver
 from __future__ import annotations
 
 import io
+import re
 
 from parsers import ocr, shapes
 from parsers.forms import read_label_lines, read_pairs, read_prose
-from parsers.grids import LINE_ROW_LABEL, line_from_tokens, read_grid, row_pairs
+from parsers.grids import (
+    CODE,
+    HAN,
+    LINE_ROW_LABEL,
+    MIN_HEADER_COLUMNS,
+    NUMBER,
+    is_total_row,
+    line_from_tokens,
+    line_tokens,
+    read_grid,
+    row_pairs,
+)
 from parsers.kinds import recognise_kind
-from parsers.labels import load_table
+from parsers.labels import label_key, load_table
 from parsers.limits import ParseLimits
 from parsers.model import ParsedDocument
 
 UNVERIFIED_BELOW = 0.6
 GUESSED = shapes.MENDED  # a misread label or choice taken for the one it most resembles: unverified
 MIN_FORM_FIELDS = 2
+ROW_NUMBER = re.compile(r"^\s*\d{1,3}[.、)]?\s+(?=\S)")  # `1 SO2611-0093 …`: a line's number before its values
+TITLE_ENDS = ("单", "表", "书", "函", "记录", "明细")  # a line ending so is a document's title, not `label value`
 
 
 def parse_image(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
@@ -88,6 +102,7 @@ def read_pages(doc: ParsedDocument, pages: list[ocr.OcrPage]) -> None:
             if read is not None:
                 guessed[f"page {page.number} line {number}"] = read
         read_label_lines(doc, lines, f"page {page.number}")
+        read_line_rows(doc, lines, f"page {page.number}", table)
         texts.extend(lines)
     doc.text = "\n".join(texts)
     read_prose(doc, doc.text, "ocr text")
@@ -104,12 +119,49 @@ def read_pages(doc: ParsedDocument, pages: list[ocr.OcrPage]) -> None:
                        "rotated": [p.number for p in pages if p.rotated]}
 
 
+def read_line_rows(doc: ParsedDocument, lines: list[str], source: str, table) -> None:  # noqa: ANN001
+    """Return lines recognised as lines of text, as on a sheet ruled only across (no cells):
+    after a line naming at least MIN_HEADER_COLUMNS line columns, each line up to the total
+    is a return line written as a run of values, its leading row number dropped."""
+    header_at = next((number for number, line in enumerate(lines) if len(columns_named(line, table)) >= MIN_HEADER_COLUMNS), None)
+    if header_at is None:
+        return
+    for number, line in enumerate(lines[header_at + 1:], start=header_at + 2):
+        if is_total_row([line]):
+            break
+        values = ROW_NUMBER.sub("", line)
+        if found := line_from_tokens(values) or partial_line(values):
+            doc.lines.append(found)
+            doc.meta.setdefault("line_sources", []).append(f"{source} line {number}")
+
+
+def columns_named(line: str, table) -> set[str]:  # noqa: ANN001
+    """The line columns a header line names, its labels run together or not (`序号订单号产品编号…`)."""
+    key = label_key(line)
+    return {column for label, column in table.columns.items() if len(label) >= 2 and label in key}
+
+
+def partial_line(values: str) -> dict | None:
+    """What can be told of a return line whose quantity was not read: its codes and name, in
+    the usual order. Its figures are left out, and asked back (shapes.check_sums)."""
+    tokens = line_tokens(values)
+    codes = [token for token in tokens if CODE.match(token) and not NUMBER.match(token)]
+    if len(codes) < 2 or not tokens or tokens[0] != codes[0]:
+        return None
+    line = {"order_no": codes[0], "part_no": codes[1]}
+    if names := [token for token in tokens if HAN.match(token)]:
+        line["product_name"] = names[0]
+    return line
+
+
 def split_label(line: str, table) -> tuple[str, str | None]:  # noqa: ANN001
     """`投诉人许刚` → `投诉人：许刚`: a recognised line that starts with a known label but lost the
     ruling (or the colon) between label and value; a misread choice mended as in a cell. With
     the value as read when it was mended, else None."""
     label, colon, value = line.partition("：") if "：" in line else line.partition(":")
     if not colon:
+        if line.strip().endswith(TITLE_ENDS):
+            return line, None
         length = next((n for n in range(min(8, len(line) - 1), 1, -1) if table.field_for(line[:n])), 0)
         if not length:
             return line, None

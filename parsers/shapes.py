@@ -205,8 +205,7 @@ def check_sums(doc: ParsedDocument, index: int) -> list[str]:
         if isinstance(amount, (int, float)) and price is None and abs(amount / quantity - round(amount / quantity, 2)) <= 1e-9:
             mend_line(doc, index, "unit_price", round(amount / quantity, 2))
             return [f"{key}.unit_price"]
-    return [f"{key}.{name}" for name in ("quantity", "unit_price", "amount") if name in line] if (
-        price is not None or amount is not None) else []
+    return [f"{key}.{name}" for name in ("quantity", "unit_price", "amount")]  # not vouched for, or not read
 
 
 def digits_alike(read: float, worked_out: float) -> bool:
