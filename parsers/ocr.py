@@ -177,6 +177,19 @@ def ruling(ink: np.ndarray, axis: int, min_length: int | None = None) -> np.ndar
     return mask if axis == 0 else mask.T
 
 
+def without_streaks(vertical: np.ndarray, rows: list[int], margin: int = 40) -> np.ndarray:
+    """The vertical rules without the streaks a fax's drum draws down the page: a line that
+    runs on above the form's top rule or below its bottom one is no rule of the form."""
+    if len(rows) < 2:
+        return vertical
+    beyond = vertical[:max(0, rows[0] - margin)].any(axis=0) | vertical[rows[-1] + margin:].any(axis=0)
+    if not beyond.any():
+        return vertical
+    vertical = vertical.copy()
+    vertical[:, beyond] = False
+    return vertical
+
+
 def separator_length(rows: list[int], page_height: int) -> int:
     """How long a vertical rule must be: most of a row's height when the form has rows (a
     separator between two fields of one row is no longer), else an eighth of the page."""
@@ -261,7 +274,7 @@ def recognise_page(image: Image.Image, dpi: tuple[float, float] | None, number: 
     grey, ink = deskew(grey)
     horizontal = ruling(ink, 0)
     rows = line_positions(horizontal, 0)
-    vertical = ruling(ink, 1, separator_length(rows, ink.shape[0]))
+    vertical = without_streaks(ruling(ink, 1, separator_length(rows, ink.shape[0])), rows)
     columns = line_positions(vertical, 1)
     grid = (rows, columns) if len(rows) >= 2 and len(columns) >= 2 else None
     text_ink = ink & ~horizontal & ~vertical
