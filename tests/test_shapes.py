@@ -156,3 +156,16 @@ def test_the_acknowledgement_asks_to_confirm_a_line_value():
     rows = confirm_rows(["phone", "lines[1].amount", "lines[5].amount"], {"phone": "18236727"},
                         [{"amount": 1.0}, {"amount": 36081.0}], "zh-Hans")
     assert rows == [("电话", "18236727"), ("第2行 金额", "36081.0")]
+
+
+def test_a_box_whose_hand_tick_overshoots_is_found_by_its_sides_and_ticked():
+    from parsers import checkboxes
+
+    cell = Image.new("L", (600, 80), 255)
+    draw = ImageDraw.Draw(cell)
+    for x in (20, 220, 420):
+        draw.rectangle((x, 20, x + 36, 56), outline=0, width=3)
+    draw.line((212, 36, 234, 54), fill=0, width=4)  # a ✓ from outside the box's left side …
+    draw.line((234, 54, 268, 2), fill=0, width=4)  # … to above its top right corner
+    boxes = checkboxes.find_boxes(np.asarray(cell) < 128)
+    assert [(box.left // 10, box.ticked) for box in boxes] == [(2, False), (22, True), (42, False)]
