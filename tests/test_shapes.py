@@ -169,3 +169,27 @@ def test_a_box_whose_hand_tick_overshoots_is_found_by_its_sides_and_ticked():
     draw.line((234, 54, 268, 2), fill=0, width=4)  # … to above its top right corner
     boxes = checkboxes.find_boxes(np.asarray(cell) < 128)
     assert [(box.left // 10, box.ticked) for box in boxes] == [(2, False), (22, True), (42, False)]
+
+
+def test_return_lines_are_read_from_lines_of_text_under_a_header_of_run_together_labels():
+    from parsers.labels import load_table
+    from parsers.scan import read_line_rows
+
+    doc = ocr_doc()
+    read_line_rows(doc, [
+        "客户单位：大连华信商贸有限公司",
+        "序号订单号产品编号产品名称规格数量单价金额生产批号退货原因处理要求",  # a sheet ruled only across
+        "1 SO2611-0093 LB-0984 全合成机油 5W-30 4L 36 268.50 9666.00 B261163 质量问题 换货",
+        "3 S02611-0321 OB- 5Z18 柴油机油 CI-4 15W-40 18L 586.00 B260907 运输损坏 调换",  # its quantity lost
+        "SO2607-0475 PB22666 全合成机油 5W-30 4L 32 268. .50 8, ,592.00 B261012 其它 退货",
+        "合计 155 48276.00",
+        "经办人签字：",
+    ], "page 1", load_table())
+    assert [line.get("order_no") for line in doc.lines] == ["SO2611-0093", "S02611-0321", "SO2607-0475"]
+    assert doc.lines[0]["spec"] == "5W-30 4L" and doc.lines[0]["amount"] == 9666.0
+    assert doc.lines[1] == {"order_no": "S02611-0321", "part_no": "OB-5Z18", "product_name": "柴油机油"}
+    assert (doc.lines[2]["unit_price"], doc.lines[2]["amount"]) == (268.5, 8592.0)
+    shapes.check_document(doc)
+    assert doc.lines[1]["order_no"] == "SO2611-0321"
+    assert {"lines[1].order_no", "lines[1].quantity", "lines[1].amount"} <= set(doc.meta["unverified"])
+    assert not any(name.startswith(("lines[0]", "lines[2]")) for name in doc.meta["unverified"])
