@@ -59,7 +59,7 @@ def find_boxes(ink: np.ndarray) -> list[Box]:
             outlines.append(Box(x, x + width, y, y + height, ticked=True))
     boxes = holes + [box for box in outlines if any(same_size(box, hole) for hole in holes)
                      and not any(overlaps(box, hole) for hole in holes)]
-    if holes:
+    if is_choice(boxes) and holes:  # a row of boxes already: look for the ones a tick hid
         boxes += frames_like(closed, ink, holes[0], boxes)
     return sorted(boxes, key=lambda box: box.left)
 

@@ -75,8 +75,11 @@ def code(value: Any) -> str | None:
     return cleaned
 
 
+VIN_NEVER = str.maketrans("IOQ", "100")  # a VIN has no I, O or Q: read so, they are 1, 0, 0
+
+
 def vin(value: Any) -> str | None:
-    cleaned = (text(value) or "").replace(" ", "").upper()
+    cleaned = (text(value) or "").replace(" ", "").upper().translate(VIN_NEVER)
     return cleaned if re.fullmatch(r"[A-HJ-NPR-Z0-9]{17}", cleaned) else None
 
 

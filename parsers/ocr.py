@@ -368,11 +368,14 @@ def _by_line(items: list[tuple[float, float, str, float]]) -> list[list[tuple[fl
 
 
 def _join(items: list[tuple[float, float, str, float]]) -> tuple[str, float]:
-    """Pieces of text in reading order (top to bottom, left to right), with the lowest confidence."""
+    """Pieces of text in reading order (top to bottom, left to right), with the lowest
+    confidence; the lines of a cell apart by a newline (a label printed above its value is
+    told from a value that wrapped by what the first line says: scan.label_above)."""
     if not items:
         return "", 1.0
-    ordered = [piece for line in _by_line(items) for piece in sorted(line, key=lambda item: item[1])]
-    return tidy(" ".join(text for _, _, text, _ in ordered)), min(confidence for *_, confidence in ordered)
+    lines = [sorted(line, key=lambda item: item[1]) for line in _by_line(items)]
+    text = "\n".join(tidy(" ".join(piece[2] for piece in line)) for line in lines)
+    return text, min(piece[3] for line in lines for piece in line)
 
 
 def read_grid(clean: Image.Image, rows: list[int], columns: list[int],

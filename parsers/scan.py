@@ -74,7 +74,8 @@ def read_pages(doc: ParsedDocument, pages: list[ocr.OcrPage]) -> None:
         if page.fax and "fax" not in doc.meta:
             doc.meta["fax"] = page.fax
         for index, read_rows in enumerate(page.tables, start=1):
-            rows = [mend_label(row, table) for row in read_rows]
+            rows = [mend_label([(label_above(text, table), confidence) for text, confidence in row], table)
+                    for row in read_rows]
             grid = [[text for text, _ in row] for row in rows]
             source = f"page {page.number} table {index}"
             for number, (row, read) in enumerate(zip(rows, read_rows, strict=True), start=1):
@@ -152,6 +153,15 @@ def partial_line(values: str) -> dict | None:
     if names := [token for token in tokens if HAN.match(token)]:
         line["product_name"] = names[0]
     return line
+
+
+def label_above(cell: str, table) -> str:  # noqa: ANN001
+    """`顾客姓名⏎孙海燕` → `顾客姓名：孙海燕`: a cell whose first line is a label printed above
+    its value; any other cell on one line (a value that wrapped joined again)."""
+    label, newline, value = cell.partition("\n")
+    if newline and value.strip() and table.field_for(label) and not table.field_for(value.split("\n")[0]):
+        return f"{label}：{ocr.tidy(value)}"
+    return ocr.tidy(cell)
 
 
 def split_label(line: str, table) -> tuple[str, str | None]:  # noqa: ANN001

@@ -82,8 +82,8 @@ def fit(text: str, template: str, shapes: Shapes) -> tuple[str, int] | None:
 
 def read_code(name: str, raw: Any) -> Reading | None:
     """A code as its field's templates want it, or None when the field has no templates. Tried
-    in turn, the cheapest wins: as read (spaces dropped), one character too many (`LN-8 8030`),
-    the start of two values run together (`S02608-0109.HA-1448`)."""
+    in turn, the cheapest wins: as read (spaces dropped), a hyphen lost (`SO26080940`), one
+    character too many (`LN-8 8030`), the start of two values run together (`S02608-0109.HA-1448`)."""
     shapes = load_shapes()
     templates = shapes.templates.get(name)
     if not templates or not isinstance(raw, str):
@@ -93,6 +93,10 @@ def read_code(name: str, raw: Any) -> Reading | None:
     for template in templates:
         if found := fit(text, template, shapes):
             candidates.append((found[1], found[0]))
+        if len(text) == len(template) - 1:  # a hyphen (or other fixed mark) lost
+            for index, want in enumerate(template):
+                if want not in "A9" and (found := fit(text[:index] + want + text[index:], template, shapes)):
+                    candidates.append((found[1] + 2, found[0]))
         if len(text) == len(template) + 1:
             for index in range(len(text)):
                 if found := fit(text[:index] + text[index + 1:], template, shapes):
