@@ -193,3 +193,20 @@ def test_return_lines_are_read_from_lines_of_text_under_a_header_of_run_together
     assert doc.lines[1]["order_no"] == "SO2611-0321"
     assert {"lines[1].order_no", "lines[1].quantity", "lines[1].amount"} <= set(doc.meta["unverified"])
     assert not any(name.startswith(("lines[0]", "lines[2]")) for name in doc.meta["unverified"])
+
+
+def test_a_cell_with_its_label_printed_above_the_value_is_read_as_label_and_value():
+    from parsers.labels import load_table
+    from parsers.scan import label_above
+
+    table = load_table()
+    assert label_above("顾客姓名\n孙海燕", table) == "顾客姓名：孙海燕"
+    assert label_above("联系电话\n189 9136 0813", table) == "联系电话：189 9136 0813"
+    assert label_above("热水器使用一周后\n点不着火", table) == "热水器使用一周后点不着火"  # a value that wrapped
+    assert label_above("姓名", table) == "姓名"
+
+
+def test_a_vin_read_with_i_o_or_q_has_the_digits_a_vin_must_have():
+    from parsers.normalise import vin
+
+    assert vin("LFV3A6KCWLCKA4G3O") == "LFV3A6KCWLCKA4G30" and vin("LFV3AIKCWLCKA4G3F") == "LFV3A1KCWLCKA4G3F"
