@@ -210,3 +210,21 @@ def test_a_vin_read_with_i_o_or_q_has_the_digits_a_vin_must_have():
     from parsers.normalise import vin
 
     assert vin("LFV3A6KCWLCKA4G3O") == "LFV3A6KCWLCKA4G30" and vin("LFV3AIKCWLCKA4G3F") == "LFV3A1KCWLCKA4G3F"
+
+
+def test_the_pipeline_matches_codes_read_by_ocr_to_the_desks_master_data(desk):
+    from processor.pipeline import match_master_data, unverified
+    from processor.store.models import Party, Product
+
+    with desk.store.transaction() as session:
+        session.add_all([Product(part_no="PB52708", name="通信模块板"), Party(kind="dealer", name="大连华信", code="LN-8030")])
+    doc = ocr_doc(dealer_code="LN-8O3O", part_no="PB52708")
+    doc.meta["ocr"] = {"pages": 1}
+    doc.lines = [{"part_no": "PB52788"}]
+    match_master_data(desk, doc)
+    assert doc.value("dealer_code") == "LN-8030" and doc.provenance["dealer_code"]["read"] == "LN-8O3O"
+    assert doc.lines[0]["part_no"] == "PB52708" and doc.fields["part_no"].confidence == 0.9
+    assert unverified(doc) == ["dealer_code", "lines[0].part_no"]
+    typed = ocr_doc(dealer_code="LN-8O3O")  # a typed document is taken as written
+    match_master_data(desk, typed)
+    assert typed.value("dealer_code") == "LN-8O3O"
