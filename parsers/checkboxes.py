@@ -119,8 +119,12 @@ def straight_sided(contour: np.ndarray, x: int, y: int, width: int, height: int)
 
 def is_choice(boxes: list[Box]) -> bool:
     """Two boxes or more, or one ticked: a lone empty square may be a character such as 口.
-    More than MAX_OPTIONS is a pattern (squared paper), not a question: each would be read."""
-    return (len(boxes) >= 2 or any(box.ticked for box in boxes)) and len(boxes) <= MAX_OPTIONS
+    More than MAX_OPTIONS is a pattern (squared paper), not a question: each would be read.
+    Options have their words between them: boxes side by side are the holes of letters and
+    digits (`0064`, `OB`) in a code."""
+    ordered = sorted(boxes, key=lambda box: box.left)
+    apart = all(after.left - before.right >= before.right - before.left for before, after in zip(ordered, ordered[1:], strict=False))
+    return (len(boxes) >= 2 or any(box.ticked for box in boxes)) and len(boxes) <= MAX_OPTIONS and apart
 
 
 def option_end(ink: np.ndarray, start: int, stop: int, height: int) -> int:

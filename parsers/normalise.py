@@ -160,7 +160,7 @@ def number(value: Any) -> int | float | None:
         return None
     if isinstance(value, (int, float)):
         return int(value) if float(value).is_integer() else float(value)
-    cleaned = clean_text(value or "")
+    cleaned = re.sub(r"(?<=\d)\s*\.\s+(?=\d)|(?<=\d)\s+\.(?=\d)", ".", clean_text(value or ""))  # `268. 50`, as OCR reads it
     match = _NUMBER.search(cleaned)
     if not match:
         return None
