@@ -37,6 +37,7 @@ LANGUAGES = os.environ.get("AFTERSALES_OCR_LANGUAGES", "chi_sim+chi_tra+eng")
 ENGINE = os.environ.get("AFTERSALES_OCR_ENGINE", "auto")
 TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata", "/usr/share/tessdata",
                  "/usr/local/share/tessdata")
+STREAK = 0.5  # a vertical line inked over this share of the page outside the form is a drum's streak
 FAX_DPI_MAX = 240  # below this a page is treated as a fax: thin strokes are thickened
 FAX_HEADER = re.compile(  # `2026-10-05 12:47 FROM:0574 8107 2592 P.1/1`, as fax machines print it (O read as 0 too)
     r"(?P<time>\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\s*\d{1,2}[:.]\d{2})?.{0,20}?"
@@ -177,16 +178,18 @@ def ruling(ink: np.ndarray, axis: int, min_length: int | None = None) -> np.ndar
     return mask if axis == 0 else mask.T
 
 
-def without_streaks(vertical: np.ndarray, rows: list[int], margin: int = 40) -> np.ndarray:
-    """The vertical rules without the streaks a fax's drum draws down the page: a line that
-    runs on above the form's top rule or below its bottom one is no rule of the form."""
+def without_streaks(vertical: np.ndarray, ink: np.ndarray, rows: list[int], margin: int = 40) -> np.ndarray:
+    """The vertical rules without the streaks a fax's drum draws down the page: ink that runs
+    on, broken or not, over most of the page above the form's top rule or below its bottom
+    one is no rule of the form, even where a piece of it inside the form looks like one."""
     if len(rows) < 2:
         return vertical
-    beyond = vertical[:max(0, rows[0] - margin)].any(axis=0) | vertical[rows[-1] + margin:].any(axis=0)
-    if not beyond.any():
-        return vertical
     vertical = vertical.copy()
-    vertical[:, beyond] = False
+    for x in line_positions(vertical, 1):
+        strip = ink[:, max(0, x - 3):x + 4].any(axis=1)
+        above, below = strip[:max(0, rows[0] - margin)], strip[rows[-1] + margin:]
+        if any(len(part) >= 100 and part.mean() > STREAK for part in (above, below)):
+            vertical[:, max(0, x - 8):x + 9] = False
     return vertical
 
 
@@ -274,7 +277,7 @@ def recognise_page(image: Image.Image, dpi: tuple[float, float] | None, number: 
     grey, ink = deskew(grey)
     horizontal = ruling(ink, 0)
     rows = line_positions(horizontal, 0)
-    vertical = without_streaks(ruling(ink, 1, separator_length(rows, ink.shape[0])), rows)
+    vertical = without_streaks(ruling(ink, 1, separator_length(rows, ink.shape[0])), ink, rows)
     columns = line_positions(vertical, 1)
     grid = (rows, columns) if len(rows) >= 2 and len(columns) >= 2 else None
     text_ink = ink & ~horizontal & ~vertical
