@@ -38,6 +38,7 @@ ENGINE = os.environ.get("AFTERSALES_OCR_ENGINE", "auto")
 TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata", "/usr/share/tessdata",
                  "/usr/local/share/tessdata")
 STREAK = 0.5  # a vertical line inked over this share of the page outside the form is a drum's streak
+STREAK_HEIGHT = 0.6  # a column inked over this share of the page's height is a drum's streak
 FAX_DPI_MAX = 240  # below this a page is treated as a fax: thin strokes are thickened
 FAX_HEADER = re.compile(  # `2026-10-05 12:47 FROM:0574 8107 2592 P.1/1`, as fax machines print it (O read as 0 too)
     r"(?P<time>\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\s*\d{1,2}[:.]\d{2})?.{0,20}?"
@@ -151,6 +152,21 @@ def normalise(image: Image.Image, dpi: tuple[float, float] | None, for_tesseract
     if for_tesseract and dpi and min(dpi) <= FAX_DPI_MAX:
         return grey.filter(ImageFilter.GaussianBlur(0.3)).filter(ImageFilter.MinFilter(3))
     return grey.filter(ImageFilter.GaussianBlur(0.5))
+
+
+def without_drum_streaks(grey: Image.Image) -> Image.Image:
+    """The page without the streaks a fax's drum draws from top to bottom (before deskew, while
+    they are still upright): columns inked over STREAK_HEIGHT of the page's height, broken or
+    not, which no form's rule is, are whitened."""
+    ink = np.asarray(grey) < 160
+    coverage = ink.mean(axis=0)
+    streaks = np.nonzero(coverage >= STREAK_HEIGHT)[0]
+    if not len(streaks):
+        return grey
+    pixels = np.asarray(grey).copy()
+    for x in streaks:
+        pixels[:, max(0, x - 2):x + 3] = 255
+    return Image.fromarray(pixels)
 
 
 def deskew(grey: Image.Image) -> tuple[Image.Image, np.ndarray]:
@@ -274,12 +290,12 @@ def recognise_page(image: Image.Image, dpi: tuple[float, float] | None, number: 
     page = OcrPage(number)
     grey = normalise(image, dpi, for_tesseract=engine() == "tesseract")
     grey, page.rotated = upright(grey)
-    grey, ink = deskew(grey)
+    grey, ink = deskew(without_drum_streaks(grey))
     horizontal = ruling(ink, 0)
     rows = line_positions(horizontal, 0)
     vertical = without_streaks(ruling(ink, 1, separator_length(rows, ink.shape[0])), ink, rows)
-    columns = line_positions(vertical, 1)
-    grid = (rows, columns) if len(rows) >= 2 and len(columns) >= 2 else None
+    columns = row_columns(vertical, rows)
+    grid = (rows, columns) if len(rows) >= 2 and any(len(found) >= 2 for found in columns) else None
     text_ink = ink & ~horizontal & ~vertical
     read_line = read_line_rapid if engine() == "rapidocr" else lambda crop: read_region(crop, single_line=True)
     choices = choice_cells(grey, text_ink, grid, read_line) if grid else {}
@@ -289,7 +305,8 @@ def recognise_page(image: Image.Image, dpi: tuple[float, float] | None, number: 
         clean = Image.fromarray(np.where(text_ink, 0, 255).astype(np.uint8))
         if grid:
             page.tables.append(read_grid(clean, rows, columns, choices))
-            clean.paste(255, (columns[0] - 4, rows[0] - 4, columns[-1] + 5, rows[-1] + 5))
+            left, right = grid_sides(columns)
+            clean.paste(255, (left - 4, rows[0] - 4, right + 5, rows[-1] + 5))
         page.lines.extend(read_lines(clean))
     if page.lines and (match := FAX_HEADER.search(page.lines[0][0])):
         page.fax = {key: re.sub(r"\s+", " ", value).strip() for key, value in match.groupdict().items() if value}
@@ -304,15 +321,32 @@ def _rapid():  # noqa: ANN202
     return RapidOCR()
 
 
-def cells_of(rows: list[int], columns: list[int]) -> Iterator[tuple[tuple[int, int], tuple[int, int, int, int]]]:
-    """Each cell of a grid as ((row, column), its box inside the ruling)."""
+def row_columns(vertical: np.ndarray, rows: list[int]) -> list[list[int]]:
+    """The x of the vertical rules that cross each row (between two horizontal rules) from top
+    to bottom: rows of a form divide differently (two fields in one row, one in the next), and
+    a separator of one row must not cut the cells of another."""
+    found = []
+    for top, bottom in zip(rows, rows[1:], strict=False):
+        inset = (bottom - top) // 6
+        band = vertical[top + inset:bottom - inset]
+        found.append(line_positions((band.mean(axis=0) >= 0.7)[np.newaxis, :], 1) if band.size and bottom - top >= 12 else [])
+    return found
+
+
+def grid_sides(columns: list[list[int]]) -> tuple[int, int]:
+    """The left and right edges of a grid whose rows divide differently."""
+    return min(found[0] for found in columns if found), max(found[-1] for found in columns if found)
+
+
+def cells_of(rows: list[int], columns: list[list[int]]) -> Iterator[tuple[tuple[int, int], tuple[int, int, int, int]]]:
+    """Each cell of a grid as ((row, column), its box inside the ruling); `columns` per row."""
     for row, (top, bottom) in enumerate(zip(rows, rows[1:], strict=False)):
-        for column, (left, right) in enumerate(zip(columns, columns[1:], strict=False)):
+        for column, (left, right) in enumerate(zip(columns[row], columns[row][1:], strict=False)):
             if bottom - top >= 12 and right - left >= 12:  # narrower: a double rule, not a cell
                 yield (row, column), (left + 4, top + 4, right - 4, bottom - 4)
 
 
-def choice_cells(grey: Image.Image, text_ink: np.ndarray, grid: tuple[list[int], list[int]],
+def choice_cells(grey: Image.Image, text_ink: np.ndarray, grid: tuple[list[int], list[list[int]]],
                  read_line: Callable[[Image.Image], tuple[str, float]]) -> dict[tuple[int, int], tuple[str, float]]:
     """The cells that hold check boxes, written out with their marks (`☑是 ☐否`)."""
     found = {}
@@ -331,7 +365,7 @@ def read_line_rapid(image: Image.Image) -> tuple[str, float]:
     return tidy(text), float(confidence)
 
 
-def read_with_boxes(page: OcrPage, grey: Image.Image, grid: tuple[list[int], list[int]] | None,
+def read_with_boxes(page: OcrPage, grey: Image.Image, grid: tuple[list[int], list[list[int]]] | None,
                     choices: dict[tuple[int, int], tuple[str, float]]) -> None:
     """PP-OCR finds and reads the text lines of the whole page; each line goes to the grid cell
     its centre lies in, or, outside the grid, to the page's lines. Cells with check boxes come
@@ -344,9 +378,10 @@ def read_with_boxes(page: OcrPage, grey: Image.Image, grid: tuple[list[int], lis
     rows, columns = grid or ([], [])
     for text, confidence, xs, ys in boxes:
         x, y = sum(xs) / 4, sum(ys) / 4
-        if grid and rows[0] < y < rows[-1] and columns[0] < x < columns[-1]:
-            row = max(index for index, top in enumerate(rows) if top < y)
-            column = max(index for index, left in enumerate(columns) if left < x)
+        row = max((index for index, top in enumerate(rows[:-1]) if top < y < rows[-1]), default=None)
+        sides = columns[row] if row is not None else []
+        if len(sides) >= 2 and sides[0] < x < sides[-1]:
+            column = max(index for index, left in enumerate(sides) if left < x)
             cells.setdefault((row, column), []).append((min(ys), min(xs), text, confidence))
         else:
             free.append((min(ys), min(xs), text, confidence))
@@ -354,7 +389,7 @@ def read_with_boxes(page: OcrPage, grey: Image.Image, grid: tuple[list[int], lis
         table = []
         for row in range(len(rows) - 1):
             table.append([choices.get((row, column)) or _join(cells.get((row, column), []))
-                          for column in range(len(columns) - 1)])
+                          for column in range(len(columns[row]) - 1)])
         page.tables.append([row for row in table if any(text for text, _ in row)])
     for line in _by_line(free):
         page.lines.append(_join(line))
@@ -393,7 +428,7 @@ def read_grid(clean: Image.Image, rows: list[int], columns: list[int],
             cell = ("", 1.0)
         else:
             cell = read_region(crop, single_line=heights[row] < usual * 1.6)
-        table.setdefault(row, [("", 1.0)] * (len(columns) - 1))[column] = cell
+        table.setdefault(row, [("", 1.0)] * (len(columns[row]) - 1))[column] = cell
     return [cells for _, cells in sorted(table.items()) if any(text for text, _ in cells)]
 
 
