@@ -228,3 +228,20 @@ def test_the_pipeline_matches_codes_read_by_ocr_to_the_desks_master_data(desk):
     typed = ocr_doc(dealer_code="LN-8O3O")  # a typed document is taken as written
     match_master_data(desk, typed)
     assert typed.value("dealer_code") == "LN-8O3O"
+
+
+def test_each_row_has_its_own_separators():
+    vertical = np.zeros((300, 600), bool)
+    for x in (10, 500):
+        vertical[0:200, x - 1:x + 2] = True
+    vertical[0:100, 299:302] = True  # two fields in the first row, one in the second
+    assert ocr.row_columns(vertical, [0, 100, 200]) == [[10, 300, 500], [10, 500]]
+
+
+def test_a_drum_streak_is_whitened_and_a_forms_rule_is_kept():
+    page = np.full((1000, 800), 255, np.uint8)
+    page[:, 600:603] = 0
+    page[::10, 600:603] = 255  # a streak, broken by the fax every few lines
+    page[200:700, 100:103] = 0  # the form's frame: half the page
+    cleaned = np.asarray(ocr.without_drum_streaks(Image.fromarray(page)))
+    assert (cleaned[:, 600:603] == 255).all() and (cleaned[200:700, 100:103] == 0).all()
