@@ -47,6 +47,7 @@ FAX_HEADER = re.compile(  # `2026-10-05 12:47 FROM:0574 8107 2592 P.1/1`, as fax
     re.IGNORECASE,
 )
 CJK = r"\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
+OPTION_WORDS = re.compile(rf"[{CJK}]|[A-Za-z]{{2,}}")  # what a check box's option says: a word, not a code's digits
 SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{CJK}])\s+(?=[{CJK}])")
 
 
@@ -354,7 +355,9 @@ def choice_cells(grey: Image.Image, text_ink: np.ndarray, grid: tuple[list[int],
         ink = text_ink[top:bottom, left:right]
         boxes = checkboxes.find_boxes(ink)
         if checkboxes.is_choice(boxes):
-            found[cell] = checkboxes.read_choices(grey.crop((left, top, right, bottom)), ink, boxes, read_line)
+            text, confidence = checkboxes.read_choices(grey.crop((left, top, right, bottom)), ink, boxes, read_line)
+            if OPTION_WORDS.search(text):  # else the holes of a code's 0s and Os (`☐260 ☐C ☑06`)
+                found[cell] = (text, confidence)
     return found
 
 
