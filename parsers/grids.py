@@ -169,7 +169,10 @@ def line_from_tokens(text: str) -> dict[str, Any] | None:
     table = load_table()
     tokens = line_tokens(text)
     quantity_at = next((i for i, token in enumerate(tokens) if token.isdigit() and i + 1 < len(tokens)
-                        and (table.enum("unit", tokens[i + 1]) or NUMBER.match(tokens[i + 1]))), None)
+                        and table.enum("unit", tokens[i + 1])), None)  # `37 片`: a unit says it best
+    if quantity_at is None:
+        quantity_at = next((i for i, token in enumerate(tokens) if token.isdigit() and i + 1 < len(tokens)
+                            and NUMBER.match(tokens[i + 1])), None)
     if quantity_at is None or quantity_at < 2:
         return None
     line: dict[str, Any] = {}
