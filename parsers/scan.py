@@ -160,8 +160,8 @@ def label_above(cell: str, table) -> str:  # noqa: ANN001
     its value; any other cell on one line (a value that wrapped joined again)."""
     label, newline, value = cell.partition("\n")
     if newline and value.strip() and table.field_for(label) and not table.field_for(value.split("\n")[0]):
-        return f"{label}：{ocr.tidy(value)}"
-    return ocr.tidy(cell)
+        return f"{label}：{ocr.tidy(value).rstrip(':：')}"
+    return ocr.tidy(cell).rstrip(":：")  # a full stop or speck read as a colon after a value
 
 
 def split_label(line: str, table) -> tuple[str, str | None]:  # noqa: ANN001

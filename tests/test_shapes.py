@@ -204,6 +204,7 @@ def test_a_cell_with_its_label_printed_above_the_value_is_read_as_label_and_valu
     assert label_above("联系电话\n189 9136 0813", table) == "联系电话：189 9136 0813"
     assert label_above("热水器使用一周后\n点不着火", table) == "热水器使用一周后点不着火"  # a value that wrapped
     assert label_above("姓名", table) == "姓名"
+    assert label_above("沈阳物流园年度保养：", table) == "沈阳物流园年度保养"
 
 
 def test_a_vin_read_with_i_o_or_q_has_the_digits_a_vin_must_have():
