@@ -16,6 +16,7 @@ import opencc
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from parsers.labels import display_label
+from parsers.shapes import line_value
 from parsers.text import CONTROL
 
 KIND_LABELS = {
@@ -155,10 +156,26 @@ def new_message(
     return message
 
 
+def confirm_rows(confirm: list[str], fields: dict[str, Any], lines: list[dict[str, Any]],
+                 language: str) -> list[tuple[str, str]]:
+    """(label, value) of each value the sender is asked to confirm: a field, or a return
+    line's value (`lines[0].amount` → `第1行 金额`)."""
+    rows = []
+    for name in confirm:
+        if name in fields:
+            rows.append((display_label(name, language), str(fields[name])))
+        elif (found := line_value(name)) and found[0] < len(lines):
+            number, column = found[0] + 1, found[1]
+            where = f"line {number} " if template_language(language) == "en" else f"第{number}行 "
+            rows.append((where + display_label(column, language), str(lines[number - 1].get(column, "?"))))
+    return rows
+
+
 def acknowledgement(
     sender: Sender, *, to: str, case_no: str, kind: str, language: str, fields: dict[str, Any],
     missing: list[str], reply_by: str | None, in_reply_to: str | None, references: list[str],
     confirm: list[str] | None = None, refused: list[str] | None = None, reply_by_provisional: bool = False,
+    lines: list[dict[str, Any]] | None = None,
 ) -> EmailMessage:
     """`refused`: attachments not read (over the size limit), named so the sender can resend them."""
     en = template_language(language) == "en"
@@ -166,7 +183,7 @@ def acknowledgement(
     rows = understood(fields, language)
     missing_labels = [display_label(name, language) for name in missing]
     greeting = fields.get("customer_name") or fields.get("contact_person") or ""
-    to_confirm = [(display_label(name, language), str(fields[name])) for name in confirm or [] if name in fields]
+    to_confirm = confirm_rows(confirm or [], fields, lines or [], language)
     context = dict(
         greeting_name=greeting, kind_label=kind_label, case_no=case_no, understood=rows,
         missing=missing_labels, reply_by=reply_by, reply_by_provisional=reply_by_provisional,

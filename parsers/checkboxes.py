@@ -59,7 +59,36 @@ def find_boxes(ink: np.ndarray) -> list[Box]:
             outlines.append(Box(x, x + width, y, y + height, ticked=True))
     boxes = holes + [box for box in outlines if any(same_size(box, hole) for hole in holes)
                      and not any(overlaps(box, hole) for hole in holes)]
+    if is_choice(boxes) and holes:  # a row of boxes already: look for the ones a tick hid
+        boxes += frames_like(closed, ink, holes[0], boxes)
     return sorted(boxes, key=lambda box: box.left)
+
+
+def frames_like(closed: np.ndarray, ink: np.ndarray, hole: Box, found: list[Box]) -> list[Box]:
+    """Boxes the size of a found box's hole, on its line, that neither a hole nor an outline
+    gave: a hand-drawn tick that overshoots a box joins its strokes to the box's, so that
+    box is found only by its four sides — inked columns left and right of a hole-sized gap,
+    inked rows above and below it. Each is ticked: only a tick hides a box that way."""
+    width = hole.right - hole.left
+    top, bottom = hole.top, hole.bottom
+    if top < 3 or bottom + 3 > closed.shape[0] or width < 4:
+        return []
+    band = closed[top:bottom]
+    side = band.mean(axis=0) >= STRAIGHT
+    above = np.concatenate([[0], np.cumsum(closed[top - 3:top].any(axis=0))])
+    below = np.concatenate([[0], np.cumsum(closed[bottom:bottom + 3].any(axis=0))])
+    boxes: list[Box] = []
+    for left in range(3, closed.shape[1] - width - 3):
+        right = left + width
+        if not (side[left - 3:left].any() and side[right:right + 3].any()):
+            continue
+        if min(above[right] - above[left], below[right] - below[left]) < STRAIGHT * width:
+            continue
+        box = Box(left, right, top, bottom, ticked=True)
+        if not any(overlaps(box, other) for other in [*found, *boxes]):
+            inside = ink[top + 2:bottom - 2, left + 2:right - 2]
+            boxes.append(Box(left, right, top, bottom, ticked=inside.size > 0 and float(inside.mean()) > INK_INSIDE))
+    return boxes
 
 
 def framed(shape: np.ndarray) -> bool:
@@ -90,8 +119,12 @@ def straight_sided(contour: np.ndarray, x: int, y: int, width: int, height: int)
 
 def is_choice(boxes: list[Box]) -> bool:
     """Two boxes or more, or one ticked: a lone empty square may be a character such as 口.
-    More than MAX_OPTIONS is a pattern (squared paper), not a question: each would be read."""
-    return (len(boxes) >= 2 or any(box.ticked for box in boxes)) and len(boxes) <= MAX_OPTIONS
+    More than MAX_OPTIONS is a pattern (squared paper), not a question: each would be read.
+    Options have their words between them: boxes side by side are the holes of letters and
+    digits (`0064`, `OB`) in a code."""
+    ordered = sorted(boxes, key=lambda box: box.left)
+    apart = all(after.left - before.right >= before.right - before.left for before, after in zip(ordered, ordered[1:], strict=False))
+    return (len(boxes) >= 2 or any(box.ticked for box in boxes)) and len(boxes) <= MAX_OPTIONS and apart
 
 
 def option_end(ink: np.ndarray, start: int, stop: int, height: int) -> int:

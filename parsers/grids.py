@@ -102,7 +102,7 @@ def read_grid(doc: ParsedDocument, rows: Sequence[Row], source: str) -> bool:
 
 
 LINE_ROW_LABEL = re.compile(r"^(?:第\s*\d+\s*[行项条]|[行项]\s*\d+|明细\s*\d+|line\s*\d+|item\s*\d+|no\.?\s*\d+)$", re.IGNORECASE)
-CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-_/.·]*\d[A-Za-z0-9\-_/.·]*$")
+CODE = re.compile(r"^(?=.*\d)[A-Za-z0-9][A-Za-z0-9\-_/.·]*$")  # holds a digit
 NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
 HAN = re.compile(r"^[\u4e00-\u9fff]+$")
 CODE_COLUMNS = 3  # order, part and spec come before the quantity
@@ -111,7 +111,9 @@ STRAY = ".·•:：,，;；'\"`"  # marks a recogniser reads into the edges of a
 
 def line_tokens(text: str) -> list[str]:
     """The values of a run, split on spaces, colons and middle dots, stray marks trimmed from each."""
-    cleaned = re.sub(r"(?<=\d)[)）,，;；:]|[(（]", " ", normalise.clean_text(text))
+    cleaned = re.sub(r"(?<=\d),(?=\d{3}(?:\.\d+)?(?!\d))", "", normalise.clean_text(text))  # 19,338.00
+    cleaned = re.sub(r"(?<=[A-Za-z0-9])-\s+(?=[A-Za-z0-9])", "-", cleaned)  # `OB- 5Z18`: a code broken after its hyphen
+    cleaned = re.sub(r"(?<=\d)[)）,，;；:]|[(（]", " ", cleaned)
     return [token.strip(STRAY) for token in re.split(r"[\s·•:：]+", cleaned) if token.strip(STRAY)]
 
 
@@ -141,14 +143,16 @@ def price_and_amount(quantity: int, rest: list[str]) -> tuple[float | None, floa
         if price is None or len(rest) <= used:
             continue
         expected = quantity * float(price)
-        following = rest[used]
-        for written in (f"{expected:.2f}", f"{expected:.1f}", f"{expected:.0f}"):
-            if following == written:
-                return float(price), expected, rest[used + 1:]
-            if following.startswith(written):
-                return float(price), expected, [following[len(written):], *rest[used + 1:]]
-        if NUMBER.match(following) and abs(float(normalise.number(following)) - expected) < 0.01:
-            return float(price), expected, rest[used + 1:]
+        for pieces in (1, 2):  # the amount may be broken in two (`8, ,592.00`)
+            following = "".join(rest[used:used + pieces])
+            after = rest[used + pieces:]
+            for written in (f"{expected:.2f}", f"{expected:.1f}", f"{expected:.0f}"):
+                if following == written:
+                    return float(price), expected, after
+                if following.startswith(written) and pieces == 1:
+                    return float(price), expected, [following[len(written):], *after]
+            if NUMBER.match(following) and abs(float(normalise.number(following)) - expected) < 0.01:
+                return float(price), expected, after
     numbers = []
     while rest and NUMBER.match(rest[0]) and len(numbers) < 2:
         numbers.append(float(normalise.number(rest.pop(0))))
@@ -165,7 +169,10 @@ def line_from_tokens(text: str) -> dict[str, Any] | None:
     table = load_table()
     tokens = line_tokens(text)
     quantity_at = next((i for i, token in enumerate(tokens) if token.isdigit() and i + 1 < len(tokens)
-                        and (table.enum("unit", tokens[i + 1]) or NUMBER.match(tokens[i + 1]))), None)
+                        and table.enum("unit", tokens[i + 1])), None)  # `37 片`: a unit says it best
+    if quantity_at is None:
+        quantity_at = next((i for i, token in enumerate(tokens) if token.isdigit() and i + 1 < len(tokens)
+                            and NUMBER.match(tokens[i + 1])), None)
     if quantity_at is None or quantity_at < 2:
         return None
     line: dict[str, Any] = {}

@@ -96,7 +96,9 @@ class LabelTable:
 def _display_labels(path: Path = TABLE) -> dict[str, tuple[str, str]]:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     shown = {}
-    for field, spec in data["fields"].items():
+    for field, spec in [*data["fields"].items(), *data.get("columns", {}).items()]:  # a field's name wins
+        if field in shown:
+            continue
         chinese = next((label for label in spec["labels"] if not label.isascii()), field)
         english = next((label for label in spec["labels"] if label.isascii()), field.replace("_", " "))
         shown[field] = (chinese, english)

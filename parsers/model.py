@@ -16,6 +16,7 @@ class FieldValue:
     value: Any
     source: str  # where it was read: "body", "table 1 row 3", "sheet 调退货明细 C4", "page 1"
     confidence: float = 1.0
+    read: Any = None  # what was read, when the value was mended or guessed from it (OCR)
 
 
 @dataclass
@@ -53,7 +54,11 @@ class ParsedDocument:
 
     @property
     def provenance(self) -> dict[str, dict[str, Any]]:
-        return {
-            name: {"source": found.source, "confidence": round(found.confidence, 3)}
+        shown = {
+            name: {"source": found.source, "confidence": round(found.confidence, 3),
+                   **({"read": found.read} if found.read is not None else {})}
             for name, found in self.fields.items()
         }
+        for name, read in self.meta.get("line_readings", {}).items():  # a return line's mended values
+            shown[name] = {"source": "line", "read": read}
+        return shown

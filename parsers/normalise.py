@@ -75,8 +75,11 @@ def code(value: Any) -> str | None:
     return cleaned
 
 
+VIN_NEVER = str.maketrans("IOQ", "100")  # a VIN has no I, O or Q: read so, they are 1, 0, 0
+
+
 def vin(value: Any) -> str | None:
-    cleaned = (text(value) or "").replace(" ", "").upper()
+    cleaned = (text(value) or "").replace(" ", "").upper().translate(VIN_NEVER)
     return cleaned if re.fullmatch(r"[A-HJ-NPR-Z0-9]{17}", cleaned) else None
 
 
@@ -163,7 +166,7 @@ def number(value: Any) -> int | float | None:
         return None
     if isinstance(value, (int, float)):
         return int(value) if float(value).is_integer() else float(value)
-    cleaned = clean_text(value or "")
+    cleaned = re.sub(r"(?<=\d)\s*\.\s+(?=\d)|(?<=\d)\s+\.(?=\d)", ".", clean_text(value or ""))  # `268. 50`, as OCR reads it
     match = _NUMBER.search(cleaned)
     if not match:
         return None

@@ -21,10 +21,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps
 
 from parsers import checkboxes
+from parsers.deskew import skew_angle as deskew_angle
 from parsers.model import ParseError
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,8 @@ LANGUAGES = os.environ.get("AFTERSALES_OCR_LANGUAGES", "chi_sim+chi_tra+eng")
 ENGINE = os.environ.get("AFTERSALES_OCR_ENGINE", "auto")
 TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata", "/usr/share/tessdata",
                  "/usr/local/share/tessdata")
+STREAK = 0.5  # a vertical line inked over this share of the page outside the form is a drum's streak
+STREAK_HEIGHT = 0.6  # a column inked over this share of the page's height is a drum's streak
 FAX_DPI_MAX = 240  # below this a page is treated as a fax: thin strokes are thickened
 FAX_HEADER = re.compile(  # `2026-10-05 12:47 FROM:0574 8107 2592 P.1/1`, as fax machines print it (O read as 0 too)
     r"(?P<time>\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\s*\d{1,2}[:.]\d{2})?.{0,20}?"
@@ -43,6 +47,7 @@ FAX_HEADER = re.compile(  # `2026-10-05 12:47 FROM:0574 8107 2592 P.1/1`, as fax
     re.IGNORECASE,
 )
 CJK = r"\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
+OPTION_WORDS = re.compile(rf"[{CJK}]|[A-Za-z]{{2,}}")  # what a check box's option says: a word, not a code's digits
 SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{CJK}])\s+(?=[{CJK}])")
 
 
@@ -150,37 +155,66 @@ def normalise(image: Image.Image, dpi: tuple[float, float] | None, for_tesseract
     return grey.filter(ImageFilter.GaussianBlur(0.5))
 
 
+def without_drum_streaks(grey: Image.Image) -> Image.Image:
+    """The page without the streaks a fax's drum draws from top to bottom (before deskew, while
+    they are still upright): columns inked over STREAK_HEIGHT of the page's height, broken or
+    not, which no form's rule is, are whitened."""
+    ink = np.asarray(grey) < 160
+    coverage = ink.mean(axis=0)
+    streaks = np.nonzero(coverage >= STREAK_HEIGHT)[0]
+    if not len(streaks):
+        return grey
+    pixels = np.asarray(grey).copy()
+    for x in streaks:
+        pixels[:, max(0, x - 2):x + 3] = 255
+    return Image.fromarray(pixels)
+
+
 def deskew(grey: Image.Image) -> tuple[Image.Image, np.ndarray]:
     """The page turned level, and its ink (True) for finding the ruling."""
-    angle = skew_angle(np.asarray(grey) < 160)
-    if abs(angle) >= 0.1:
+    angle = deskew_angle(np.asarray(grey) < 160)
+    if abs(angle) >= 0.05:
         grey = grey.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
     return grey, np.asarray(grey) < 160
 
 
-def skew_angle(ink: np.ndarray) -> float:
-    """The rotation that makes text rows sharpest (variance of the row profile), within ±4°."""
-    small = Image.fromarray(ink.astype(np.uint8) * 255).resize(
-        (max(1, ink.shape[1] // 6), max(1, ink.shape[0] // 6)), Image.Resampling.BOX)
-
-    def sharpness(angle: float) -> float:
-        return float(np.var(np.asarray(small.rotate(angle, resample=Image.Resampling.BILINEAR)).sum(axis=1)))
-
-    best = max(np.arange(-4, 4.01, 1.0), key=sharpness)
-    return float(max(np.arange(best - 0.8, best + 0.81, 0.2), key=sharpness))
-
-
-def ruling(ink: np.ndarray, axis: int) -> np.ndarray:
-    """A mask of the long straight runs of ink along an axis (0: horizontal lines)."""
+def ruling(ink: np.ndarray, axis: int, min_length: int | None = None) -> np.ndarray:
+    """A mask of the long straight runs of ink along an axis (0: horizontal lines), at least
+    `min_length` long (an eighth of the page by default). Gaps of a few pixels a fax's toner
+    leaves in a rule are bridged first."""
     grid = ink if axis == 0 else ink.T
-    padded = np.pad(grid.astype(np.int8), ((0, 0), (1, 1)))
+    bridged = cv2.morphologyEx(grid.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((1, 3), np.uint8))
+    padded = np.pad(bridged.astype(np.int8), ((0, 0), (1, 1)))
     steps = np.diff(padded, axis=1)
     starts, ends = np.nonzero(steps == 1), np.nonzero(steps == -1)
     mask = np.zeros_like(grid)
+    shortest = min_length or grid.shape[1] // 8
     for row, start, end in zip(starts[0], starts[1], ends[1], strict=True):
-        if end - start >= grid.shape[1] // 8:
+        if end - start >= shortest:
             mask[max(0, row - 3):row + 4, max(0, start - 2):end + 2] = True
     return mask if axis == 0 else mask.T
+
+
+def without_streaks(vertical: np.ndarray, ink: np.ndarray, rows: list[int], margin: int = 40) -> np.ndarray:
+    """The vertical rules without the streaks a fax's drum draws down the page: ink that runs
+    on, broken or not, over most of the page above the form's top rule or below its bottom
+    one is no rule of the form, even where a piece of it inside the form looks like one."""
+    if len(rows) < 2:
+        return vertical
+    vertical = vertical.copy()
+    for x in line_positions(vertical, 1):
+        strip = ink[:, max(0, x - 3):x + 4].any(axis=1)
+        above, below = strip[:max(0, rows[0] - margin)], strip[rows[-1] + margin:]
+        if any(len(part) >= 100 and part.mean() > STREAK for part in (above, below)):
+            vertical[:, max(0, x - 8):x + 9] = False
+    return vertical
+
+
+def separator_length(rows: list[int], page_height: int) -> int:
+    """How long a vertical rule must be: most of a row's height when the form has rows (a
+    separator between two fields of one row is no longer), else an eighth of the page."""
+    heights = [bottom - top for top, bottom in zip(rows, rows[1:], strict=False) if bottom - top >= 30]
+    return max(40, int(0.7 * float(np.median(heights)))) if heights else page_height // 8
 
 
 def line_positions(mask: np.ndarray, axis: int) -> list[int]:
@@ -257,10 +291,12 @@ def recognise_page(image: Image.Image, dpi: tuple[float, float] | None, number: 
     page = OcrPage(number)
     grey = normalise(image, dpi, for_tesseract=engine() == "tesseract")
     grey, page.rotated = upright(grey)
-    grey, ink = deskew(grey)
-    horizontal, vertical = ruling(ink, 0), ruling(ink, 1)
-    rows, columns = line_positions(horizontal, 0), line_positions(vertical, 1)
-    grid = (rows, columns) if len(rows) >= 2 and len(columns) >= 2 else None
+    grey, ink = deskew(without_drum_streaks(grey))
+    horizontal = ruling(ink, 0)
+    rows = line_positions(horizontal, 0)
+    vertical = without_streaks(ruling(ink, 1, separator_length(rows, ink.shape[0])), ink, rows)
+    columns = row_columns(vertical, rows)
+    grid = (rows, columns) if len(rows) >= 2 and any(len(found) >= 2 for found in columns) else None
     text_ink = ink & ~horizontal & ~vertical
     read_line = read_line_rapid if engine() == "rapidocr" else lambda crop: read_region(crop, single_line=True)
     choices = choice_cells(grey, text_ink, grid, read_line) if grid else {}
@@ -270,7 +306,8 @@ def recognise_page(image: Image.Image, dpi: tuple[float, float] | None, number: 
         clean = Image.fromarray(np.where(text_ink, 0, 255).astype(np.uint8))
         if grid:
             page.tables.append(read_grid(clean, rows, columns, choices))
-            clean.paste(255, (columns[0] - 4, rows[0] - 4, columns[-1] + 5, rows[-1] + 5))
+            left, right = grid_sides(columns)
+            clean.paste(255, (left - 4, rows[0] - 4, right + 5, rows[-1] + 5))
         page.lines.extend(read_lines(clean))
     if page.lines and (match := FAX_HEADER.search(page.lines[0][0])):
         page.fax = {key: re.sub(r"\s+", " ", value).strip() for key, value in match.groupdict().items() if value}
@@ -285,15 +322,32 @@ def _rapid():  # noqa: ANN202
     return RapidOCR()
 
 
-def cells_of(rows: list[int], columns: list[int]) -> Iterator[tuple[tuple[int, int], tuple[int, int, int, int]]]:
-    """Each cell of a grid as ((row, column), its box inside the ruling)."""
+def row_columns(vertical: np.ndarray, rows: list[int]) -> list[list[int]]:
+    """The x of the vertical rules that cross each row (between two horizontal rules) from top
+    to bottom: rows of a form divide differently (two fields in one row, one in the next), and
+    a separator of one row must not cut the cells of another."""
+    found = []
+    for top, bottom in zip(rows, rows[1:], strict=False):
+        inset = (bottom - top) // 6
+        band = vertical[top + inset:bottom - inset]
+        found.append(line_positions((band.mean(axis=0) >= 0.7)[np.newaxis, :], 1) if band.size and bottom - top >= 12 else [])
+    return found
+
+
+def grid_sides(columns: list[list[int]]) -> tuple[int, int]:
+    """The left and right edges of a grid whose rows divide differently."""
+    return min(found[0] for found in columns if found), max(found[-1] for found in columns if found)
+
+
+def cells_of(rows: list[int], columns: list[list[int]]) -> Iterator[tuple[tuple[int, int], tuple[int, int, int, int]]]:
+    """Each cell of a grid as ((row, column), its box inside the ruling); `columns` per row."""
     for row, (top, bottom) in enumerate(zip(rows, rows[1:], strict=False)):
-        for column, (left, right) in enumerate(zip(columns, columns[1:], strict=False)):
+        for column, (left, right) in enumerate(zip(columns[row], columns[row][1:], strict=False)):
             if bottom - top >= 12 and right - left >= 12:  # narrower: a double rule, not a cell
                 yield (row, column), (left + 4, top + 4, right - 4, bottom - 4)
 
 
-def choice_cells(grey: Image.Image, text_ink: np.ndarray, grid: tuple[list[int], list[int]],
+def choice_cells(grey: Image.Image, text_ink: np.ndarray, grid: tuple[list[int], list[list[int]]],
                  read_line: Callable[[Image.Image], tuple[str, float]]) -> dict[tuple[int, int], tuple[str, float]]:
     """The cells that hold check boxes, written out with their marks (`☑是 ☐否`)."""
     found = {}
@@ -301,7 +355,9 @@ def choice_cells(grey: Image.Image, text_ink: np.ndarray, grid: tuple[list[int],
         ink = text_ink[top:bottom, left:right]
         boxes = checkboxes.find_boxes(ink)
         if checkboxes.is_choice(boxes):
-            found[cell] = checkboxes.read_choices(grey.crop((left, top, right, bottom)), ink, boxes, read_line)
+            text, confidence = checkboxes.read_choices(grey.crop((left, top, right, bottom)), ink, boxes, read_line)
+            if OPTION_WORDS.search(text):  # else the holes of a code's 0s and Os (`☐260 ☐C ☑06`)
+                found[cell] = (text, confidence)
     return found
 
 
@@ -312,7 +368,7 @@ def read_line_rapid(image: Image.Image) -> tuple[str, float]:
     return tidy(text), float(confidence)
 
 
-def read_with_boxes(page: OcrPage, grey: Image.Image, grid: tuple[list[int], list[int]] | None,
+def read_with_boxes(page: OcrPage, grey: Image.Image, grid: tuple[list[int], list[list[int]]] | None,
                     choices: dict[tuple[int, int], tuple[str, float]]) -> None:
     """PP-OCR finds and reads the text lines of the whole page; each line goes to the grid cell
     its centre lies in, or, outside the grid, to the page's lines. Cells with check boxes come
@@ -325,9 +381,10 @@ def read_with_boxes(page: OcrPage, grey: Image.Image, grid: tuple[list[int], lis
     rows, columns = grid or ([], [])
     for text, confidence, xs, ys in boxes:
         x, y = sum(xs) / 4, sum(ys) / 4
-        if grid and rows[0] < y < rows[-1] and columns[0] < x < columns[-1]:
-            row = max(index for index, top in enumerate(rows) if top < y)
-            column = max(index for index, left in enumerate(columns) if left < x)
+        row = max((index for index, top in enumerate(rows[:-1]) if top < y < rows[-1]), default=None)
+        sides = columns[row] if row is not None else []
+        if len(sides) >= 2 and sides[0] < x < sides[-1]:
+            column = max(index for index, left in enumerate(sides) if left < x)
             cells.setdefault((row, column), []).append((min(ys), min(xs), text, confidence))
         else:
             free.append((min(ys), min(xs), text, confidence))
@@ -335,7 +392,7 @@ def read_with_boxes(page: OcrPage, grey: Image.Image, grid: tuple[list[int], lis
         table = []
         for row in range(len(rows) - 1):
             table.append([choices.get((row, column)) or _join(cells.get((row, column), []))
-                          for column in range(len(columns) - 1)])
+                          for column in range(len(columns[row]) - 1)])
         page.tables.append([row for row in table if any(text for text, _ in row)])
     for line in _by_line(free):
         page.lines.append(_join(line))
@@ -352,11 +409,14 @@ def _by_line(items: list[tuple[float, float, str, float]]) -> list[list[tuple[fl
 
 
 def _join(items: list[tuple[float, float, str, float]]) -> tuple[str, float]:
-    """Pieces of text in reading order (top to bottom, left to right), with the lowest confidence."""
+    """Pieces of text in reading order (top to bottom, left to right), with the lowest
+    confidence; the lines of a cell apart by a newline (a label printed above its value is
+    told from a value that wrapped by what the first line says: scan.label_above)."""
     if not items:
         return "", 1.0
-    ordered = [piece for line in _by_line(items) for piece in sorted(line, key=lambda item: item[1])]
-    return tidy(" ".join(text for _, _, text, _ in ordered)), min(confidence for *_, confidence in ordered)
+    lines = [sorted(line, key=lambda item: item[1]) for line in _by_line(items)]
+    text = "\n".join(tidy(" ".join(piece[2] for piece in line)) for line in lines)
+    return text, min(piece[3] for line in lines for piece in line)
 
 
 def read_grid(clean: Image.Image, rows: list[int], columns: list[int],
@@ -371,7 +431,7 @@ def read_grid(clean: Image.Image, rows: list[int], columns: list[int],
             cell = ("", 1.0)
         else:
             cell = read_region(crop, single_line=heights[row] < usual * 1.6)
-        table.setdefault(row, [("", 1.0)] * (len(columns) - 1))[column] = cell
+        table.setdefault(row, [("", 1.0)] * (len(columns[row]) - 1))[column] = cell
     return [cells for _, cells in sorted(table.items()) if any(text for text, _ in cells)]
 
 

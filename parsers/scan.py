@@ -6,18 +6,32 @@ acknowledgement asks the sender to confirm them and the case shows them as unver
 from __future__ import annotations
 
 import io
+import re
 
-from parsers import ocr
+from parsers import ocr, shapes
 from parsers.forms import read_label_lines, read_pairs, read_prose
-from parsers.grids import LINE_ROW_LABEL, line_from_tokens, read_grid, row_pairs
+from parsers.grids import (
+    CODE,
+    HAN,
+    LINE_ROW_LABEL,
+    MIN_HEADER_COLUMNS,
+    NUMBER,
+    is_total_row,
+    line_from_tokens,
+    line_tokens,
+    read_grid,
+    row_pairs,
+)
 from parsers.kinds import recognise_kind
-from parsers.labels import load_table
+from parsers.labels import label_key, load_table
 from parsers.limits import ParseLimits
 from parsers.model import ParsedDocument
 
 UNVERIFIED_BELOW = 0.6
-GUESSED = 0.75  # the confidence of a misread label or choice taken for the one it most resembles
+GUESSED = shapes.MENDED  # a misread label or choice taken for the one it most resembles: unverified
 MIN_FORM_FIELDS = 2
+ROW_NUMBER = re.compile(r"^\s*\d{1,3}[.、)]?\s+(?=\S)")  # `1 SO2611-0093 …`: a line's number before its values
+TITLE_ENDS = ("单", "表", "书", "函", "记录", "明细")  # a line ending so is a document's title, not `label value`
 
 
 def parse_image(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
@@ -53,15 +67,20 @@ def pdf_pages(data: bytes, numbers: list[int]) -> list[tuple[object, tuple[float
 def read_pages(doc: ParsedDocument, pages: list[ocr.OcrPage]) -> None:
     """Fields from OCR pages: cells of ruled grids as rows, the rest as lines of text."""
     confidence_of: dict[str, float] = {}
+    guessed: dict[str, str] = {}  # row or line → what was read there, where a label or choice was guessed
     table = load_table()
     texts: list[str] = []
     for page in pages:
         if page.fax and "fax" not in doc.meta:
             doc.meta["fax"] = page.fax
-        for index, rows in enumerate(page.tables, start=1):
-            rows = [mend_label(row, table) for row in rows]
+        for index, read_rows in enumerate(page.tables, start=1):
+            rows = [mend_label([(label_above(text, table), confidence) for text, confidence in row], table)
+                    for row in read_rows]
             grid = [[text for text, _ in row] for row in rows]
             source = f"page {page.number} table {index}"
+            for number, (row, read) in enumerate(zip(rows, read_rows, strict=True), start=1):
+                if row != read:
+                    guessed[f"{source} row {number}"] = " | ".join(text for text, _ in read)
             texts.extend(" ".join(row) for row in grid)
             if read_grid(doc, grid, source):
                 continue
@@ -76,14 +95,23 @@ def read_pages(doc: ParsedDocument, pages: list[ocr.OcrPage]) -> None:
                     confidence_of.setdefault(row_source, confidence)
                     confidence_of[row_source] = min(confidence_of[row_source], confidence)
                 read_pairs(doc, row_pairs([text for text, _ in row], row_source, table))
-        lines = [split_label(text, table) for text, _ in page.lines]
-        for number, (_, confidence) in enumerate(page.lines, start=1):
-            confidence_of[f"page {page.number} line {number}"] = confidence
+        lines = []
+        for number, (text, confidence) in enumerate(page.lines, start=1):
+            line, read = split_label(text, table)
+            lines.append(line)
+            confidence_of[f"page {page.number} line {number}"] = confidence if read is None else min(confidence, GUESSED)
+            if read is not None:
+                guessed[f"page {page.number} line {number}"] = read
         read_label_lines(doc, lines, f"page {page.number}")
+        read_line_rows(doc, lines, f"page {page.number}", table)
         texts.extend(lines)
     doc.text = "\n".join(texts)
     read_prose(doc, doc.text, "ocr text")
     weigh(doc, confidence_of)
+    for found in doc.fields.values():
+        if found.confidence <= GUESSED and (read := guessed.get(found.source.rsplit(" col ", 1)[0])):
+            found.read = read
+    shapes.check_document(doc)
     doc.title = next((line for page in pages for line, _ in page.lines if line), "")
     doc.kind = recognise_kind(doc.title, doc.text)
     if doc.lines and doc.kind in ("unknown", "complaint"):
@@ -92,20 +120,80 @@ def read_pages(doc: ParsedDocument, pages: list[ocr.OcrPage]) -> None:
                        "rotated": [p.number for p in pages if p.rotated]}
 
 
-def split_label(line: str, table) -> str:  # noqa: ANN001
+def read_line_rows(doc: ParsedDocument, lines: list[str], source: str, table) -> None:  # noqa: ANN001
+    """Return lines recognised as lines of text, as on a sheet ruled only across (no cells):
+    after a line naming at least MIN_HEADER_COLUMNS line columns, each line up to the total
+    is a return line written as a run of values, its leading row number dropped."""
+    header_at = next((number for number, line in enumerate(lines) if len(columns_named(line, table)) >= MIN_HEADER_COLUMNS), None)
+    if header_at is None:
+        return
+    for number, line in enumerate(lines[header_at + 1:], start=header_at + 2):
+        if is_total_row([line]):
+            break
+        values = ROW_NUMBER.sub("", line)
+        if found := line_from_tokens(values) or partial_line(values):
+            doc.lines.append(found)
+            doc.meta.setdefault("line_sources", []).append(f"{source} line {number}")
+
+
+def columns_named(line: str, table) -> set[str]:  # noqa: ANN001
+    """The line columns a header line names, its labels run together or not (`序号订单号产品编号…`)."""
+    key = label_key(line)
+    return {column for label, column in table.columns.items() if len(label) >= 2 and label in key}
+
+
+def partial_line(values: str) -> dict | None:
+    """What can be told of a return line whose quantity was not read: its codes and name, in
+    the usual order. Its figures are left out, and asked back (shapes.check_sums)."""
+    tokens = line_tokens(values)
+    codes = [token for token in tokens if CODE.match(token) and not NUMBER.match(token)]
+    if len(codes) < 2 or not tokens or tokens[0] != codes[0]:
+        return None
+    line = {"order_no": codes[0], "part_no": codes[1]}
+    if names := [token for token in tokens if HAN.match(token)]:
+        line["product_name"] = names[0]
+    return line
+
+
+def label_above(cell: str, table) -> str:  # noqa: ANN001
+    """`顾客姓名⏎孙海燕` → `顾客姓名：孙海燕`: a cell whose first line is a label printed above
+    its value; any other cell on one line (a value that wrapped joined again)."""
+    label, newline, value = cell.partition("\n")
+    if newline and value.strip() and table.field_for(label) and not table.field_for(value.split("\n")[0]):
+        return f"{label}：{ocr.tidy(value).rstrip(':：')}"
+    return ocr.tidy(cell).rstrip(":：")  # a full stop or speck read as a colon after a value
+
+
+def split_label(line: str, table) -> tuple[str, str | None]:  # noqa: ANN001
     """`投诉人许刚` → `投诉人：许刚`: a recognised line that starts with a known label but lost the
-    ruling (or the colon) between label and value; a misread choice mended as in a cell."""
+    ruling (or the colon) between label and value; a misread choice mended as in a cell. With
+    the value as read when it was mended, else None."""
     label, colon, value = line.partition("：") if "：" in line else line.partition(":")
     if not colon:
+        if line.strip().endswith(TITLE_ENDS):
+            return line, None
         length = next((n for n in range(min(8, len(line) - 1), 1, -1) if table.field_for(line[:n])), 0)
         if not length:
-            return line
+            return line, None
         label, value = line[:length], line[length:]
     if colon and not table.field_for(label):
-        return line
-    if (field := table.field_for(label)) and (word := table.closest_value(field, value)):
-        value = word
-    return f"{label}：{value.strip()}"
+        return line, None
+    read = None
+    if (field := table.field_for(label)) and (word := guess_value(field, value, table)):
+        value, read = word, value
+    return f"{label}：{value.strip()}", read
+
+
+def guess_value(field: str, value: str, table) -> str | None:  # noqa: ANN001
+    """What a misread choice must have been: its confused characters put right (`丰常满意` →
+    `非常满意`) when that changes what it means, else the word it most resembles (`书面道鞭` →
+    `书面道歉`); None when it reads as it is."""
+    if not table.vocabulary_of(field):
+        return None
+    mended = shapes.mend_choice(value)
+    if mended != value and table.normalise(field, mended) != table.normalise(field, value):
+        return mended
+    return table.closest_value(field, value)
 
 
 def mend_label(row: list[tuple[str, float]], table) -> list[tuple[str, float]]:  # noqa: ANN001
@@ -116,7 +204,7 @@ def mend_label(row: list[tuple[str, float]], table) -> list[tuple[str, float]]: 
         return row
     if not table.field_for(row[0][0]) and (label := table.closest_label(row[0][0])):
         row = [(label, min(row[0][1], GUESSED)), *row[1:]]
-    if (field := table.field_for(row[0][0])) and (word := table.closest_value(field, row[1][0])):
+    if (field := table.field_for(row[0][0])) and (word := guess_value(field, row[1][0], table)):
         row = [row[0], (word, min(row[1][1], GUESSED)), *row[2:]]
     return row
 

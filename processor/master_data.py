@@ -57,6 +57,15 @@ def load_tables(path: Path = TABLES) -> list[Table]:
     ]
 
 
+def known_codes(session: Session) -> dict[str, list[str]]:
+    """The codes on record, by the field or line column that carries them: what a code read by
+    OCR is matched against (parsers/shapes.match_known)."""
+    return {
+        "part_no": list(session.scalars(select(Product.part_no))),
+        "dealer_code": [code for code in session.scalars(select(Party.code).where(Party.kind == "dealer")) if code],
+    }
+
+
 def import_folder(desk: Desk) -> list[str]:
     """Import every settled file of the master-data folder; returns what was done, per file."""
     folder = desk.config.master_data.folder

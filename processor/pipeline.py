@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from outputs import compose, outbox
 from parsers import ParsedDocument
 from parsers.mail import case_ref_pattern
+from parsers.shapes import line_value, match_known
 from processor import answering, returns, staff, trust
 from processor.actions import Action, plan
 from processor.archive import archive_bytes, read_original
@@ -31,6 +32,7 @@ from processor.cases import find_case, open_case, record, record_reply, sender_a
 from processor.config import Config
 from processor.delivery import record_bounce
 from processor.desk import Desk, Rulebook
+from processor.master_data import known_codes
 from processor.rules.engine import Decision, decide
 from processor.store.models import Case, Document, Original
 
@@ -89,12 +91,27 @@ def examine(
     otherwise: datetime | None = None,
 ) -> Examined:
     doc = book.parse(data, filename)
+    if isinstance(book, Desk):
+        match_master_data(book, doc)
     if refusal:  # only its headers were fetched: say why, to the sender they name
         doc.kind, doc.errors = "unknown", [refusal]
     when = received or received_time(doc, book, otherwise)
     decision = decide(doc, book.rules, book.calendar, when)
     actions = plan(doc, decision, book.own_addresses())
     return Examined(doc, decision, actions, when)
+
+
+def match_master_data(desk: Desk, doc: ParsedDocument) -> None:
+    """Codes read by OCR (the document's, or a scanned attachment's) taken for the master
+    data's: a close reading is mended and unverified, an exact one changes nothing."""
+    scanned = [part for part in (doc, *doc.attachments) if part.meta.get("ocr")]
+    if desk.store is None or not scanned:
+        return
+    with desk.store.transaction() as session:
+        known = known_codes(session)
+    for part in scanned:
+        if unsure := match_known(part, known):
+            part.meta["unverified"] = list(dict.fromkeys([*part.meta.get("unverified", []), *unsure]))
 
 
 def as_json(examined: Examined) -> dict[str, Any]:
@@ -131,11 +148,17 @@ def as_json(examined: Examined) -> dict[str, Any]:
 
 
 def unverified(doc: ParsedDocument) -> list[str]:
-    """Fields read with low confidence (OCR), the mail's own or its attachments'."""
+    """Fields read with low confidence or mended (OCR), the mail's own or its attachments', and
+    return lines' values (`lines[0].amount`) the reader could not vouch for."""
     found = list(doc.meta.get("unverified", []))
     for attachment in doc.attachments:
         found.extend(name for name in attachment.meta.get("unverified", []) if name in doc.fields)
-    return [name for name in dict.fromkeys(found) if name in doc.fields]
+    return [name for name in dict.fromkeys(found) if name in doc.fields or is_line_value(doc, name)]
+
+
+def is_line_value(doc: ParsedDocument, name: str) -> bool:
+    found = line_value(name)
+    return found is not None and found[0] < len(doc.lines)
 
 
 def process(desk: Desk, item: Incoming) -> Outcome:
@@ -433,7 +456,7 @@ def send_case_mails(desk: Desk, session, case, doc: ParsedDocument, examined: Ex
         reply_by = decision.deadline("reply")
         message = compose.acknowledgement(
             desk.sender, to=ack.to, case_no=case.case_no, kind=doc.kind, language=language,
-            fields=doc.field_values, missing=decision.missing, confirm=unverified(doc),
+            fields=doc.field_values, missing=decision.missing, confirm=unverified(doc), lines=doc.lines,
             reply_by=reply_by.due.strftime("%Y-%m-%d %H:%M") if reply_by else None,
             reply_by_provisional=bool(reply_by and reply_by.provisional), refused=doc.meta.get("refused"),
             in_reply_to=doc.meta.get("message_id"), references=doc.meta.get("references", []),

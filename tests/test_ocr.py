@@ -112,10 +112,10 @@ def test_misread_choices_and_dates_are_taken_for_what_they_resemble():
     from parsers.normalise import iso_date
 
     table = load_table()
-    assert scan.split_label("处理要求书面道鞭·", table) == "处理要求：书面道歉"
+    assert scan.split_label("处理要求书面道鞭·", table) == ("处理要求：书面道歉", "书面道鞭·")
     assert scan.mend_label([("处理要求", 1.0), ("书面道鞭", 0.9)], table)[1] == ("书面道歉", scan.GUESSED)
     assert scan.mend_label([("处理要求", 1.0), ("天气很好", 0.9)], table)[1] == ("天气很好", 0.9)  # nothing alike
-    assert scan.split_label("备注 12:47 到", table) == "备注 12:47 到"
+    assert scan.split_label("备注 12:47 到", table) == ("备注 12:47 到", None)
     assert iso_date("2026,09.26") == "2026-09-26" and iso_date("2026·9·7") == "2026-09-07"
 
 
