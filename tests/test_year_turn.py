@@ -114,3 +114,11 @@ def test_the_worker_at_the_turn_acknowledges_and_tells_the_operator_once(desk_di
     assert all("暂定" in body(notice.raw) for notice in notices)
     (mail,) = told
     assert mail.recipients == ["ops@desk.localhost"] and "2027" in problem.summary and problem.status == "open"
+
+
+def test_after_hours_on_31_december_the_acknowledgement_says_its_reply_time_is_provisional(desk):
+    # accepted at the next opening, in 2027: even a clock-time reply waits for 2027's calendar
+    outcome = process(desk, Incoming("test", "1", "001.eml", arriving_at(desk, "001-", 2026, 12, 31, 18, 0)))
+    assert outcome.status == "processed"
+    text = body(mails(desk, "acknowledgement")[0].raw)
+    assert "暂定" in text and "2027-" in text
