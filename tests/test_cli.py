@@ -57,12 +57,19 @@ def test_every_command_has_help():
         assert result.returncode == 0 and "usage: aftersales" in result.stdout
 
 
-def test_init_run_cases_show_report_end_to_end(tmp_path):
+def example_desk(tmp_path: Path) -> dict[str, str]:
+    """A desk made by `init` with the example mails in its inbox; the environment naming it."""
     config = tmp_path / "desk" / "aftersales.toml"
     env = {"AFTERSALES_CONFIG": str(config)}
     assert aftersales("init", env=env).returncode == 0
     for mail in sorted((ROOT / "examples" / "inbox" / "new").iterdir()):
         (config.parent / "inbox" / "new" / mail.name).write_bytes(mail.read_bytes())
+    return env
+
+
+def test_init_run_cases_show_report_end_to_end(tmp_path):
+    env = example_desk(tmp_path)
+    config = Path(env["AFTERSALES_CONFIG"])
     run = aftersales("run", "--once", env=env)
     assert run.returncode == 0, run.stderr
     assert "processed" in run.stdout

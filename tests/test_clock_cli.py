@@ -10,7 +10,7 @@ from datetime import datetime
 import pytest
 
 from tests.conftest import ROOT, SAMPLES
-from tests.test_cli import aftersales
+from tests.test_cli import aftersales, example_desk
 
 MAIL = "001-mail-complaint-oil.eml"  # Date: Thu, 12 Nov 2026 13:18:00 +0800
 FORM = "016-docx-complaint-form.docx"  # a file: no Date header
@@ -48,11 +48,7 @@ def test_a_bad_at_is_one_line_and_exit_2(tmp_path):
 
 
 def test_cases_at_lists_what_would_be_overdue_then_and_show_gives_arrival_and_date(tmp_path):
-    config = tmp_path / "desk" / "aftersales.toml"
-    env = {"AFTERSALES_CONFIG": str(config)}
-    assert aftersales("init", env=env).returncode == 0
-    for mail in sorted((ROOT / "examples" / "inbox" / "new").iterdir()):
-        (config.parent / "inbox" / "new" / mail.name).write_bytes(mail.read_bytes())
+    env = example_desk(tmp_path)
     assert aftersales("run", "--once", env=env).returncode == 0
     later = [json.loads(line) for line in aftersales("cases", "--json", "--at", "2031-01-01 09:00", env=env).stdout.splitlines()]
     assert later and all(row["overdue"] for row in later)
