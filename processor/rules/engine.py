@@ -262,10 +262,6 @@ class Decision:
     def deadline(self, step: str) -> Deadline | None:
         return next((d for d in self.deadlines if d.step == step), None)
 
-    def due(self, step: str) -> datetime | None:
-        deadline = self.deadline(step)
-        return deadline.due if deadline else None
-
 
 def load_rules(path: Path | None = None) -> RuleSet:
     path = path or BUILTIN_RULES
