@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from processor import __version__, logs
 from processor.cases import OPEN_STATUSES, open_deadlines
-from processor.config import Config, config_path, load_config
+from processor.config import Config, clock, config_path, load_config
 from processor.delivery import deliver
 from processor.desk import Desk, Rulebook
 from processor.errors import UserError
@@ -427,21 +427,21 @@ def cmd_retention(args: argparse.Namespace) -> int:
 def cmd_rules(args: argparse.Namespace) -> int:
     if args.action == "replay":
         return rules_replay(args)
+    config = config_or_defaults(args)
     if args.file:
         target = Path(args.file)
         if not target.is_file():
             raise UserError(f"{args.file}: no such file")
     else:
-        config = config_or_defaults(args)
         target = config.path(config.rules.file) if config.rules.file else None
     rules = load_rules(target)
     print(
         f"{target or 'built-in rules'}: ok — {len(rules.categories)} categories, {len(rules.levels)} levels, "
         f"{len(rules.routing)} routing rules, {len(rules.roles)} roles, {len(rules.deadlines)} deadlines"
     )
-    book = Rulebook.from_config(config_or_defaults(args))
-    calendar = working_calendar(rules, book.calendar.opens, book.calendar.closes)
-    warning = calendar.warning(book.now().date())
+    # the checked file's calendar, not the configured one's (which may be the file being replaced)
+    calendar = working_calendar(rules, clock(config.office.opens), clock(config.office.closes))
+    warning = calendar.warning(datetime.now(ZoneInfo(config.desk.timezone)).date())
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
     return 0
