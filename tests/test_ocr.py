@@ -164,7 +164,7 @@ def test_ticked_boxes_of_a_scanned_form_are_read_from_the_image():
 @pytest.fixture
 def tesseract_reads(monkeypatch):
     """Tesseract reads the pages instead of PP-OCR (AFTERSALES_OCR_ENGINE=tesseract)."""
-    monkeypatch.setattr(ocr, "ENGINE", "tesseract")
+    monkeypatch.setenv("AFTERSALES_OCR_ENGINE", "tesseract")  # read when used: no reload needed
     ocr.engine.cache_clear(), ocr.available.cache_clear()
     yield
     monkeypatch.undo()
