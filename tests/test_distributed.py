@@ -30,7 +30,8 @@ from tests.test_mail_servers import (  # noqa: F401 - fixtures
 )
 from tests.test_postgres import pg_desk_dir, postgres  # noqa: F401 - fixtures
 
-pytestmark = pytest.mark.skipif(bindir() is None, reason="PostgreSQL is installed by make test")
+pytestmark = [pytest.mark.slow,  # PostgreSQL, Dovecot, several workers
+              pytest.mark.skipif(bindir() is None, reason="PostgreSQL is installed by make test")]
 
 
 def test_two_distributed_workers_share_the_sources_and_answer_each_mail_once(pg_desk_dir):  # noqa: F811

@@ -227,6 +227,7 @@ def test_rules_replay_lists_changed_cases_with_the_signals_and_changes_nothing(d
         assert sorted(case.level for case in session.scalars(select(Case))) == ["grievance", "grievance"]
 
 
+@pytest.mark.slow  # the command as a process
 def test_rules_replay_needs_a_rule_file(tmp_path):
     result = subprocess.run([sys.executable, "-m", "processor", "rules", "replay"], capture_output=True,
                             text=True, cwd=ROOT)

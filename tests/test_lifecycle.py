@@ -326,6 +326,7 @@ def test_with_an_auth_server_set_only_vouched_staff_mail_runs_commands(desk_dir)
     (('within = "24 hours"', 'within = "24 moons"'), "24 moons"),
     (('roles = ["customer_care"]', 'roles = ["care_bears"]'), "people (李娜): role `care_bears`"),
 ])
+@pytest.mark.slow  # the command as a process
 def test_rules_check_names_the_mistake(tmp_path, change, complaint):
     import subprocess
     import sys

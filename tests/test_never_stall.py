@@ -140,6 +140,7 @@ def test_a_poison_item_on_maildir_is_tried_max_tries_then_quarantined_and_everyo
 # ---------------------------------------------------------------- the CLI
 
 
+@pytest.mark.slow  # the command as a process
 def test_a_misspelt_time_zone_is_one_line_and_exit_2(tmp_path):
     (tmp_path / "aftersales.toml").write_text('[desk]\ntimezone = "Asia/Shangai"\n', encoding="utf-8")
     result = aftersales("--config", str(tmp_path / "aftersales.toml"), "cases")
@@ -147,6 +148,7 @@ def test_a_misspelt_time_zone_is_one_line_and_exit_2(tmp_path):
     assert result.stderr.count("\n") == 1 and "Asia/Shangai" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # the command as a process
 def test_output_to_a_closed_pipe_ends_quietly(tmp_path):
     note = tmp_path / "note.txt"
     note.write_text("客户投诉\n投诉人：王喆\n联系电话：13800138000\n产品名称：热水器\n投诉内容：漏水。\n", encoding="utf-8")
@@ -160,6 +162,7 @@ def test_output_to_a_closed_pipe_ends_quietly(tmp_path):
     assert "Traceback" not in stderr and "BrokenPipeError" not in stderr
 
 
+@pytest.mark.slow  # the worker as a process
 def test_a_file_name_with_a_newline_cannot_forge_a_log_line(desk_dir):
     name = "note\n2026-11-28 08:00:00,000 ERROR forged: the desk is on fire.txt"
     path = desk_dir / "shared" / "incoming" / name
@@ -176,6 +179,7 @@ def test_a_file_name_with_a_newline_cannot_forge_a_log_line(desk_dir):
 # ---------------------------------------------------------------- the operator
 
 
+@pytest.mark.slow  # the command as processes
 def test_status_names_open_problems_and_exits_1_then_0_once_closed(desk_dir, poison_step):
     drop_in_maildir(desk_dir, complaint_mail("POISON 投诉"), "1700000003.poison.host")
     with with_operator(desk_dir, max_tries=1) as desk:
@@ -271,6 +275,7 @@ def test_imap_last_uid_never_passes_a_poison_mail_until_it_is_quarantined(wire, 
 # ---------------------------------------------------------------- limits per part
 
 
+@pytest.mark.slow  # a 30 MB mail
 def test_a_30_mb_mail_with_a_complaint_body_becomes_a_case_and_the_big_attachment_is_refused_by_name(desk_dir):
     """The 25 MB file limit was applied to the whole message: quarantined, nobody told."""
     big = os.urandom(30 * 1024 * 1024)
@@ -328,6 +333,7 @@ with open(sys.argv[1], "wb") as file:
 """
 
 
+@pytest.mark.slow  # waits out a writer's pause
 def test_a_writer_pausing_longer_than_the_settle_time_gets_no_prefix_taken(desk_dir):
     """A writer pausing 2.5 s (settle time 1 s) got a 15,000-byte prefix archived."""
     path = desk_dir / "shared" / "incoming" / "form.docx"
@@ -398,6 +404,7 @@ def worker_book(**limits):  # noqa: ANN003, ANN201
                                separate_processes=Config().limits.separate_processes)
 
 
+@pytest.mark.slow  # waits out a time limit
 def test_max_seconds_holds_in_a_worker_thread():
     """`[limits] max_seconds` used SIGALRM, which only the main thread can set: in a thread a
     fax was read for as long as it took (38 s here), the limit 1 s."""

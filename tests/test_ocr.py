@@ -36,6 +36,7 @@ def tiff_bytes(image: Image.Image, dpi: tuple[int, int]) -> bytes:
     return out.getvalue()
 
 
+@pytest.mark.slow  # OCR
 def test_fax_pdf_is_read_with_its_header_and_confidences():
     data = sample("026-fax-complaint").read_bytes()
     doc = parse_document(data, "026.pdf")
@@ -46,18 +47,21 @@ def test_fax_pdf_is_read_with_its_header_and_confidences():
     assert doc.meta["ocr"]["pages"] == 1
 
 
+@pytest.mark.slow  # OCR
 def test_group4_tiff_at_standard_fax_resolution():
     doc = parse_document(sample("025-fax-complaint").read_bytes(), "025.tif")
     assert doc.format == "image" and doc.kind == "complaint"
     assert doc.value("phone") == "15710251500" and len(doc.fields) >= 5
 
 
+@pytest.mark.slow  # OCR
 def test_multi_page_fax_reads_both_pages():
     doc = parse_document(sample("027-fax-complaint").read_bytes(), "027.pdf")
     assert doc.meta["ocr"]["pages"] == 2
     assert doc.kind == "complaint" and len(doc.fields) >= 5
 
 
+@pytest.mark.slow  # OCR
 def test_upside_down_page_is_turned_and_read():
     page = page_of("026-fax-complaint").convert("L").rotate(180)
     doc = parse_document(tiff_bytes(page, (204, 196)), "upside-down.tif")
@@ -65,6 +69,7 @@ def test_upside_down_page_is_turned_and_read():
     assert doc.value("customer_name") == "陈丽"
 
 
+@pytest.mark.slow  # OCR
 def test_skewed_photo_of_a_form_as_jpeg():
     page = page_of("026-fax-complaint").convert("L").rotate(2.0, fillcolor=255, expand=True)
     out = io.BytesIO()
@@ -73,6 +78,7 @@ def test_skewed_photo_of_a_form_as_jpeg():
     assert doc.kind == "complaint" and doc.value("phone") == "15986468797"
 
 
+@pytest.mark.slow  # OCR
 def test_photo_of_a_defect_is_evidence_not_a_form():
     picture = Image.new("RGB", (1200, 900), (120, 130, 140))
     draw = ImageDraw.Draw(picture)
@@ -157,6 +163,7 @@ def ticked_form() -> Image.Image:
     return page
 
 
+@pytest.mark.slow  # OCR
 @pytest.mark.skipif(not Path(CJK_FONT).is_file(), reason="no Noto CJK font to draw the form with")
 def test_ticked_boxes_of_a_scanned_form_are_read_from_the_image():
     doc = parse_document(tiff_bytes(ticked_form(), (200, 200)), "反馈单.tif")
@@ -177,6 +184,7 @@ def tesseract_reads(monkeypatch):
     ocr.engine.cache_clear(), ocr.available.cache_clear()
 
 
+@pytest.mark.slow  # OCR
 @pytest.mark.skipif(not Path(CJK_FONT).is_file(), reason="no Noto CJK font to draw the form with")
 def test_tesseract_reads_a_scanned_form_cell_by_cell(tesseract_reads):
     if ocr.available() is not None:
@@ -233,6 +241,7 @@ def patient_desk(desk_dir):
 SEVEN_DIGITS = "1598646"  # fits no kind of phone (parsers/shapes.toml): kept as read, never passed on as sure
 
 
+@pytest.mark.slow  # OCR
 @pytest.mark.skipif(not Path(DIGITS_FONT).is_file(), reason="no DejaVu font to print the phone with")
 def test_a_value_the_reader_cannot_vouch_for_is_shown_unverified_on_the_case(patient_desk, capsys):
     """Of the fax's fields, all printed cleanly, the phone alone is marked unverified on its
@@ -250,6 +259,7 @@ def test_a_value_the_reader_cannot_vouch_for_is_shown_unverified_on_the_case(pat
     assert shown["phone"].endswith("(unverified: read by OCR)") and "unverified" not in shown["customer_name"]
 
 
+@pytest.mark.slow  # OCR
 @pytest.mark.skipif(not Path(DIGITS_FONT).is_file(), reason="no DejaVu font to print the phone with")
 def test_a_value_the_reader_cannot_vouch_for_is_asked_back_in_the_acknowledgement(patient_desk):
     """The same fax mailed as an attachment: the acknowledgement asks the sender to confirm the
@@ -268,6 +278,7 @@ def test_a_value_the_reader_cannot_vouch_for_is_asked_back_in_the_acknowledgemen
     assert [line.strip() for line in asked.strip().splitlines()] == [f"- 电话：{SEVEN_DIGITS}"]
 
 
+@pytest.mark.slow  # OCR
 def test_a_fax_waits_in_quarantine_while_ocr_cannot_run_and_is_read_when_it_can(desk, monkeypatch):
     data = sample("026-fax-complaint").read_bytes()
     desk.separate_processes = False  # parsed here, where the patched `available` is seen

@@ -257,6 +257,7 @@ def _worker(config_path: str, moment: str, results) -> None:  # noqa: ANN001
         results.put(reports.send_due_reports(desk, local(moment)))
 
 
+@pytest.mark.slow  # several processes
 def test_two_workers_at_once_send_each_report_once(seeded, desk_dir):
     desk, _ = seeded
     context = multiprocessing.get_context("spawn")
@@ -273,6 +274,7 @@ def test_two_workers_at_once_send_each_report_once(seeded, desk_dir):
         assert session.scalar(select(func.count(Report.id))) == 7
 
 
+@pytest.mark.slow  # the command as a process
 def test_report_command_writes_the_workbook(seeded, desk_dir, tmp_path):
     result = subprocess.run([sys.executable, "-m", "processor", "--config", str(desk_dir / "aftersales.toml"), "report",
                              "monthly", "--period", "2026-10", "--out", str(tmp_path)],

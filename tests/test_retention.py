@@ -9,6 +9,7 @@ import subprocess
 import sys
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from processor.pipeline import Incoming, process
@@ -17,6 +18,7 @@ from processor.store.models import AuditEntry, Case, Document, OutboxMessage, ut
 from tests.conftest import ROOT, sample
 
 
+@pytest.mark.slow  # the command as processes
 def test_old_closed_cases_are_exported_purged_and_audited(desk, desk_dir, tmp_path):
     for name in ("001-", "002-", "003-"):
         process(desk, Incoming("test", name, f"{name}.eml", sample(name).read_bytes()))

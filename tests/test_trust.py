@@ -215,6 +215,7 @@ def test_status_closed_needs_the_close_permission(desk, case_no):
     assert case_by_no(desk, case_no).status != "closed"
 
 
+@pytest.mark.slow  # the command as a process
 def test_rules_check_validates_the_permissions(tmp_path):
     import subprocess
     import sys
@@ -449,6 +450,7 @@ def test_plain_text_mail_server_login_only_on_loopback(desk_dir, section):
                 load_config(config_file)
 
 
+@pytest.mark.slow  # the command as a process
 def test_the_store_archive_and_outbox_are_private(desk_dir):
     import subprocess
     import sys
