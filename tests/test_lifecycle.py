@@ -118,6 +118,7 @@ def test_a_sales_case_left_alone_goes_to_the_sales_director_not_the_service_dire
     assert recipients[0] == "sales.director@desk.localhost" and "gm@desk.localhost" in recipients
 
 
+@pytest.mark.slow  # a case's whole life
 def test_a_case_answered_and_confirmed_in_time_never_escalates(desk, opened):
     at(desk, "2026-11-16T10:00")
     receive(desk, mail(f"Re: [{opened}]", "#reply 已为您安排上门更换。", sender=MANAGER), "r.eml")

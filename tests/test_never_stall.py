@@ -78,6 +78,7 @@ def test_a_crlf_in_an_attachment_name_never_reaches_a_header():
     assert message["Bcc"] is None
 
 
+@pytest.mark.slow  # the worker's rounds
 def test_the_evil_attachment_mail_is_quarantined_and_its_sender_told_on_maildir(desk_dir):
     """filename*=utf-8''evil%0D%0ABcc… raised ValueError in the notice subject: retried every
     pass with a traceback, forever, the sender never told."""
@@ -113,6 +114,7 @@ def poison_step(monkeypatch):
     monkeypatch.setattr(pipeline, "record_and_act", record_and_act)
 
 
+@pytest.mark.slow  # the worker's rounds
 def test_a_poison_item_on_maildir_is_tried_max_tries_then_quarantined_and_everyone_told(desk_dir, poison_step):
     drop_in_maildir(desk_dir, complaint_mail("POISON 投诉"), "1700000001.poison.host")
     drop_in_maildir(desk_dir, complaint_mail("投诉：热水器漏水"), "1700000002.good.host")
@@ -197,6 +199,7 @@ def test_status_names_open_problems_and_exits_1_then_0_once_closed(desk_dir, poi
     assert again.returncode == 2 and again.stderr.count("\n") == 1
 
 
+@pytest.mark.slow  # the worker's rounds
 def test_an_unreachable_mailbox_is_a_problem_after_an_hour_and_summed_up_daily(desk_dir):
     config = desk_dir / "aftersales.toml"
     config.write_text(config.read_text(encoding="utf-8") + """
@@ -245,6 +248,7 @@ timeout_seconds = 2
 # ---------------------------------------------------------------- IMAP, on a real Dovecot
 
 
+@pytest.mark.slow  # the worker's rounds
 def test_imap_last_uid_never_passes_a_poison_mail_until_it_is_quarantined(wire, poison_step):  # noqa: F811
     """The last UID moved past a mail that failed: never fetched again, unseen, its document
     `received` for ever. Now it is fetched again each pass until quarantined."""
@@ -455,6 +459,7 @@ def test_an_item_tried_again_keeps_the_time_it_arrived(desk_dir, monkeypatch):
         assert row.parsed["received"] == calls[1].isoformat(timespec="minutes")
 
 
+@pytest.mark.slow  # the worker's rounds
 def test_an_smtp_login_refused_is_a_problem_until_a_mail_goes_out(wire, monkeypatch):  # noqa: F811
     from tests.test_mail_servers import ALICE as CUSTOMER
     from tests.test_mail_servers import DESK, complaint

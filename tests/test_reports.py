@@ -239,6 +239,7 @@ def test_schedule_due_times_and_catch_up(seeded):
     assert [p.key for p in reports.due_periods(desk, "weekly", local("2026-11-25T10:00"), since)] == ["2026-W45", "2026-W46", "2026-W47"]
 
 
+@pytest.mark.slow  # every report drawn
 def test_each_report_is_sent_once_however_often_the_job_runs(seeded):
     desk, _ = seeded
     now = local("2026-11-03T09:30")

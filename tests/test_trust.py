@@ -294,6 +294,7 @@ def pending(desk, master):  # noqa: F811
     return first, second
 
 
+@pytest.mark.slow  # LibreOffice (slips of the pending request)
 def test_a_verdict_from_a_stranger_decides_nothing(desk, pending):
     slips_before = len(slips(desk))
     outcome = receive(desk, verdict_mail(ATTACKER), "verdict.eml")
@@ -307,12 +308,14 @@ def test_a_verdict_from_a_stranger_decides_nothing(desk, pending):
         assert not session.scalars(select(CaseEvent).where(CaseEvent.actor == "quality")).all()
 
 
+@pytest.mark.slow  # LibreOffice (slips of the pending request)
 def test_a_verdict_by_part_number_alone_decides_nothing(desk, pending):
     receive(desk, verdict_mail("quality@desk.localhost"), "verdict.eml")
     for case_no in pending:
         assert [d for _, d, _ in decisions(desk, case_no)] == ["pending"]
 
 
+@pytest.mark.slow  # LibreOffice (slips of the pending request)
 def test_a_verdict_from_quality_naming_its_case_decides_that_case_only(desk, pending):
     first, second = pending
     receive(desk, verdict_mail("quality@desk.localhost", f"鉴定单 [{first}]"), "verdict.eml")
@@ -322,6 +325,7 @@ def test_a_verdict_from_quality_naming_its_case_decides_that_case_only(desk, pen
     assert any(e.type == "inspection" and e.actor == "quality@desk.localhost" for e in events)
 
 
+@pytest.mark.slow  # LibreOffice (slips of the pending request)
 def test_a_verdict_file_dropped_by_staff_names_its_case(desk, pending):
     first, second = pending
     document = docx.Document()

@@ -72,6 +72,7 @@ def test_a_provisional_reply_time_is_said_so_in_the_customers_language(language,
         assert (mark in message.get_body(("plain",)).get_content()) is provisional
 
 
+@pytest.mark.slow  # every job of the desk, reports drawn
 def test_every_scheduled_job_runs_after_the_turn(desk):
     """Escalations, digests and the December and Q4 reports, with the clock in 2027."""
     from processor.jobs import run_jobs
@@ -89,6 +90,7 @@ def test_every_scheduled_job_runs_after_the_turn(desk):
     assert not any(run_jobs(desk, later).values())  # once only
 
 
+@pytest.mark.slow  # the worker's whole round
 @pytest.mark.parametrize(("name", "moment"), [("003-", (2026, 12, 31, 16, 0)), ("001-", (2027, 2, 10, 10, 0))])
 def test_the_worker_at_the_turn_acknowledges_and_tells_the_operator_once(desk_dir, name, moment):
     from processor.config import load_config
