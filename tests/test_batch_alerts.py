@@ -47,6 +47,7 @@ def test_three_complaints_on_one_batch_in_a_week_alert_quality_once_and_later_on
         assert len(session.scalars(select(BatchAlert)).all()) == 1
 
 
+@pytest.mark.slow  # many mails through the pipeline
 def test_complaints_spread_wider_than_the_window_raise_no_alert(desk):
     complaint(desk, "2026-11-02T09:00", "王一")
     complaint(desk, "2026-11-06T09:00", "张三")

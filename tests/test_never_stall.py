@@ -298,6 +298,7 @@ def test_a_30_mb_mail_with_a_complaint_body_becomes_a_case_and_the_big_attachmen
     assert "现场视频.bin" in plain and "30 MB" in plain and "现场视频.bin" in html
 
 
+@pytest.mark.slow  # a mail over 25 MB
 def test_an_oversized_attachment_alone_is_still_refused_with_its_name(desk_dir):
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = ALICE, "complaints@desk.localhost", "附件"
@@ -365,6 +366,7 @@ def test_temporary_names_are_left_alone(desk_dir):
     assert list(folder_source(desk_dir).items()) == []
 
 
+@pytest.mark.slow  # the worker's rounds
 def test_names_of_250_characters_settle_and_their_duplicates_too(desk_dir):
     """No .reason.txt (the name grew past 255 bytes) and a duplicate erroring every pass."""
     incoming = desk_dir / "shared" / "incoming"

@@ -210,6 +210,7 @@ def test_workbook_sheets_charts_formats_and_no_formulas_from_customers(seeded):
     assert len(charts) >= 5
 
 
+@pytest.mark.slow  # charts drawn (matplotlib) into a workbook
 def test_report_mail_has_the_kpis_an_inline_chart_and_the_workbook(seeded):
     from outputs.report_mail import report_message
 

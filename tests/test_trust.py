@@ -374,6 +374,7 @@ def test_the_customer_and_the_threads_participants_still_act_on_their_case(desk,
 UNREADABLE = ""
 
 
+@pytest.mark.slow  # many mails through the pipeline
 def test_notices_for_unreadable_mail_are_capped_per_address(desk):
     at(desk, "2026-11-16T09:00")
     for number in range(40):
@@ -406,6 +407,7 @@ def test_a_person_answering_our_notice_with_a_complaint_is_acknowledged(desk):
     assert sent_to(desk, CUSTOMER) == ["notice", "acknowledgement"]
 
 
+@pytest.mark.slow  # many mails through the pipeline
 def test_plus_tags_do_not_get_round_the_acknowledgement_cap(desk):
     at(desk, "2026-11-16T09:00")
     for number in range(20):

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from outputs import compose
 from processor.pipeline import Incoming, process
-from processor.store.models import Case, OutboxMessage
+from processor.store.models import Case, Document, OutboxMessage
 from tests.conftest import sample
 
 
@@ -79,6 +79,9 @@ def test_every_scheduled_job_runs_after_the_turn(desk):
     from processor.store.models import Report
 
     process(desk, Incoming("test", "1", "001.eml", arriving_at(desk, "001-", 2026, 12, 31, 16, 0)))
+    with desk.store.transaction() as session:  # the store's clock too (received_at is stamped with the real
+        for row in session.scalars(select(Document)):  # one), from which reports count: else this failed from 2027
+            row.received_at = datetime(2026, 12, 31, 8, 0)  # 16:00 in Shanghai, in UTC as the store keeps it
     later = datetime(2027, 1, 5, 10, 0, tzinfo=desk.timezone)
     desk.now = lambda: later
     done = run_jobs(desk, later)
