@@ -1,5 +1,6 @@
 # make demo — install, then run the worker once over the bundled example inbox and shared folder
 # make test — install, then run every test
+# make test-quick — the quick loop: every test not marked slow (no servers, OCR, LibreOffice, corpora)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -7,7 +8,7 @@ STAMP  := $(VENV)/.installed
 DEMO   := demo
 SAMPLES ?= ../shared/samples
 
-.PHONY: install system-packages demo test accuracy lint clean
+.PHONY: install system-packages demo test test-quick accuracy lint clean
 
 install: $(STAMP)
 
@@ -35,6 +36,9 @@ system-packages:
 
 test: install system-packages
 	$(BIN)/pytest
+
+test-quick: install
+	$(BIN)/pytest -m "not slow"
 
 accuracy: install
 	$(BIN)/python tests/accuracy.py $(SAMPLES)

@@ -32,9 +32,11 @@ from parsers.model import ParseError
 log = logging.getLogger(__name__)
 
 TARGET_DPI = 300
-LANGUAGES = os.environ.get("AFTERSALES_OCR_LANGUAGES", "chi_sim+chi_tra+eng")
-# "auto": PP-OCR (RapidOCR, ONNX) when installed, else Tesseract; or name one of them.
-ENGINE = os.environ.get("AFTERSALES_OCR_ENGINE", "auto")
+# Both read from the environment when used, not at import: AFTERSALES_OCR_LANGUAGES, Tesseract's
+# languages; AFTERSALES_OCR_ENGINE, "auto" (PP-OCR — RapidOCR, ONNX — when installed, else
+# Tesseract) or one of them by name.
+DEFAULT_LANGUAGES = "chi_sim+chi_tra+eng"
+DEFAULT_ENGINE = "auto"
 TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata", "/usr/share/tessdata",
                  "/usr/local/share/tessdata")
 STREAK = 0.5  # a vertical line inked over this share of the page outside the form is a drum's streak
@@ -61,16 +63,21 @@ def tessdata() -> str | None:
     return next((d for d in candidates if d and (Path(d) / "chi_sim.traineddata").is_file()), None)
 
 
+def languages() -> str:
+    return os.environ.get("AFTERSALES_OCR_LANGUAGES", DEFAULT_LANGUAGES)
+
+
 @lru_cache(maxsize=1)
 def engine() -> str:
     """The recogniser in use: `rapidocr` (PP-OCR models on ONNX Runtime) or `tesseract`."""
-    if ENGINE in ("auto", "rapidocr"):
+    wanted = os.environ.get("AFTERSALES_OCR_ENGINE", DEFAULT_ENGINE)
+    if wanted in ("auto", "rapidocr"):
         try:
             import rapidocr_onnxruntime  # noqa: F401
 
             return "rapidocr"
         except ImportError:
-            if ENGINE == "rapidocr":
+            if wanted == "rapidocr":
                 return "missing"
     return "tesseract"
 
@@ -89,7 +96,7 @@ def available() -> str | None:
     folder = tessdata()
     if folder is None:
         return "OCR not available: no Tesseract language data (apt-get install tesseract-ocr-chi-sim tesseract-ocr-chi-tra)"
-    missing = [lang for lang in LANGUAGES.split("+") if not (Path(folder) / f"{lang}.traineddata").is_file()]
+    missing = [lang for lang in languages().split("+") if not (Path(folder) / f"{lang}.traineddata").is_file()]
     return f"OCR not available: Tesseract has no {', '.join(missing)} language data" if missing else None
 
 
@@ -243,7 +250,7 @@ def _api(kind: str = "text"):  # noqa: ANN202
 
     key = f"api_{kind}"
     if not hasattr(_local, key):
-        lang = "osd" if kind == "osd" else LANGUAGES
+        lang = "osd" if kind == "osd" else languages()
         psm = tesserocr.PSM.OSD_ONLY if kind == "osd" else tesserocr.PSM.SINGLE_BLOCK
         api = tesserocr.PyTessBaseAPI(path=tessdata(), lang=lang, psm=psm)
         api.SetVariable("preserve_interword_spaces", "1")

@@ -9,9 +9,10 @@ from __future__ import annotations
 import ipaddress
 import os
 import tomllib
+from dataclasses import fields
 from datetime import time
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -20,15 +21,16 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    create_model,
     field_validator,
     model_validator,
 )
 
+from parsers.limits import ParseLimits
 from processor.errors import ConfigError
 
 CONFIG_ENV = "AFTERSALES_CONFIG"
 DEFAULT_CONFIG_NAME = "aftersales.toml"
-MiB = 1024 * 1024
 
 
 class Section(BaseModel):
@@ -186,20 +188,27 @@ class Worker(Section):
     quarantine_per_day: Annotated[int, Field(ge=1)] = 20
 
 
-class Limits(Section):
-    max_file_bytes: Annotated[int, Field(ge=1024)] = 25 * MiB
-    max_message_bytes: Annotated[int, Field(ge=1024)] = 50 * MiB
-    max_attachments: Annotated[int, Field(ge=1)] = 50
-    max_unzipped_bytes: Annotated[int, Field(ge=1024)] = 200 * MiB
-    max_zip_ratio: Annotated[int, Field(ge=2)] = 200
-    max_pages: Annotated[int, Field(ge=1)] = 50
-    max_rows: Annotated[int, Field(ge=1)] = 20000
-    max_seconds: Annotated[float, Field(gt=0)] = 60.0
-    max_memory_mb: Annotated[int, Field(ge=64)] = 4096  # address space of the process that reads one document
-    # the worker reads documents in a pool of processes, where both limits above always hold
-    # (`inspect` reads in its own process: the time limit holds there, on its main thread)
-    separate_processes: bool = True
-    convert_doc: bool = True
+# [limits]: the bounds every parser keeps. Their names, types and defaults are defined once, in
+# parsers.limits.ParseLimits (the parsers' own); here each gets the lowest value a desk may set.
+LOWEST = {
+    "max_file_bytes": Field(ge=1024), "max_message_bytes": Field(ge=1024), "max_attachments": Field(ge=1),
+    "max_unzipped_bytes": Field(ge=1024), "max_zip_ratio": Field(ge=2), "max_pages": Field(ge=1),
+    "max_rows": Field(ge=1), "max_seconds": Field(gt=0), "max_memory_mb": Field(ge=64),
+}
+NOT_LIMITS = {"case_number_format"}  # a parser's, but set in [desk]
+
+
+def limits_section() -> type[Section]:
+    """The [limits] section: ParseLimits' fields, checked, and `separate_processes`."""
+    types = get_type_hints(ParseLimits)
+    bounds = {bound.name: (Annotated[types[bound.name], LOWEST.get(bound.name, Field())], bound.default)
+              for bound in fields(ParseLimits) if bound.name not in NOT_LIMITS}
+    # the worker reads documents in a pool of processes, where the time and memory limits always
+    # hold (`inspect` reads in its own process: the time limit holds there, on its main thread)
+    return create_model("Limits", __base__=Section, __module__=__name__, separate_processes=(bool, True), **bounds)
+
+
+Limits = limits_section()
 
 
 class Office(Section):

@@ -1,5 +1,6 @@
 """Several workers on several hosts, through procrastinate (jobs kept in the desk's own
-PostgreSQL — no other broker to run). The job functions are the single-process worker's:
+PostgreSQL — no other broker to run). The jobs are the single-process worker's round, one table
+for both (processor.rounds.ROUND: each entry is a task of its name, with its locks):
 
 - `poll_source(name)`: one source (mailbox, Maildir, shared folder) read: each item archived,
   registered and settled, and a `process_document` job deferred for it, so documents are
@@ -8,7 +9,8 @@ PostgreSQL — no other broker to run). The job functions are the single-process
 - `deliver_outbox()`: the outbox sent (rows are claimed in batches that skip rows another
   worker holds, so workers never send a mail twice); deferred after each document, at most one
   waiting; retried by the engine on failure.
-- `desk_jobs()`: escalations, callbacks, auto-close, digests and reports; `import_master_data()`.
+- `desk_jobs()`: scans waiting for OCR, escalations, callbacks, auto-close, digests and reports,
+  the checks for problems; `import_master_data()`.
 - `tick` (periodic, every minute): defers the above. procrastinate defers a periodic task once
   per period across all workers.
 - A worker killed mid-job leaves its jobs `doing`: procrastinate only marks the worker stalled
@@ -24,18 +26,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
-from functools import lru_cache
-from typing import TYPE_CHECKING
+import threading
+from collections.abc import Awaitable, Callable
 
 import procrastinate
+import psycopg
 
+from processor.archive import read_original
 from processor.config import Config
 from processor.desk import Desk
 from processor.errors import ConfigError
-
-if TYPE_CHECKING:
-    import psycopg
+from processor.pipeline import Outcome, accept, process, process_registered
+from processor.poison import failed_document
+from processor.problems import polled
+from processor.rounds import ROUND, Job
+from processor.sources.folder import FolderSource
+from processor.store.models import Document
+from processor.worker import sources_of
 
 log = logging.getLogger(__name__)
 
@@ -51,30 +58,33 @@ def conninfo(config: Config) -> str:
     return "postgresql://" + url.split("://", 1)[1]
 
 
-@lru_cache(maxsize=1)
-def _desk_for(config_file: str) -> Desk:
-    from pathlib import Path
+def opened_once(config: Config) -> Callable[[], Desk]:
+    """This process's desk, opened from the loaded config at its first use (in the worker, not
+    when the app is made) and shared by every job after it."""
+    lock = threading.Lock()
+    opened: list[Desk] = []
 
-    from processor.config import load_config
+    def desk() -> Desk:
+        with lock:  # jobs run in threads: the first two must not open two desks
+            if not opened:
+                opened.append(Desk.open(config))
+            return opened[0]
 
-    return Desk.open(load_config(Path(config_file)))
+    return desk
 
 
 Defer = Callable[..., None]
 
 
-def make_app(config: Config) -> procrastinate.App:
-    """The job functions as procrastinate tasks. Each task is a thin coroutine: the sync work
-    runs in a thread (documents in parallel), and deferring further jobs goes back to the
-    worker's event loop, which is free meanwhile (deferring from the thread itself would wait
-    on a loop the job blocks)."""
+def make_app(config: Config, desk: Callable[[], Desk] | None = None) -> procrastinate.App:
+    """The jobs of the round (processor.rounds.ROUND) and `process_document` as procrastinate
+    tasks. Each task is a thin coroutine: the sync work runs in a thread (documents in
+    parallel), and deferring further jobs goes back to the worker's event loop, which is free
+    meanwhile (deferring from the thread itself would wait on a loop the job blocks)."""
     # autocommit: each of procrastinate's queries is one statement (a stored procedure); in a
     # transaction of its own it would cost a BEGIN and a COMMIT more, two round trips a query
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(config), configure=autocommit))
-    config_file = str(config.source_file)
-
-    def desk() -> Desk:
-        return _desk_for(config_file)
+    desk = desk or opened_once(config)
 
     async def in_thread(work: Callable[[Defer], object]) -> object:
         loop = asyncio.get_running_loop()
@@ -86,33 +96,22 @@ def make_app(config: Config) -> procrastinate.App:
 
         return await asyncio.to_thread(work, defer)
 
-    @app.task(queue=QUEUE, name="poll_source", retry=2)
     async def poll_source(name: str) -> object:
         return await in_thread(lambda defer: poll(desk(), name, defer))
+
+    def steps_of(job: Job) -> Callable[[], Awaitable[object]]:
+        async def run_steps() -> object:
+            return await in_thread(lambda defer: [step.run(desk()) for step in job.steps])
+
+        return run_steps
+
+    for job in ROUND:
+        app.task(queue=QUEUE, name=job.name, lock=None if job.per_source else job.lock, retry=retry_of(job))(
+            poll_source if job.per_source else steps_of(job))
 
     @app.task(queue=QUEUE, name="process_document", retry=config.worker.max_tries - 1)
     async def process_document(document_id: int) -> object:
         return await in_thread(lambda defer: process_one(desk(), document_id, defer))
-
-    @app.task(queue=QUEUE, name="deliver_outbox", retry=procrastinate.RetryStrategy(max_attempts=5, wait=10))
-    async def deliver_outbox() -> object:
-        from processor.delivery import deliver
-
-        return await in_thread(lambda defer: deliver(desk()))
-
-    @app.task(queue=QUEUE, name="desk_jobs", lock="desk_jobs")
-    async def desk_jobs() -> object:
-        from processor.jobs import run_jobs
-        from processor.pipeline import retry_waiting_for_ocr
-        from processor.problems import run_checks
-
-        return await in_thread(lambda defer: (retry_waiting_for_ocr(desk()), run_checks(desk()), run_jobs(desk()))[2])
-
-    @app.task(queue=QUEUE, name="import_master_data", lock="master_data")
-    async def import_master_data() -> object:
-        from processor.master_data import import_folder
-
-        return await in_thread(lambda defer: len(import_folder(desk())))
 
     @app.periodic(cron="* * * * *", periodic_id="tick")
     @app.task(queue=QUEUE, name="tick", queueing_lock="tick")
@@ -122,6 +121,12 @@ def make_app(config: Config) -> procrastinate.App:
             await _defer(app, task, lock, queueing_lock, kwargs)
 
     return app
+
+
+def retry_of(job: Job) -> procrastinate.RetryStrategy | bool:
+    if not job.retries:
+        return False
+    return procrastinate.RetryStrategy(max_attempts=job.retries, wait=job.retry_wait)
 
 
 async def autocommit(connection: psycopg.AsyncConnection) -> None:
@@ -169,22 +174,21 @@ async def already_waiting(app: procrastinate.App, queueing_lock: str) -> bool:
 
 
 def first_round(current: Desk) -> list[tuple[str, str | None, str | None, dict]]:
-    """(task, lock, queueing lock, arguments) of a round: master data, every source, the
-    outbox (no lock: its rows are claimed by whichever worker takes them) and the desk's jobs."""
-    from processor.worker import sources_of
-
-    return [("import_master_data", "master_data", "master_data", {}),
-            *[("poll_source", f"source:{s.name}", f"source:{s.name}", {"name": s.name}) for s in sources_of(current)],
-            ("deliver_outbox", None, "outbox", {}), ("desk_jobs", "desk_jobs", "desk_jobs", {})]
+    """(task, lock, queueing lock, arguments) of each job of a round (processor.rounds.ROUND):
+    master data, a poll per source, the desk's jobs and the outbox (no lock: its rows are
+    claimed by whichever worker takes them)."""
+    deferred: list[tuple[str, str | None, str | None, dict]] = []
+    for job in ROUND:
+        if job.per_source:
+            deferred += [(job.name, *job.locks(source.name), {"name": source.name}) for source in sources_of(current)]
+        else:
+            deferred.append((job.name, *job.locks(), {}))
+    return deferred
 
 
 def poll(current: Desk, name: str, defer: Defer) -> int:
     """Read a source: each new item archived and registered, a job deferred to process it (on
     whichever worker is free), then the item settled in its source."""
-    from processor.pipeline import Outcome, accept, process
-    from processor.problems import polled
-    from processor.worker import sources_of
-
     source = next((s for s in sources_of(current) if s.name == name), None)
     if source is None:
         log.warning("no source %s in the config", name)
@@ -209,8 +213,6 @@ def poll(current: Desk, name: str, defer: Defer) -> int:
 
 
 def process_one(current: Desk, document_id: int, defer: Defer) -> str:
-    from processor.pipeline import process_registered
-
     try:
         outcome = process_registered(current, document_id)
     except Exception as exc:  # counted; the engine retries it until it is a poison item
@@ -227,10 +229,6 @@ def process_one(current: Desk, document_id: int, defer: Defer) -> str:
 
 def failed_registered(current: Desk, document_id: int, exc: Exception):  # noqa: ANN201
     """A registered document's failed try counted (processor.poison), from the archive's copy."""
-    from processor.archive import read_original
-    from processor.poison import failed_document
-    from processor.store.models import Document
-
     with current.store.transaction() as session:
         row = session.get(Document, document_id)
         digest, source, filename = row.sha256, row.source, row.filename
@@ -240,11 +238,6 @@ def failed_registered(current: Desk, document_id: int, exc: Exception):  # noqa:
 
 def quarantine_in_folder(current: Desk, document_id: int, reason: str) -> None:
     """A shared-folder file found bad after it left the folder: a copy goes to its quarantine."""
-    from processor.archive import read_original
-    from processor.sources.folder import FolderSource
-    from processor.store.models import Document
-    from processor.worker import sources_of
-
     with current.store.transaction() as session:
         row = session.get(Document, document_id)
         source = next((s for s in sources_of(current) if s.name == row.source and isinstance(s, FolderSource)), None)
@@ -255,7 +248,8 @@ def quarantine_in_folder(current: Desk, document_id: int, reason: str) -> None:
 def run(config: Config, *, once: bool = False, concurrency: int = 2) -> None:
     """Apply the job tables if needed, queue a first round, and work (until stopped, or until
     no job of ours is left with `once`)."""
-    app = make_app(config)
+    desk = opened_once(config)
+    app = make_app(config, desk)
     ensure_schema(app, conninfo(config))
     stalled = config.worker.stalled_seconds
     options = dict(queues=[QUEUE], concurrency=concurrency, stalled_worker_timeout=stalled,
@@ -264,7 +258,7 @@ def run(config: Config, *, once: bool = False, concurrency: int = 2) -> None:
     async def start() -> None:
         async with app.open_async():
             await take_over_stalled(app, stalled)
-            for task, lock, queueing_lock, kwargs in first_round(_desk_for(str(config.source_file))):
+            for task, lock, queueing_lock, kwargs in first_round(desk()):
                 await _defer(app, task, lock, queueing_lock, kwargs)
             if once:
                 await work_until_idle(app, options, stalled)
@@ -303,8 +297,6 @@ async def waiting_jobs(app: procrastinate.App) -> int:
 def ensure_schema(app: procrastinate.App, dsn: str) -> None:
     """procrastinate's own tables, created once (its schema is not part of our migrations);
     an advisory lock keeps two workers starting together from both creating them."""
-    import psycopg
-
     with psycopg.connect(dsn, autocommit=True) as connection:
         connection.execute("select pg_advisory_lock(4242001)")
         try:

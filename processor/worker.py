@@ -12,11 +12,9 @@ from collections.abc import Callable, Iterable
 import schedule
 
 from processor import poison, problems
-from processor.delivery import deliver
 from processor.desk import Desk
-from processor.jobs import run_jobs
-from processor.master_data import import_folder
-from processor.pipeline import Incoming, Outcome, process, retry_waiting_for_ocr
+from processor.pipeline import Incoming, Outcome, process
+from processor.rounds import ROUND
 from processor.sources import Done, Source
 from processor.sources.folder import FolderSource
 from processor.sources.imap import IdleWatcher, ImapSource
@@ -84,29 +82,21 @@ def process_items(desk: Desk, items: Iterable[tuple[Incoming, Done]]) -> Iterabl
 
 
 def run_once(desk: Desk, on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
-    try:
-        import_folder(desk)  # master data first: the sheets of this pass are decided with it
-    except Exception:  # a bad file is rejected inside; this is the folder itself failing
-        log.exception("importing master data failed; it is tried again on the next pass")
-    outcomes = poll(desk, on_outcome)
-    try:
-        outcomes.extend(retry_waiting_for_ocr(desk))
-    except Exception:  # noqa: BLE001 - they wait for the next pass
-        log.exception("scans waiting for OCR could not be taken up again; next pass")
-    try:
-        done = run_jobs(desk)
-        if any(done.values()):
-            log.info("jobs: %s", ", ".join(f"{name} {count}" for name, count in done.items() if count))
-    except Exception:  # a failing job must not stop intake; it runs again next pass
-        log.exception("the desk's jobs failed; they run again on the next pass")
-    try:
-        problems.run_checks(desk)
-    except Exception:  # noqa: BLE001 - the checks run again next pass
-        log.exception("checking for problems failed; next pass")
-    try:
-        deliver(desk)
-    except Exception:  # the outbox keeps every mail; delivery is tried again next pass
-        log.exception("delivering the outbox failed; it is tried again on the next pass")
+    """One round (processor.rounds.ROUND), each step in turn; a step that fails is logged and
+    the round goes on: it runs again on the next."""
+    outcomes: list[Outcome] = []
+    for job in ROUND:
+        if job.per_source:
+            outcomes.extend(poll(desk, on_outcome))
+            continue
+        for step in job.steps:
+            try:
+                done = step.run(desk)
+            except Exception:  # a failing step must not stop intake, nor the steps after it
+                log.exception("%s; it runs again on the next pass", step.failed)
+                continue
+            if step.outcomes:
+                outcomes.extend(done)
     return outcomes
 
 

@@ -3,6 +3,7 @@ file's threshold within its window reach the quality department in one mail, lin
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from processor.store.models import BatchAlert, Case
@@ -24,6 +25,7 @@ def cases_by_no(desk) -> dict[str, Case]:
         return found
 
 
+@pytest.mark.slow  # many mails through the pipeline
 def test_three_complaints_on_one_batch_in_a_week_alert_quality_once_and_later_ones_join(desk):
     first = complaint(desk, "2026-11-16T09:00", "王一")
     complaint(desk, "2026-11-17T09:00", "李二", batch="B99999")  # another batch: not counted
@@ -45,6 +47,7 @@ def test_three_complaints_on_one_batch_in_a_week_alert_quality_once_and_later_on
         assert len(session.scalars(select(BatchAlert)).all()) == 1
 
 
+@pytest.mark.slow  # many mails through the pipeline
 def test_complaints_spread_wider_than_the_window_raise_no_alert(desk):
     complaint(desk, "2026-11-02T09:00", "王一")
     complaint(desk, "2026-11-06T09:00", "张三")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import multiprocessing
 from datetime import datetime
 
+import pytest
+
 from processor.case_numbers import next_case_number
 from processor.store import open_store
 
@@ -55,6 +57,7 @@ def allocate_concurrently(url: str, processes: int, each: int, timeout: float = 
     return numbers
 
 
+@pytest.mark.slow  # several processes
 def test_concurrent_writers_never_repeat_or_skip(tmp_path):
     numbers = allocate_concurrently(f"sqlite:///{tmp_path}/s.db", 4, 25, timeout=60)
     assert sorted(numbers) == [f"CS-2611-{i:04d}" for i in range(1, 101)]

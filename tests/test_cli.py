@@ -12,6 +12,8 @@ import pytest
 
 from tests.conftest import ROOT, SAMPLES
 
+pytestmark = pytest.mark.slow  # the command as processes, and inspect on every sample (OCR)
+
 REQUIRED_KEYS = {"file", "kind", "fields", "lines", "category", "level", "business_line", "case_ref",
                  "owner", "deadlines", "actions", "warnings", "errors"}
 

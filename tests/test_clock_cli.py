@@ -12,6 +12,8 @@ import pytest
 from tests.conftest import ROOT, SAMPLES
 from tests.test_cli import aftersales, example_desk
 
+pytestmark = pytest.mark.slow  # the command as processes, and the worker once
+
 MAIL = "001-mail-complaint-oil.eml"  # Date: Thu, 12 Nov 2026 13:18:00 +0800
 FORM = "016-docx-complaint-form.docx"  # a file: no Date header
 

@@ -24,13 +24,15 @@ from tests.test_mail_servers import (  # noqa: F401 - fixtures
     DESK,
     assert_each_arrived_once_but_in_doubt,
     large_batch,
+    no_lease_left,
     parsed,
     servers,
     wire,
 )
 from tests.test_postgres import pg_desk_dir, postgres  # noqa: F401 - fixtures
 
-pytestmark = pytest.mark.skipif(bindir() is None, reason="PostgreSQL is installed by make test")
+pytestmark = [pytest.mark.slow,  # PostgreSQL, Dovecot, several workers
+              pytest.mark.skipif(bindir() is None, reason="PostgreSQL is installed by make test")]
 
 
 def test_two_distributed_workers_share_the_sources_and_answer_each_mail_once(pg_desk_dir):  # noqa: F811
@@ -87,30 +89,30 @@ def test_a_document_fetched_on_one_host_is_processed_on_another_without_its_disk
     assert (pg_desk_dir / "archive-b" / row.archive_path).read_bytes() == data  # kept on host B from then on
 
 
-def test_sigkill_of_distributed_workers_at_random_points_loses_and_repeats_nothing(wire, postgres):  # noqa: F811
+def test_sigkill_of_distributed_workers_mid_batch_loses_and_repeats_nothing(wire, postgres):  # noqa: F811
     """Workers on PostgreSQL killed six times over while they poll the mailbox and a folder,
     process documents and send the outbox; the jobs and mail claims of the dead are taken
     over, and every item is processed once and answered once."""
-    import random
     import signal
 
     dovecot, smtp, config = wire
     incoming = large_batch(dovecot, config, mails=40, files=8)
     config.write_text(f'[store]\nurl = "{postgres.database()}"\n' + config.read_text(encoding="utf-8") + FAST_RECOVERY,
                       encoding="utf-8")
-    rng = random.Random(20261125)
     command = [sys.executable, "-m", "processor", "--config", str(config), "run", "--distributed", "--once"]
-    for _ in range(6):  # two workers, both killed at a random moment of their work, six times over
-        before = progress(config)
+    for counted, more in KILL_POINTS:  # two workers, both killed in the middle of their work, six times over
+        start = progress(config)
         workers = [subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                     env=os.environ.copy()) for _ in range(2)]
-        wait_for(functools.partial(moved_on, config, before, workers), timeout=60)
-        time.sleep(rng.uniform(0.0, 1.0))
+        wait_for(functools.partial(worked_up_to, config, workers, counted, start[counted] + more), timeout=180,
+                 interval=0.05)
         for worker in workers:
             worker.send_signal(signal.SIGKILL)
-            worker.wait()
+        assert [worker.wait() for worker in workers] == [-signal.SIGKILL] * 2  # both still at work
+        reached = progress(config)
+        assert 0 < reached[counted] < (48 if counted == "cases" else reached["mails"]), (counted, reached)  # mid-batch
     for _ in range(2):  # the leases of the dead run out, then the rest goes out
-        time.sleep(LEASE_SECONDS)
+        wait_for(lambda: no_lease_left(config), timeout=30, interval=0.2)
         finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=180, env=os.environ.copy())
         assert finished.returncode == 0, finished.stderr[-2000:]
     with Desk.open(load_config(config)) as desk, desk.store.transaction() as session:
@@ -124,18 +126,24 @@ def test_sigkill_of_distributed_workers_at_random_points_loses_and_repeats_nothi
     assert dovecot.messages(DESK) == [] and list(incoming.iterdir()) == []
 
 
-def progress(config) -> tuple[int, int, int]:  # noqa: ANN001
-    """(documents, cases, mails sent) so far."""
+# Where both workers are killed: (what is counted, how many more than when they started) —
+# while documents are processed, then while the outbox goes out.
+KILL_POINTS = (("cases", 3), ("cases", 8), ("cases", 8), ("cases", 8), ("sent", 5), ("sent", 15))
+
+
+def progress(config) -> dict[str, int]:  # noqa: ANN001
+    """Cases opened, mails sent and mails queued in all, so far."""
     try:
         with Desk.open(load_config(config)) as desk, desk.store.transaction() as session:
-            return (session.scalar(select(func.count(Document.id))), session.scalar(select(func.count(Case.id))),
-                    session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.status == "sent")))
+            return {"cases": session.scalar(select(func.count(Case.id))),
+                    "sent": session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.status == "sent")),
+                    "mails": session.scalar(select(func.count(OutboxMessage.id)))}
     except Exception:  # noqa: BLE001 - the first worker is still creating the tables
-        return (0, 0, 0)
+        return {"cases": 0, "sent": 0, "mails": 0}
 
 
-def moved_on(config, before: tuple[int, int, int], workers: list[subprocess.Popen]) -> bool:  # noqa: ANN001
-    return progress(config) != before or all(worker.poll() is not None for worker in workers)
+def worked_up_to(config, workers: list[subprocess.Popen], counted: str, target: int) -> bool:  # noqa: ANN001
+    return progress(config)[counted] >= target or any(worker.poll() is not None for worker in workers)
 
 
 LEASE_SECONDS = 3

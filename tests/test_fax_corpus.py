@@ -23,6 +23,7 @@ def one_of_each(seed: int) -> list[make_faxes.Plan]:
                  and p.how.tiff == tiff) for prefix, standard, tiff in wanted]
 
 
+@pytest.mark.slow  # the fax corpus
 def test_the_set_covers_kinds_layouts_tilts_resolutions_and_formats():
     plans = make_faxes.plan(36, 20)
     assert {p.layout for p in plans} == set(make_faxes.LAYOUTS)
@@ -34,6 +35,7 @@ def test_the_set_covers_kinds_layouts_tilts_resolutions_and_formats():
         assert len({p.how.tilt for p in mine}) == len(mine) and {p.how.standard for p in mine} == {True, False}
 
 
+@pytest.mark.slow  # draws faxes
 def test_same_seed_same_faxes_other_seed_other_faxes(tmp_path: Path):
     first, again, other = tmp_path / "a", tmp_path / "b", tmp_path / "c"
     for folder in (first, again, other):
@@ -45,6 +47,7 @@ def test_same_seed_same_faxes_other_seed_other_faxes(tmp_path: Path):
     assert [a["fields"] for a in answers] != [make_faxes.make_one(p, other)["fields"] for p in one_of_each(21)]
 
 
+@pytest.mark.slow  # draws faxes
 def test_answers_are_normalised_and_the_images_are_faxes(tmp_path: Path):
     for item in one_of_each(20):
         answer = make_faxes.make_one(item, tmp_path)

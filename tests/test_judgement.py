@@ -227,6 +227,7 @@ def test_rules_replay_lists_changed_cases_with_the_signals_and_changes_nothing(d
         assert sorted(case.level for case in session.scalars(select(Case))) == ["grievance", "grievance"]
 
 
+@pytest.mark.slow  # the command as a process
 def test_rules_replay_needs_a_rule_file(tmp_path):
     result = subprocess.run([sys.executable, "-m", "processor", "rules", "replay"], capture_output=True,
                             text=True, cwd=ROOT)
@@ -242,6 +243,7 @@ def test_the_corpus_mails_build_as_real_messages_in_their_charsets():
         assert corpus_mail.get("charset", "utf-8").lower() in built.decode("ascii", "replace").lower()
 
 
+@pytest.mark.slow  # the free-text corpus
 @pytest.mark.xfail(strict=True, reason="below the 'Done when' targets on the holdout set (see make accuracy)")
 def test_the_corpus_meets_the_done_when_targets():
     command = [sys.executable, "-m", "processor"]

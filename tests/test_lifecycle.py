@@ -118,6 +118,7 @@ def test_a_sales_case_left_alone_goes_to_the_sales_director_not_the_service_dire
     assert recipients[0] == "sales.director@desk.localhost" and "gm@desk.localhost" in recipients
 
 
+@pytest.mark.slow  # a case's whole life
 def test_a_case_answered_and_confirmed_in_time_never_escalates(desk, opened):
     at(desk, "2026-11-16T10:00")
     receive(desk, mail(f"Re: [{opened}]", "#reply 已为您安排上门更换。", sender=MANAGER), "r.eml")
@@ -326,6 +327,7 @@ def test_with_an_auth_server_set_only_vouched_staff_mail_runs_commands(desk_dir)
     (('within = "24 hours"', 'within = "24 moons"'), "24 moons"),
     (('roles = ["customer_care"]', 'roles = ["care_bears"]'), "people (李娜): role `care_bears`"),
 ])
+@pytest.mark.slow  # the command as a process
 def test_rules_check_names_the_mistake(tmp_path, change, complaint):
     import subprocess
     import sys

@@ -78,6 +78,7 @@ def test_a_crlf_in_an_attachment_name_never_reaches_a_header():
     assert message["Bcc"] is None
 
 
+@pytest.mark.slow  # the worker's rounds
 def test_the_evil_attachment_mail_is_quarantined_and_its_sender_told_on_maildir(desk_dir):
     """filename*=utf-8''evil%0D%0ABcc… raised ValueError in the notice subject: retried every
     pass with a traceback, forever, the sender never told."""
@@ -113,6 +114,7 @@ def poison_step(monkeypatch):
     monkeypatch.setattr(pipeline, "record_and_act", record_and_act)
 
 
+@pytest.mark.slow  # the worker's rounds
 def test_a_poison_item_on_maildir_is_tried_max_tries_then_quarantined_and_everyone_told(desk_dir, poison_step):
     drop_in_maildir(desk_dir, complaint_mail("POISON 投诉"), "1700000001.poison.host")
     drop_in_maildir(desk_dir, complaint_mail("投诉：热水器漏水"), "1700000002.good.host")
@@ -140,6 +142,7 @@ def test_a_poison_item_on_maildir_is_tried_max_tries_then_quarantined_and_everyo
 # ---------------------------------------------------------------- the CLI
 
 
+@pytest.mark.slow  # the command as a process
 def test_a_misspelt_time_zone_is_one_line_and_exit_2(tmp_path):
     (tmp_path / "aftersales.toml").write_text('[desk]\ntimezone = "Asia/Shangai"\n', encoding="utf-8")
     result = aftersales("--config", str(tmp_path / "aftersales.toml"), "cases")
@@ -147,6 +150,7 @@ def test_a_misspelt_time_zone_is_one_line_and_exit_2(tmp_path):
     assert result.stderr.count("\n") == 1 and "Asia/Shangai" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # the command as a process
 def test_output_to_a_closed_pipe_ends_quietly(tmp_path):
     note = tmp_path / "note.txt"
     note.write_text("客户投诉\n投诉人：王喆\n联系电话：13800138000\n产品名称：热水器\n投诉内容：漏水。\n", encoding="utf-8")
@@ -160,6 +164,7 @@ def test_output_to_a_closed_pipe_ends_quietly(tmp_path):
     assert "Traceback" not in stderr and "BrokenPipeError" not in stderr
 
 
+@pytest.mark.slow  # the worker as a process
 def test_a_file_name_with_a_newline_cannot_forge_a_log_line(desk_dir):
     name = "note\n2026-11-28 08:00:00,000 ERROR forged: the desk is on fire.txt"
     path = desk_dir / "shared" / "incoming" / name
@@ -176,6 +181,7 @@ def test_a_file_name_with_a_newline_cannot_forge_a_log_line(desk_dir):
 # ---------------------------------------------------------------- the operator
 
 
+@pytest.mark.slow  # the command as processes
 def test_status_names_open_problems_and_exits_1_then_0_once_closed(desk_dir, poison_step):
     drop_in_maildir(desk_dir, complaint_mail("POISON 投诉"), "1700000003.poison.host")
     with with_operator(desk_dir, max_tries=1) as desk:
@@ -193,6 +199,7 @@ def test_status_names_open_problems_and_exits_1_then_0_once_closed(desk_dir, poi
     assert again.returncode == 2 and again.stderr.count("\n") == 1
 
 
+@pytest.mark.slow  # the worker's rounds
 def test_an_unreachable_mailbox_is_a_problem_after_an_hour_and_summed_up_daily(desk_dir):
     config = desk_dir / "aftersales.toml"
     config.write_text(config.read_text(encoding="utf-8") + """
@@ -241,6 +248,7 @@ timeout_seconds = 2
 # ---------------------------------------------------------------- IMAP, on a real Dovecot
 
 
+@pytest.mark.slow  # the worker's rounds
 def test_imap_last_uid_never_passes_a_poison_mail_until_it_is_quarantined(wire, poison_step):  # noqa: F811
     """The last UID moved past a mail that failed: never fetched again, unseen, its document
     `received` for ever. Now it is fetched again each pass until quarantined."""
@@ -271,6 +279,7 @@ def test_imap_last_uid_never_passes_a_poison_mail_until_it_is_quarantined(wire, 
 # ---------------------------------------------------------------- limits per part
 
 
+@pytest.mark.slow  # a 30 MB mail
 def test_a_30_mb_mail_with_a_complaint_body_becomes_a_case_and_the_big_attachment_is_refused_by_name(desk_dir):
     """The 25 MB file limit was applied to the whole message: quarantined, nobody told."""
     big = os.urandom(30 * 1024 * 1024)
@@ -289,6 +298,7 @@ def test_a_30_mb_mail_with_a_complaint_body_becomes_a_case_and_the_big_attachmen
     assert "现场视频.bin" in plain and "30 MB" in plain and "现场视频.bin" in html
 
 
+@pytest.mark.slow  # a mail over 25 MB
 def test_an_oversized_attachment_alone_is_still_refused_with_its_name(desk_dir):
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = ALICE, "complaints@desk.localhost", "附件"
@@ -328,6 +338,7 @@ with open(sys.argv[1], "wb") as file:
 """
 
 
+@pytest.mark.slow  # waits out a writer's pause
 def test_a_writer_pausing_longer_than_the_settle_time_gets_no_prefix_taken(desk_dir):
     """A writer pausing 2.5 s (settle time 1 s) got a 15,000-byte prefix archived."""
     path = desk_dir / "shared" / "incoming" / "form.docx"
@@ -355,6 +366,7 @@ def test_temporary_names_are_left_alone(desk_dir):
     assert list(folder_source(desk_dir).items()) == []
 
 
+@pytest.mark.slow  # the worker's rounds
 def test_names_of_250_characters_settle_and_their_duplicates_too(desk_dir):
     """No .reason.txt (the name grew past 255 bytes) and a duplicate erroring every pass."""
     incoming = desk_dir / "shared" / "incoming"
@@ -398,6 +410,7 @@ def worker_book(**limits):  # noqa: ANN003, ANN201
                                separate_processes=Config().limits.separate_processes)
 
 
+@pytest.mark.slow  # waits out a time limit
 def test_max_seconds_holds_in_a_worker_thread():
     """`[limits] max_seconds` used SIGALRM, which only the main thread can set: in a thread a
     fax was read for as long as it took (38 s here), the limit 1 s."""
@@ -448,6 +461,7 @@ def test_an_item_tried_again_keeps_the_time_it_arrived(desk_dir, monkeypatch):
         assert row.parsed["received"] == calls[1].isoformat(timespec="minutes")
 
 
+@pytest.mark.slow  # the worker's rounds
 def test_an_smtp_login_refused_is_a_problem_until_a_mail_goes_out(wire, monkeypatch):  # noqa: F811
     from tests.test_mail_servers import ALICE as CUSTOMER
     from tests.test_mail_servers import DESK, complaint

@@ -3,17 +3,23 @@ faxes and phones change them: Group 4 TIFF, an upside-down page, a photo without
 
 from __future__ import annotations
 
+import email
 import io
+from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
+from sqlalchemy import select
 
 from parsers import ocr, parse_document, scan
+from processor.cli import main
+from processor.config import load_config
+from processor.desk import Desk
 from processor.pipeline import Incoming, process, retry_waiting_for_ocr
-from processor.store.models import Case, Document
+from processor.store.models import Case, Document, OutboxMessage
 from tests.conftest import sample
 
 pytestmark = pytest.mark.skipif(ocr.available() is not None, reason=str(ocr.available()))
@@ -30,6 +36,7 @@ def tiff_bytes(image: Image.Image, dpi: tuple[int, int]) -> bytes:
     return out.getvalue()
 
 
+@pytest.mark.slow  # OCR
 def test_fax_pdf_is_read_with_its_header_and_confidences():
     data = sample("026-fax-complaint").read_bytes()
     doc = parse_document(data, "026.pdf")
@@ -40,18 +47,21 @@ def test_fax_pdf_is_read_with_its_header_and_confidences():
     assert doc.meta["ocr"]["pages"] == 1
 
 
+@pytest.mark.slow  # OCR
 def test_group4_tiff_at_standard_fax_resolution():
     doc = parse_document(sample("025-fax-complaint").read_bytes(), "025.tif")
     assert doc.format == "image" and doc.kind == "complaint"
     assert doc.value("phone") == "15710251500" and len(doc.fields) >= 5
 
 
+@pytest.mark.slow  # OCR
 def test_multi_page_fax_reads_both_pages():
     doc = parse_document(sample("027-fax-complaint").read_bytes(), "027.pdf")
     assert doc.meta["ocr"]["pages"] == 2
     assert doc.kind == "complaint" and len(doc.fields) >= 5
 
 
+@pytest.mark.slow  # OCR
 def test_upside_down_page_is_turned_and_read():
     page = page_of("026-fax-complaint").convert("L").rotate(180)
     doc = parse_document(tiff_bytes(page, (204, 196)), "upside-down.tif")
@@ -59,6 +69,7 @@ def test_upside_down_page_is_turned_and_read():
     assert doc.value("customer_name") == "陈丽"
 
 
+@pytest.mark.slow  # OCR
 def test_skewed_photo_of_a_form_as_jpeg():
     page = page_of("026-fax-complaint").convert("L").rotate(2.0, fillcolor=255, expand=True)
     out = io.BytesIO()
@@ -67,6 +78,7 @@ def test_skewed_photo_of_a_form_as_jpeg():
     assert doc.kind == "complaint" and doc.value("phone") == "15986468797"
 
 
+@pytest.mark.slow  # OCR
 def test_photo_of_a_defect_is_evidence_not_a_form():
     picture = Image.new("RGB", (1200, 900), (120, 130, 140))
     draw = ImageDraw.Draw(picture)
@@ -151,6 +163,7 @@ def ticked_form() -> Image.Image:
     return page
 
 
+@pytest.mark.slow  # OCR
 @pytest.mark.skipif(not Path(CJK_FONT).is_file(), reason="no Noto CJK font to draw the form with")
 def test_ticked_boxes_of_a_scanned_form_are_read_from_the_image():
     doc = parse_document(tiff_bytes(ticked_form(), (200, 200)), "反馈单.tif")
@@ -164,13 +177,14 @@ def test_ticked_boxes_of_a_scanned_form_are_read_from_the_image():
 @pytest.fixture
 def tesseract_reads(monkeypatch):
     """Tesseract reads the pages instead of PP-OCR (AFTERSALES_OCR_ENGINE=tesseract)."""
-    monkeypatch.setattr(ocr, "ENGINE", "tesseract")
+    monkeypatch.setenv("AFTERSALES_OCR_ENGINE", "tesseract")  # read when used: no reload needed
     ocr.engine.cache_clear(), ocr.available.cache_clear()
     yield
     monkeypatch.undo()
     ocr.engine.cache_clear(), ocr.available.cache_clear()
 
 
+@pytest.mark.slow  # OCR
 @pytest.mark.skipif(not Path(CJK_FONT).is_file(), reason="no Noto CJK font to draw the form with")
 def test_tesseract_reads_a_scanned_form_cell_by_cell(tesseract_reads):
     if ocr.available() is not None:
@@ -200,18 +214,73 @@ def test_check_boxes_are_told_from_characters():
     assert checkboxes.find_boxes(ring) == []
 
 
-def test_low_confidence_fields_are_asked_back_and_shown_unverified(desk):
-    outcome = process(desk, Incoming("folder:fax", "024", "024.pdf", sample("024-fax-complaint").read_bytes()))
-    assert outcome.status == "processed"
+DIGITS_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+def fax_with_phone(phone: str) -> bytes:
+    """Sample 026's page with another phone number printed in its cell, sent as a Group 4 fax."""
+    from PIL import ImageFont
+
+    page = page_of("026-fax-complaint").convert("L")
+    draw = ImageDraw.Draw(page)
+    draw.rectangle((548, 282, 1100, 316), fill=255)  # inside the phone's cell, clear of its ruling
+    draw.text((560, 299), phone, font=ImageFont.truetype(DIGITS_FONT, 30), fill=0, anchor="lm")
+    return tiff_bytes(page, (204, 196))
+
+
+@pytest.fixture
+def patient_desk(desk_dir):
+    """A desk whose time limit for one document outlasts OCR on a machine shared by many."""
+    config = desk_dir / "aftersales.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace("max_seconds = 60", "max_seconds = 600"), encoding="utf-8")
+    with Desk.open(load_config(config)) as opened:
+        assert opened.limits.max_seconds == 600
+        yield opened
+
+
+SEVEN_DIGITS = "1598646"  # fits no kind of phone (parsers/shapes.toml): kept as read, never passed on as sure
+
+
+@pytest.mark.slow  # OCR
+@pytest.mark.skipif(not Path(DIGITS_FONT).is_file(), reason="no DejaVu font to print the phone with")
+def test_a_value_the_reader_cannot_vouch_for_is_shown_unverified_on_the_case(patient_desk, capsys):
+    """Of the fax's fields, all printed cleanly, the phone alone is marked unverified on its
+    case and in `show`."""
+    desk = patient_desk
+    outcome = process(desk, Incoming("folder:fax", "fax.tif", "fax.tif", fax_with_phone(SEVEN_DIGITS)))
+    assert outcome.status == "processed", outcome.reason
     with desk.store.transaction() as session:
-        case = session.get(Case, session.query(Case.id).scalar())
-        fields = case.fields
-    doc = parse_document(sample("024-fax-complaint").read_bytes(), "024.pdf")
-    weak = [name for name, found in doc.fields.items() if found.confidence < scan.UNVERIFIED_BELOW]
-    assert fields.get("unverified", []) == doc.meta.get("unverified", []) == weak
+        case = session.scalars(select(Case)).one()
+        assert case.fields["phone"] == SEVEN_DIGITS and case.fields["customer_name"] == "陈丽"
+        assert case.fields["unverified"] == ["phone"]
+        case_no = case.case_no
+    assert main(["--config", str(desk.config.source_file), "show", case_no]) == 0
+    shown = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.startswith("  ") and line.split()}
+    assert shown["phone"].endswith("(unverified: read by OCR)") and "unverified" not in shown["customer_name"]
 
 
-def test_a_fax_waits_in_quarantine_while_ocr_cannot_run_and_is_read_when_it_can(desk, monkeypatch):
+@pytest.mark.slow  # OCR
+@pytest.mark.skipif(not Path(DIGITS_FONT).is_file(), reason="no DejaVu font to print the phone with")
+def test_a_value_the_reader_cannot_vouch_for_is_asked_back_in_the_acknowledgement(patient_desk):
+    """The same fax mailed as an attachment: the acknowledgement asks the sender to confirm the
+    phone, and nothing else."""
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "chenli@example.test", "complaints@desk.localhost", "投诉（传真件）"
+    message.set_content("投诉表见附件传真。")
+    message.add_attachment(fax_with_phone(SEVEN_DIGITS), maintype="image", subtype="tiff", filename="fax.tif")
+    outcome = process(patient_desk, Incoming("maildir:inbox", "1", "1.eml", bytes(message)))
+    assert outcome.status == "processed", outcome.reason
+    with patient_desk.store.transaction() as session:
+        ack = session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "acknowledgement")).one()
+        assert ack.recipients == ["chenli@example.test"]
+        text = email.message_from_bytes(ack.raw, policy=policy.default).get_body(("plain",)).get_content()
+    asked = text.split("以下内容是从传真或扫描件识别的，可能有误，请核对，如有错误请回复更正：", 1)[1].split("\n\n", 1)[0]
+    assert [line.strip() for line in asked.strip().splitlines()] == [f"- 电话：{SEVEN_DIGITS}"]
+
+
+@pytest.mark.slow  # OCR
+def test_a_fax_waits_in_quarantine_while_ocr_cannot_run_and_is_read_when_it_can(patient_desk, monkeypatch):
+    desk = patient_desk  # read within the time limit however loaded the machine: this test is about waiting for OCR
     data = sample("026-fax-complaint").read_bytes()
     desk.separate_processes = False  # parsed here, where the patched `available` is seen
     monkeypatch.setattr(ocr, "available", lambda: "OCR not available: Tesseract is not installed")

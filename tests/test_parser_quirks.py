@@ -311,6 +311,7 @@ def _binary_doc(tmp_path: Path) -> bytes:
     return (tmp_path / "form.doc").read_bytes()
 
 
+@pytest.mark.slow  # LibreOffice
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is installed by .ci/run")
 def test_binary_doc_is_converted_with_libreoffice_or_refused_politely(tmp_path):
     data = _binary_doc(tmp_path)
@@ -382,6 +383,7 @@ def test_xml_entity_declarations_in_an_office_file_are_refused():
     assert "unsafe" in doc.errors[0] and "word/document.xml" in doc.errors[0]
 
 
+@pytest.mark.slow  # waits out a time limit
 def test_a_document_over_its_wall_time_is_stopped_with_a_reason():
     workbook = openpyxl.Workbook()
     sheet = workbook.active

@@ -48,6 +48,7 @@ def test_every_text_sample_gets_its_kind(answer):
         assert result["case_ref"] == expected["case_ref"]
 
 
+@pytest.mark.slow  # every text sample
 def test_field_f1_on_text_samples_is_at_least_0_95():
     if not TEXT_SAMPLES:
         pytest.skip("samples not available")

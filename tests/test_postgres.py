@@ -16,7 +16,8 @@ from tests.conftest import EXAMPLE_CONFIG, sample
 from tests.pgserver import PostgresServer, bindir
 from tests.test_case_numbers import allocate_concurrently
 
-pytestmark = pytest.mark.skipif(bindir() is None, reason="PostgreSQL is installed by make test")
+pytestmark = [pytest.mark.slow,  # PostgreSQL
+              pytest.mark.skipif(bindir() is None, reason="PostgreSQL is installed by make test")]
 
 
 @pytest.fixture(scope="module")

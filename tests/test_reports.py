@@ -210,6 +210,7 @@ def test_workbook_sheets_charts_formats_and_no_formulas_from_customers(seeded):
     assert len(charts) >= 5
 
 
+@pytest.mark.slow  # charts drawn (matplotlib) into a workbook
 def test_report_mail_has_the_kpis_an_inline_chart_and_the_workbook(seeded):
     from outputs.report_mail import report_message
 
@@ -239,6 +240,7 @@ def test_schedule_due_times_and_catch_up(seeded):
     assert [p.key for p in reports.due_periods(desk, "weekly", local("2026-11-25T10:00"), since)] == ["2026-W45", "2026-W46", "2026-W47"]
 
 
+@pytest.mark.slow  # every report drawn
 def test_each_report_is_sent_once_however_often_the_job_runs(seeded):
     desk, _ = seeded
     now = local("2026-11-03T09:30")
@@ -257,6 +259,7 @@ def _worker(config_path: str, moment: str, results) -> None:  # noqa: ANN001
         results.put(reports.send_due_reports(desk, local(moment)))
 
 
+@pytest.mark.slow  # several processes
 def test_two_workers_at_once_send_each_report_once(seeded, desk_dir):
     desk, _ = seeded
     context = multiprocessing.get_context("spawn")
@@ -273,6 +276,7 @@ def test_two_workers_at_once_send_each_report_once(seeded, desk_dir):
         assert session.scalar(select(func.count(Report.id))) == 7
 
 
+@pytest.mark.slow  # the command as a process
 def test_report_command_writes_the_workbook(seeded, desk_dir, tmp_path):
     result = subprocess.run([sys.executable, "-m", "processor", "--config", str(desk_dir / "aftersales.toml"), "report",
                              "monthly", "--period", "2026-10", "--out", str(tmp_path)],

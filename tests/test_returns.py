@@ -112,6 +112,7 @@ def test_master_data_files_are_recognised_by_their_headers(desk, master):
         assert sorted(session.scalars(select(Purchase.period))) == ["2026-09", "2026-10"]
 
 
+@pytest.mark.slow  # LibreOffice (the slip as PDF)
 def test_each_policy_branch_and_the_slip(desk, master):
     at(desk, "2026-10-12T10:00")
     lines = [
@@ -147,6 +148,7 @@ def test_each_policy_branch_and_the_slip(desk, master):
         assert round(exchange_ratio(session, "HF-09", "2026-10"), 4) == round(2240 / 100000, 4)
 
 
+@pytest.mark.slow  # LibreOffice (the slip as PDF)
 def test_checks_refuse_or_hold_before_the_policy(desk, master):
     at(desk, "2026-10-12T10:00")
     first = send(desk, mail_with(sheet_bytes([["SO-9", "P-1", "机油", "4L", 1, "桶", 100, 100, "2026-10-01", "不适销"]])), "a.eml")
@@ -176,6 +178,7 @@ def test_sheet_from_an_unknown_dealer_or_a_stranger_is_held_not_decided(desk, ma
     assert slips(desk) == []
 
 
+@pytest.mark.slow  # LibreOffice (the slip as PDF)
 def test_inspection_verdict_decides_the_waiting_line_and_a_new_slip_follows(desk, master):
     at(desk, "2026-10-12T10:00")
     lines = [["SO-4", "P-3", "机油", "4L", 5, "桶", 50, 250, "2026-09-25", "质量问题"],
@@ -205,6 +208,7 @@ def test_inspection_verdict_decides_the_waiting_line_and_a_new_slip_follows(desk
     assert [row.cells[9].text for row in slip_document(third).tables[1].rows[1:-1]] == ["不同意"]
 
 
+@pytest.mark.slow  # LibreOffice (the slip as PDF)
 def test_management_overrides_a_line_by_mail_and_the_dealer_gets_a_slip(desk, master):
     at(desk, "2026-10-12T10:00")
     outcome = send(desk, mail_with(sheet_bytes([["SO-7", "P-5", "机油", "4L", 1, "桶", 10, 10, "2026-09-01", "其他"],
@@ -220,6 +224,7 @@ def test_management_overrides_a_line_by_mail_and_the_dealer_gets_a_slip(desk, ma
     assert [row.cells[9].text for row in slip_document(slips(desk)[-1]).tables[1].rows[1:-1]] == ["同意", "不同意"]
 
 
+@pytest.mark.slow  # LibreOffice (the slip as PDF)
 def test_dealer_text_is_escaped_in_the_slip(desk, master):
     at(desk, "2026-10-12T10:00")
     hostile = '</w:t><w:t>INJECTED & "quoted" <b>'
@@ -228,6 +233,7 @@ def test_dealer_text_is_escaped_in_the_slip(desk, master):
     assert table.rows[1].cells[3].text == hostile
 
 
+@pytest.mark.slow  # LibreOffice (the slip as PDF)
 def test_a_sheet_quoting_a_complaint_case_joins_that_case(desk, master):
     at(desk, "2026-10-12T10:00")
     complaint = EmailMessage()

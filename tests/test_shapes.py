@@ -42,12 +42,14 @@ def tilted_fax(page: Image.Image, angle: float, dpi: tuple[int, int]) -> np.ndar
     return np.asarray(ocr.normalise(sent, (float(dpi[0]), float(dpi[1])))) < 160
 
 
+@pytest.mark.slow  # whole fax pages
 @pytest.mark.parametrize("angle", [-5.0, -3.0, -1.5, 0.4, 2.0, 5.0])
 def test_a_ruled_page_is_levelled_from_its_ruling_at_standard_fax_resolution(angle):
     found = deskew.skew_angle(tilted_fax(drawn_page(ruled=True), angle, (204, 98)))
     assert abs(found + angle) <= 0.1  # the old reader searched ±4° in 0.2° steps and lost the grid from 1.5°
 
 
+@pytest.mark.slow  # whole fax pages
 @pytest.mark.parametrize("angle", [-5.0, -2.0, 3.0])
 def test_a_page_without_ruling_is_levelled_from_its_text_lines(angle):
     ink = tilted_fax(drawn_page(ruled=False), angle, (204, 196))
@@ -55,6 +57,7 @@ def test_a_page_without_ruling_is_levelled_from_its_text_lines(angle):
     assert abs(deskew.skew_angle(ink) + angle) <= 0.2
 
 
+@pytest.mark.slow  # whole fax pages
 def test_the_grid_is_found_on_a_tilted_page_once_levelled():
     grey = ocr.normalise(Image.fromarray(~tilted_fax(drawn_page(ruled=True), 3.0, (204, 98))), None)
     _, ink = ocr.deskew(grey)

@@ -215,6 +215,7 @@ def test_status_closed_needs_the_close_permission(desk, case_no):
     assert case_by_no(desk, case_no).status != "closed"
 
 
+@pytest.mark.slow  # the command as a process
 def test_rules_check_validates_the_permissions(tmp_path):
     import subprocess
     import sys
@@ -293,6 +294,7 @@ def pending(desk, master):  # noqa: F811
     return first, second
 
 
+@pytest.mark.slow  # LibreOffice (slips of the pending request)
 def test_a_verdict_from_a_stranger_decides_nothing(desk, pending):
     slips_before = len(slips(desk))
     outcome = receive(desk, verdict_mail(ATTACKER), "verdict.eml")
@@ -306,12 +308,14 @@ def test_a_verdict_from_a_stranger_decides_nothing(desk, pending):
         assert not session.scalars(select(CaseEvent).where(CaseEvent.actor == "quality")).all()
 
 
+@pytest.mark.slow  # LibreOffice (slips of the pending request)
 def test_a_verdict_by_part_number_alone_decides_nothing(desk, pending):
     receive(desk, verdict_mail("quality@desk.localhost"), "verdict.eml")
     for case_no in pending:
         assert [d for _, d, _ in decisions(desk, case_no)] == ["pending"]
 
 
+@pytest.mark.slow  # LibreOffice (slips of the pending request)
 def test_a_verdict_from_quality_naming_its_case_decides_that_case_only(desk, pending):
     first, second = pending
     receive(desk, verdict_mail("quality@desk.localhost", f"鉴定单 [{first}]"), "verdict.eml")
@@ -321,6 +325,7 @@ def test_a_verdict_from_quality_naming_its_case_decides_that_case_only(desk, pen
     assert any(e.type == "inspection" and e.actor == "quality@desk.localhost" for e in events)
 
 
+@pytest.mark.slow  # LibreOffice (slips of the pending request)
 def test_a_verdict_file_dropped_by_staff_names_its_case(desk, pending):
     first, second = pending
     document = docx.Document()
@@ -369,6 +374,7 @@ def test_the_customer_and_the_threads_participants_still_act_on_their_case(desk,
 UNREADABLE = ""
 
 
+@pytest.mark.slow  # many mails through the pipeline
 def test_notices_for_unreadable_mail_are_capped_per_address(desk):
     at(desk, "2026-11-16T09:00")
     for number in range(40):
@@ -401,6 +407,7 @@ def test_a_person_answering_our_notice_with_a_complaint_is_acknowledged(desk):
     assert sent_to(desk, CUSTOMER) == ["notice", "acknowledgement"]
 
 
+@pytest.mark.slow  # many mails through the pipeline
 def test_plus_tags_do_not_get_round_the_acknowledgement_cap(desk):
     at(desk, "2026-11-16T09:00")
     for number in range(20):
@@ -449,6 +456,7 @@ def test_plain_text_mail_server_login_only_on_loopback(desk_dir, section):
                 load_config(config_file)
 
 
+@pytest.mark.slow  # the command as a process
 def test_the_store_archive_and_outbox_are_private(desk_dir):
     import subprocess
     import sys
