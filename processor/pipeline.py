@@ -124,13 +124,16 @@ OCR_WAIT = "OCR not available"
 def retry_waiting_for_ocr(desk: Desk) -> list[Outcome]:
     """Scans quarantined because OCR could not run are processed again, from the archive, once
     it can: a fax is never dropped."""
-    from parsers.ocr import available
-
-    if available() is not None:
-        return []
     with desk.store.transaction() as session:
         waiting = session.scalars(select(Document).where(
             Document.status == "quarantined", Document.reason.contains(OCR_WAIT))).all()
+        if not waiting:
+            return []
+        # the OCR stack (OpenCV, numpy: seconds of CPU) imported only when a scan waits for it
+        from parsers.ocr import available
+
+        if available() is not None:
+            return []
         items = []
         for row in waiting:
             row.status = "received"  # taken up again below

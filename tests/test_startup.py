@@ -119,3 +119,11 @@ def test_the_rules_know_the_staff_commands_the_desk_carries_out():
     from processor.staff import HANDLERS
 
     assert list(HANDLERS) == list(STAFF_COMMANDS)
+
+
+def test_a_pass_of_the_worker_with_nothing_to_read_loads_nothing_heavy(tmp_path, desk_dir):
+    """`run --once` (a cron job, or each distributed worker's start) pays for no OCR stack,
+    spreadsheet or chart library when no scan, sheet or report is there."""
+    modules_loaded(tmp_path, "cases", cwd=desk_dir)  # the store made and migrated first
+    loaded = modules_loaded(tmp_path, "run", "--once", cwd=desk_dir)
+    assert heavy_in(loaded) == {}
