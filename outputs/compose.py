@@ -16,8 +16,8 @@ import opencc
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from parsers.labels import display_label
+from parsers.normalise import CONTROL
 from parsers.shapes import line_value
-from parsers.text import CONTROL
 
 KIND_LABELS = {
     "complaint": ("投诉", "complaint"),

@@ -1,12 +1,15 @@
 """Bytes in, labelled fields out. The registry below maps each format to its parser, so the
-pipeline picks a parser by what a file is, never by an if-chain on its name."""
+pipeline picks a parser by what a file is, never by an if-chain on its name. A parser's module
+is imported the first time a file of its format comes (the xlsx, PDF and scan parsers bring
+openpyxl, pdfplumber, OpenCV and the OCR stack: seconds that a plain mail must not pay)."""
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Callable
+from functools import cache
 
-from parsers import doc, docx, mail, pdf, scan, text, xls, xlsx
 from parsers.kinds import apply_renames
 from parsers.language import detect_language
 from parsers.limits import ParseLimits, check_size, time_limit
@@ -19,15 +22,16 @@ log = logging.getLogger(__name__)
 
 Parser = Callable[[bytes, str, ParseLimits], ParsedDocument]
 
-PARSERS: dict[str, Parser] = {
-    "eml": mail.parse,
-    "docx": docx.parse,
-    "doc": doc.parse,
-    "xlsx": xlsx.parse,
-    "xls": xls.parse,
-    "pdf": pdf.parse,
-    "text": text.parse,
-    "image": scan.parse_image,
+# format → "module:function", imported on first use
+PARSERS: dict[str, str] = {
+    "eml": "parsers.mail:parse",
+    "docx": "parsers.docx:parse",
+    "doc": "parsers.doc:parse",
+    "xlsx": "parsers.xlsx:parse",
+    "xls": "parsers.xls:parse",
+    "pdf": "parsers.pdf:parse",
+    "text": "parsers.text:parse",
+    "image": "parsers.scan:parse_image",
 }
 
 UNREADABLE: dict[str, str] = {}  # formats recognised but not read (none at present)
@@ -45,8 +49,9 @@ def parse_document(data: bytes, filename: str, limits: ParseLimits | None = None
     try:
         if fmt != "eml":  # a mail has the message limit (mail.parse), each of its attachments the file limit
             check_size(data, filename, limits)
+        parse = parser_for(fmt)  # before the clock starts: the first file of a format pays its import
         with time_limit(limits.max_seconds, filename):
-            doc = PARSERS[fmt](data, filename, limits)
+            doc = parse(data, filename, limits)
     except ParseError as exc:
         return _failed(filename, fmt, str(exc))
     except MemoryError:
@@ -61,6 +66,13 @@ def parse_document(data: bytes, filename: str, limits: ParseLimits | None = None
     if doc.language is None:
         doc.language = detect_language(doc.title + "\n" + doc.text)
     return doc
+
+
+@cache
+def parser_for(fmt: str) -> Parser:
+    """The parse function of a format, its module imported the first time."""
+    module, function = PARSERS[fmt].split(":")
+    return getattr(importlib.import_module(module), function)
 
 
 def _failed(filename: str, fmt: str, reason: str) -> ParsedDocument:

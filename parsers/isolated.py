@@ -60,7 +60,10 @@ def _pool(memory_mb: int) -> ProcessPoolExecutor:
         pool = _pools.get(memory_mb)
         if pool is None:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["parsers"])
+            # the mail parser, which nearly every item needs, imported once in the forkserver and
+            # shared by the pool's processes; the others (OpenCV, the OCR stack, openpyxl: seconds
+            # of CPU) in a process when it first reads such a file
+            context.set_forkserver_preload(["parsers", "parsers.mail"])
             pool = ProcessPoolExecutor(PROCESSES, mp_context=context, initializer=_limit_memory, initargs=(memory_mb,))
             _pools[memory_mb] = pool
         return pool

@@ -20,9 +20,10 @@ from parsers.kinds import answers_survey, is_courtesy, kind_scores, satisfaction
 from parsers.language import detect_language
 from parsers.limits import MiB, ParseLimits
 from parsers.model import ParsedDocument, ParseError
+from parsers.normalise import CONTROL
 from parsers.people import read_sender_fields
 from parsers.products import read_product
-from parsers.text import CONTROL, decode, read_text_fields
+from parsers.text import decode, read_text_fields
 
 MAX_NESTING = 3
 # Form kinds a mail's own text is taken for only with strong evidence (a keyword in the subject

@@ -188,11 +188,17 @@ def _segmenter():  # noqa: ANN202 - rjieba's module
     return rjieba
 
 
+# a character every Chinese negator begins with: a text with none of them needs no segmenter
+_NEGATOR_STARTS = re.compile("[" + "".join(sorted({word[0] for word in NEGATORS if not word.isascii()})) + "]")
+
+
 def negations(prepared: str) -> list[int]:
     """Where each negator word ends. Chinese words by the segmenter, English by regex."""
     ends: list[int] = []
     position = 0
-    for word in _segmenter().cut(prepared):
+    # the segmenter (its dictionary: a quarter of a second to load) only when a negator may be there
+    words = _segmenter().cut(prepared) if _NEGATOR_STARTS.search(prepared) else []
+    for word in words:
         position = prepared.find(word, position) if word else position
         if position < 0:  # the segmenter changed the text: fall back to no negation found
             break

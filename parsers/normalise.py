@@ -13,6 +13,9 @@ from typing import Any
 
 EMPTY_MARKS = {"", "-", "--", "—", "/", "无", "無", "n/a", "na", "none", "null", "暂无", "不详"}
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff"
+# C0 and C1 control characters, DEL and the Unicode line separators: never wanted in a name,
+# a header or a log line
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 _MONTHS = {
     name: number

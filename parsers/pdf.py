@@ -9,13 +9,11 @@ import re
 import pdfplumber
 from pdfminer.pdfdocument import PDFPasswordIncorrect
 
-from parsers import ocr
 from parsers.forms import read_label_lines
 from parsers.grids import read_grid
 from parsers.kinds import recognise_kind
 from parsers.limits import ParseLimits
 from parsers.model import ParsedDocument, ParseError
-from parsers.scan import pdf_pages, read_pages
 
 MIN_TEXT_CHARS = 20
 GARBAGE = re.compile(r"[\ufffd\ue000-\uf8ff]|\(cid:\d+\)")
@@ -59,14 +57,14 @@ def parse(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
     doc.text = "\n".join(texts)
     if scanned and not texts:  # a fax or scan: every page through OCR
         scanned_doc = ParsedDocument(file=filename, format="pdf")
-        read_pages(scanned_doc, ocr.recognise(pdf_pages(data, scanned)))
+        read_scanned_pages(scanned_doc, data, scanned)
         if scanned_doc.kind == "unknown":
             scanned_doc.errors.append(f"{filename} is a scan in which no form could be read: please send a clearer "
                                       "copy, or the form as .docx or a PDF with text")
         return scanned_doc
     if scanned:  # text pages read above; the scanned ones through OCR, added to them
         extra = ParsedDocument(file=filename, format="pdf")
-        read_pages(extra, ocr.recognise(pdf_pages(data, scanned)))
+        read_scanned_pages(extra, data, scanned)
         for name, found in extra.fields.items():
             doc.fields.setdefault(name, found)
         doc.lines.extend(extra.lines)
@@ -78,3 +76,12 @@ def parse(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
         doc.kind = "return_sheet"
     return doc
 
+
+
+def read_scanned_pages(doc: ParsedDocument, data: bytes, numbers: list[int]) -> None:
+    """Pages without a text layer read through OCR. Imported here, not at the top: the OCR
+    stack (OpenCV, numpy, the engines) takes seconds to load, and most PDFs have text."""
+    from parsers import ocr
+    from parsers.scan import pdf_pages, read_pages
+
+    read_pages(doc, ocr.recognise(pdf_pages(data, numbers)))

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 from charset_normalizer import from_bytes
 
 from parsers.forms import read_label_lines, read_prose
 from parsers.kinds import recognise_kind
 from parsers.limits import ParseLimits
 from parsers.model import ParsedDocument
-
-# C0 and C1 control characters, DEL and the Unicode line separators: never wanted in a name,
-# a header or a log line
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 # Labels say what a charset calls itself; these are the supersets that decode what was sent.
 CHARSET_SUPERSETS = {

@@ -11,23 +11,24 @@ import sys
 from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import select
 
 from processor import __version__, logs
-from processor.cases import OPEN_STATUSES, open_deadlines
-from processor.config import Config, clock, config_path, load_config
-from processor.delivery import deliver
-from processor.desk import Desk, Rulebook
 from processor.errors import UserError
-from processor.pipeline import Incoming, Outcome, as_json, examine, process
-from processor.rules.engine import load_rules, working_calendar
-from processor.store.models import Case, Document, OutboxMessage
-from processor.worker import run_forever, run_once
+
+# Each command imports what it uses inside its function: the store (SQLAlchemy), the parsers
+# and the worker take seconds to import, which `--help`, `cases` or `inspect` must not pay for
+# what they do not use.
+if TYPE_CHECKING:
+    from processor.config import Config
+    from processor.desk import Desk
+    from processor.pipeline import Outcome
+    from processor.store.models import Case
 
 EXAMPLE_CONFIG = Path(__file__).parent / "data" / "config.example.toml"
 USER_ERROR = 2
@@ -120,17 +121,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 # ── helpers ──────────────────────────────────────────────────────────────────────────────
 def load(args: argparse.Namespace) -> Config:
+    from processor.config import config_path, load_config
+
     return load_config(config_path(args.config))
 
 
 def config_or_defaults(args: argparse.Namespace) -> Config:
     """The config when one is named or present, else the built-in defaults (for commands that
     need no store: inspect, rules check)."""
+    from processor.config import Config, config_path, load_config
+
     path = config_path(args.config)
     return load_config(path, check_folders=False) if (args.config or path.exists()) else Config()
 
 
 def open_desk(args: argparse.Namespace) -> Desk:
+    from processor.desk import Desk
+
     return Desk.open(load(args))
 
 
@@ -161,6 +168,9 @@ def outcomes_table(outcomes: list[Outcome], title: str) -> Table:
 
 # ── commands ─────────────────────────────────────────────────────────────────────────────
 def cmd_init(args: argparse.Namespace) -> int:
+    from processor.config import config_path, load_config
+    from processor.desk import Desk
+
     path = config_path(args.config)
     if path.exists() and not args.force:
         raise UserError(f"{path} exists already: pass --force to overwrite it")
@@ -184,6 +194,8 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from processor.worker import run_forever, run_once
+
     if args.distributed:
         from processor import distributed
 
@@ -209,6 +221,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
+    from processor.desk import Rulebook
+    from processor.examining import as_json, examine
+
     book = Rulebook.from_config(config_or_defaults(args))
     at = moment_given(args.at, book.timezone)
     for name in args.files:
@@ -255,6 +270,9 @@ def print_inspection(result: dict) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from processor.delivery import deliver
+    from processor.pipeline import Incoming, process
+
     with open_desk(args) as desk:
         outcomes = []
         for name in args.files:
@@ -278,10 +296,17 @@ def deadline_marks(deadline: dict) -> str:
 
 
 def overdue_steps(case: Case, moment: datetime) -> list[str]:
+    from processor.cases import open_deadlines
+
     return [deadline["step"] for deadline in open_deadlines(case) if datetime.fromisoformat(deadline["due"]) <= moment]
 
 
 def cmd_cases(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from processor.cases import OPEN_STATUSES
+    from processor.store.models import Case
+
     with open_desk(args) as desk:
         moment = moment_given(args.at, desk.timezone) or desk.now()
         with desk.store.transaction() as session:
@@ -313,6 +338,10 @@ def cmd_cases(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from processor.store.models import Case, Document, OutboxMessage
+
     with open_desk(args) as desk:
         with desk.store.transaction() as session:
             case = session.scalars(select(Case).where(Case.case_no == args.case.upper())).first()
@@ -356,6 +385,10 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from processor.store.models import Case
+
     if args.kind:
         return periodic_report(args)
     with open_desk(args) as desk:
@@ -378,6 +411,7 @@ def periodic_report(args: argparse.Namespace) -> int:
     from outputs import outbox
     from outputs.report_mail import report_message
     from processor import reports
+    from processor.delivery import deliver
 
     with open_desk(args) as desk:
         try:
@@ -425,6 +459,9 @@ def cmd_retention(args: argparse.Namespace) -> int:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
+    from processor.config import clock
+    from processor.rules.engine import load_rules, working_calendar
+
     if args.action == "replay":
         return rules_replay(args)
     config = config_or_defaults(args)
@@ -470,6 +507,7 @@ def rules_replay(args: argparse.Namespace) -> int:
     """Re-read the archived originals under the rules in use and under FILE; print each case
     whose kind, level, category, line or owner would change, and why. Nothing is written."""
     from processor.replay import replay
+    from processor.rules.engine import load_rules
 
     if not args.file or not Path(args.file).is_file():
         raise UserError(f"{args.file or 'rules replay'}: name the new rule file to compare (no such file)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from outputs.compose import Sender
@@ -12,7 +13,11 @@ from parsers.limits import ParseLimits
 from processor.config import Config, clock
 from processor.rules.engine import RuleSet, load_rules, working_calendar
 from processor.rules.working_days import WorkingCalendar
-from processor.store import Store, open_store
+
+if TYPE_CHECKING:
+    from processor.store import (
+        Store,  # the store (SQLAlchemy) is imported when a desk opens: `inspect` has none
+    )
 
 
 @dataclass
@@ -61,6 +66,8 @@ class Desk(Rulebook):
     @classmethod
     def open(cls, config: Config) -> Desk:
         book = Rulebook.from_config(config)
+        from processor.store import open_store
+
         desk = cls(**{**book.__dict__, "separate_processes": config.limits.separate_processes})
         desk.store = open_store(config.database_url)
         return desk

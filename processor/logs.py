@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from parsers.text import CONTROL
+from parsers.normalise import CONTROL
 
 
 def escape_controls(text: str) -> str:

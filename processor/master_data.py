@@ -18,7 +18,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -117,6 +116,8 @@ def read_rows(path: Path, max_rows: int, max_bytes: int) -> list[list[Any]]:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t") if text.strip() else csv.excel
         return [row for _, row in zip(range(max_rows), csv.reader(io.StringIO(text), dialect), strict=False)]
     if suffix in (".xlsx", ".xlsm"):
+        import openpyxl  # here, not at the top: half a second to import, for a file that comes seldom
+
         try:
             workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # noqa: BLE001 - openpyxl raises many types

@@ -2,7 +2,7 @@
 
     archive → register → parse → decide (rules) → record (case, events) → act (outbox)
 
-`examine` runs parse + decide with no side effects (that is `aftersales inspect`);
+`examine` (processor/examining.py) runs parse + decide with no side effects (that is `aftersales inspect`);
 `process` runs every step, each committed, so that a crash anywhere loses nothing and a rerun
 does nothing twice: the original is archived first, a document is known by its hash, and
 mails are outbox rows written in the same transaction as the case they belong to.
@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
 from email.parser import BytesHeaderParser
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -24,16 +23,15 @@ from sqlalchemy.exc import IntegrityError
 from outputs import compose, outbox
 from parsers import ParsedDocument
 from parsers.mail import case_ref_pattern
-from parsers.shapes import line_value, match_known
 from processor import answering, returns, staff, trust
-from processor.actions import Action, plan
+from processor.actions import plan
 from processor.archive import archive_bytes, read_original
 from processor.cases import find_case, open_case, record, record_reply, sender_address
 from processor.config import Config
 from processor.delivery import record_bounce
-from processor.desk import Desk, Rulebook
-from processor.master_data import known_codes
-from processor.rules.engine import Decision, decide
+from processor.desk import Desk
+from processor.examining import Examined, as_json, examine, unverified
+from processor.rules.engine import decide
 from processor.store.models import Case, Document, Original
 
 log = logging.getLogger(__name__)
@@ -51,14 +49,6 @@ class Incoming:
 
 
 @dataclass
-class Examined:
-    doc: ParsedDocument
-    decision: Decision
-    actions: list[Action]
-    received: datetime
-
-
-@dataclass
 class Outcome:
     status: str  # processed | quarantined | recorded | duplicate
     filename: str
@@ -72,93 +62,6 @@ class Outcome:
     next_deadline: str | None = None
     reason: str | None = None
     actions: list[str] = field(default_factory=list)
-
-
-def received_time(doc: ParsedDocument, book: Rulebook, otherwise: datetime | None = None) -> datetime:
-    """When an item arrived: the mail's Date header when it is sane, else `otherwise` (a
-    file's time), else now."""
-    try:
-        sent = parsedate_to_datetime(doc.meta["date"]) if doc.meta.get("date") else None
-    except (TypeError, ValueError, IndexError):
-        sent = None
-    if sent is None or sent.tzinfo is None:
-        return otherwise or book.now()
-    return sent.astimezone(book.timezone)
-
-
-def examine(
-    data: bytes, filename: str, book: Rulebook, received: datetime | None = None, refusal: str | None = None,
-    otherwise: datetime | None = None,
-) -> Examined:
-    doc = book.parse(data, filename)
-    if isinstance(book, Desk):
-        match_master_data(book, doc)
-    if refusal:  # only its headers were fetched: say why, to the sender they name
-        doc.kind, doc.errors = "unknown", [refusal]
-    when = received or received_time(doc, book, otherwise)
-    decision = decide(doc, book.rules, book.calendar, when)
-    actions = plan(doc, decision, book.own_addresses())
-    return Examined(doc, decision, actions, when)
-
-
-def match_master_data(desk: Desk, doc: ParsedDocument) -> None:
-    """Codes read by OCR (the document's, or a scanned attachment's) taken for the master
-    data's: a close reading is mended and unverified, an exact one changes nothing."""
-    scanned = [part for part in (doc, *doc.attachments) if part.meta.get("ocr")]
-    if desk.store is None or not scanned:
-        return
-    with desk.store.transaction() as session:
-        known = known_codes(session)
-    for part in scanned:
-        if unsure := match_known(part, known):
-            part.meta["unverified"] = list(dict.fromkeys([*part.meta.get("unverified", []), *unsure]))
-
-
-def as_json(examined: Examined) -> dict[str, Any]:
-    """The `inspect --json` contract (keep it stable; later issues only add keys)."""
-    doc, decision = examined.doc, examined.decision
-    return {
-        "file": doc.file,
-        "kind": doc.kind,
-        "format": doc.format,
-        "language": doc.language,
-        "fields": doc.field_values,
-        "provenance": doc.provenance,
-        "lines": doc.lines,
-        "category": decision.category,
-        "level": decision.level,
-        "business_line": decision.business_line,
-        "case_ref": doc.case_ref,
-        "owner": decision.owner,
-        "deadlines": [deadline.as_json() for deadline in decision.deadlines],
-        "missing": decision.missing,
-        "unverified": unverified(doc),
-        "actions": [action.as_json() for action in examined.actions],
-        "rules_fired": decision.fired,
-        "uncertain": list(dict.fromkeys(decision.uncertain)),
-        "attachments": [
-            {"file": a.file, "format": a.format, "kind": a.kind, "errors": a.errors} for a in doc.attachments
-        ],
-        "evidence": doc.evidence,
-        "received": examined.received.isoformat(timespec="minutes"),
-        "date_header": doc.meta.get("date"),  # what the sender's Date said; `received` is what counts
-        "warnings": doc.warnings,
-        "errors": doc.errors,
-    }
-
-
-def unverified(doc: ParsedDocument) -> list[str]:
-    """Fields read with low confidence or mended (OCR), the mail's own or its attachments', and
-    return lines' values (`lines[0].amount`) the reader could not vouch for."""
-    found = list(doc.meta.get("unverified", []))
-    for attachment in doc.attachments:
-        found.extend(name for name in attachment.meta.get("unverified", []) if name in doc.fields)
-    return [name for name in dict.fromkeys(found) if name in doc.fields or is_line_value(doc, name)]
-
-
-def is_line_value(doc: ParsedDocument, name: str) -> bool:
-    found = line_value(name)
-    return found is not None and found[0] < len(doc.lines)
 
 
 def process(desk: Desk, item: Incoming) -> Outcome:
@@ -221,13 +124,16 @@ OCR_WAIT = "OCR not available"
 def retry_waiting_for_ocr(desk: Desk) -> list[Outcome]:
     """Scans quarantined because OCR could not run are processed again, from the archive, once
     it can: a fax is never dropped."""
-    from parsers.ocr import available
-
-    if available() is not None:
-        return []
     with desk.store.transaction() as session:
         waiting = session.scalars(select(Document).where(
             Document.status == "quarantined", Document.reason.contains(OCR_WAIT))).all()
+        if not waiting:
+            return []
+        # the OCR stack (OpenCV, numpy: seconds of CPU) imported only when a scan waits for it
+        from parsers.ocr import available
+
+        if available() is not None:
+            return []
         items = []
         for row in waiting:
             row.status = "received"  # taken up again below

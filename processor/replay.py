@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from processor.archive import read_original
 from processor.config import clock
 from processor.desk import Desk
-from processor.pipeline import examine
+from processor.examining import examine
 from processor.rules.engine import Decision, RuleSet, working_calendar
 from processor.store.models import Case, Document
 
@@ -56,7 +56,7 @@ def replay(desk: Desk, new_rules: RuleSet, since: datetime | None = None) -> Ite
                 yield Change(case.case_no, document.filename, changes, reasons(new.decision, changes))
 
 
-def facts(examined: Any) -> dict[str, Any]:  # noqa: ANN401 - pipeline.Examined
+def facts(examined: Any) -> dict[str, Any]:  # noqa: ANN401 - examining.Examined
     decision = examined.decision
     return {"kind": examined.doc.kind, "level": decision.level, "category": decision.category,
             "business_line": decision.business_line, "owner": decision.owner}

@@ -18,7 +18,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from outputs import compose, outbox
-from outputs.slips import render_slip, slip_pdf
 from parsers.addresses import normalise
 from parsers.model import ParsedDocument
 from processor import trust
@@ -345,6 +344,9 @@ def issue_slip(session: Session, desk: Desk, request: ReturnRequest, *, to: str 
     for line in decided:
         line.slip_no = slip_no
     context = slip_context(desk, request, case, slip_no, shown, now)
+    # docxtpl and python-docx: imported only when a slip is made
+    from outputs.slips import render_slip, slip_pdf
+
     docx = render_slip(context)
     pdf = slip_pdf(docx, desk.limits.max_seconds)
     if to:

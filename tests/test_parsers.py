@@ -32,7 +32,7 @@ TEXT_SAMPLES = _text_answers() if SAMPLES.is_dir() else []
 def inspect_like(path):
     from processor.config import Config
     from processor.desk import Rulebook
-    from processor.pipeline import as_json, examine
+    from processor.examining import as_json, examine
 
     return as_json(examine(path.read_bytes(), path.name, Rulebook.from_config(Config())))
 

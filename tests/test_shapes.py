@@ -217,7 +217,7 @@ def test_a_vin_read_with_i_o_or_q_has_the_digits_a_vin_must_have():
 
 
 def test_the_pipeline_matches_codes_read_by_ocr_to_the_desks_master_data(desk):
-    from processor.pipeline import match_master_data, unverified
+    from processor.examining import match_master_data, unverified
     from processor.store.models import Party, Product
 
     with desk.store.transaction() as session:

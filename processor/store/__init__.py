@@ -7,12 +7,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, exc, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# the newest migration: each file is named after its revision ("0010_batch_alerts.py" is 0010;
+# tests/test_startup.py checks this against Alembic's own head)
+HEAD = max(path.name.split("_", 1)[0] for path in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -79,8 +80,23 @@ def _make_sqlite_transactions_immediate(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def at_head(engine: Engine) -> bool:
+    """Whether the store's schema is the newest already: one SELECT, where Alembic would take
+    a second of CPU to import and read its scripts before saying so."""
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("select version_num from alembic_version")).scalars().all() == [HEAD]
+    except exc.DBAPIError:  # a new store: no version table yet
+        return False
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest migration (Alembic), on SQLite and PostgreSQL alike."""
+    if at_head(engine):
+        return
+    from alembic import command  # only when there is something to migrate (see at_head)
+    from alembic.config import Config as AlembicConfig
+
     alembic_config = AlembicConfig()
     alembic_config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
