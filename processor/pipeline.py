@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from outputs import compose, outbox
-from parsers import ParsedDocument
+from parsers import ParsedDocument, ParseError
 from parsers.mail import case_ref_pattern
 from parsers.shapes import line_value, match_known
 from processor import answering, returns, staff, trust
@@ -47,7 +47,7 @@ class Incoming:
     ref: str
     filename: str
     data: bytes
-    refusal: str | None = None  # set by a source that would not fetch it whole (too large)
+    refusal: ParseError | None = None  # set by a source that would not fetch it whole (too large)
 
 
 @dataclass
@@ -87,14 +87,15 @@ def received_time(doc: ParsedDocument, book: Rulebook, otherwise: datetime | Non
 
 
 def examine(
-    data: bytes, filename: str, book: Rulebook, received: datetime | None = None, refusal: str | None = None,
+    data: bytes, filename: str, book: Rulebook, received: datetime | None = None, refusal: ParseError | None = None,
     otherwise: datetime | None = None,
 ) -> Examined:
     doc = book.parse(data, filename)
     if isinstance(book, Desk):
         match_master_data(book, doc)
     if refusal:  # only its headers were fetched: say why, to the sender they name
-        doc.kind, doc.errors = "unknown", [refusal]
+        doc.kind, doc.errors, doc.reasons = "unknown", [], []
+        doc.fail(refusal.code, **refusal.params)
     when = received or received_time(doc, book, otherwise)
     decision = decide(doc, book.rules, book.calendar, when)
     actions = plan(doc, decision, book.own_addresses())
@@ -374,18 +375,19 @@ def quarantine(desk: Desk, session, row: Document, doc: ParsedDocument, examined
     outcome.status, outcome.reason = "quarantined", reason
     for action in examined.actions:
         if action.type == "notify_sender":
-            if why := notify_sender(desk, session, row, doc, action.to, reason):
+            if why := notify_sender(desk, session, row, doc, action.to, reason, action.detail.get("reasons")):
                 row.reason = outcome.reason = f"{reason} (no notice sent: {why})"
 
 
-def notify_sender(desk: Desk, session, row: Document, doc: ParsedDocument, to: str, reason: str) -> str | None:  # noqa: ANN001
+def notify_sender(desk: Desk, session, row: Document, doc: ParsedDocument, to: str, reason: str,  # noqa: ANN001
+                  reasons: list[dict[str, str]] | None = None) -> str | None:
     """The polite note to whoever sent an item the desk could not take: the one way it goes,
     through the answering gate (capped, never to robots or loops); returns why it was withheld."""
     if why := answering.withheld(desk, session, doc, to, "notice"):
         return why
     message = compose.notice(
         desk.sender, to=to, language=doc.language or desk.config.desk.default_language,
-        reason=reason, filename=None if doc.format == "eml" else doc.file,
+        reason=reason, reasons=reasons, filename=None if doc.format == "eml" else doc.file,
         in_reply_to=doc.meta.get("message_id"), references=doc.meta.get("references", []),
     )
     outbox.queue(session, message, "notice", document_id=row.id)
