@@ -1,6 +1,7 @@
 # make demo — install, then run the worker once over the bundled example inbox and shared folder
 # make test — install, then run every test
 # make test-quick — the quick loop: every test not marked slow (no servers, OCR, LibreOffice, corpora)
+# make catalogs — regenerate the zh_Hant message catalog from zh_Hans (OpenCC + reviewed overrides)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -8,7 +9,7 @@ STAMP  := $(VENV)/.installed
 DEMO   := demo
 SAMPLES ?= ../shared/samples
 
-.PHONY: install system-packages demo test test-quick accuracy lint clean
+.PHONY: install system-packages demo test test-quick accuracy lint catalogs clean
 
 install: $(STAMP)
 
@@ -42,6 +43,9 @@ test-quick: install
 
 accuracy: install
 	$(BIN)/python tests/accuracy.py $(SAMPLES)
+
+catalogs: install
+	$(BIN)/python -m outputs.i18n
 
 lint: install
 	$(BIN)/ruff check processor parsers outputs tests

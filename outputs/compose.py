@@ -1,48 +1,31 @@
-"""Mails a person reads, composed from the templates (jinja2) in the sender's language.
-Chinese mails are written in simplified Chinese and turned traditional for zh-Hant senders."""
+"""Mails a person reads, composed from the templates (jinja2) with the message catalogs of
+outputs/i18n.py: a customer's or dealer's mail wholly in their language (zh-Hans, zh-Hant, en),
+a staff mail in the desk's. No display text lives here: only catalog ids."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
-from functools import lru_cache
-from importlib.resources import files
 from typing import Any
 
-import opencc
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-
+from outputs import i18n
+from outputs.i18n import environment, gettext, label
 from parsers.labels import display_label
 from parsers.normalise import CONTROL
 from parsers.shapes import line_value
 
-KIND_LABELS = {
-    "complaint": ("投诉", "complaint"),
-    "return_sheet": ("退换货申请", "return request"),
-    "feedback_form": ("服务反馈单", "service feedback"),
-    "inspection": ("鉴定单", "inspection verdict"),
-}
-SUBJECTS = {
-    "acknowledgement": ("[{case_no}] 您的{kind}已受理", "[{case_no}] Your {kind} has been received"),
-    "notice": ("您的邮件暂时无法处理：{what}", "We could not process your mail: {what}"),
-    "owner_notice": ("[{case_no}] 新{kind}分派给您：{who}", "[{case_no}] New {kind} for you: {who}"),
-    "survey": ("[{case_no}] 请问您对处理结果满意吗？", "[{case_no}] Are you satisfied with how we handled it?"),
-    "case_reply": ("[{case_no}] 关于您的{kind}的答复", "[{case_no}] Our reply about your {kind}"),
-    "return_slip": ("[{case_no}] 退货单 {slip_no}", "[{case_no}] Return slip {slip_no}"),
-}
 SHOWN_FIELDS = (
     "customer_name", "company", "dealer_code", "phone", "product_name", "product_model", "part_no",
     "serial_no", "batch_no", "vin", "plate_no", "quantity", "purchase_date", "purchase_place",
     "request", "description",
 )
-REQUEST_WORDS = {
-    "return": ("退货", "return"), "exchange": ("换货", "exchange"), "repair": ("维修", "repair"),
-    "compensation": ("赔偿", "compensation"), "apology": ("道歉", "apology"),
-    "explanation": ("解释说明", "explanation"),
-}
+ENUM_FIELDS = {"request": "request"}  # a field whose value is a canonical id, named by the catalog
+# a reply the staff member opened with a greeting of their own gets none from the template
+OWN_GREETING = re.compile(r"^\s*(?:\S{0,12}(?:您好|你好)|(?:dear|hello|hi)\b)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -55,47 +38,58 @@ class Sender:
         return self.address.rsplit("@", 1)[-1]
 
 
-@lru_cache(maxsize=1)
-def environment() -> Environment:
-    folder = files("templates")
-    return Environment(
-        loader=FileSystemLoader(str(folder)),
-        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
-        undefined=StrictUndefined,
-        keep_trailing_newline=True,
-    )
+def field_label(name: str, language: str) -> str:
+    """A form field's name for a reader: the catalog's, else the label table's first label."""
+    return gettext(language, f"field.{name}", default=display_label(name, language))
 
 
-@lru_cache(maxsize=1)
-def _s2t() -> opencc.OpenCC:
-    return opencc.OpenCC("s2t")
+def kind_label(kind: str | None, language: str) -> str:
+    return label(language, "kind", kind or "unknown", default=gettext(language, "kind.unknown"))
 
 
-def in_script(text: str, language: str) -> str:
-    return _s2t().convert(text) if language == "zh-Hant" else text
+def greeting(language: str, name: str | None, *, partner: bool = False) -> str:
+    if name:
+        return gettext(language, "mail.greeting", name=name)
+    return gettext(language, "mail.greeting_partner" if partner else "mail.greeting_customer")
 
 
-def template_language(language: str | None) -> str:
-    return "en" if language == "en" else "zh"
+def desk_name(sender: Sender, language: str) -> str:
+    """The desk's name in the reader's language: the catalog's when the desk keeps the default
+    name, else its own (in traditional characters for zh-Hant; the catalog's for English)."""
+    if sender.name == gettext(i18n.SOURCE_LANGUAGE, "desk.name") or language == "en":
+        return gettext(language, "desk.name")
+    return i18n.to_traditional(sender.name, {}) if language == "zh-Hant" else sender.name
+
+
+def speaking(sender: Sender, language: str) -> Sender:
+    """The sender as the reader sees it in From: the desk's name in their language."""
+    return Sender(desk_name(sender, language), sender.address)
 
 
 def render(name: str, language: str, **context: Any) -> str:
-    lang = template_language(language)
-    text = environment().get_template(f"mail/{name}.{lang}.txt.j2").render(**context)
-    return in_script(text, language)
+    """A mail template in `language`; a template still kept per language (`report.zh.txt.j2`)
+    is rendered as it is."""
+    env = environment(language)
+    try:
+        template = env.get_template(f"mail/{name}.txt.j2")
+    except Exception:  # noqa: BLE001 - jinja2's TemplateNotFound: the older per-language layout
+        template = env.get_template(f"mail/{name}.{'en' if language == 'en' else 'zh'}.txt.j2")
+    return template.render(**context)
 
 
-def understood(fields: dict[str, Any], language: str) -> list[tuple[str, str]]:
-    """(label, value) of the fields worth repeating to the sender, in a fixed order."""
-    rows = []
-    for name in SHOWN_FIELDS:
-        if name in fields and fields[name] not in (None, ""):
-            value = fields[name]
-            if name == "request" and value in REQUEST_WORDS:
-                value = REQUEST_WORDS[value][1 if language == "en" else 0]
-            text = str(value)
-            rows.append((display_label(name, language), text if len(text) <= 200 else text[:197] + "…"))
-    return rows
+def value_text(name: str, value: Any, language: str) -> str:
+    if name in ENUM_FIELDS and isinstance(value, str):
+        value = label(language, ENUM_FIELDS[name], value)
+    text = str(value)
+    return text if len(text) <= 200 else text[:197] + "…"
+
+
+def understood(fields: dict[str, Any], language: str, marked: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    """(label, value) of the fields worth repeating to the sender, in a fixed order; `marked`
+    adds a note to a field's value (`（待确认）`)."""
+    marked = marked or {}
+    return [(field_label(name, language), value_text(name, fields[name], language) + marked.get(name, ""))
+            for name in SHOWN_FIELDS if name in fields and fields[name] not in (None, "")]
 
 
 def message_id(sender: Sender, case_no: str | None, purpose: str) -> str:
@@ -163,11 +157,11 @@ def confirm_rows(confirm: list[str], fields: dict[str, Any], lines: list[dict[st
     rows = []
     for name in confirm:
         if name in fields:
-            rows.append((display_label(name, language), str(fields[name])))
+            rows.append((field_label(name, language), value_text(name, fields[name], language)))
         elif (found := line_value(name)) and found[0] < len(lines):
             number, column = found[0] + 1, found[1]
-            where = f"line {number} " if template_language(language) == "en" else f"第{number}行 "
-            rows.append((where + display_label(column, language), str(lines[number - 1].get(column, "?"))))
+            where = gettext(language, "mail.line_no", number=number)
+            rows.append((f"{where} {field_label(column, language)}", str(lines[number - 1].get(column, "?"))))
     return rows
 
 
@@ -177,95 +171,134 @@ def acknowledgement(
     confirm: list[str] | None = None, refused: list[str] | None = None, reply_by_provisional: bool = False,
     lines: list[dict[str, Any]] | None = None,
 ) -> EmailMessage:
-    """`refused`: attachments not read (over the size limit), named so the sender can resend them."""
-    en = template_language(language) == "en"
-    kind_label = KIND_LABELS.get(kind, ("来件", "message"))[1 if en else 0]
-    rows = understood(fields, language)
-    missing_labels = [display_label(name, language) for name in missing]
-    greeting = fields.get("customer_name") or fields.get("contact_person") or ""
-    to_confirm = confirm_rows(confirm or [], fields, lines or [], language)
+    """The text and HTML parts are rendered from the same catalog ids, so they say the same in
+    the same script. `refused`: attachments not read (over the size limit)."""
+    language = i18n.language_of(language)
+    kind_name = kind_label(kind, language)
+    subject = gettext(language, "subject.acknowledgement", case_no=case_no, kind=kind_name)
     context = dict(
-        greeting_name=greeting, kind_label=kind_label, case_no=case_no, understood=rows,
-        missing=missing_labels, reply_by=reply_by, reply_by_provisional=reply_by_provisional,
-        desk_name=sender.name, confirm=to_confirm, refused=refused or [],
+        greeting=greeting(language, fields.get("customer_name") or fields.get("contact_person")),
+        kind_label=kind_name, case_no=case_no, understood=understood(fields, language),
+        missing=[field_label(name, language) for name in missing], reply_by=reply_by,
+        reply_by_provisional=reply_by_provisional, desk_name=desk_name(sender, language),
+        confirm=confirm_rows(confirm or [], fields, lines or [], language), refused=refused or [], subject=subject,
     )
     text = render("acknowledgement", language, **context)
-    subject = in_script(SUBJECTS["acknowledgement"][en].format(case_no=case_no, kind=kind_label), language)
-    html = environment().get_template("mail/acknowledgement.html.j2").render(
-        lang=language, subject=subject, paragraphs=[p for p in text.split("\n\n")[:2]],
-        understood=rows, missing=missing_labels,
-        missing_intro=in_script("请回复本邮件补充以下信息：" if not en else "Please reply with:", language) if missing_labels else "",
-        closing=text.split("\n\n")[-2].strip() if reply_by else "", desk_name=sender.name,
-        refused=refused or [], refused_intro=in_script(
-            "以下附件超过大小限制，未能读取，如需提供请压缩或分多封邮件发送：" if not en
-            else "These attachments were over the size limit and were not read; please send them compressed "
-                 "or in several mails:", language),
-    )
+    html = environment(language).get_template("mail/acknowledgement.html.j2").render(**context)
     return new_message(
-        sender, to, subject, text, html=html, msgid=message_id(sender, case_no, "ack"),
+        speaking(sender, language), to, subject, text, html=html, msgid=message_id(sender, case_no, "ack"),
         in_reply_to=in_reply_to, references=references,
     )
+
+
+def reason_text(reason: str | dict[str, Any], language: str) -> str:
+    """A reason for a person: a coded one (`{"code": "encrypted_pdf", "file": …}`) from the
+    catalog; a text kept from before reasons had codes, as it is."""
+    if isinstance(reason, dict):
+        params = {key: value for key, value in reason.items() if key != "code"}
+        return gettext(language, f"reason.{reason['code']}", **params)
+    return reason
 
 
 def notice(
     sender: Sender, *, to: str, language: str, reason: str, filename: str | None,
-    in_reply_to: str | None, references: list[str],
+    in_reply_to: str | None, references: list[str], reasons: list[dict[str, Any]] | None = None,
 ) -> EmailMessage:
-    """The polite note to a sender whose mail or file could not be processed."""
-    en = template_language(language) == "en"
-    text = render("notice", language, reason=reason, filename=filename, desk_name=sender.name)
-    what = (reason if len(reason) <= 40 else reason[:38] + "…")
-    subject = in_script(SUBJECTS["notice"][en].format(what=what), language)
+    """The polite note to a sender whose mail or file could not be processed: the coded
+    `reasons` in their language (`reason`, the log's text, only when none has a code)."""
+    language = i18n.language_of(language)
+    shown = [reason_text(found, language) for found in reasons] if reasons else [reason]
+    text = render("notice", language, reasons=shown, filename=filename, desk_name=desk_name(sender, language))
+    first = shown[0]
+    subject = gettext(language, "subject.notice", what=first if len(first) <= 40 else first[:38] + "…")
     return new_message(
-        sender, to, subject, text, msgid=message_id(sender, None, "notice"),
+        speaking(sender, language), to, subject, text, msgid=message_id(sender, None, "notice"),
         in_reply_to=in_reply_to, references=references,
     )
+
+
+COMMANDS = ("reply", "status", "assign", "category", "level", "note", "close")
 
 
 def owner_notice(
     sender: Sender, *, to: str, owner: str, case_no: str, kind: str, fields: dict[str, Any],
     category: str | None, level: str | None, business_line: str | None, origin: str | None,
     deadlines: list[dict[str, str]], escalate: bool, cc: list[str],
-    uncertain: list[str] | None = None, why: str = "",
+    uncertain: list[str] | None = None, why: str = "", unverified: list[str] | None = None,
+    held: list[tuple[str, str]] | None = None, language: str = i18n.SOURCE_LANGUAGE,
+    rule_labels: dict[str, dict[str, str]] | None = None,
 ) -> EmailMessage:
-    """`uncertain`: facts the rules judged on weak or conflicting evidence (`why`): the owner
-    is asked to confirm them with #level / #category."""
-    kind_label = KIND_LABELS.get(kind, ("来件", "message"))[0]
+    """To the case's owner, in the desk's language: the facts with their labels, `uncertain`
+    facts (judged on weak or conflicting evidence, `why`) and `unverified` fields (OCR) marked,
+    `held` return lines with their reasons, how to reach the customer, the deadlines and the
+    `#` commands that apply. `rule_labels`: a desk's own categories' names from its rule file."""
+    uncertain = list(dict.fromkeys(uncertain or []))
+    own = rule_labels or {}
+    mark = gettext(language, "owner.uncertain_mark")
+    facts = [
+        (gettext(language, "owner.fact.category"), label(language, "category", category, own.get("category", {}).get(category or ""))
+         + (mark if "category" in uncertain else "")),
+        (gettext(language, "owner.fact.level"), label(language, "level", level, own.get("level", {}).get(level or ""))
+         + (mark if "level" in uncertain else "")),
+        (gettext(language, "owner.fact.line"), label(language, "line", business_line, own.get("business_line", {}).get(business_line or ""))
+         + (mark if "business_line" in uncertain else "")),
+        (gettext(language, "owner.fact.sender"), origin or "—"),
+    ]
+    uncertain_names = gettext(language, "punct.list_sep").join(
+        gettext(language, f"owner.fact.{'line' if fact == 'business_line' else fact}") for fact in uncertain)
+    contact = ""
+    if not origin:
+        phone = fields.get("phone")
+        contact = gettext(language, "owner.no_email", phone=phone) if phone else gettext(language, "owner.no_contact")
+    shown_unverified = {name: gettext(language, "owner.unverified_mark") for name in unverified or []}
+    commands = [c for c in COMMANDS if c != "reply" or origin]
+    if kind == "return_sheet":
+        commands.append("line")
     text = render(
-        "owner_notice", "zh-Hans", owner=owner, case_no=case_no, kind_label=kind_label,
-        category=category, level=level, business_line=business_line, sender=origin,
-        understood=understood(fields, "zh-Hans"), deadlines=deadlines, escalate=escalate,
-        desk_name=sender.name, uncertain=list(dict.fromkeys(uncertain or [])), why=why,
+        "owner_notice", language, owner=owner, case_no=case_no, kind_label=kind_label(kind, language),
+        facts=facts, uncertain=uncertain_names, why=why, contact=contact,
+        understood=understood(fields, language, shown_unverified), held=held or [],
+        deadlines=[(label(language, "step", d["step"]), deadline_text(d, language)) for d in deadlines],
+        escalate=escalate, commands=commands, desk_name=desk_name(sender, language),
     )
-    who = fields.get("customer_name") or fields.get("company") or origin or "—"
-    subject = SUBJECTS["owner_notice"][0].format(case_no=case_no, kind=kind_label, who=who)
-    return new_message(sender, to, subject, text, msgid=message_id(sender, case_no, "owner"), cc=cc)
+    who = fields.get("customer_name") or fields.get("company") or origin or fields.get("phone") or "—"
+    subject = gettext(language, "subject.owner_notice", case_no=case_no, kind=kind_label(kind, language), who=who)
+    return new_message(speaking(sender, language), to, subject, text, msgid=message_id(sender, case_no, "owner"), cc=cc)
+
+
+def deadline_text(deadline: dict[str, Any], language: str) -> str:
+    """`2026-11-29 12:40`, marked when that year's holidays are not published yet."""
+    due = datetime.fromisoformat(deadline["due"]).strftime("%Y-%m-%d %H:%M")
+    return due + (gettext(language, "owner.deadline_provisional") if deadline.get("provisional") else "")
 
 
 def customer_mail(
     sender: Sender, template: str, *, to: str, case_no: str, kind: str, language: str, greeting_name: str | None,
     in_reply_to: str | None = None, automatic: bool = True, **context: Any,
 ) -> EmailMessage:
-    """A mail to the customer about their case, in their language (`survey`, `case_reply`)."""
-    en = template_language(language) == "en"
-    kind_label = KIND_LABELS.get(kind, ("来件", "message"))[1 if en else 0]
-    text = render(template, language, greeting_name=greeting_name or "", case_no=case_no,
-                  desk_name=sender.name, **context)
-    subject = in_script(SUBJECTS[template][en].format(case_no=case_no, kind=kind_label), language)
-    return new_message(sender, to, subject, text, msgid=message_id(sender, case_no, template),
+    """A mail to the customer about their case, in their language (`survey`, `case_reply`); a
+    staff reply that greets the customer itself gets no second greeting."""
+    language = i18n.language_of(language)
+    kind_name = kind_label(kind, language)
+    own_greeting = OWN_GREETING.match(str(context.get("text", "")))
+    text = render(template, language, greeting="" if own_greeting else greeting(language, greeting_name),
+                  case_no=case_no, desk_name=desk_name(sender, language), **context)
+    subject = gettext(language, f"subject.{template}", case_no=case_no, kind=kind_name)
+    return new_message(speaking(sender, language), to, subject, text, msgid=message_id(sender, case_no, template),
                        in_reply_to=in_reply_to, automatic=automatic)
 
 
 def staff_note(
     sender: Sender, *, to: str, subject: str, greeting: str, intro: str, rows: list[tuple[str, str]],
     case_no: str | None, purpose: str, closing: str = "", cc: list[str] | None = None,
-    in_reply_to: str | None = None, msgid: str | None = None,
+    in_reply_to: str | None = None, msgid: str | None = None, language: str = i18n.SOURCE_LANGUAGE,
 ) -> EmailMessage:
-    """A short mail to staff: overdue reminders, digests, command results, callback requests."""
-    text = render("staff_note", "zh-Hans", greeting=greeting, intro=intro, rows=rows, closing=closing,
-                  desk_name=sender.name)
-    return new_message(sender, to, subject, text, msgid=msgid or message_id(sender, case_no, purpose), cc=cc,
-                       in_reply_to=in_reply_to)
+    """A short mail to staff, in the desk's language: overdue reminders, digests, command
+    results, callback requests. The caller words `intro` and `rows` from the catalog."""
+    text = render("staff_note", language, greeting=greeting, intro=intro, rows=rows, closing=closing,
+                  desk_name=desk_name(sender, language))
+    return new_message(speaking(sender, language), to, subject, text,
+                       msgid=msgid or message_id(sender, case_no, purpose), cc=cc, in_reply_to=in_reply_to)
 
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -273,14 +306,25 @@ DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 
 def return_slip(
     sender: Sender, *, to: str, case_no: str, slip_no: str, language: str, greeting_name: str | None,
-    rows: list[tuple[str, str]], docx: bytes, pdf: bytes | None,
+    rows: list[tuple[str, str]], docx: bytes, pdf: bytes | None, decisions: set[str] | None = None,
+    return_days: int | None = None,
 ) -> EmailMessage:
-    """The return slip to the dealer: a summary in the body, the slip attached (.docx, and PDF)."""
-    en = template_language(language) == "en"
-    text = render("return_slip", language, greeting_name=greeting_name or "", case_no=case_no, slip_no=slip_no,
-                  rows=rows, desk_name=sender.name)
-    subject = in_script(SUBJECTS["return_slip"][en].format(case_no=case_no, slip_no=slip_no), language)
-    attachments = [(f"退货单_{slip_no}.docx", docx, DOCX_TYPE)]
+    """The return slip to the dealer: a summary in the body, the slip attached (.docx, and PDF).
+    A slip that accepts nothing is a decision notice, not a 退货单; `return_days` is the time
+    limit the slip states."""
+    language = i18n.language_of(language)
+    decisions = decisions if decisions is not None else {"accepted"}
+    accepts = "accepted" in decisions
+    title = gettext(language, "slip.title" if accepts else "slip.title_decision")
+    text = render("return_slip", language, greeting=greeting(language, greeting_name, partner=True),
+                  case_no=case_no, slip_no=slip_no, title=title, rows=rows, accepted=accepts,
+                  refused="refused" in decisions, waiting=bool(decisions & {"pending", "held"}),
+                  return_days=return_days, desk_name=desk_name(sender, language))
+    subject = gettext(language, "subject.return_slip" if accepts else "subject.return_decision",
+                      case_no=case_no, slip_no=slip_no)
+    stem = gettext(language, "slip.file" if accepts else "slip.file_decision", slip_no=slip_no)
+    attachments = [(f"{stem}.docx", docx, DOCX_TYPE)]
     if pdf:
-        attachments.append((f"退货单_{slip_no}.pdf", pdf, "application/pdf"))
-    return new_message(sender, to, subject, text, msgid=message_id(sender, case_no, "slip"), attachments=attachments)
+        attachments.append((f"{stem}.pdf", pdf, "application/pdf"))
+    return new_message(speaking(sender, language), to, subject, text, msgid=message_id(sender, case_no, "slip"),
+                       attachments=attachments)

@@ -34,18 +34,13 @@ PARSERS: dict[str, str] = {
     "image": "parsers.scan:parse_image",
 }
 
-UNREADABLE: dict[str, str] = {}  # formats recognised but not read (none at present)
-
-
 def parse_document(data: bytes, filename: str, limits: ParseLimits | None = None) -> ParsedDocument:
     """Parse one file. Never raises for bad input: a document that cannot be read comes back
     with kind `unknown` and the reason in `errors`."""
     limits = limits or ParseLimits()
     fmt = sniff(data, filename)
     if fmt is None:
-        return _failed(filename, "unknown", f"{filename} is not a file type we can read: please send .docx, .xlsx, .xls, PDF or the text in the mail")
-    if fmt in UNREADABLE:
-        return _failed(filename, fmt, f"{filename} {UNREADABLE[fmt]}")
+        return _failed(filename, "unknown", ParseError("unknown_type", file=filename))
     try:
         if fmt != "eml":  # a mail has the message limit (mail.parse), each of its attachments the file limit
             check_size(data, filename, limits)
@@ -53,15 +48,14 @@ def parse_document(data: bytes, filename: str, limits: ParseLimits | None = None
         with time_limit(limits.max_seconds, filename):
             doc = parse(data, filename, limits)
     except ParseError as exc:
-        return _failed(filename, fmt, str(exc))
+        return _failed(filename, fmt, exc)
     except MemoryError:
-        return _failed(filename, fmt, f"{filename} needs more than {limits.max_memory_mb} MB to read and was stopped: "
-                                      "please send a simpler file (a PDF with text, or .docx)")
+        return _failed(filename, fmt, ParseError("out_of_memory", file=filename, limit=limits.max_memory_mb))
     except RecursionError:
-        return _failed(filename, fmt, f"{filename} is nested too deeply to read safely: please send the form on its own")
+        return _failed(filename, fmt, ParseError("nested_too_deep", file=filename))
     except Exception as exc:  # a parser bug must not stop the desk; the file is quarantined
         log.exception("parser %s failed on %s", fmt, filename)
-        return _failed(filename, fmt, f"{filename} could not be read ({type(exc).__name__}): please send it again as .docx or PDF")
+        return _failed(filename, fmt, ParseError("unreadable", file=filename, detail=type(exc).__name__))
     apply_renames(doc)
     if doc.language is None:
         doc.language = detect_language(doc.title + "\n" + doc.text)
@@ -75,5 +69,7 @@ def parser_for(fmt: str) -> Parser:
     return getattr(importlib.import_module(module), function)
 
 
-def _failed(filename: str, fmt: str, reason: str) -> ParsedDocument:
-    return ParsedDocument(file=filename, format=fmt, kind="unknown", errors=[reason])
+def _failed(filename: str, fmt: str, error: ParseError) -> ParsedDocument:
+    doc = ParsedDocument(file=filename, format=fmt, kind="unknown")
+    doc.fail(error.code, **error.params)
+    return doc

@@ -13,8 +13,6 @@ from parsers import docx
 from parsers.limits import ParseLimits
 from parsers.model import ParsedDocument, ParseError
 
-PLEASE_RESEND = "please save it as .docx or PDF and send it again"
-
 
 def office_binary() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
@@ -23,7 +21,7 @@ def office_binary() -> str | None:
 def parse(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
     binary = office_binary() if limits.convert_doc else None
     if binary is None:
-        raise ParseError(f"{filename} is an old binary Word .doc file, which we cannot read: {PLEASE_RESEND}")
+        raise ParseError("old_doc", file=filename)
     converted = convert_to_docx(binary, data, filename, limits.max_seconds)
     doc = docx.parse(converted, filename, limits)
     doc.format = "doc"
@@ -34,9 +32,9 @@ def convert_to_docx(binary: str, data: bytes, filename: str, seconds: float) -> 
     try:
         return convert(binary, data, "doc", "docx:MS Word 2007 XML", seconds)
     except subprocess.TimeoutExpired:
-        raise ParseError(f"{filename} took too long to convert from .doc: {PLEASE_RESEND}") from None
+        raise ParseError("doc_too_slow", file=filename) from None
     except FileNotFoundError:
-        raise ParseError(f"{filename} could not be converted from .doc (it may be damaged): {PLEASE_RESEND}") from None
+        raise ParseError("doc_broken", file=filename) from None
 
 
 def convert(binary: str, data: bytes, suffix: str, target: str, seconds: float) -> bytes:

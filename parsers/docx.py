@@ -24,11 +24,11 @@ SYMBOL_MARKS = {"F0FE": "☑", "F0FD": "☑", "F078": "☒", "F0FC": "✔", "F05
 def parse(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
     archive = open_zip(data, filename, limits)
     if "word/document.xml" not in archive.namelist():
-        raise ParseError(f"{filename} is not a Word document: please send the form as .docx or PDF")
+        raise ParseError("not_word", file=filename)
     try:
         document = open_docx(io.BytesIO(data))
     except Exception as exc:  # python-docx raises many types for broken parts
-        raise ParseError(f"{filename} could not be opened as a Word document ({exc}): please save it again and resend") from None
+        raise ParseError("broken_word", file=filename, detail=exc) from None
     doc = ParsedDocument(file=filename, format="docx")
     paragraphs: list[str] = []
     tables: list[list[list[str]]] = []

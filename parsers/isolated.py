@@ -23,7 +23,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 
 from parsers.limits import MiB, ParseLimits
-from parsers.model import ParsedDocument
+from parsers.model import ParsedDocument, ParseError
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +45,11 @@ def parse(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
         except FutureTimeout:
             log.error("reading %s did not stop after %.0f s: its process is killed", filename, limits.max_seconds)
             _discard(pool, kill=True)
-            return _failed(filename, "unknown", f"{filename} took more than {limits.max_seconds:g} s to read and was "
-                                                "stopped: please send a simpler file (a PDF with text, or .docx)")
+            return _failed(filename, "unknown", ParseError("too_slow", file=filename, seconds=f"{limits.max_seconds:g}"))
         except BrokenProcessPool:  # its process died (killed by the kernel, or with another's timeout)
             _discard(pool, kill=False)
             if attempt == 2:
-                return _failed(filename, "unknown", f"{filename} could not be read (the reading process died, "
-                                                    f"over {limits.max_memory_mb} MB?): please send a simpler file")
+                return _failed(filename, "unknown", ParseError("reader_died", file=filename, limit=limits.max_memory_mb))
     raise AssertionError("unreachable")
 
 

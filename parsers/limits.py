@@ -35,10 +35,8 @@ class ParseLimits:
 
 def check_size(data: bytes, filename: str, limits: ParseLimits) -> None:
     if len(data) > limits.max_file_bytes:
-        raise ParseError(
-            f"{filename} is {len(data) / MiB:.1f} MB, over the limit of "
-            f"{limits.max_file_bytes / MiB:.0f} MB: please send a smaller file or split it"
-        )
+        raise ParseError("file_too_large", file=filename, size=f"{len(data) / MiB:.1f}",
+                         limit=f"{limits.max_file_bytes / MiB:.0f}")
 
 
 def open_zip(data: bytes, filename: str, limits: ParseLimits) -> zipfile.ZipFile:
@@ -47,20 +45,14 @@ def open_zip(data: bytes, filename: str, limits: ParseLimits) -> zipfile.ZipFile
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
-        raise ParseError(
-            f"{filename} is damaged or is not really a {filename.rsplit('.', 1)[-1]} file: "
-            "please open it, save it again and resend it (or send it as PDF)"
-        ) from None
+        raise ParseError("damaged_archive", file=filename, ext=filename.rsplit(".", 1)[-1]) from None
     total = sum(info.file_size for info in archive.infolist())
     packed = max(1, sum(info.compress_size for info in archive.infolist()))
     if total > limits.max_unzipped_bytes or total / packed > limits.max_zip_ratio:
-        raise ParseError(
-            f"{filename} unpacks to {total / MiB:.0f} MB ({total / packed:.0f}× its size), "
-            "which no real form does: it was refused as unsafe; please send the form again"
-        )
+        raise ParseError("zip_bomb", file=filename, size=f"{total / MiB:.0f}", ratio=f"{total / packed:.0f}")
     for info in archive.infolist():
         if info.flag_bits & 0x1:
-            raise ParseError(f"{filename} is password-protected: please send it without a password")
+            raise ParseError("password_protected", file=filename)
     refuse_dtds(archive, filename)
     return archive
 
@@ -76,10 +68,7 @@ def time_limit(seconds: float, filename: str) -> Iterator[None]:
         return
 
     def expired(signum, frame):  # noqa: ANN001, ARG001
-        raise ParseError(
-            f"{filename} took more than {seconds:g} s to read and was stopped: "
-            "please send a simpler file (a PDF with text, or .docx)"
-        )
+        raise ParseError("too_slow", file=filename, seconds=f"{seconds:g}")
 
     previous = signal.signal(signal.SIGALRM, expired)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -102,7 +91,4 @@ def refuse_dtds(archive: zipfile.ZipFile, filename: str) -> None:
         with archive.open(info) as part:
             head = part.read(min(info.file_size, 64 * 1024))
         if DTD.search(head):
-            raise ParseError(
-                f"{filename} contains XML declarations ({info.filename}) that Office never writes: "
-                "it was refused as unsafe; please save the form again in Word or Excel and resend"
-            )
+            raise ParseError("unsafe_xml", file=filename, part=info.filename)

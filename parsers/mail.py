@@ -58,10 +58,7 @@ BLOCK_TAGS = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", 
 
 def parse(data: bytes, filename: str, limits: ParseLimits, depth: int = 0) -> ParsedDocument:
     if len(data) > limits.max_message_bytes:
-        raise ParseError(
-            f"the message is {len(data) / MiB:.0f} MB, over the limit of "
-            f"{limits.max_message_bytes / MiB:.0f} MB: please send large files in several mails"
-        )
+        raise ParseError("message_too_large", size=f"{len(data) / MiB:.0f}", limit=f"{limits.max_message_bytes / MiB:.0f}")
     message = BytesParser(policy=policy.default).parsebytes(data)
     doc = ParsedDocument(file=filename, format="eml")
     doc.meta = read_headers(message)
@@ -90,8 +87,11 @@ def report_refused_attachments(doc: ParsedDocument) -> None:
     """Attachments over the file limit: a warning (the acknowledgement names them) when the
     mail is understood without them, the reason it cannot be processed when it is not."""
     refused = doc.meta.get("refused", [])
-    reasons = [f"attachment {name} was not read: please send it compressed or in several mails" for name in refused]
-    (doc.errors if doc.kind == "unknown" else doc.warnings).extend(reasons)
+    for name in refused:
+        if doc.kind == "unknown":
+            doc.fail("attachment_refused", file=name)
+        else:
+            doc.warnings.append(ParseError("attachment_refused", file=name).__str__())
 
 
 def report_broken_attachments(doc: ParsedDocument) -> None:
@@ -104,6 +104,7 @@ def report_broken_attachments(doc: ParsedDocument) -> None:
         doc.warnings.extend(reasons)
         return
     doc.errors.extend(reasons)
+    doc.reasons.extend(reason for attachment in doc.attachments for reason in attachment.reasons)
     doc.kind = "unknown"
 
 

@@ -7,8 +7,28 @@ from typing import Any
 
 
 class ParseError(Exception):
-    """A document that cannot be read. The message is for a person: it becomes the quarantine
-    reason and the polite note to the sender, so it says what is wrong and what to send."""
+    """A document that cannot be read, as a reason code with its values (`encrypted_pdf`,
+    file=…): the catalogs word it for a person (the quarantine reason, the polite note to the
+    sender, in their language), so it says what is wrong and what to send. str() is the
+    English wording, for the log."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code)
+        self.code, self.params = code, {key: str(value) for key, value in params.items()}
+
+    @property
+    def reason(self) -> dict[str, str]:
+        return {"code": self.code, **self.params}
+
+    def __str__(self) -> str:
+        return reason_text(self.reason)
+
+
+def reason_text(reason: dict[str, str], language: str = "en") -> str:
+    """A coded reason worded from the catalog (English: the log's and `inspect`'s wording)."""
+    from outputs.i18n import gettext  # the catalogs live with the outputs; read lazily
+
+    return gettext(language, f"reason.{reason['code']}", **{k: v for k, v in reason.items() if k != "code"})
 
 
 @dataclass
@@ -35,6 +55,13 @@ class ParsedDocument:
     evidence: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    reasons: list[dict[str, str]] = field(default_factory=list)  # the errors as codes (ParseError.reason)
+
+    def fail(self, code: str, **params: Any) -> None:
+        """An error with its reason code: worded in English in `errors`, kept coded in `reasons`."""
+        reason = ParseError(code, **params).reason
+        self.errors.append(reason_text(reason))
+        self.reasons.append(reason)
 
     def put(self, name: str, value: Any, source: str, confidence: float = 1.0) -> None:
         """Keep a field; a value already read with at least the same confidence stays."""

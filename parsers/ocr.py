@@ -54,7 +54,11 @@ SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{CJK}])\s+(?=[{CJK}])")
 
 
 class OcrUnavailable(ParseError):
-    """Tesseract or its language data is missing: the item waits in quarantine until it is there."""
+    """Tesseract or its language data is missing: the item waits in quarantine until it is there
+    (the English wording, the operator's, is the reason the retry looks for)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("ocr_unavailable", detail=detail)
 
 
 @lru_cache(maxsize=1)
@@ -123,9 +127,9 @@ def images_of(data: bytes, filename: str, max_pages: int) -> list[tuple[Image.Im
         image = Image.open(io.BytesIO(data))
         image.load()
     except Exception:  # noqa: BLE001 - Pillow raises many types for what is not an image
-        raise ParseError(f"{filename} is not a picture we can open: please send it again as PDF, PNG or JPEG") from None
+        raise ParseError("not_a_picture", file=filename) from None
     if image.width * image.height > 80_000_000:
-        raise ParseError(f"{filename} is too large a picture ({image.width}×{image.height}): please send a smaller scan")
+        raise ParseError("picture_too_large", file=filename, size=f"{image.width}×{image.height}")
     pages = []
     for index in range(min(getattr(image, "n_frames", 1), max_pages)):
         image.seek(index)

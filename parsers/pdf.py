@@ -30,15 +30,15 @@ def parse(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
     except PDFPasswordIncorrect:
-        raise ParseError(f"{filename} is password-protected: please send it without a password") from None
+        raise ParseError("password_protected", file=filename) from None
     except Exception as exc:  # pdfminer raises many types for broken files
         inner = " ".join(type(arg).__name__ for arg in exc.args) + " " + type(exc.__context__).__name__
         if any(word in (str(exc) + inner).lower() for word in ("encrypt", "password")):
-            raise ParseError(f"{filename} is encrypted: please send it without a password") from None
-        raise ParseError(f"{filename} is damaged and could not be read ({type(exc).__name__}): please send it again") from None
+            raise ParseError("encrypted_pdf", file=filename) from None
+        raise ParseError("damaged_pdf", file=filename, detail=type(exc).__name__) from None
     with pdf:
         if len(pdf.pages) > limits.max_pages:
-            raise ParseError(f"{filename} has {len(pdf.pages)} pages, over the limit of {limits.max_pages}: please send the form pages only")
+            raise ParseError("too_many_pages", file=filename, pages=len(pdf.pages), limit=limits.max_pages)
         texts, scanned = [], []
         try:
             for number, page in enumerate(pdf.pages, start=1):
@@ -53,14 +53,13 @@ def parse(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
                     read_grid(doc, table, f"page {number} table {index}")
                 read_label_lines(doc, lines, f"page {number}")
         except PDFPasswordIncorrect:
-            raise ParseError(f"{filename} is password-protected: please send it without a password") from None
+            raise ParseError("password_protected", file=filename) from None
     doc.text = "\n".join(texts)
     if scanned and not texts:  # a fax or scan: every page through OCR
         scanned_doc = ParsedDocument(file=filename, format="pdf")
         read_scanned_pages(scanned_doc, data, scanned)
         if scanned_doc.kind == "unknown":
-            scanned_doc.errors.append(f"{filename} is a scan in which no form could be read: please send a clearer "
-                                      "copy, or the form as .docx or a PDF with text")
+            scanned_doc.fail("scan_no_form", file=filename)
         return scanned_doc
     if scanned:  # text pages read above; the scanned ones through OCR, added to them
         extra = ParsedDocument(file=filename, format="pdf")

@@ -43,8 +43,7 @@ def parse_image(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocume
     read_pages(doc, ocr.recognise(pages))
     if doc.kind == "unknown" and len(doc.fields) < MIN_FORM_FIELDS:
         doc.meta["photo"] = True  # no form in it: a picture of the defect, kept as evidence
-        doc.errors.append(f"{filename}: no form could be read in this picture: please send a clearer scan, "
-                          "or the form as .docx or PDF")
+        doc.fail("picture_no_form", file=filename)
     return doc
 
 

@@ -13,10 +13,7 @@ def parse(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
     try:
         book = xlrd.open_workbook(file_contents=data, on_demand=True)
     except Exception as exc:  # xlrd raises XLRDError, struct.error, …
-        raise ParseError(
-            f"{filename} could not be opened as an Excel .xls workbook ({exc}): please save it "
-            "again as .xlsx and resend it"
-        ) from None
+        raise ParseError("broken_xls", file=filename, detail=exc) from None
     sheets = []
     for sheet in book.sheets():
         rows = []

@@ -18,10 +18,7 @@ def parse(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for damaged workbooks
-        raise ParseError(
-            f"{filename} could not be opened as an Excel workbook ({type(exc).__name__}): "
-            "please save it again as .xlsx and resend it"
-        ) from None
+        raise ParseError("broken_xlsx", file=filename, detail=type(exc).__name__) from None
     sheets = []
     for sheet in workbook.worksheets:
         rows = []

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from parsers.addresses import normalise
-from parsers.model import ParsedDocument
+from parsers.model import ParsedDocument, reason_text
 from processor.rules.engine import Decision
 
 NO_REPLY = re.compile(r"^(?:no-?reply|do-?not-?reply|mailer-daemon|postmaster|bounces?)([+.-]|@)", re.IGNORECASE)
@@ -47,13 +47,13 @@ def plan(doc: ParsedDocument, decision: Decision, own_addresses: set[str]) -> li
         return [Action("record", None, {"note": "from our own address: recorded for staff, not acted on"})]
     to = reply_address(doc, own_addresses) if doc.kind not in SILENT_KINDS else None
     if doc.errors or doc.kind == "unknown":
-        reason = "; ".join(doc.errors) or (
-            "we could not tell what this message is about: please describe the complaint with "
-            "your name, phone, the product and what happened, or attach the complaint form"
-        )
-        actions = [Action("quarantine", None, {"reason": reason})]
+        # the reasons as codes, worded in the reader's language by the catalogs; `reason` is
+        # the log's (English) wording, and the only one a reason without a code has
+        reasons = list(doc.reasons) or ([] if doc.errors else [{"code": "not_understood"}])
+        reason = "; ".join(doc.errors) or "; ".join(reason_text(found) for found in reasons)
+        actions = [Action("quarantine", None, {"reason": reason, "reasons": reasons})]
         if to:
-            actions.append(Action("notify_sender", to, {"reason": reason}))
+            actions.append(Action("notify_sender", to, {"reason": reason, "reasons": reasons}))
         return actions
     if doc.kind in SILENT_KINDS:
         return [Action("record", None, {"note": f"{doc.kind}: recorded, never answered (loop safety)"})]

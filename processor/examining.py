@@ -9,7 +9,7 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from parsers import ParsedDocument
+from parsers import ParsedDocument, ParseError
 from parsers.shapes import line_value, match_known
 from processor.actions import Action, plan
 from processor.desk import Desk, Rulebook
@@ -38,14 +38,15 @@ def received_time(doc: ParsedDocument, book: Rulebook, otherwise: datetime | Non
 
 
 def examine(
-    data: bytes, filename: str, book: Rulebook, received: datetime | None = None, refusal: str | None = None,
+    data: bytes, filename: str, book: Rulebook, received: datetime | None = None, refusal: ParseError | None = None,
     otherwise: datetime | None = None,
 ) -> Examined:
     doc = book.parse(data, filename)
     if isinstance(book, Desk):
         match_master_data(book, doc)
     if refusal:  # only its headers were fetched: say why, to the sender they name
-        doc.kind, doc.errors = "unknown", [refusal]
+        doc.kind, doc.errors, doc.reasons = "unknown", [], []
+        doc.fail(refusal.code, **refusal.params)
     when = received or received_time(doc, book, otherwise)
     decision = decide(doc, book.rules, book.calendar, when)
     actions = plan(doc, decision, book.own_addresses())

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from outputs import compose, outbox
-from parsers import ParsedDocument
+from parsers import ParsedDocument, ParseError
 from parsers.mail import case_ref_pattern
 from processor import answering, returns, staff, trust
 from processor.actions import plan
@@ -45,7 +45,7 @@ class Incoming:
     ref: str
     filename: str
     data: bytes
-    refusal: str | None = None  # set by a source that would not fetch it whole (too large)
+    refusal: ParseError | None = None  # set by a source that would not fetch it whole (too large)
 
 
 @dataclass
@@ -225,9 +225,10 @@ def new_case(desk: Desk, session, row: Document, doc: ParsedDocument, examined: 
     case = open_case(session, desk, doc, decision, received=examined.received, document_id=row.id,
                      actor=actor, channel=channel_of(item.source, desk.config))
     row.case_id, row.status = case.id, "processed"
-    send_case_mails(desk, session, case, doc, examined)
-    if doc.kind == "return_sheet":
+    acknowledge(desk, session, case, doc, examined)
+    if doc.kind == "return_sheet":  # before the owner's notice, which names the lines held for staff
         outcome.reason = handle_return_sheet(desk, session, case, doc, item, row.id, examined.received)
+    notify_owner(desk, session, case, doc, examined)
     outcome.case_no, outcome.category, outcome.level = case.case_no, case.category, case.level
     outcome.owner, outcome.kind = case.owner, doc.kind
     outcome.next_deadline = decision.deadlines[0].due.isoformat(timespec="minutes") if decision.deadlines else None
@@ -239,7 +240,7 @@ def handle_return_sheet(desk: Desk, session, case, doc: ParsedDocument, item: In
     request = returns.open_request(session, desk, case, doc, document_id=document_id, source=item.source,
                                    received=received)
     if request.status == "held":
-        return f"return request held for staff: {request.held_reason}"
+        return f"return request held for staff: {returns.reason_text(request.held_reason, 'en')}"
     slip = returns.issue_slip(session, desk, request, to=returns.slip_address(session, request, case), now=desk.now())
     return f"return slip {slip}" if slip else "return request recorded"
 
@@ -280,18 +281,19 @@ def quarantine(desk: Desk, session, row: Document, doc: ParsedDocument, examined
     outcome.status, outcome.reason = "quarantined", reason
     for action in examined.actions:
         if action.type == "notify_sender":
-            if why := notify_sender(desk, session, row, doc, action.to, reason):
+            if why := notify_sender(desk, session, row, doc, action.to, reason, action.detail.get("reasons")):
                 row.reason = outcome.reason = f"{reason} (no notice sent: {why})"
 
 
-def notify_sender(desk: Desk, session, row: Document, doc: ParsedDocument, to: str, reason: str) -> str | None:  # noqa: ANN001
+def notify_sender(desk: Desk, session, row: Document, doc: ParsedDocument, to: str, reason: str,  # noqa: ANN001
+                  reasons: list[dict[str, str]] | None = None) -> str | None:
     """The polite note to whoever sent an item the desk could not take: the one way it goes,
     through the answering gate (capped, never to robots or loops); returns why it was withheld."""
     if why := answering.withheld(desk, session, doc, to, "notice"):
         return why
     message = compose.notice(
         desk.sender, to=to, language=doc.language or desk.config.desk.default_language,
-        reason=reason, filename=None if doc.format == "eml" else doc.file,
+        reason=reason, reasons=reasons, filename=None if doc.format == "eml" else doc.file,
         in_reply_to=doc.meta.get("message_id"), references=doc.meta.get("references", []),
     )
     outbox.queue(session, message, "notice", document_id=row.id)
@@ -350,7 +352,7 @@ def link_cases(desk: Desk, session, quoted: Case, row: Document, outcome: Outcom
     outcome.reason = f"{actor} is no party of {quoted.case_no}: new case {new.case_no}, linked to it for staff"
 
 
-def send_case_mails(desk: Desk, session, case, doc: ParsedDocument, examined: Examined) -> None:  # noqa: ANN001
+def acknowledge(desk: Desk, session, case, doc: ParsedDocument, examined: Examined) -> None:  # noqa: ANN001
     decision = examined.decision
     language = doc.language or desk.config.desk.default_language
     by_type = {action.type: action for action in examined.actions}
@@ -370,6 +372,13 @@ def send_case_mails(desk: Desk, session, case, doc: ParsedDocument, examined: Ex
         outbox.queue(session, message, "acknowledgement", case_id=case.id)
         record(session, desk, case, "acknowledged", "desk", status="acknowledged", to=ack.to,
                   message_id=message["Message-ID"])
+
+
+def notify_owner(desk: Desk, session, case, doc: ParsedDocument, examined: Examined) -> None:  # noqa: ANN001
+    """The owner's notice, in the desk's language, with what the rules were unsure of, the
+    fields OCR could not vouch for and the return lines held for staff."""
+    decision = examined.decision
+    by_type = {action.type: action for action in examined.actions}
     notice = by_type["notify_owner"]
     # each address once, and never the owner's own (a major complaint's owner is the GM it escalates to)
     cc = list(dict.fromkeys(action.to.lower() for action in examined.actions
@@ -379,7 +388,9 @@ def send_case_mails(desk: Desk, session, case, doc: ParsedDocument, examined: Ex
         fields=doc.field_values, category=decision.category, level=decision.level,
         business_line=decision.business_line, origin=case.sender,
         deadlines=[d.as_json() for d in decision.deadlines], escalate="escalate" in by_type, cc=cc,
-        uncertain=decision.uncertain, why=decision.explain_uncertain(),
+        uncertain=decision.uncertain, why=decision.explain_uncertain(), unverified=unverified(doc),
+        held=returns.held_rows(session, case, desk.config.desk.default_language),
+        language=desk.config.desk.default_language, rule_labels=desk.rules.labels(),
     )
     outbox.queue(session, message, "owner_notice", case_id=case.id)
     record(session, desk, case, "assigned", "desk", status="assigned", owner=decision.owner, to=notice.to, cc=cc)

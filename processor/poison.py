@@ -13,7 +13,7 @@ from email.parser import BytesHeaderParser
 from sqlalchemy import select
 
 from parsers.mail import is_auto_reply, is_bounce, read_headers
-from parsers.model import ParsedDocument
+from parsers.model import ParsedDocument, reason_text
 from processor import problems
 from processor.actions import SILENT_KINDS, reply_address
 from processor.desk import Desk
@@ -22,8 +22,7 @@ from processor.store.models import Document
 
 log = logging.getLogger(__name__)
 
-FOR_THE_SENDER = ("系统处理您的来件时出错，已转交工作人员人工处理，您无需重发 / "
-                  "an error on our side; staff will handle your mail, there is no need to send it again")
+FOR_THE_SENDER = {"code": "failed_on_our_side"}  # worded in the sender's language by the catalogs
 
 
 def failed(desk: Desk, item: Incoming, exc: BaseException) -> Outcome | None:
@@ -52,7 +51,7 @@ def failed_document(desk: Desk, digest: str, source: str, filename: str, data: b
         headers = headers_of(data, filename) if data else None
         sender = reply_address(headers, desk.own_addresses()) if headers and headers.kind not in SILENT_KINDS else None
         if sender:  # in reply to the mail itself, so it threads with it
-            notify_sender(desk, session, row, headers, sender, FOR_THE_SENDER)
+            notify_sender(desk, session, row, headers, sender, reason_text(FOR_THE_SENDER), [FOR_THE_SENDER])
         problems.report(desk, session, "poison_item", f"poison:{row.id}",
                         f"poison item: {source} {filename} (document {row.id}) quarantined after {row.tries} tries: {error}")
         return Outcome("quarantined", filename, document_id=row.id, sender=sender, reason=reason)

@@ -9,6 +9,7 @@ Decisions: accepted · refused · pending (waits for an inspection) · held (wai
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -18,7 +19,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from outputs import compose, outbox
+from outputs.i18n import gettext
 from parsers.addresses import normalise
+from parsers.language import to_simplified
 from parsers.model import ParsedDocument
 from processor import trust
 from processor.case_numbers import next_number
@@ -36,15 +39,48 @@ from processor.store.models import (
 
 log = logging.getLogger(__name__)
 
-DECISION_LABELS = {"accepted": "同意", "refused": "不同意", "pending": "待鉴定", "held": "待审核"}
-REASON_LABELS = {"unsaleable": "不适销", "quality": "质量问题", "transport_damage": "运输损坏", "other": "其它"}
+DECISIONS = ("accepted", "refused", "pending", "held")  # named by the catalogs: decision.*
 OPEN_DECISIONS = ("pending", "held")
 
 
 @dataclass
 class Verdict:
     decision: str
-    reason: str
+    reason: str  # coded (see `because`), worded for each reader by reason_text
+
+
+def because(*reasons: tuple[str, dict[str, Any]]) -> str:
+    """Reasons as stored on a line: catalog ids with their values, as JSON (`return.past_window`,
+    age=…); a value named `*_label` is itself an id (`return_reason.other`), named in the reader's
+    language too."""
+    return json.dumps([{"code": code, **{k: str(v) for k, v in values.items()}} for code, values in reasons],
+                      ensure_ascii=False)
+
+
+def reason(msgid: str, /, **values: Any) -> tuple[str, dict[str, Any]]:
+    return msgid, values
+
+
+def reason_text(stored: str | None, language: str) -> str:
+    """A line's or request's reason for a reader: coded reasons from the catalog; a person's own
+    words (`#line 2 accept 特批`) as they wrote them."""
+    if not stored:
+        return ""
+    try:
+        found = json.loads(stored)
+    except ValueError:
+        return stored
+    if not isinstance(found, list):
+        return stored
+    texts = []
+    for item in found:
+        values = {k: (gettext(language, v) if k.endswith("_label") else v) for k, v in item.items() if k != "code"}
+        texts.append(gettext(language, item["code"], **values))
+    return gettext(language, "punct.list_sep").join(texts)
+
+
+def decision_label(decision: str, language: str) -> str:
+    return gettext(language, f"decision.{decision}")
 
 
 # ---------------------------------------------------------------- periods and ratios
@@ -143,13 +179,12 @@ def open_request(session: Session, desk: Desk, case: Case, doc: ParsedDocument, 
     session.flush()
     session.refresh(request)
     if dealer is None:
-        hold(request, f"unknown dealer (code {doc.value('dealer_code') or '—'}, sender {sender or '—'}): "
-                      "add it to the master data, then decide the lines by mail")
+        hold(request, because(reason("return.unknown_dealer", dealer=doc.value("dealer_code") or "—", sender=sender or "—")))
     elif not sender_may_speak_for(desk, dealer, doc, source):
-        hold(request, f"{sender or 'a mail without one sender'} is not an address of dealer {dealer.code}: "
-                      "staff should confirm the sheet")
+        hold(request, because(reason("return.not_dealer_address", dealer=dealer.code,
+                                     sender=sender or gettext(desk.config.desk.default_language, "return.no_sender"))))
     elif not request.lines:
-        hold(request, "the sheet has no lines we could read")
+        hold(request, because(reason("return.no_lines")))
     else:
         decide_lines(session, desk, request, dealer, received.date())
     record(session, desk, case, "return_request", "desk", document_id=document_id, request=request.id,
@@ -204,21 +239,34 @@ def check(session: Session, desk: Desk, request: ReturnRequest, line: ReturnLine
         problems.append("amount_mismatch")
     if line.amount is None and price is not None and line.quantity:
         line.amount = round(line.quantity * price, 2)
+    if product and not same_name(line.product_name, product.name):
+        problems.append("name_differs")  # flagged on the slip: the part number may be the wrong one
     earlier = _returned_before(session, request, line)
     if earlier:
         problems.append("already_returned")
     line.problems = problems
     if "bad_quantity" in problems:
-        return Verdict("refused", "数量必须大于零 / quantity must be above zero")
+        return Verdict("refused", because(reason("return.quantity_not_positive")))
     if earlier:
-        return Verdict("refused", f"该订单行已在 {earlier} 中申请退货 / already returned on {earlier}")
+        return Verdict("refused", because(reason("return.already_returned", earlier=earlier)))
     if "unknown_part" in problems:
-        return Verdict("held", f"料号 {line.part_no or '—'} 不在产品目录中 / unknown part number")
+        return Verdict("held", because(reason("return.unknown_part", part_no=line.part_no or "—")))
     if "price_differs" in problems:
-        return Verdict("held", f"单价 {line.unit_price:g} 与价目表 {product.unit_price:g} 不符 / price differs from list")
+        return Verdict("held", because(reason("return.price_differs", price=f"{line.unit_price:g}",
+                                              list_price=f"{product.unit_price:g}")))
     if "amount_mismatch" in problems:
-        return Verdict("held", f"金额 {line.amount:g} ≠ 数量 × 单价 {line.quantity * price:g} / amount does not match")
+        return Verdict("held", because(reason("return.amount_differs", amount=f"{line.amount:g}",
+                                              expected=f"{line.quantity * price:g}")))
     return None
+
+
+def same_name(sheet: str | None, catalog: str | None) -> bool:
+    """Whether a sheet's product name is the catalog's (either script, one containing the other:
+    `全合成机油 4L` is `全合成机油`); a missing name differs from nothing."""
+    if not sheet or not catalog:
+        return True
+    a, b = (to_simplified(name).replace(" ", "").lower() for name in (sheet, catalog))
+    return a in b or b in a
 
 
 def _returned_before(session: Session, request: ReturnRequest, line: ReturnLine) -> str | None:
@@ -243,9 +291,9 @@ def policy(session: Session, desk: Desk, request: ReturnRequest, dealer: Party, 
     settings = desk.rules.returns
     rule = settings.reasons.get(line.reason or "other") or settings.reasons.get("other")
     if rule is None or rule.hold:
-        return Verdict("held", f"退货原因“{REASON_LABELS.get(line.reason or 'other', line.reason)}”由售后服务部审核 / for staff")
+        return Verdict("held", because(reason("return.reviewed", reason_label=f"return_reason.{line.reason or 'other'}")))
     if rule.await_ == "inspection":
-        return Verdict("pending", "等待质量部鉴定 / awaiting the quality department's inspection")
+        return Verdict("pending", because(reason("return.awaiting_inspection")))
     attributes = dealer.attributes or {}
     day = request.sheet_date or received
     reasons = []
@@ -253,30 +301,31 @@ def policy(session: Session, desk: Desk, request: ReturnRequest, dealer: Party, 
         if condition == "within_window":
             window = int(attributes.get("window_days", settings.default_window_days))
             if line.ship_date is None:
-                return Verdict("held", "没有发货日期，无法核对退货期限 / no ship date")
+                return Verdict("held", because(reason("return.no_ship_date")))
             age = (day - line.ship_date).days
             if age > window:
-                return Verdict("refused", f"超过退货期限：发货 {age} 天，期限 {window} 天 / past the {window}-day window")
-            reasons.append(f"发货 {age} 天（期限 {window} 天）")
+                return Verdict("refused", because(reason("return.past_window", age=age, window=window)))
+            reasons.append(reason("return.within_window", age=age, window=window))
         elif condition == "within_ratio":
             period = period_of(day, settings.ratio_period)
             bought = purchases_in(session, dealer.code, period)
             if not bought:
-                return Verdict("held", f"{period} 没有采购记录，无法核对调换比例 / no purchases on record")
+                return Verdict("held", because(reason("return.no_purchases", period=period)))
             limit = float(attributes.get("ratio_limit", settings.default_ratio_limit))
             after = (returned_in(session, dealer.code, period, settings.ratio_period, ("unsaleable",))
                      + (line.amount or 0)) / bought
             if after > limit:
-                return Verdict("refused", f"超出调换比例：{after:.1%} > {limit:.1%}（{period}）/ over the exchange ratio")
-            reasons.append(f"调换比例 {after:.1%} ≤ {limit:.1%}")
+                return Verdict("refused", because(reason("return.over_ratio", after=f"{after:.1%}", limit=f"{limit:.1%}",
+                                                         period=period)))
+            reasons.append(reason("return.within_ratio", after=f"{after:.1%}", limit=f"{limit:.1%}"))
         elif condition == "reported_in_time":
             if line.ship_date is None:
-                return Verdict("held", "没有发货日期，无法核对报告时限 / no ship date")
+                return Verdict("held", because(reason("return.no_ship_date")))
             age = (received - line.ship_date).days
             if age > rule.report_within_days:
-                return Verdict("refused", f"运输损坏未在 {rule.report_within_days} 天内报告（{age} 天）/ reported too late")
-            reasons.append(f"{age} 天内报告")
-    return Verdict("accepted", "；".join(reasons) or "符合退货政策")
+                return Verdict("refused", because(reason("return.reported_late", days=rule.report_within_days, age=age)))
+            reasons.append(reason("return.reported_in_time", age=age))
+    return Verdict("accepted", because(*(reasons or [reason("return.within_policy")])))
 
 
 # ---------------------------------------------------------------- inspection verdicts and overrides
@@ -296,8 +345,7 @@ def apply_inspection(session: Session, desk: Desk, doc: ParsedDocument, case: Ca
              .where(ReturnLine.decision == "pending", ReturnLine.part_no == part_no, ReturnRequest.case_id == case.id))
     batch = doc.value("batch_no")
     lines = [line for line in session.scalars(query) if not (batch and line.batch_no and line.batch_no != batch)]
-    why = ("鉴定结论：属质量问题" if verdict == "quality" else "鉴定结论：非质量问题（人为因素）") + \
-          (f"，鉴定单 {doc.value('inspection_no')}" if doc.value("inspection_no") else "")
+    why = because(reason("return.inspected", verdict_label=f"verdict.{verdict}", number=doc.value("inspection_no") or "—"))
     for line in lines:
         line.decision, line.decision_reason, line.decided_by = outcome, why, f"inspection {doc.value('inspection_no') or document_id}"
         record(session, desk, case, "inspection", actor, document_id=document_id, line=line.line_no,
@@ -318,7 +366,7 @@ def override(session: Session, desk: Desk, case: Case, line_no: int, decision: s
         raise LookupError(f"the request has no line {line_no}; it has 1–{len(request.lines)}")
     record(session, desk, case, "line_override", actor, line=line_no, **{"from": line.decision, "to": decision},
            why=reason)
-    line.decision, line.decision_reason, line.decided_by = decision, reason or "经理决定 / management decision", actor
+    line.decision, line.decision_reason, line.decided_by = decision, reason or because(("return.management", {})), actor
     if line.slip_no:  # decided again after its slip: it goes on the next slip
         line.slip_no = None
     if request.status == "held":
@@ -343,18 +391,18 @@ def issue_slip(session: Session, desk: Desk, request: ReturnRequest, *, to: str 
     slip_no = next_number(session, f"slip:{now:%Y%m}", now, desk.rules.returns.slip_number_format)
     for line in decided:
         line.slip_no = slip_no
-    context = slip_context(desk, request, case, slip_no, shown, now)
+    language = case.language or desk.config.desk.default_language
+    context = slip_context(desk, request, case, slip_no, shown, now, language)
     # docxtpl and python-docx: imported only when a slip is made
     from outputs.slips import render_slip, slip_pdf
 
     docx = render_slip(context)
     pdf = slip_pdf(docx, desk.limits.max_seconds)
     if to:
-        rows = [(f"{line.line_no}. {line.part_no or ''} {line.product_name or ''}".strip(),
-                 f"{DECISION_LABELS[line.decision]}（{line.decision_reason}）") for line in shown]
         message = compose.return_slip(desk.sender, to=to, case_no=case.case_no, slip_no=slip_no,
-                                      language=case.language, greeting_name=request.dealer_name, rows=rows,
-                                      docx=docx, pdf=pdf)
+                                      language=language, greeting_name=request.dealer_name,
+                                      rows=slip_rows(shown, language), docx=docx, pdf=pdf,
+                                      decisions={line.decision for line in shown}, return_days=SHIP_BACK_DAYS)
         outbox.queue(session, message, "return_slip", case_id=case.id)
     record(session, desk, case, "return_slip_sent" if to else "return_slip_made", "desk", at=now, slip=slip_no,
            lines=[line.line_no for line in decided], to=to)
@@ -363,24 +411,79 @@ def issue_slip(session: Session, desk: Desk, request: ReturnRequest, *, to: str 
     return slip_no
 
 
+SHIP_BACK_DAYS = 15  # the time limit for sending accepted goods back: the slip and its mail both state it
+SLIP_LABELS = ("slip_no", "issued", "dealer_name", "dealer_code", "case_no", "sheet_date", "column_no", "column_order_no",
+               "column_part_no", "column_product_name", "column_spec", "column_quantity", "column_unit",
+               "column_unit_price", "column_amount", "column_decision", "column_reason", "total", "notes")
+
+
+def line_reason(line: ReturnLine, language: str) -> str:
+    """The line's reason in the reader's language, and a name that differs from the product
+    catalog's flagged (the dealer may have the wrong part number)."""
+    text = reason_text(line.decision_reason, language)
+    if "name_differs" in (line.problems or []) and (catalog_name := _catalog_name(line)):
+        flag = gettext(language, "slip.name_differs", catalog=catalog_name)
+        text = gettext(language, "punct.list_sep").join(filter(None, [text, flag]))
+    return text
+
+
+def _catalog_name(line: ReturnLine) -> str | None:
+    session = Session.object_session(line)
+    product = session.scalars(select(Product).where(Product.part_no == line.part_no)).first() if session and line.part_no else None
+    return product.name if product else None
+
+
+def slip_rows(lines: list[ReturnLine], language: str) -> list[tuple[str, str]]:
+    """(line, decision and reason) of each line, for the slip's mail."""
+    return [(f"{line.line_no}. {line.part_no or ''} {line.product_name or ''}".strip(),
+             f"{decision_label(line.decision, language)}（{line_reason(line, language)}）" if language != "en"
+             else f"{decision_label(line.decision, language)} ({line_reason(line, language)})") for line in lines]
+
+
+def held_rows(session: Session, case: Case, language: str) -> list[tuple[str, str]]:
+    """The return lines held for staff and why, for the owner's notice (none without a request)."""
+    request = request_of(session, case)
+    if request is None:
+        return []
+    held = [line for line in request.lines if line.decision == "held"]
+    return slip_rows(held, language)
+
+
 def slip_context(desk: Desk, request: ReturnRequest, case: Case, slip_no: str, lines: list[ReturnLine],
-                 now: datetime) -> dict[str, Any]:
+                 now: datetime, language: str = "zh-Hans") -> dict[str, Any]:
+    """Every value of the slip, its words from the catalogs in the dealer's language; a slip
+    that accepts nothing is titled a decision notice."""
     accepted = [line for line in lines if line.decision == "accepted"]
-    counts = {label: sum(line.decision == key for line in lines) for key, label in DECISION_LABELS.items()}
+    decisions = {line.decision for line in lines}
+    counts = {key: sum(line.decision == key for line in lines) for key in DECISIONS}
+    notes, number = [], 1
+    for decision, note in (("accepted", "slip.note_accepted"), ("refused", "slip.note_refused")):
+        if decision in decisions:
+            notes.append(gettext(language, note, n=number, days=SHIP_BACK_DAYS))
+            number += 1
+    if decisions & set(OPEN_DECISIONS):
+        notes.append(gettext(language, "slip.note_waiting", n=number))
+    name = compose.desk_name(desk.sender, language)
+    issued = f"{now:%Y-%m-%d}"
     return {
-        "desk_name": desk.config.desk.name, "slip_no": slip_no, "issued": f"{now:%Y-%m-%d}",
+        "desk_name": name, "slip_no": slip_no, "issued": issued,
+        "title": gettext(language, "slip.title" if accepted else "slip.title_decision"),
+        "t": {key: gettext(language, f"slip.label.{key}") for key in SLIP_LABELS},
         "dealer_name": request.dealer_name or "—", "dealer_code": request.dealer_code or "—",
         "case_no": case.case_no, "sheet_date": str(request.sheet_date or "—"), "handler": case.owner or "",
-        "ship_back_days": 15, "note": "",
+        "ship_back_days": SHIP_BACK_DAYS, "notes": notes + [""] * (4 - len(notes)),
         "lines": [{
             "no": line.line_no, "order_no": line.order_no or "", "part_no": line.part_no or "",
             "product_name": line.product_name or "", "spec": line.spec or "",
             "quantity": f"{line.quantity:g}" if line.quantity is not None else "", "unit": line.unit or "",
             "unit_price": f"{line.unit_price:,.2f}" if line.unit_price is not None else "",
             "amount": f"{line.amount:,.2f}" if line.amount is not None else "",
-            "decision": DECISION_LABELS[line.decision], "reason": line.decision_reason or "",
+            "decision": decision_label(line.decision, language), "reason": line_reason(line, language),
         } for line in lines],
         "accepted_quantity": f"{sum(line.quantity or 0 for line in accepted):g}",
         "accepted_amount": f"{sum(line.amount or 0 for line in accepted):,.2f}",
-        "summary": "，".join(f"{label} {count} 行" for label, count in counts.items() if count),
+        "summary": gettext(language, "punct.list_sep").join(
+            gettext(language, "slip.summary_item", label=decision_label(key, language), count=count)
+            for key, count in counts.items() if count),
+        "signature": gettext(language, "slip.signature", desk=name, handler=case.owner or "—", date=issued),
     }

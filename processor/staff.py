@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from outputs import compose, outbox
+from outputs.i18n import gettext, label
 from parsers.language import to_simplified
 from parsers.model import ParsedDocument
 from processor import returns, trust
@@ -94,10 +95,19 @@ def act(session: Session, desk: Desk, case: Case, doc: ParsedDocument, *, actor:
                 raise CommandError(f"not permitted for your roles ({', '.join(sorted(action.roles))})")
             action.done.append((f"#{command.name} {command.argument}".strip()[:80], handler(action, command.argument)))
         except CommandError as exc:
-            action.done.append((f"#{command.name} {command.argument}".strip()[:80], f"未执行 not done: {exc}"))
+            action.done.append((f"#{command.name} {command.argument}".strip()[:80], say(action, "result.not_done", why=exc)))
     send_new_slip(action)
     confirm(action)
     return "; ".join(f"{what}: {result}" for what, result in action.done)
+
+
+def say(action: StaffAction, msgid: str, **values: object) -> str:
+    """A result for the staff member, in the desk's language."""
+    return gettext(action.desk.config.desk.default_language, msgid, **values)
+
+
+def language_of(action: StaffAction) -> str:
+    return action.desk.config.desk.default_language
 
 
 def permission_for(command: Command) -> str:
@@ -111,9 +121,11 @@ def permission_for(command: Command) -> str:
 def confirm(action: StaffAction) -> None:
     case = action.case
     message = compose.staff_note(
-        action.desk.sender, to=action.actor, subject=f"[{case.case_no}] 指令执行结果 / commands",
-        greeting=action.actor, intro=f"案件 {case.case_no}（当前状态 {case.status}，负责人 {case.owner or '—'}）：",
+        action.desk.sender, to=action.actor, subject=say(action, "subject.commands", case_no=case.case_no),
+        greeting=action.actor, intro=say(action, "commands.intro", case_no=case.case_no, owner=case.owner or "—",
+                                         status=label(language_of(action), "status", case.status)),
         rows=action.done, case_no=case.case_no, purpose="commands", in_reply_to=action.doc.meta.get("message_id"),
+        language=language_of(action),
     )
     outbox.queue(action.session, message, "command_result", case_id=case.id)
 
@@ -131,13 +143,13 @@ def assign(action: StaffAction, argument: str) -> str:
     status = "assigned" if case.status in ("received", "acknowledged") else None
     _event(action, "assigned", owner=person.name, to=person.email, status=status)
     notice = compose.staff_note(
-        action.desk.sender, to=person.email, subject=f"[{case.case_no}] 案件转交给您 / case assigned to you",
-        greeting=person.name, intro=f"{action.actor} 将案件 {case.case_no} 转交给您。",
-        rows=[(key, str(value)) for key, value in list((case.fields or {}).items())[:12] if key != "lines"],
-        case_no=case.case_no, purpose="assign", closing="回复本邮件即可处理此案件（主题中保留编号）。",
+        action.desk.sender, to=person.email, subject=say(action, "subject.assigned", case_no=case.case_no),
+        greeting=person.name, intro=say(action, "assigned.intro", actor=action.actor, case_no=case.case_no),
+        rows=compose.understood(case.fields or {}, language_of(action)),
+        case_no=case.case_no, purpose="assign", closing=say(action, "assigned.closing"), language=language_of(action),
     )
     outbox.queue(action.session, notice, "owner_notice", case_id=case.id)
-    return f"负责人 → {person.name} <{person.email}>"
+    return say(action, "result.owner", name=person.name, email=person.email)
 
 
 def set_status(action: StaffAction, argument: str) -> str:
@@ -148,7 +160,7 @@ def set_status(action: StaffAction, argument: str) -> str:
     if status == "closed":
         return close(action, argument[len(word):].strip())
     _event(action, "status", status=status)
-    return f"状态 → {status}"
+    return say(action, "result.status", status=label(language_of(action), "status", status))
 
 
 def reply(action: StaffAction, text: str) -> str:
@@ -164,7 +176,7 @@ def reply(action: StaffAction, text: str) -> str:
     outbox.queue(action.session, message, "case_reply", case_id=case.id)
     _event(action, "staff_reply", status="replied", to=case.sender, text=text[:4000],
            message_id=message["Message-ID"])
-    return f"已答复客户 replied to {case.sender}"
+    return say(action, "result.replied", to=case.sender)
 
 
 def _pick(groups: dict[str, SignalGroup], argument: str, what: str) -> str:
@@ -179,14 +191,16 @@ def set_category(action: StaffAction, argument: str) -> str:
     category = _pick(action.desk.rules.categories, argument, "category")
     _event(action, "category", **{"from": action.case.category, "to": category})
     action.case.category = category
-    return f"类别 → {action.desk.rules.categories[category].label}"
+    return say(action, "result.category", label=label(language_of(action), "category", category,
+                                                      action.desk.rules.categories[category].label))
 
 
 def set_level(action: StaffAction, argument: str) -> str:
     level = _pick(action.desk.rules.levels, argument, "level")
     _event(action, "level", **{"from": action.case.level, "to": level})
     action.case.level = level
-    return f"级别 → {action.desk.rules.levels[level].label}" + escalate_if_routed(action)
+    return say(action, "result.level", label=label(language_of(action), "level", level,
+                                                   action.desk.rules.levels[level].label)) + escalate_if_routed(action)
 
 
 def escalate_if_routed(action: StaffAction) -> str:
@@ -197,21 +211,23 @@ def escalate_if_routed(action: StaffAction) -> str:
         return ""
     to = rules.roles[rule.owner]
     message = compose.staff_note(
-        action.desk.sender, to=to.email, subject=f"[{case.case_no}] 重大投诉上报 / major complaint",
-        greeting=to.name, intro=f"{action.actor} 将案件 {case.case_no} 定为重大投诉，现上报给您。",
-        rows=[("负责人", case.owner or "—"), ("客户", case.customer_name or case.sender or "—")],
+        action.desk.sender, to=to.email, subject=say(action, "subject.escalation", case_no=case.case_no),
+        greeting=to.name, intro=say(action, "escalation.intro", actor=action.actor, case_no=case.case_no),
+        rows=[(say(action, "escalation.owner"), case.owner or "—"),
+              (say(action, "escalation.customer"), case.customer_name or case.sender or "—")],
         case_no=case.case_no, purpose="escalate", cc=[case.owner_email] if case.owner_email else None,
+        language=language_of(action),
     )
     outbox.queue(action.session, message, "escalation", case_id=case.id)
     _event(action, "escalated", to=to.email, why="made a major complaint")
-    return f"；已上报 {to.name}"
+    return say(action, "result.escalated", name=to.name)
 
 
 def close(action: StaffAction, why: str) -> str:
     if action.case.status == "closed":
         raise CommandError("the case is already closed")
     _event(action, "closed", status="closed", why=why or "closed by staff")
-    return "已结案 closed"
+    return say(action, "result.closed")
 
 
 LINE_WORDS = {"accept": "accepted", "同意": "accepted", "接受": "accepted", "refuse": "refused", "reject": "refused",
@@ -229,7 +245,7 @@ def line(action: StaffAction, argument: str) -> str:
                          parts[2] if len(parts) > 2 else "", action.actor)
     except LookupError as exc:
         raise CommandError(str(exc)) from None
-    return f"第 {parts[0]} 行 → {returns.DECISION_LABELS[decision]}"
+    return say(action, "result.line", number=parts[0], decision=returns.decision_label(decision, language_of(action)))
 
 
 def send_new_slip(action: StaffAction) -> None:
@@ -240,14 +256,14 @@ def send_new_slip(action: StaffAction) -> None:
     slip = returns.issue_slip(action.session, action.desk, request,
                               to=returns.slip_address(action.session, request, action.case), now=action.desk.now())
     if slip:
-        action.done.append(("return slip", f"退货单 {slip} 已发给经销商"))
+        action.done.append((say(action, "result.slip_row"), say(action, "result.slip_sent", slip_no=slip)))
 
 
 def note(action: StaffAction, text: str) -> str:
     if not text:
         raise CommandError("#note needs a text")
     _event(action, "note", text=text[:4000])
-    return "备注已记录 note kept"
+    return say(action, "result.note")
 
 
 HANDLERS: dict[str, Callable[[StaffAction, str], str]] = {

@@ -184,7 +184,7 @@ def test_assign_category_and_level_commands(desk, opened):
     (escalation,) = outbox(desk, "escalation")
     assert escalation["To"] == "gm@desk.localhost"
     bad = receive(desk, mail(f"Re: [{opened}]", "#assign 无名氏\n#status dreaming", sender=MANAGER), "b.eml")
-    assert "not done" in bad.reason and the_case(desk).owner == "张伟"
+    assert "未执行" in bad.reason and the_case(desk).owner == "张伟"
 
 
 def test_callback_survey_not_satisfied_reopens_then_satisfied_closes(desk, opened):

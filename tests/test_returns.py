@@ -14,6 +14,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
+from processor import returns
 from processor.master_data import import_folder
 from processor.pipeline import Incoming, process
 from processor.returns import exchange_ratio
@@ -84,7 +85,8 @@ def decisions(desk, case_no: str) -> list[tuple[int, str, str]]:
     with desk.store.transaction() as session:
         case = session.scalars(select(Case).where(Case.case_no == case_no)).one()
         request = session.scalars(select(ReturnRequest).where(ReturnRequest.case_id == case.id)).one()
-        return [(line.line_no, line.decision, line.decision_reason) for line in request.lines]
+        return [(line.line_no, line.decision, returns.reason_text(line.decision_reason, "zh-Hans"))
+                for line in request.lines]
 
 
 def slips(desk) -> list[email.message.EmailMessage]:

@@ -1,6 +1,8 @@
-"""Writes templates/slips/return_slip.docx, the docxtpl template of the return slip (退货单).
-Run it again after changing the layout here; the .docx is committed so the desk needs no build
-step. Jinja tags inside the document: {{ … }} fields and {%tr for/endfor %} table rows."""
+"""Writes templates/slips/return_slip.docx, the docxtpl template of the return slip. Run it again
+after changing the layout here; the .docx is committed so the desk needs no build step. Jinja
+tags inside the document: {{ … }} fields and {%tr for/endfor %} table rows. Every word on it is
+a value (`t.*`, `title`, `notes`) worded by the catalogs in the dealer's language
+(processor/returns.slip_context), so the layout holds no language."""
 
 from __future__ import annotations
 
@@ -15,10 +17,9 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
 TARGET = Path(__file__).resolve().parent.parent / "templates" / "slips" / "return_slip.docx"
-COLUMNS = [("序号", "line.no", 1.25), ("订单号", "line.order_no", 2.7), ("料号", "line.part_no", 2.1),
-           ("品名", "line.product_name", 2.6), ("规格", "line.spec", 2.5), ("数量", "line.quantity", 1.3),
-           ("单位", "line.unit", 1.1), ("单价", "line.unit_price", 1.8), ("金额", "line.amount", 2.1),
-           ("处理结果", "line.decision", 1.7), ("说明", "line.reason", 7.35)]
+COLUMNS = [("no", 1.25), ("order_no", 2.7), ("part_no", 2.1), ("product_name", 2.6), ("spec", 2.5),
+           ("quantity", 1.3), ("unit", 1.1), ("unit_price", 1.8), ("amount", 2.1), ("decision", 1.7),
+           ("reason", 7.35)]
 FONT = "SimSun"
 
 
@@ -76,14 +77,13 @@ def build() -> Document:
     section.top_margin = section.bottom_margin = Cm(1.4)
 
     paragraph(document, "{{ desk_name }}", 12, True, WD_ALIGN_PARAGRAPH.CENTER, 0)
-    paragraph(document, "退 货 单", 20, True, WD_ALIGN_PARAGRAPH.CENTER, 0)
-    paragraph(document, "RETURN SLIP", 9, False, WD_ALIGN_PARAGRAPH.CENTER, 8)
+    paragraph(document, "{{ title }}", 20, True, WD_ALIGN_PARAGRAPH.CENTER, 8)
 
     info = document.add_table(rows=3, cols=4)
     info.style = "Table Grid"
-    facts = [("退货单号 Slip no.", "{{ slip_no }}", "开单日期 Date", "{{ issued }}"),
-             ("经销商 Dealer", "{{ dealer_name }}", "经销商代码 Dealer code", "{{ dealer_code }}"),
-             ("案件编号 Case", "{{ case_no }}", "退货明细表日期 Sheet date", "{{ sheet_date }}")]
+    facts = [("{{ t.slip_no }}", "{{ slip_no }}", "{{ t.issued }}", "{{ issued }}"),
+             ("{{ t.dealer_name }}", "{{ dealer_name }}", "{{ t.dealer_code }}", "{{ dealer_code }}"),
+             ("{{ t.case_no }}", "{{ case_no }}", "{{ t.sheet_date }}", "{{ sheet_date }}")]
     for row, values in zip(info.rows, facts, strict=True):
         for index, (cell, value) in enumerate(zip(row.cells, values, strict=True)):
             cell_text(cell, value, 9.5, bold=index % 2 == 0)
@@ -96,17 +96,17 @@ def build() -> Document:
     lines.style = "Table Grid"
     lines.alignment = WD_TABLE_ALIGNMENT.CENTER
     right = WD_ALIGN_PARAGRAPH.RIGHT
-    numeric = {"line.quantity", "line.unit_price", "line.amount"}
-    for index, (title, field, _width) in enumerate(COLUMNS):
+    numeric = {"quantity", "unit_price", "amount"}
+    for index, (field, _width) in enumerate(COLUMNS):
         header = lines.rows[0].cells[index]
-        cell_text(header, title, 9, True, WD_ALIGN_PARAGRAPH.CENTER)
+        cell_text(header, "{{ t.column_" + field + " }}", 9, True, WD_ALIGN_PARAGRAPH.CENTER)
         shade(header, "D9E2F3")
-        cell_text(lines.rows[2].cells[index], "{{ " + field + " }}", 9, align=right if field in numeric else None)
-    widths(lines, [width for _, _, width in COLUMNS])
+        cell_text(lines.rows[2].cells[index], "{{ line." + field + " }}", 9, align=right if field in numeric else None)
+    widths(lines, [width for _, width in COLUMNS])
     cell_text(lines.rows[1].cells[0], "{%tr for line in lines %}")
     cell_text(lines.rows[3].cells[0], "{%tr endfor %}")
     total = lines.add_row()
-    cell_text(total.cells[0], "合计 Total（同意退货 accepted）", 9, True)
+    cell_text(total.cells[0], "{{ t.total }}", 9, True)
     total.cells[0].merge(total.cells[4])
     cell_text(total.cells[5], "{{ accepted_quantity }}", 9, True, right)
     cell_text(total.cells[8], "{{ accepted_amount }}", 9, True, right)
@@ -118,15 +118,11 @@ def build() -> Document:
     heading.append(repeat)
     paragraph(document, "", after=4)
 
-    paragraph(document, "说明：", 9.5, True, after=0)
-    for text in ("1. “同意”的货物请在收到本单后 {{ ship_back_days }} 日内连同本单复印件退回，我方收货核对后按单价办理退款或调换。",
-                 "2. “不同意”的行附有原因；如有异议，请回复邮件并保留主题中的编号。",
-                 "3. “待鉴定”的行等待质量部鉴定结论，“待审核”的行由售后服务部审核，结果将另行开单通知。",
-                 "{% if note %}4. {{ note }}{% endif %}"):
-        paragraph(document, text, 9, after=0)
+    paragraph(document, "{{ t.notes }}", 9.5, True, after=0)
+    for index in range(4):  # the notes that apply to this slip, numbered; the others stay empty
+        paragraph(document, "{{ notes[%d] }}" % index, 9, after=0)
     paragraph(document, "", after=10)
-    paragraph(document, "{{ desk_name }}（盖章）                经办：{{ handler }}                日期：{{ issued }}", 10,
-              align=WD_ALIGN_PARAGRAPH.RIGHT)
+    paragraph(document, "{{ signature }}", 10, align=WD_ALIGN_PARAGRAPH.RIGHT)
     return document
 
 

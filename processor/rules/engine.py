@@ -166,6 +166,11 @@ class RuleSet(_Strict):
     def signal_groups(self) -> dict[str, dict[str, SignalGroup]]:
         return {"category": self.categories, "level": self.levels, "business_line": self.business_lines}
 
+    def labels(self) -> dict[str, dict[str, str]]:
+        """The rule file's own names of its categories, levels and lines: what a mail shows for a
+        value the catalogs do not name (a desk's own category)."""
+        return {fact: {key: group.label for key, group in groups.items()} for fact, groups in self.signal_groups().items()}
+
     def staff_emails(self) -> set[str]:
         return {role.email.lower() for role in self.roles.values()} | {p.email.lower() for p in self.people}
 

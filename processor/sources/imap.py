@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from imapclient import DELETED, FLAGGED, SEEN, IMAPClient
 from sqlalchemy import select
 
+from parsers.model import ParseError
 from processor.config import Imap
 from processor.desk import Desk
 from processor.mail_login import login_for, tls_context
@@ -158,8 +159,8 @@ class ImapSource:
         if uid in headers:
             limit = self.desk.limits.max_message_bytes
             return Incoming(self.name, ref, filename, headers[uid],
-                            refusal=f"the message is {sizes[uid] / 2**20:.0f} MB, over the limit of {limit / 2**20:.0f} MB: "
-                                    "please send large files in several mails, or a link to them")
+                            refusal=ParseError("message_too_large", size=f"{sizes[uid] / 2**20:.0f}",
+                                               limit=f"{limit / 2**20:.0f}"))
         return None
 
     # ------------------------------------------------------------ settling
