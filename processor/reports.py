@@ -19,12 +19,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from parsers.language import to_simplified
 from processor.cases import from_utc_naive, to_utc_naive
 from processor.desk import Desk
 from processor.store.models import (
     Case,
     CaseEvent,
     Document,
+    Product,
     Purchase,
     Report,
     ReturnLine,
@@ -188,6 +190,8 @@ def cases_with(session: Session, types: tuple[str, ...], end: datetime, start: d
 @dataclass
 class Kpis:
     period: Period
+    as_of: datetime | None = None  # the period's end, or now while it runs
+    partial: bool = False  # the period is still running: its KPIs are so far
     received: int = 0
     by: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     response_timeliness: float | None = None
@@ -241,14 +245,21 @@ def percentile(values: list[float], share: float) -> float | None:
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
-def compute(session: Session, desk: Desk, period: Period, *, with_previous: bool = True) -> Kpis:
-    """The KPIs of a period; with the previous period's for comparison (its lists left out)."""
+def compute(session: Session, desk: Desk, period: Period, *, now: datetime | None = None,
+            with_previous: bool = True) -> Kpis:
+    """The KPIs of a period as they stand at its end, or as of `now` (default: the desk's clock)
+    while it is still running (then marked partial); with the previous period's for comparison
+    (its lists left out)."""
+    now = now or desk.now()
     start, end = _bounds(desk, period.start, period.end)
     end_local = datetime.combine(period.end, time(), desk.timezone)
-    kpis = Kpis(period)
+    partial = now < end_local
+    if partial:  # a running period: counted up to now, not to an end still to come
+        end_local, end = now.astimezone(desk.timezone), to_utc_naive(now)
+    kpis = Kpis(period, as_of=end_local, partial=partial)
     cases = load_cases(session, start, end)
     kpis.received = len(cases)
-    kpis.by = breakdowns(cases, desk)
+    kpis.by = breakdowns(cases, desk, product_names(session))
     kpis.response_timeliness = timeliness(cases, "first_contact", end_local)
     kpis.closure_rate = ratio(sum(1 for c in cases if c.closed and c.closed < end), len(cases))
     had = cases_with(session, ("staff_reply", "callback_answer"), end, start)
@@ -262,12 +273,28 @@ def compute(session: Session, desk: Desk, period: Period, *, with_previous: bool
     batches = Counter(c.batch for c in cases if c.batch)
     kpis.repeat_batches = [(batch, n) for batch, n in batches.most_common() if n >= 2]
     if with_previous:
-        kpis.returns_by_dealer = returns_by_dealer(session, period)
-        kpis.previous = compute(session, desk, period.previous(), with_previous=False)
+        kpis.returns_by_dealer = returns_by_dealer(session, start, end, period.months)
+        kpis.previous = compute(session, desk, period.previous(), now=now, with_previous=False)
     return kpis
 
 
-def breakdowns(cases: list[CaseRow], desk: Desk) -> dict[str, list[tuple[str, int]]]:
+def product_names(session: Session) -> dict[str, str]:
+    """The master data's product names, keyed by their simplified form: a complaint's product
+    name in either script counts under the master data's name."""
+    return {to_simplified(name).strip(): name for name in session.scalars(select(Product.name).where(
+        Product.name.is_not(None)))}
+
+
+def product_name(name: str | None, master: dict[str, str]) -> str:
+    """One name per product: traditional turned simplified (凱美瑞 → 凯美瑞), then the master
+    data's own spelling where it has the product."""
+    if not name or not name.strip():
+        return "—"
+    simple = to_simplified(name).strip()
+    return master.get(simple, simple)
+
+
+def breakdowns(cases: list[CaseRow], desk: Desk, master: dict[str, str]) -> dict[str, list[tuple[str, int]]]:
     rules = desk.rules
     labels = {"category": {k: g.label for k, g in rules.categories.items()},
               "level": {k: g.label for k, g in rules.levels.items()},
@@ -276,7 +303,7 @@ def breakdowns(cases: list[CaseRow], desk: Desk) -> dict[str, list[tuple[str, in
     for name, key in (("类别", "category"), ("级别", "level"), ("业务线", "business_line"), ("渠道", "channel")):
         counts = Counter(labels.get(key, {}).get(getattr(c, key), getattr(c, key) or "—") for c in cases)
         found[name] = counts.most_common()
-    found["产品"] = Counter(c.product or "—" for c in cases).most_common(20)
+    found["产品"] = Counter(product_name(c.product, master) for c in cases).most_common(20)
     found["批号"] = Counter(c.batch for c in cases if c.batch).most_common(20)
     return found
 
@@ -360,28 +387,50 @@ def repeat_customers(customers: list[tuple[int, datetime, str | None, str | None
     return count
 
 
-def returns_by_dealer(session: Session, period: Period) -> list[dict[str, Any]]:
-    """Accepted, refused and open return amounts per dealer for sheets dated in the period, with
-    the period's purchases and exchange ratio (accepted ÷ purchases)."""
-    query = (select(ReturnRequest.dealer_code, ReturnRequest.dealer_name, ReturnRequest.sheet_date,
-                    ReturnRequest.received_at, ReturnLine.decision, ReturnLine.amount)
+LINE_DECISIONS = ("inspection", "line_override")  # events that decide one line after the sheet's own decision
+
+
+def returns_by_dealer(session: Session, start: datetime, end: datetime, months: list[str]) -> list[dict[str, Any]]:
+    """Accepted, refused and open return amounts per dealer for the lines decided in [start, end)
+    (naive UTC; lines still open by the day their sheet arrived), with the period's purchases
+    and exchange ratio (accepted ÷ purchases)."""
+    query = (select(ReturnRequest.id, ReturnRequest.case_id, ReturnRequest.dealer_code, ReturnRequest.dealer_name,
+                    ReturnRequest.received_at, ReturnLine.line_no, ReturnLine.decision, ReturnLine.amount)
              .join(ReturnLine, ReturnLine.request_id == ReturnRequest.id))
+    lines = session.execute(query).all()
+    decided_at = decision_times(session, {line.case_id for line in lines if line.case_id})
     table: dict[str, dict[str, Any]] = {}
-    for code, name, sheet, received, decision, amount in session.execute(query):
-        day = sheet or received.date()
-        if not (period.start <= day < period.end):
+    for request_id, case_id, code, name, received, line_no, decision, amount in lines:
+        key = decision if decision in ("accepted", "refused") else "open"
+        when = received if key == "open" else (
+            decided_at.get((case_id, line_no)) or decided_at.get((case_id, f"request {request_id}")) or received)
+        if not (start <= when < end):
             continue
         row = table.setdefault(code or "—", {"dealer": code or "—", "name": name, "accepted": 0.0, "refused": 0.0,
                                              "open": 0.0, "lines": 0})
-        key = decision if decision in ("accepted", "refused") else "open"
         row[key] += amount or 0
         row["lines"] += 1
     for code, row in table.items():
         bought = session.scalar(select(func.sum(Purchase.amount)).where(
-            Purchase.dealer_code == code, Purchase.period.in_(period.months)))
+            Purchase.dealer_code == code, Purchase.period.in_(months)))
         row["purchases"] = bought
         row["ratio"] = row["accepted"] / bought if bought else None
     return sorted(table.values(), key=lambda row: -row["accepted"])
+
+
+def decision_times(session: Session, case_ids: set[int]) -> dict[tuple[int, Any], datetime]:
+    """When each return line got the decision it has now: (case, line) by an inspection or a
+    manager's override, (case, "request N") by the rules when the sheet came in."""
+    found: dict[tuple[int, Any], datetime] = {}
+    if not case_ids:
+        return found
+    query = (select(CaseEvent.case_id, CaseEvent.type, CaseEvent.at, CaseEvent.detail)
+             .where(CaseEvent.case_id.in_(case_ids), CaseEvent.type.in_(("return_request", *LINE_DECISIONS))).order_by(CaseEvent.at))
+    for case_id, type_, at, detail in session.execute(query):
+        detail = detail or {}
+        key = detail.get("line") if type_ in LINE_DECISIONS else f"request {detail.get('request')}"
+        found[(case_id, key)] = at  # ordered by time: the last decision wins
+    return found
 
 
 # ---------------------------------------------------------------- the job

@@ -29,6 +29,7 @@ from processor.store.models import (
     CaseEvent,
     Document,
     OutboxMessage,
+    Product,
     Purchase,
     Report,
     ReturnLine,
@@ -282,3 +283,72 @@ def test_report_command_writes_the_workbook(seeded, desk_dir, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "processor", "--config", str(desk_dir / "aftersales.toml"), "report",
                           "monthly", "--period", "October"], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert bad.returncode == 2 and "2026-10" in bad.stderr
+
+
+# ---------------------------------------------------------------- a running period, as of now
+
+NOW = local("2026-11-20T10:00")  # the frozen clock of the tests below
+
+
+def add_case(session, number: int, opened: datetime, **facts) -> Case:  # noqa: ANN001
+    due = facts.pop("due", opened + timedelta(hours=2))
+    case = Case(case_no=f"CS-NOW-{number:04d}", opened_at=utc(opened), kind="complaint", status="investigating",
+                category="product_quality", level="complaint", business_line="after_sales", channel="mail",
+                language="zh-Hans", sender=f"n{number}@example.test", owner="服务经理",
+                deadlines=[{"step": "first_contact", "due": due.isoformat(timespec="minutes"), "why": "test"}],
+                **facts)
+    session.add(case)
+    session.flush()
+    return case
+
+
+def test_a_running_period_is_counted_as_of_now_and_marked_partial(desk):
+    with desk.store.transaction() as session:
+        add_case(session, 1, NOW - timedelta(minutes=10), fields={"product_name": "凯美瑞"})
+    with desk.store.transaction() as session:
+        kpis = reports.compute(session, desk, reports.parse_period("monthly", "2026-11"), now=NOW)
+    assert kpis.partial and kpis.as_of == NOW
+    assert kpis.received == 1
+    # its first contact is not due yet: nothing to measure, not 0 %
+    assert kpis.response_timeliness is None
+    # minutes old: in the youngest band, not aged to the end of the month
+    assert dict(kpis.open_by_age)["≤ 1 天"] == 1
+    assert kpis.open_list[0]["age_days"] == 0.0
+    with desk.store.transaction() as session:
+        done = reports.compute(session, desk, reports.parse_period("monthly", "2026-10"), now=NOW)
+    assert not done.partial and done.as_of == local("2026-11-01T00:00")
+
+
+def test_product_names_count_together_across_scripts_and_as_the_master_data_names_them(desk):
+    with desk.store.transaction() as session:
+        session.add(Product(part_no="LB-9461", name="全合成机油", unit_price=58))
+        for number, name in enumerate(["凯美瑞", "凱美瑞", "凯美瑞 ", "全合成機油", "全合成机油"], 1):
+            add_case(session, number, local("2026-10-05T09:00") + timedelta(hours=number), fields={"product_name": name})
+    with desk.store.transaction() as session:
+        kpis = reports.compute(session, desk, reports.parse_period("monthly", "2026-10"), now=NOW)
+    assert dict(kpis.by["产品"]) == {"凯美瑞": 3, "全合成机油": 2}
+
+
+def test_returns_are_counted_in_the_period_they_were_decided(desk):
+    """A sheet dated and received on 30 September whose quality line the inspection decided on
+    5 October: October's report counts that line, September's counts the lines the rules
+    decided on arrival."""
+    with desk.store.transaction() as session:
+        case = add_case(session, 1, local("2026-09-30T15:00"))
+        case.kind = "return_sheet"
+        request = ReturnRequest(case_id=case.id, dealer_code="HF-09", dealer_name="合肥顺达",
+                                sheet_date=local("2026-09-28").date(), received_at=utc(local("2026-09-30T15:00")),
+                                status="decided")
+        session.add(request)
+        session.flush()
+        session.add(ReturnLine(request_id=request.id, line_no=1, decision="accepted", amount=100.0, problems=[]))
+        session.add(ReturnLine(request_id=request.id, line_no=2, decision="accepted", amount=700.0, problems=[]))
+        session.add(CaseEvent(case_id=case.id, type="return_request", actor="desk", at=utc(local("2026-09-30T15:00")),
+                              detail={"request": request.id}))
+        session.add(CaseEvent(case_id=case.id, type="inspection", actor="qa", at=utc(local("2026-10-05T11:00")),
+                              detail={"line": 2, "verdict": "quality", "decision": "accepted"}))
+    with desk.store.transaction() as session:
+        september = reports.compute(session, desk, reports.parse_period("monthly", "2026-09"), now=NOW)
+        october = reports.compute(session, desk, reports.parse_period("monthly", "2026-10"), now=NOW)
+    assert [(row["dealer"], row["accepted"]) for row in september.returns_by_dealer] == [("HF-09", 100.0)]
+    assert [(row["dealer"], row["accepted"]) for row in october.returns_by_dealer] == [("HF-09", 700.0)]
