@@ -40,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     os.umask(PRIVATE_UMASK)
     parser = build_parser()
     args = parser.parse_args(argv)
-    logs.configure(logging.DEBUG if args.verbose else logging.INFO if args.command == "run" else logging.WARNING)
+    logs.configure(logging.DEBUG if args.verbose else logging.INFO if args.command == "run" else logging.WARNING,
+                   libraries=args.verbose)
     try:
         return args.handler(args) or 0
     except UserError as exc:
@@ -147,14 +148,17 @@ def wide_console() -> Console:
 
 
 def outcomes_table(outcomes: list[Outcome], title: str) -> Table:
+    """One row per item; each column one fact: the next deadline is a time or —, and what
+    happened to the item (a quarantine's reason, a note) has a column of its own."""
     table = Table(title=title, show_lines=False)
-    for column in ("case", "status", "kind", "sender", "category", "level", "owner", "next deadline"):
-        table.add_column(column)
+    for column in ("case", "outcome", "kind", "sender", "category", "level", "owner", "next deadline"):
+        table.add_column(column, no_wrap=column in ("case", "next deadline"))
+    table.add_column("why / note", ratio=1, overflow="fold")
     for outcome in outcomes:
         table.add_row(
             outcome.case_no or "—", outcome.status, outcome.kind, outcome.sender or outcome.filename,
             outcome.category or "—", outcome.level or "—", outcome.owner or "—",
-            outcome.next_deadline or (outcome.reason or "")[:48],
+            (outcome.next_deadline or "—").replace("T", " "), outcome.reason or "—",
         )
     return table
 
@@ -194,18 +198,28 @@ def cmd_run(args: argparse.Namespace) -> int:
             run_forever(desk)
             return 0
         console = Console(stderr=True)
-        outcomes: list[Outcome] = []
-        if console.is_terminal:
-            with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                          TextColumn("{task.completed} items"), TimeElapsedColumn(), console=console) as bar:
-                task = bar.add_task("processing", total=None)
-                outcomes = run_once(desk, lambda outcome: bar.advance(task))
-        else:
-            outcomes = run_once(desk)
+        outcomes = run_with_progress(desk, console) if console.is_terminal else run_once(desk)
         wide_console().print(outcomes_table(outcomes, f"{len(outcomes)} items processed"))
         counts = Counter(outcome.status for outcome in outcomes)
         print(", ".join(f"{count} {status}" for status, count in sorted(counts.items())) or "nothing new")
         return 0
+
+
+def run_with_progress(desk: Desk, console: Console) -> list[Outcome]:
+    """One pass under a progress bar that names the item being read and counts those done; the
+    log's lines scroll above the bar (through the bar's console) instead of running into it."""
+    root = logging.getLogger()
+    handlers = root.handlers[:]
+    with Progress(SpinnerColumn(), TextColumn("{task.completed} done"), BarColumn(),
+                  TextColumn("{task.description}", markup=False), TimeElapsedColumn(), console=console,
+                  transient=True) as bar:
+        task = bar.add_task("reading the sources", total=None)
+        root.handlers = [logs.ConsoleHandler(bar.console)]
+        try:
+            return run_once(desk, on_outcome=lambda outcome: bar.update(task, advance=1, description="jobs and delivery"),
+                            on_item=lambda item: bar.update(task, description=f"{item.source}  {item.filename}"))
+        finally:
+            root.handlers = handlers
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -312,47 +326,85 @@ def cmd_cases(args: argparse.Namespace) -> int:
         return 0
 
 
+def grid(*widths: int | None) -> Table:
+    """Rows of columns without borders: a column of fixed width keeps its facts aligned, the
+    last one wraps within what is left of the line (at spaces, or between Chinese characters),
+    so that a long value never runs back under the labels."""
+    table = Table.grid(padding=(0, 2), expand=False)
+    for width in widths:
+        if width:
+            table.add_column(no_wrap=True, min_width=width, max_width=width + 18)
+        else:
+            table.add_column(ratio=1, overflow="fold")
+    return table
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     with open_desk(args) as desk:
         with desk.store.transaction() as session:
             case = session.scalars(select(Case).where(Case.case_no == args.case.upper())).first()
             if case is None:
                 raise UserError(f"no case {args.case}")
-            console = Console()
+            console = wide_console()
             console.rule(f"{case.case_no}  {case.status}")
-            facts = [("kind", case.kind), ("sender", case.sender), ("customer", case.customer_name),
-                     ("category", case.category), ("level", case.level), ("line", case.business_line),
-                     ("owner", case.owner), ("opened", local_time(case.opened_at, desk.timezone))]
-            for label, value in facts:
-                console.print(f"{label:10} {value or '—'}", markup=False)
+            facts = grid(10, None)
+            for label, value in [("kind", case.kind), ("sender", case.sender), ("customer", case.customer_name),
+                                 ("category", case.category), ("level", case.level), ("line", case.business_line),
+                                 ("owner", case.owner), ("opened", local_time(case.opened_at, desk.timezone))]:
+                facts.add_row(label, str(value or "—"))
+            console.print(facts)
             documents = session.scalars(select(Document).where(Document.case_id == case.id).order_by(Document.id)).all()
             console.print("documents:", markup=False)
+            rows = grid(2, 20, None)
             for document in documents:
                 date_header = (document.parsed or {}).get("date_header") or "—"
-                console.print(f"  {document.filename[:40]:40} arrived {local_time(document.received_at, desk.timezone)}"
-                              f"  Date: {date_header}", markup=False)
+                rows.add_row("", f"arrived {local_time(document.received_at, desk.timezone)}",
+                             f"{document.filename}  (Date: {date_header})")
+            console.print(rows)
             console.print("fields:", markup=False)
             unverified = set(case.fields.get("unverified", []))
+            rows = grid(2, 16, None)
             for name, value in case.fields.items():
-                if name != "unverified":
-                    mark = "  (unverified: read by OCR)" if name in unverified else ""
-                    console.print(f"  {name:16} {value}{mark}", markup=False)
+                if name not in ("unverified", "lines"):
+                    rows.add_row("", name, f"{value}" + ("  (unverified: read by OCR)" if name in unverified else ""))
+            console.print(rows)
+            if case.fields.get("lines"):
+                console.print("lines:", markup=False)
+                console.print(lines_table(case.fields["lines"]))
             console.print("deadlines:", markup=False)
             now = desk.now()
+            rows = grid(2, 22, 24, 10, None)
             for deadline in case.deadlines:
                 state = (f"done {deadline['done']}" if deadline.get("done")
                          else "OVERDUE" if datetime.fromisoformat(deadline["due"]) <= now else "open")
-                due = deadline["due"] + deadline_marks(deadline)
-                console.print(f"  {deadline['step']:22} {due}  {state:24} {deadline['why']}", markup=False)
+                rows.add_row("", deadline["step"], deadline["due"] + deadline_marks(deadline), state, deadline["why"])
+            console.print(rows)
             console.print("timeline:", markup=False)
+            rows = grid(2, 16, 15, 20, None)
             for event in case.events:
                 detail = ", ".join(f"{k}={v}" for k, v in event.detail.items() if k != "rules")
-                console.print(f"  {local_time(event.at, desk.timezone)}  {event.type:15} {event.actor:28} {detail}", markup=False)
+                rows.add_row("", local_time(event.at, desk.timezone), event.type, event.actor, detail)
+            console.print(rows)
             mails = session.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case.id)).all()
             console.print("mails:", markup=False)
+            rows = grid(2, 8, 16, None)
             for mail in mails:
-                console.print(f"  {mail.status:8} {mail.purpose:16} → {', '.join(mail.recipients)}  {mail.subject}", markup=False)
+                rows.add_row("", mail.status, mail.purpose, f"→ {', '.join(mail.recipients)}  {mail.subject}")
+            console.print(rows)
         return 0
+
+
+def lines_table(lines: list[dict]) -> Table:
+    """A return sheet's lines as a table: one column per value any line has."""
+    columns = list(dict.fromkeys(key for line in lines for key in line))
+    table = Table(box=None, padding=(0, 1), pad_edge=False)
+    table.add_column("#", justify="right")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for number, line in enumerate(lines, 1):
+        table.add_row(str(number), *(str(line.get(column, "")) if line.get(column) is not None else "—"
+                                     for column in columns))
+    return table
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -385,6 +437,9 @@ def periodic_report(args: argparse.Namespace) -> int:
                       else reports.period_containing(args.kind, desk.now().date()).previous())
         except ValueError as exc:
             raise UserError(str(exc)) from None
+        if period.start > desk.now().date():
+            raise UserError(f"period {period.key} has not begun yet (today is {desk.now():%Y-%m-%d}): "
+                            "a running period is reported as of now, a future one not at all")
         to = reports.recipients(desk, args.kind)
         with desk.store.transaction() as session:
             kpis = reports.compute(session, desk, period)
