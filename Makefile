@@ -1,5 +1,6 @@
 # make demo — install, then run the worker once over the bundled example inbox and shared folder
 # make test — install, then run every test
+# make catalogs — regenerate the zh_Hant message catalog from zh_Hans (OpenCC + reviewed overrides)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -7,7 +8,7 @@ STAMP  := $(VENV)/.installed
 DEMO   := demo
 SAMPLES ?= ../shared/samples
 
-.PHONY: install system-packages demo test accuracy lint clean
+.PHONY: install system-packages demo test accuracy lint catalogs clean
 
 install: $(STAMP)
 
@@ -38,6 +39,9 @@ test: install system-packages
 
 accuracy: install
 	$(BIN)/python tests/accuracy.py $(SAMPLES)
+
+catalogs: install
+	$(BIN)/python -m outputs.i18n
 
 lint: install
 	$(BIN)/ruff check processor parsers outputs tests

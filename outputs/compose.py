@@ -9,12 +9,11 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 from functools import lru_cache
-from importlib.resources import files
 from typing import Any
 
 import opencc
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from outputs.i18n import environment  # noqa: F401 - the templates' environment, per language
 from parsers.labels import display_label
 from parsers.shapes import line_value
 from parsers.text import CONTROL
@@ -53,17 +52,6 @@ class Sender:
     @property
     def domain(self) -> str:
         return self.address.rsplit("@", 1)[-1]
-
-
-@lru_cache(maxsize=1)
-def environment() -> Environment:
-    folder = files("templates")
-    return Environment(
-        loader=FileSystemLoader(str(folder)),
-        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
-        undefined=StrictUndefined,
-        keep_trailing_newline=True,
-    )
 
 
 @lru_cache(maxsize=1)
