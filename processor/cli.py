@@ -428,6 +428,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def periodic_report(args: argparse.Namespace) -> int:
     from outputs import outbox
+    from outputs.i18n import gettext
     from outputs.report_mail import report_message
     from processor import reports
 
@@ -453,11 +454,15 @@ def periodic_report(args: argparse.Namespace) -> int:
         attachment = next(message.iter_attachments())
         (folder / attachment.get_filename()).write_bytes(attachment.get_content())
         (folder / f"report-{args.kind}-{period.key}.eml").write_bytes(bytes(message))
-        table = Table(title=f"{args.kind} {period.label}")
-        for column in ("指标", "本期", "上期"):
+        language = desk.config.desk.default_language
+        as_of = f", as of {kpis.as_of:%Y-%m-%d %H:%M} (the period is still running)" if kpis.partial else ""
+        table = Table(title=f"{args.kind} {period.label(language)}{as_of}")
+        for column in ("KPI", "this period", "previous", "target"):
             table.add_column(column)
-        for label, value, previous in kpis.headline():
-            table.add_row(label, reports.shown(value, label), reports.shown(previous, label))
+        for name, value, previous in kpis.headline():
+            target = reports.shown(kpis.targets[name], name) if name in kpis.targets else ""
+            table.add_row(gettext(language, f"kpi.{name}"), reports.shown(value, name), reports.shown(previous, name),
+                          target)
         Console().print(table)
         print(f"wrote {folder / attachment.get_filename()}")
         if args.send:

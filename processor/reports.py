@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from outputs.i18n import gettext, label
 from parsers.language import to_simplified
 from processor.cases import from_utc_naive, to_utc_naive
 from processor.desk import Desk
@@ -37,8 +38,14 @@ log = logging.getLogger(__name__)
 
 KINDS = ("weekly", "monthly", "quarterly")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-AGE_BUCKETS = ((1, "≤ 1 天"), (3, "1–3 天"), (7, "3–7 天"), (30, "7–30 天"), (math.inf, "> 30 天"))
+AGE_BUCKETS = ((1, "day1"), (3, "day3"), (7, "day7"), (30, "day30"), (math.inf, "older"))  # days open → `age.ID`
+BREAKDOWNS = ("category", "level", "business_line", "channel", "product", "batch")  # `report.by.NAME`
 REPEAT_WINDOW = timedelta(days=90)
+# the headline KPIs, by canonical name (their labels are the catalogs' `kpi.NAME`), and how each is shown
+HEADLINE = ("received", "response_timeliness", "closure_rate", "callback_rate", "satisfaction",
+            "handling_hours_mean", "handling_hours_p90", "repeat_customers")
+RATES = frozenset({"response_timeliness", "closure_rate", "callback_rate", "satisfaction"})
+HOURS = frozenset({"handling_hours_mean", "handling_hours_p90"})
 
 
 # ---------------------------------------------------------------- periods
@@ -51,14 +58,14 @@ class Period:
     start: date
     end: date  # exclusive
 
-    @property
-    def label(self) -> str:
+    def label(self, language: str) -> str:
+        """The period as its readers name it (2026年10月, 2026-10; 2026年第3季度, Q3 2026)."""
         if self.kind == "weekly":
-            last = self.end - timedelta(days=1)
-            return f"{self.key}（{self.start:%m-%d} 至 {last:%m-%d}）"
+            return gettext(language, "report.period.weekly", key=self.key, start=f"{self.start:%m-%d}",
+                           last=f"{self.end - timedelta(days=1):%m-%d}")
         if self.kind == "quarterly":
-            return f"{self.start.year}年第{self.key[-1]}季度"
-        return f"{self.start.year}年{self.start.month}月"
+            return gettext(language, "report.period.quarterly", year=self.start.year, quarter=self.key[-1])
+        return gettext(language, "report.period.monthly", year=self.start.year, month=self.start.month)
 
     @property
     def months(self) -> list[str]:
@@ -192,6 +199,7 @@ class Kpis:
     period: Period
     as_of: datetime | None = None  # the period's end, or now while it runs
     partial: bool = False  # the period is still running: its KPIs are so far
+    targets: dict[str, float] = field(default_factory=dict)  # the rule file's [targets], by KPI name
     received: int = 0
     by: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     response_timeliness: float | None = None
@@ -210,26 +218,22 @@ class Kpis:
     returns_by_dealer: list[dict[str, Any]] = field(default_factory=list)
     previous: Kpis | None = None
 
-    HEADLINE = (("received", "投诉受理数"), ("response_timeliness", "投诉响应及时率"), ("closure_rate", "投诉结案率"),
-                ("callback_rate", "回访验证率"), ("satisfaction", "满意度"), ("handling_hours_mean", "平均处理时长（小时）"),
-                ("handling_hours_p90", "处理时长 P90（小时）"), ("repeat_customers", "重复投诉（客户）"))
-
     def headline(self) -> list[tuple[str, Any, Any]]:
-        """(label, value, previous value) of the headline KPIs."""
-        return [(label, getattr(self, name), getattr(self.previous, name) if self.previous else None)
-                for name, label in self.HEADLINE]
+        """(KPI name, value, previous value) of the headline KPIs."""
+        return [(name, getattr(self, name), getattr(self.previous, name) if self.previous else None)
+                for name in HEADLINE]
 
 
-def is_rate(label: str) -> bool:
-    return label.endswith(("率", "度"))
+def is_rate(name: str) -> bool:
+    return name in RATES
 
 
-def shown(value: object, label: str) -> str:
+def shown(value: object, name: str) -> str:
     """A KPI as people read it: rates in per cent, hours with one decimal, — for none."""
     if value is None:
         return "—"
     if isinstance(value, float):
-        return f"{value:.1%}" if is_rate(label) else f"{value:.1f}"
+        return f"{value:.1%}" if is_rate(name) else f"{value:.1f}"
     return str(value)
 
 
@@ -256,10 +260,10 @@ def compute(session: Session, desk: Desk, period: Period, *, now: datetime | Non
     partial = now < end_local
     if partial:  # a running period: counted up to now, not to an end still to come
         end_local, end = now.astimezone(desk.timezone), to_utc_naive(now)
-    kpis = Kpis(period, as_of=end_local, partial=partial)
+    kpis = Kpis(period, as_of=end_local, partial=partial, targets=dict(desk.rules.targets))
     cases = load_cases(session, start, end)
     kpis.received = len(cases)
-    kpis.by = breakdowns(cases, desk, product_names(session))
+    kpis.by = breakdowns(cases, product_names(session))
     kpis.response_timeliness = timeliness(cases, "first_contact", end_local)
     kpis.closure_rate = ratio(sum(1 for c in cases if c.closed and c.closed < end), len(cases))
     had = cases_with(session, ("staff_reply", "callback_answer"), end, start)
@@ -294,18 +298,26 @@ def product_name(name: str | None, master: dict[str, str]) -> str:
     return master.get(simple, simple)
 
 
-def breakdowns(cases: list[CaseRow], desk: Desk, master: dict[str, str]) -> dict[str, list[tuple[str, int]]]:
-    rules = desk.rules
-    labels = {"category": {k: g.label for k, g in rules.categories.items()},
-              "level": {k: g.label for k, g in rules.levels.items()},
-              "business_line": {k: g.label for k, g in rules.business_lines.items()}}
+def breakdowns(cases: list[CaseRow], master: dict[str, str]) -> dict[str, list[tuple[str | None, int]]]:
+    """Complaints counted by each of BREAKDOWNS: canonical ids (category, level, line, channel;
+    None for none), product names as the master data spells them, batches as written."""
     found = {}
-    for name, key in (("类别", "category"), ("级别", "level"), ("业务线", "business_line"), ("渠道", "channel")):
-        counts = Counter(labels.get(key, {}).get(getattr(c, key), getattr(c, key) or "—") for c in cases)
-        found[name] = counts.most_common()
-    found["产品"] = Counter(product_name(c.product, master) for c in cases).most_common(20)
-    found["批号"] = Counter(c.batch for c in cases if c.batch).most_common(20)
+    for fact in ("category", "level", "business_line", "channel"):
+        found[fact] = Counter(getattr(case, fact) for case in cases).most_common()
+    found["product"] = Counter(product_name(c.product, master) for c in cases).most_common(20)
+    found["batch"] = Counter(c.batch for c in cases if c.batch).most_common(20)
     return found
+
+
+def value_label(desk: Desk, language: str, fact: str, key: str | None) -> str:
+    """A canonical value as its reader names it: the catalog's `category.…` etc., else the rule
+    file's own label (a desk's added category), else the value; — for none."""
+    groups = {"category": desk.rules.categories, "level": desk.rules.levels, "business_line": desk.rules.business_lines}
+    kinds = {"business_line": "line"}
+    if fact not in (*groups, "channel", "status"):
+        return key or "—"
+    group = groups.get(fact, {}).get(key or "")
+    return label(language, kinds.get(fact, fact), key, default=group.label if group else None)
 
 
 def timeliness(cases: list[CaseRow], step: str, end: datetime) -> float | None:
@@ -479,7 +491,7 @@ def send_due_reports(desk: Desk, now: datetime) -> int:
                     report = Report(kind=kind, period=period.key, status="queued", summary={})
                     session.add(report)
                     session.flush()  # a second worker stops here (unique kind + period)
-                    kpis = compute(session, desk, period)
+                    kpis = compute(session, desk, period, now=now)
                     message = report_mail(desk, kpis, to)
                     outbox.queue(session, message, f"report_{kind}")
                     report.message_id = message["Message-ID"]
