@@ -110,6 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
     status = command("status", cmd_status, "sources, queue, outbox, quarantine and open problems; "
                      "exit 0 when no problem is open, 1 when one is (for monitoring), 2 on a user error")
     status.add_argument("--close", metavar="KEY", help="close an open problem by its key (after dealing with it)")
+    attention = command("attention", cmd_attention, "what needs a person: quarantined items with their reasons, items "
+                        "filed for staff, held return requests, cases judged on uncertain evidence")
+    attention.add_argument("--days", type=int, default=7,
+                           help="quarantined and filed items of the last DAYS days (default 7); held and uncertain: all open")
+    attention.add_argument("--json", action="store_true", help="one JSON object per item (JSON Lines)")
     rules = command("rules", cmd_rules, "work with rule files")
     rules.add_argument("action", choices=["check", "replay"],
                        help="check: validate a rule file; replay: list the cases a new rule file would judge otherwise")
@@ -504,6 +509,38 @@ def cmd_rules(args: argparse.Namespace) -> int:
     warning = calendar.warning(datetime.now(ZoneInfo(config.desk.timezone)).date())
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
+    return 0
+
+
+def cmd_attention(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from processor import attention
+
+    if args.days < 1:
+        raise UserError("--days: give a number of days, 1 or more")
+    with open_desk(args) as desk:
+        language = desk.config.desk.default_language
+        with desk.store.transaction() as session:
+            items = attention.gather(session, desk.now(), timedelta(days=args.days))
+        rows = attention.rows(items, desk, language)
+    if args.json:
+        for item, (_, _, when, _, why) in zip(items, rows, strict=True):
+            print(json.dumps({"kind": item.kind, "ref": item.ref, "at": when, "sender": item.sender, "why": why,
+                              "reason": item.reason}, ensure_ascii=False))
+        return 0
+    from outputs.i18n import gettext
+
+    if not rows:
+        print(gettext(language, "attention.none"))
+        return 0
+    table = Table(title=f"{gettext(language, 'attention.title')}: {len(rows)}")
+    for column in ("what", "case / file", "when", "from", "why"):
+        table.add_column(column, no_wrap=column in ("case / file", "when"), overflow="fold",
+                         ratio=1 if column == "why" else None)
+    for row in rows:
+        table.add_row(*row)
+    wide_console().print(table)
     return 0
 
 

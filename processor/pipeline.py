@@ -25,7 +25,7 @@ from outputs import compose, outbox
 from parsers import ParsedDocument
 from parsers.mail import case_ref_pattern
 from parsers.shapes import line_value, match_known
-from processor import answering, returns, staff, trust
+from processor import answering, attention, returns, staff, trust
 from processor.actions import Action, plan
 from processor.archive import archive_bytes, read_original
 from processor.cases import find_case, open_case, record, record_reply, sender_address
@@ -71,6 +71,7 @@ class Outcome:
     owner: str | None = None
     next_deadline: str | None = None
     reason: str | None = None
+    reason_code: str | None = None  # a quarantine's reason code (the parser's first), for the .reason.txt
     actions: list[str] = field(default_factory=list)
 
 
@@ -97,7 +98,7 @@ def examine(
         doc.kind, doc.errors = "unknown", [refusal]
     when = received or received_time(doc, book, otherwise)
     decision = decide(doc, book.rules, book.calendar, when)
-    actions = plan(doc, decision, book.own_addresses())
+    actions = plan(doc, decision, book.own_addresses(), staff_to=", ".join(book.attention_addresses()) or None)
     return Examined(doc, decision, actions, when)
 
 
@@ -310,6 +311,8 @@ def record_and_act(desk: Desk, item: Incoming, document_id: int, examined: Exami
                 outcome.reason = record_bounce(desk, session, doc)
         if doc.kind == "inspection" and "quarantine" not in types:
             outcome.reason = handle_inspection(desk, session, doc, row, item.source, actor) or outcome.reason
+        if "file_for_staff" in types and (doc.kind != "inspection" or row.reason):  # nothing acted on it
+            outcome.reason = attention.tell_staff(desk, session, row, doc)
     return outcome
 
 
@@ -372,6 +375,8 @@ def quarantine(desk: Desk, session, row: Document, doc: ParsedDocument, examined
     reason = next(a.detail["reason"] for a in examined.actions if a.type == "quarantine")
     row.status, row.reason = "quarantined", reason
     outcome.status, outcome.reason = "quarantined", reason
+    codes = [found.get("code") for found in getattr(doc, "reasons", [])]  # coded parser errors (issue 21 A)
+    outcome.reason_code = codes[0] if codes else "unreadable" if doc.errors else "unrecognised"
     for action in examined.actions:
         if action.type == "notify_sender":
             if why := notify_sender(desk, session, row, doc, action.to, reason):
@@ -428,7 +433,8 @@ def open_linked_case(desk: Desk, session, row: Document, doc: ParsedDocument, ex
     if doc.value("description") is None and doc.text:
         doc.put("description", doc.text[:2000], "body", 0.5)
     decision = decide(doc, desk.rules, desk.calendar, examined.received)
-    linked = Examined(doc, decision, plan(doc, decision, desk.own_addresses()), examined.received)
+    linked = Examined(doc, decision, plan(doc, decision, desk.own_addresses(),
+                                          staff_to=", ".join(desk.attention_addresses()) or None), examined.received)
     new_case(desk, session, row, doc, linked, item, outcome, actor)
     link_cases(desk, session, quoted, row, outcome, actor)
 

@@ -35,7 +35,7 @@ def sources_of(desk: Desk) -> list[Source]:
     for folder in config.folders:
         incoming, processed, quarantine = config.folder_paths(folder)
         found.append(FolderSource(folder.name, incoming, processed, quarantine, config.limits.max_file_bytes,
-                                  config.limits.max_message_bytes))
+                                  config.limits.max_message_bytes, config.desk.default_language))
     return found
 
 
