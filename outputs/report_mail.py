@@ -18,7 +18,7 @@ from outputs.compose import message_id, new_message  # noqa: E402
 from outputs.i18n import environment, gettext  # noqa: E402
 from outputs.report_workbook import build_workbook  # noqa: E402
 from processor.desk import Desk  # noqa: E402
-from processor.reports import Kpis, is_rate, shown, value_label  # noqa: E402
+from processor.reports import Kpis, desk_title, is_rate, shown, value_label  # noqa: E402
 
 CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "SimHei",
              "Microsoft YaHei", "PingFang SC", "Noto Sans CJK JP")
@@ -71,7 +71,7 @@ def report_message(desk: Desk, kpis: Kpis, to: list[str]) -> EmailMessage:
     rows = [(gettext(language, f"kpi.{name}"), shown(value, name), shown(previous, name), delta_of(name, value, previous),
              shown(kpis.targets[name], name) if name in kpis.targets else "")
             for name, value, previous in kpis.headline()]
-    desk_name = desk.config.desk.name
+    desk_name = desk_title(desk, language)
     closed_and_open = gettext(language, "report.closed_and_open_now" if kpis.partial else "report.closed_and_open",
                               closed=kpis.closed, open=len(kpis.open_list))
     context = dict(

@@ -20,7 +20,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from outputs.i18n import gettext, label
 from processor.desk import Desk
 from processor.reports import HOURS as HOURS_KPIS
-from processor.reports import Kpis, is_rate, value_label
+from processor.reports import Kpis, desk_title, is_rate, value_label
 
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="2F5597")
@@ -123,7 +123,7 @@ def build_workbook(kpis: Kpis, desk: Desk, language: str) -> bytes:
                (t("report.column.previous"), 14, None), (t("report.column.change"), 14, None),
                (t("report.column.target"), 12, None)]
     sheet, _, _ = table(workbook, t("report.sheet.summary"), columns, [],
-                        heading=t("report.title", desk=desk.config.desk.name, kind=kind, period=period.label(language)))
+                        heading=t("report.title", desk=desk_title(desk, language), kind=kind, period=period.label(language)))
     for name, value, previous in kpis.headline():
         fmt = PERCENT if is_rate(name) else HOURS if name in HOURS_KPIS else COUNT
         sheet.append([safe_cell(sheet, t(f"kpi.{name}")), safe_cell(sheet, value, fmt), safe_cell(sheet, previous, fmt),

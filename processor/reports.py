@@ -309,6 +309,13 @@ def breakdowns(cases: list[CaseRow], master: dict[str, str]) -> dict[str, list[t
     return found
 
 
+def desk_title(desk: Desk, language: str) -> str:
+    """The desk's name in the report's language: the catalog's while the desk keeps the default
+    name (and always in English), else the configured one."""
+    name = desk.config.desk.name
+    return gettext(language, "desk.name") if language == "en" or name == gettext("zh-Hans", "desk.name") else name
+
+
 def value_label(desk: Desk, language: str, fact: str, key: str | None) -> str:
     """A canonical value as its reader names it: the catalog's `category.…` etc., else the rule
     file's own label (a desk's added category), else the value; — for none."""
