@@ -147,9 +147,9 @@ def local_time(moment: datetime | None, zone: ZoneInfo) -> str:
 
 
 def wide_console() -> Console:
-    """A terminal's own width; 160 columns when the output goes to a file or a pipe."""
+    """A terminal's own width (or $COLUMNS); 160 columns when the output goes to a file or a pipe."""
     console = Console()
-    return console if console.is_terminal else Console(width=160)
+    return console if console.is_terminal or os.environ.get("COLUMNS") else Console(width=160)
 
 
 def outcomes_table(outcomes: list[Outcome], title: str) -> Table:
@@ -222,7 +222,8 @@ def run_with_progress(desk: Desk, console: Console) -> list[Outcome]:
         root.handlers = [logs.ConsoleHandler(bar.console)]
         try:
             return run_once(desk, on_outcome=lambda outcome: bar.update(task, advance=1, description="jobs and delivery"),
-                            on_item=lambda item: bar.update(task, description=f"{item.source}  {item.filename}"))
+                            on_item=lambda item: bar.update(task, description=f"{item.source}  {item.filename}",
+                                                            refresh=True))
         finally:
             root.handlers = handlers
 
@@ -378,17 +379,18 @@ def cmd_show(args: argparse.Namespace) -> int:
                 console.print(lines_table(case.fields["lines"]))
             console.print("deadlines:", markup=False)
             now = desk.now()
-            rows = grid(2, 22, 24, 10, None)
+            rows = grid(2, 22, None)
             for deadline in case.deadlines:
                 state = (f"done {deadline['done']}" if deadline.get("done")
                          else "OVERDUE" if datetime.fromisoformat(deadline["due"]) <= now else "open")
-                rows.add_row("", deadline["step"], deadline["due"] + deadline_marks(deadline), state, deadline["why"])
+                rows.add_row("", deadline["step"], f"{deadline['due']}{deadline_marks(deadline)}  {state}")
+                rows.add_row("", "", deadline["why"])  # the rule's reason on a line of its own, wrapped under it
             console.print(rows)
             console.print("timeline:", markup=False)
-            rows = grid(2, 16, 15, 20, None)
+            rows = grid(2, 16, 15, None)
             for event in case.events:
                 detail = ", ".join(f"{k}={v}" for k, v in event.detail.items() if k != "rules")
-                rows.add_row("", local_time(event.at, desk.timezone), event.type, event.actor, detail)
+                rows.add_row("", local_time(event.at, desk.timezone), event.type, f"{event.actor}  {detail}".strip())
             console.print(rows)
             mails = session.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case.id)).all()
             console.print("mails:", markup=False)
