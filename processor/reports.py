@@ -304,7 +304,10 @@ def breakdowns(cases: list[CaseRow], master: dict[str, str]) -> dict[str, list[t
     found = {}
     for fact in ("category", "level", "business_line", "channel"):
         found[fact] = Counter(getattr(case, fact) for case in cases).most_common()
-    found["product"] = Counter(product_name(c.product, master) for c in cases).most_common(20)
+    products: Counter = Counter()
+    for written, count in Counter(c.product for c in cases).items():  # each distinct spelling normalised once
+        products[product_name(written, master)] += count
+    found["product"] = products.most_common(20)
     found["batch"] = Counter(c.batch for c in cases if c.batch).most_common(20)
     return found
 

@@ -100,3 +100,9 @@ def test_show_wraps_within_the_terminal_under_its_own_column(desk, desk_dir):
         assert line[:indent].strip() == "" and line[indent] != " "
     words = " ".join(line[indent:].strip() for line in block).split()
     assert " ".join(words) == WHY  # broken between words only
+
+
+def test_the_worker_names_the_sources_it_polls(desk):
+    from processor.worker import source_names, sources_of
+
+    assert source_names(desk) == [source.name for source in sources_of(desk)] == ["maildir:inbox", "folder:shared"]
