@@ -1,4 +1,5 @@
-# make demo — install, then run the worker once over the bundled example inbox and shared folder
+# make demo — install, then run the worker once over the bundled example inbox and shared folder,
+#             and end with what needs a person (`aftersales attention`)
 # make test — install, then run every test
 # make test-quick — the quick loop: every test not marked slow (no servers, OCR, LibreOffice, corpora)
 # make catalogs — regenerate the zh_Hant message catalog from zh_Hans (OpenCC + reviewed overrides)
@@ -31,6 +32,8 @@ demo: install
 	$(BIN)/aftersales --config $(DEMO)/aftersales.toml cases
 	@echo "Acknowledgements and notices written to $(DEMO)/outbox:"
 	@ls $(DEMO)/outbox
+	@echo "What needs a person:"
+	$(BIN)/aftersales --config $(DEMO)/aftersales.toml attention
 
 system-packages:
 	tools/system-packages

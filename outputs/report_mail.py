@@ -14,14 +14,14 @@ matplotlib.use("Agg")  # no screen: render to PNG
 from matplotlib import font_manager  # noqa: E402
 from matplotlib import pyplot as plt  # noqa: E402
 
-from outputs.compose import environment, message_id, new_message, render  # noqa: E402
+from outputs.compose import message_id, new_message  # noqa: E402
+from outputs.i18n import environment, gettext  # noqa: E402
 from outputs.report_workbook import build_workbook  # noqa: E402
 from processor.desk import Desk  # noqa: E402
-from processor.reports import Kpis, is_rate, shown  # noqa: E402
+from processor.reports import Kpis, desk_title, is_rate, shown, value_label  # noqa: E402
 
 CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "SimHei",
              "Microsoft YaHei", "PingFang SC", "Noto Sans CJK JP")
-KIND_NAMES = {"weekly": "周报", "monthly": "月报", "quarterly": "季报"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -31,21 +31,22 @@ def cjk_font() -> str | None:
     return next((name for name in CJK_FONTS if name in installed), None)
 
 
-def chart_png(kpis: Kpis) -> bytes:
-    """Complaints by category and open cases by age, side by side."""
+def chart_png(kpis: Kpis, desk: Desk, language: str) -> bytes:
+    """Complaints by category and open cases by age, side by side; in English when no font
+    for Chinese is installed (matplotlib would draw empty boxes)."""
     font = cjk_font()
     if font:
         plt.rcParams["font.sans-serif"] = [font, "DejaVu Sans"]
     plt.rcParams["axes.unicode_minus"] = False
+    drawn = language if font or language == "en" else "en"
     figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2), dpi=110)
-    categories = kpis.by.get("类别", [])
-    names = [name if font else f"#{index + 1}" for index, (name, _) in enumerate(categories)]
+    categories = kpis.by.get("category", [])
+    names = [value_label(desk, drawn, "category", key) for key, _ in categories]
     left.barh(names[::-1], [count for _, count in categories][::-1], color="#2F5597")
-    left.set_title("投诉按类别" if font else "Complaints by category")
+    left.set_title(gettext(drawn, "report.chart.by", name=gettext(drawn, "report.by.category")))
     ages = kpis.open_by_age
-    right.bar([name if font else str(index) for index, (name, _) in enumerate(ages)], [count for _, count in ages],
-              color="#C55A11")
-    right.set_title("未结案件按时长" if font else "Open cases by age")
+    right.bar([gettext(drawn, f"age.{band}") for band, _ in ages], [count for _, count in ages], color="#C55A11")
+    right.set_title(gettext(drawn, "report.chart.open_by_age"))
     for axis in (left, right):
         axis.spines[["top", "right"]].set_visible(False)
     figure.tight_layout()
@@ -55,28 +56,45 @@ def chart_png(kpis: Kpis) -> bytes:
     return out.getvalue()
 
 
+def delta_of(name: str, value: object, previous: object) -> str:
+    if not (isinstance(value, int | float) and isinstance(previous, int | float)):
+        return ""
+    difference = value - previous
+    return (f"{difference:+.1%}" if is_rate(name) else f"{difference:+.1f}" if isinstance(difference, float)
+            else f"{difference:+d}")
+
+
 def report_message(desk: Desk, kpis: Kpis, to: list[str]) -> EmailMessage:
-    period, kind = kpis.period, KIND_NAMES[kpis.period.kind]
-    rows = []
-    for label, value, previous in kpis.headline():
-        delta = ""
-        if isinstance(value, int | float) and isinstance(previous, int | float):
-            difference = value - previous
-            delta = (f"{difference:+.1%}" if is_rate(label) else f"{difference:+.1f}"
-                     if isinstance(difference, float) else f"{difference:+d}")
-        rows.append((label, shown(value, label), shown(previous, label), delta))
-    context = dict(desk_name=desk.config.desk.name, kind=kind, period=period.label, rows=rows,
-                   categories=kpis.by.get("类别", [])[:5], overdue=kpis.overdue_by_owner[:10],
-                   open_count=len(kpis.open_list), closed=kpis.closed)
-    text = render("report", "zh-Hans", **context)
+    """The report mail in the desk's language (its readers are the desk's managers)."""
+    language = desk.config.desk.default_language
+    period, kind = kpis.period, gettext(language, f"report.kind.{kpis.period.kind}")
+    rows = [(gettext(language, f"kpi.{name}"), shown(value, name), shown(previous, name), delta_of(name, value, previous),
+             shown(kpis.targets[name], name) if name in kpis.targets else "")
+            for name, value, previous in kpis.headline()]
+    desk_name = desk_title(desk, language)
+    closed_and_open = gettext(language, "report.closed_and_open_now" if kpis.partial else "report.closed_and_open",
+                              closed=kpis.closed, open=len(kpis.open_list))
+    context = dict(
+        desk_name=desk_name, kind=kind, period=period.label(language), rows=rows,
+        title=gettext(language, "report.title", desk=desk_name, kind=kind, period=period.label(language)),
+        partial=gettext(language, "report.partial", as_of=f"{kpis.as_of:%Y-%m-%d %H:%M}") if kpis.partial else "",
+        categories=[(value_label(desk, language, "category", key), count) for key, count in kpis.by.get("category", [])[:5]],
+        overdue=kpis.overdue_by_owner[:10], closed_and_open=closed_and_open,
+        html_lang={"zh-Hans": "zh-CN", "zh-Hant": "zh-TW"}.get(language, language),
+    )
+    templates = environment(language)
+    text = templates.get_template("mail/report.txt.j2").render(**context)
     cid = make_msgid(domain=desk.sender.domain)
-    html = environment().get_template("mail/report.html.j2").render(chart_cid=cid[1:-1], **context)
-    workbook = build_workbook(kpis, desk.config.desk.name)
-    subject = f"[{kind}] 售后投诉统计 {period.label}"
+    html = templates.get_template("mail/report.html.j2").render(chart_cid=cid[1:-1], **context)
+    workbook = build_workbook(kpis, desk, language)
+    subject = gettext(language, "report.subject", kind=kind, period=period.label(language))
     message = new_message(
         desk.sender, ", ".join(to), subject, text, html=html,
         msgid=message_id(desk.sender, None, f"report-{period.kind}-{period.key}"),
-        related=[(cid, chart_png(kpis), "image/png")],
-        attachments=[(f"售后投诉{kind}_{period.key}.xlsx", workbook, XLSX)],
+        related=[(cid, chart_png(kpis, desk, language), "image/png")],
+        attachments=[(gettext(language, "report.workbook_name", kind=kind, key=period.key) + ".xlsx", workbook, XLSX)],
     )
+    # RFC 3834: a report is generated by the desk on its own, not a reply to anyone's mail
+    message.replace_header("Auto-Submitted", "auto-generated")
+    message.replace_header("Precedence", "bulk")
     return message

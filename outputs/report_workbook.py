@@ -14,8 +14,13 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, PieChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.worksheet import Worksheet
 
-from processor.reports import Kpis, is_rate
+from outputs.i18n import gettext, label
+from processor.desk import Desk
+from processor.reports import HOURS as HOURS_KPIS
+from processor.reports import Kpis, desk_title, is_rate, value_label
 
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="2F5597")
@@ -41,15 +46,27 @@ def safe_cell(sheet, value: Any, number_format: str | None = None, font: Font | 
     return cell
 
 
+def print_setup(sheet, header_row: int) -> None:  # noqa: ANN001 - a write-only worksheet
+    """A4 landscape, scaled to the page's width (as many pages down as the rows need), the
+    header row repeated on each page."""
+    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = Worksheet.ORIENTATION_LANDSCAPE
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.print_options.horizontalCentered = True
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+
+
 def table(workbook: Workbook, title: str, columns: Sequence[tuple[str, int, str | None]],
           rows: Iterable[Sequence[Any]], heading: str | None = None):  # noqa: ANN201
     """A sheet with an optional title line, a header row (frozen, filtered) and the rows."""
     sheet = workbook.create_sheet(title[:31])
     first = 2 if heading else 1
-    # a write-only sheet writes its widths and panes with its first row: set them before it
+    # a write-only sheet writes its widths, panes and page properties with its first row: set them before it
     for index, (_, width, _) in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = f"A{first + 1}"
+    print_setup(sheet, first)
     if heading:
         sheet.append([safe_cell(sheet, heading, font=TITLE_FONT)])
     header = []
@@ -76,59 +93,84 @@ def change(value: Any, previous: Any) -> Any:
     return None
 
 
-def build_workbook(kpis: Kpis, desk_name: str) -> bytes:
+CHART_AT, CHART_HEIGHT, CHART_WIDTH = "D2", 8, 16  # cm: beside the table, within one landscape page
+
+
+def chart_for(fact: str):  # noqa: ANN201 - a chart
+    return PieChart() if fact in ("level", "channel", "business_line") else BarChart()
+
+
+def add_chart(sheet, chart, title: str, start: int, count: int) -> None:  # noqa: ANN001
+    """A chart of the sheet's two columns (names, counts), beside the table, sized to stay on
+    the first printed page."""
+    chart.title = title
+    chart.add_data(Reference(sheet, min_col=2, min_row=start, max_row=start + count), titles_from_data=True)
+    chart.set_categories(Reference(sheet, min_col=1, min_row=start + 1, max_row=start + count))
+    chart.height, chart.width = CHART_HEIGHT, CHART_WIDTH
+    sheet.add_chart(chart, CHART_AT)
+
+
+def build_workbook(kpis: Kpis, desk: Desk, language: str) -> bytes:
+    """The report's workbook in `language` (the desk's): every label from the catalogs,
+    category, level and status by their names, never their ids."""
+    def t(msgid: str, **variables: Any) -> str:
+        return gettext(language, msgid, **variables)
+
     workbook = Workbook(write_only=True)
     period = kpis.period
-    kind = {"weekly": "周报", "monthly": "月报", "quarterly": "季报"}[period.kind]
-    summary_rows = []
-    for label, value, previous in kpis.headline():
-        rate = isinstance(value, float) and is_rate(label)
-        summary_rows.append((label, value, previous, change(value, previous),
-                             PERCENT if rate else HOURS if "小时" in label else COUNT))
-    sheet, first, _ = table(
-        workbook, "摘要", [("指标", 26, None), ("本期", 14, None), ("上期", 14, None), ("变化", 14, None)], [],
-        heading=f"{desk_name} 售后投诉{kind} {period.label}")
-    for label, value, previous, delta, fmt in summary_rows:
-        sheet.append([safe_cell(sheet, label), safe_cell(sheet, value, fmt), safe_cell(sheet, previous, fmt),
-                      safe_cell(sheet, delta, fmt)])
+    kind = t(f"report.kind.{period.kind}")
+    columns = [(t("report.column.kpi"), 26, None), (t("report.column.this"), 14, None),
+               (t("report.column.previous"), 14, None), (t("report.column.change"), 14, None),
+               (t("report.column.target"), 12, None)]
+    sheet, _, _ = table(workbook, t("report.sheet.summary"), columns, [],
+                        heading=t("report.title", desk=desk_title(desk, language), kind=kind, period=period.label(language)))
+    for name, value, previous in kpis.headline():
+        fmt = PERCENT if is_rate(name) else HOURS if name in HOURS_KPIS else COUNT
+        sheet.append([safe_cell(sheet, t(f"kpi.{name}")), safe_cell(sheet, value, fmt), safe_cell(sheet, previous, fmt),
+                      safe_cell(sheet, change(value, previous), fmt), safe_cell(sheet, kpis.targets.get(name), fmt)])
     sheet.append([])
-    sheet.append([safe_cell(sheet, f"统计期间：{period.start:%Y-%m-%d} 至 {period.end:%Y-%m-%d}（不含）；"
-                                   f"本期结案 {kpis.closed} 件；未结 {len(kpis.open_list)} 件")])
+    sheet.append([safe_cell(sheet, t("report.period_note", start=f"{period.start:%Y-%m-%d}", end=f"{period.end:%Y-%m-%d}",
+                                     closed=kpis.closed, open=len(kpis.open_list)))])
+    if kpis.partial:
+        sheet.append([safe_cell(sheet, t("report.partial", as_of=f"{kpis.as_of:%Y-%m-%d %H:%M}"), font=Font(bold=True))])
 
-    for name, rows in kpis.by.items():
-        chart_sheet, start, count = table(workbook, f"按{name}", [(name, 28, None), ("件数", 10, COUNT)], rows)
+    for fact, rows in kpis.by.items():
+        name = t(f"report.by.{fact}")
+        shown_rows = [(value_label(desk, language, fact, key), count) for key, count in rows]
+        chart_sheet, start, count = table(workbook, t("report.sheet.by", name=name),
+                                          [(name, 28, None), (t("report.column.count"), 10, COUNT)], shown_rows)
         if count:
-            chart = PieChart() if name in ("级别", "渠道", "业务线") else BarChart()
-            chart.title = f"投诉按{name}"
-            data = Reference(chart_sheet, min_col=2, min_row=start, max_row=start + count)
-            labels = Reference(chart_sheet, min_col=1, min_row=start + 1, max_row=start + count)
-            chart.add_data(data, titles_from_data=True)
-            chart.set_categories(labels)
-            chart.height, chart.width = 8, 16
-            chart_sheet.add_chart(chart, "D2")
+            add_chart(chart_sheet, chart_for(fact), t("report.chart.by", name=name), start, count)
 
-    age_sheet, start, count = table(workbook, "未结按时长", [("时长", 14, None), ("件数", 10, COUNT)], kpis.open_by_age)
-    chart = BarChart()
-    chart.title = "未结案件按时长"
-    chart.add_data(Reference(age_sheet, min_col=2, min_row=start, max_row=start + count), titles_from_data=True)
-    chart.set_categories(Reference(age_sheet, min_col=1, min_row=start + 1, max_row=start + count))
-    age_sheet.add_chart(chart, "D2")
+    age_rows = [(t(f"age.{band}"), count) for band, count in kpis.open_by_age]
+    age_sheet, start, count = table(workbook, t("report.sheet.open_by_age"),
+                                    [(t("report.column.age"), 14, None), (t("report.column.count"), 10, COUNT)], age_rows)
+    add_chart(age_sheet, BarChart(), t("report.chart.open_by_age"), start, count)
 
-    table(workbook, "逾期按负责人", [("负责人", 20, None), ("逾期步骤数", 12, COUNT)], kpis.overdue_by_owner)
-    table(workbook, "逾期清单", [("案件编号", 16, None), ("负责人", 14, None), ("步骤", 20, None), ("期限", 20, None),
-                             ("发现时间", 18, WHEN)],
-          ((row["case"], row["owner"], row["step"], row["due"], row["noticed"]) for row in kpis.overdue_list))
-    table(workbook, "未结案件", [("案件编号", 16, None), ("受理时间", 18, WHEN), ("天数", 8, None), ("状态", 14, None),
-                             ("负责人", 14, None), ("客户", 28, None), ("类别", 16, None), ("级别", 12, None)],
-          ((row["case"], row["opened"], row["age_days"], row["status"], row["owner"], row["customer"],
-            row["category"], row["level"]) for row in kpis.open_list))
-    table(workbook, "退货按经销商", [("经销商代码", 14, None), ("经销商", 28, None), ("行数", 8, COUNT), ("同意金额", 14, MONEY),
-                               ("不同意金额", 14, MONEY), ("未决金额", 14, MONEY), ("采购金额", 16, MONEY),
-                               ("调换比例", 10, PERCENT)],
+    table(workbook, t("report.sheet.overdue_by_owner"),
+          [(t("report.column.owner"), 20, None), (t("report.column.overdue_steps"), 12, COUNT)], kpis.overdue_by_owner)
+    table(workbook, t("report.sheet.overdue_list"),
+          [(t("report.column.case"), 16, None), (t("report.column.owner"), 14, None), (t("report.column.step"), 20, None),
+           (t("report.column.due"), 20, None), (t("report.column.noticed"), 18, WHEN)],
+          ((row["case"], row["owner"], label(language, "step", row["step"]), row["due"], row["noticed"])
+           for row in kpis.overdue_list))
+    table(workbook, t("report.sheet.open_list"),
+          [(t("report.column.case"), 16, None), (t("report.column.opened"), 18, WHEN), (t("report.column.days"), 8, None),
+           (t("report.column.status"), 14, None), (t("report.column.owner"), 14, None),
+           (t("report.column.customer"), 28, None), (t("report.column.category"), 16, None),
+           (t("report.column.level"), 12, None)],
+          ((row["case"], row["opened"], row["age_days"], value_label(desk, language, "status", row["status"]),
+            row["owner"], row["customer"], value_label(desk, language, "category", row["category"]),
+            value_label(desk, language, "level", row["level"])) for row in kpis.open_list))
+    table(workbook, t("report.sheet.returns_by_dealer"),
+          [(t("report.column.dealer_code"), 14, None), (t("report.column.dealer"), 28, None),
+           (t("report.column.lines"), 8, COUNT), (t("report.column.accepted"), 14, MONEY),
+           (t("report.column.refused"), 14, MONEY), (t("report.column.open"), 14, MONEY),
+           (t("report.column.purchases"), 16, MONEY), (t("report.column.ratio"), 10, PERCENT)],
           ((row["dealer"], row["name"], row["lines"], row["accepted"], row["refused"], row["open"], row["purchases"],
             row["ratio"]) for row in kpis.returns_by_dealer))
-    table(workbook, "重复投诉批号", [("批号", 20, None), ("件数", 10, COUNT)], kpis.repeat_batches)
+    table(workbook, t("report.sheet.repeat_batches"),
+          [(t("report.column.batch"), 20, None), (t("report.column.count"), 10, COUNT)], kpis.repeat_batches)
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
-

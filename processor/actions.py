@@ -41,7 +41,8 @@ def from_ourselves(address: str | None, own_addresses: set[str]) -> bool:
     return bool(address) and normalise(address) in {normalise(own) for own in own_addresses}
 
 
-def plan(doc: ParsedDocument, decision: Decision, own_addresses: set[str]) -> list[Action]:
+def plan(doc: ParsedDocument, decision: Decision, own_addresses: set[str], staff_to: str | None = None) -> list[Action]:
+    """`staff_to`: who is told of what is filed for staff (the desk's operator or staff addresses)."""
     if doc.format == "eml" and from_ourselves(doc.meta.get("sender"), own_addresses):
         # our own mail come back, or a stranger's in our name: a loop or a forgery, never a case
         return [Action("record", None, {"note": "from our own address: recorded for staff, not acted on"})]
@@ -63,7 +64,7 @@ def plan(doc: ParsedDocument, decision: Decision, own_addresses: set[str]) -> li
             detail["satisfied"] = doc.value("satisfied")
         return [Action("record_on_case", None, detail)]
     if decision.owner_email is None:  # feedback forms and inspection verdicts: filed for staff
-        return [Action("file_for_staff", None, {"kind": doc.kind})]
+        return [Action("file_for_staff", staff_to, {"kind": doc.kind})]
     actions = []
     if to:
         actions.append(Action("acknowledge", to, {"missing": decision.missing}))

@@ -41,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     os.umask(PRIVATE_UMASK)
     parser = build_parser()
     args = parser.parse_args(argv)
-    logs.configure(logging.DEBUG if args.verbose else logging.INFO if args.command == "run" else logging.WARNING)
+    logs.configure(logging.DEBUG if args.verbose else logging.INFO if args.command == "run" else logging.WARNING,
+                   libraries=args.verbose)
     try:
         return args.handler(args) or 0
     except UserError as exc:
@@ -110,6 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
     status = command("status", cmd_status, "sources, queue, outbox, quarantine and open problems; "
                      "exit 0 when no problem is open, 1 when one is (for monitoring), 2 on a user error")
     status.add_argument("--close", metavar="KEY", help="close an open problem by its key (after dealing with it)")
+    attention = command("attention", cmd_attention, "what needs a person: quarantined items with their reasons, items "
+                        "filed for staff, held return requests, cases judged on uncertain evidence")
+    attention.add_argument("--days", type=int, default=7,
+                           help="quarantined and filed items of the last DAYS days (default 7); held and uncertain: all open")
+    attention.add_argument("--json", action="store_true", help="one JSON object per item (JSON Lines)")
     rules = command("rules", cmd_rules, "work with rule files")
     rules.add_argument("action", choices=["check", "replay"],
                        help="check: validate a rule file; replay: list the cases a new rule file would judge otherwise")
@@ -148,20 +154,23 @@ def local_time(moment: datetime | None, zone: ZoneInfo) -> str:
 
 
 def wide_console() -> Console:
-    """A terminal's own width; 160 columns when the output goes to a file or a pipe."""
+    """A terminal's own width (or $COLUMNS); 160 columns when the output goes to a file or a pipe."""
     console = Console()
-    return console if console.is_terminal else Console(width=160)
+    return console if console.is_terminal or os.environ.get("COLUMNS") else Console(width=160)
 
 
 def outcomes_table(outcomes: list[Outcome], title: str) -> Table:
+    """One row per item; each column one fact: the next deadline is a time or —, and what
+    happened to the item (a quarantine's reason, a note) has a column of its own."""
     table = Table(title=title, show_lines=False)
-    for column in ("case", "status", "kind", "sender", "category", "level", "owner", "next deadline"):
-        table.add_column(column)
+    for column in ("case", "outcome", "kind", "sender", "category", "level", "owner", "next deadline"):
+        table.add_column(column, no_wrap=column in ("case", "next deadline"))
+    table.add_column("why / note", ratio=1, overflow="fold")
     for outcome in outcomes:
         table.add_row(
             outcome.case_no or "—", outcome.status, outcome.kind, outcome.sender or outcome.filename,
             outcome.category or "—", outcome.level or "—", outcome.owner or "—",
-            outcome.next_deadline or (outcome.reason or "")[:48],
+            (outcome.next_deadline or "—").replace("T", " "), outcome.reason or "—",
         )
     return table
 
@@ -206,18 +215,29 @@ def cmd_run(args: argparse.Namespace) -> int:
             run_forever(desk)
             return 0
         console = Console(stderr=True)
-        outcomes: list[Outcome] = []
-        if console.is_terminal:
-            with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                          TextColumn("{task.completed} items"), TimeElapsedColumn(), console=console) as bar:
-                task = bar.add_task("processing", total=None)
-                outcomes = run_once(desk, lambda outcome: bar.advance(task))
-        else:
-            outcomes = run_once(desk)
+        outcomes = run_with_progress(desk, console) if console.is_terminal else run_once(desk)
         wide_console().print(outcomes_table(outcomes, f"{len(outcomes)} items processed"))
         counts = Counter(outcome.status for outcome in outcomes)
         print(", ".join(f"{count} {status}" for status, count in sorted(counts.items())) or "nothing new")
         return 0
+
+
+def run_with_progress(desk: Desk, console: Console) -> list[Outcome]:
+    """One pass under a progress bar that names the item being read and counts those done; the
+    log's lines scroll above the bar (through the bar's console) instead of running into it."""
+    root = logging.getLogger()
+    handlers = root.handlers[:]
+    with Progress(SpinnerColumn(), TextColumn("{task.completed} done"), BarColumn(),
+                  TextColumn("{task.description}", markup=False), TimeElapsedColumn(), console=console,
+                  transient=True) as bar:
+        task = bar.add_task("reading the sources", total=None)
+        root.handlers = [logs.ConsoleHandler(bar.console)]
+        try:
+            return run_once(desk, on_outcome=lambda outcome: bar.update(task, advance=1, description="jobs and delivery"),
+                            on_item=lambda item: bar.update(task, description=f"{item.source}  {item.filename}",
+                                                            refresh=True))
+        finally:
+            root.handlers = handlers
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -337,6 +357,19 @@ def cmd_cases(args: argparse.Namespace) -> int:
         return 0
 
 
+def grid(*widths: int | None) -> Table:
+    """Rows of columns without borders: a column of fixed width keeps its facts aligned, the
+    last one wraps within what is left of the line (at spaces, or between Chinese characters),
+    so that a long value never runs back under the labels."""
+    table = Table.grid(padding=(0, 2), expand=False)
+    for width in widths:
+        if width:
+            table.add_column(no_wrap=True, min_width=width, max_width=width + 18)
+        else:
+            table.add_column(ratio=1, overflow="fold")
+    return table
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
@@ -347,41 +380,67 @@ def cmd_show(args: argparse.Namespace) -> int:
             case = session.scalars(select(Case).where(Case.case_no == args.case.upper())).first()
             if case is None:
                 raise UserError(f"no case {args.case}")
-            console = Console()
+            console = wide_console()
             console.rule(f"{case.case_no}  {case.status}")
-            facts = [("kind", case.kind), ("sender", case.sender), ("customer", case.customer_name),
-                     ("category", case.category), ("level", case.level), ("line", case.business_line),
-                     ("owner", case.owner), ("opened", local_time(case.opened_at, desk.timezone))]
-            for label, value in facts:
-                console.print(f"{label:10} {value or '—'}", markup=False)
+            facts = grid(10, None)
+            for label, value in [("kind", case.kind), ("sender", case.sender), ("customer", case.customer_name),
+                                 ("category", case.category), ("level", case.level), ("line", case.business_line),
+                                 ("owner", case.owner), ("opened", local_time(case.opened_at, desk.timezone))]:
+                facts.add_row(label, str(value or "—"))
+            console.print(facts)
             documents = session.scalars(select(Document).where(Document.case_id == case.id).order_by(Document.id)).all()
             console.print("documents:", markup=False)
+            rows = grid(2, 20, None)
             for document in documents:
                 date_header = (document.parsed or {}).get("date_header") or "—"
-                console.print(f"  {document.filename[:40]:40} arrived {local_time(document.received_at, desk.timezone)}"
-                              f"  Date: {date_header}", markup=False)
+                rows.add_row("", f"arrived {local_time(document.received_at, desk.timezone)}",
+                             f"{document.filename}  (Date: {date_header})")
+            console.print(rows)
             console.print("fields:", markup=False)
             unverified = set(case.fields.get("unverified", []))
+            rows = grid(2, 16, None)
             for name, value in case.fields.items():
-                if name != "unverified":
-                    mark = "  (unverified: read by OCR)" if name in unverified else ""
-                    console.print(f"  {name:16} {value}{mark}", markup=False)
+                if name not in ("unverified", "lines"):
+                    rows.add_row("", name, f"{value}" + ("  (unverified: read by OCR)" if name in unverified else ""))
+            console.print(rows)
+            if case.fields.get("lines"):
+                console.print("lines:", markup=False)
+                console.print(lines_table(case.fields["lines"]))
             console.print("deadlines:", markup=False)
             now = desk.now()
+            rows = grid(2, 22, None)
             for deadline in case.deadlines:
                 state = (f"done {deadline['done']}" if deadline.get("done")
                          else "OVERDUE" if datetime.fromisoformat(deadline["due"]) <= now else "open")
-                due = deadline["due"] + deadline_marks(deadline)
-                console.print(f"  {deadline['step']:22} {due}  {state:24} {deadline['why']}", markup=False)
+                rows.add_row("", deadline["step"], f"{deadline['due']}{deadline_marks(deadline)}  {state}")
+                rows.add_row("", "", deadline["why"])  # the rule's reason on a line of its own, wrapped under it
+            console.print(rows)
             console.print("timeline:", markup=False)
+            rows = grid(2, 16, 15, None)
             for event in case.events:
                 detail = ", ".join(f"{k}={v}" for k, v in event.detail.items() if k != "rules")
-                console.print(f"  {local_time(event.at, desk.timezone)}  {event.type:15} {event.actor:28} {detail}", markup=False)
+                rows.add_row("", local_time(event.at, desk.timezone), event.type, f"{event.actor}  {detail}".strip())
+            console.print(rows)
             mails = session.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case.id)).all()
             console.print("mails:", markup=False)
+            rows = grid(2, 8, 16, None)
             for mail in mails:
-                console.print(f"  {mail.status:8} {mail.purpose:16} → {', '.join(mail.recipients)}  {mail.subject}", markup=False)
+                rows.add_row("", mail.status, mail.purpose, f"→ {', '.join(mail.recipients)}  {mail.subject}")
+            console.print(rows)
         return 0
+
+
+def lines_table(lines: list[dict]) -> Table:
+    """A return sheet's lines as a table: one column per value any line has."""
+    columns = list(dict.fromkeys(key for line in lines for key in line))
+    table = Table(box=None, padding=(0, 1), pad_edge=False)
+    table.add_column("#", justify="right")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for number, line in enumerate(lines, 1):
+        table.add_row(str(number), *(str(line.get(column, "")) if line.get(column) is not None else "—"
+                                     for column in columns))
+    return table
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -409,6 +468,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def periodic_report(args: argparse.Namespace) -> int:
     from outputs import outbox
+    from outputs.i18n import gettext
     from outputs.report_mail import report_message
     from processor import reports
     from processor.delivery import deliver
@@ -419,6 +479,9 @@ def periodic_report(args: argparse.Namespace) -> int:
                       else reports.period_containing(args.kind, desk.now().date()).previous())
         except ValueError as exc:
             raise UserError(str(exc)) from None
+        if period.start > desk.now().date():
+            raise UserError(f"period {period.key} has not begun yet (today is {desk.now():%Y-%m-%d}): "
+                            "a running period is reported as of now, a future one not at all")
         to = reports.recipients(desk, args.kind)
         with desk.store.transaction() as session:
             kpis = reports.compute(session, desk, period)
@@ -432,11 +495,15 @@ def periodic_report(args: argparse.Namespace) -> int:
         attachment = next(message.iter_attachments())
         (folder / attachment.get_filename()).write_bytes(attachment.get_content())
         (folder / f"report-{args.kind}-{period.key}.eml").write_bytes(bytes(message))
-        table = Table(title=f"{args.kind} {period.label}")
-        for column in ("指标", "本期", "上期"):
+        language = desk.config.desk.default_language
+        as_of = f", as of {kpis.as_of:%Y-%m-%d %H:%M} (the period is still running)" if kpis.partial else ""
+        table = Table(title=f"{args.kind} {period.label(language)}{as_of}")
+        for column in ("KPI", "this period", "previous", "target"):
             table.add_column(column)
-        for label, value, previous in kpis.headline():
-            table.add_row(label, reports.shown(value, label), reports.shown(previous, label))
+        for name, value, previous in kpis.headline():
+            target = reports.shown(kpis.targets[name], name) if name in kpis.targets else ""
+            table.add_row(gettext(language, f"kpi.{name}"), reports.shown(value, name), reports.shown(previous, name),
+                          target)
         Console().print(table)
         print(f"wrote {folder / attachment.get_filename()}")
         if args.send:
@@ -481,6 +548,38 @@ def cmd_rules(args: argparse.Namespace) -> int:
     warning = calendar.warning(datetime.now(ZoneInfo(config.desk.timezone)).date())
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
+    return 0
+
+
+def cmd_attention(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from processor import attention
+
+    if args.days < 1:
+        raise UserError("--days: give a number of days, 1 or more")
+    with open_desk(args) as desk:
+        language = desk.config.desk.default_language
+        with desk.store.transaction() as session:
+            items = attention.gather(session, desk.now(), timedelta(days=args.days))
+        rows = attention.rows(items, desk, language)
+    if args.json:
+        for item, (_, _, when, _, why) in zip(items, rows, strict=True):
+            print(json.dumps({"kind": item.kind, "ref": item.ref, "at": when, "sender": item.sender, "why": why,
+                              "reason": item.reason}, ensure_ascii=False))
+        return 0
+    from outputs.i18n import gettext
+
+    if not rows:
+        print(gettext(language, "attention.none"))
+        return 0
+    table = Table(title=f"{gettext(language, 'attention.title')}: {len(rows)}")
+    for column in ("what", "case / file", "when", "from", "why"):
+        table.add_column(column, no_wrap=column in ("case / file", "when"), overflow="fold",
+                         ratio=1 if column == "why" else None)
+    for row in rows:
+        table.add_row(*row)
+    wide_console().print(table)
     return 0
 
 

@@ -55,6 +55,11 @@ class Rulebook:
         found = {config.desk.address, self.sender.address, *(mailbox.username for mailbox in config.imap)}
         return {address.lower() for address in found if address and "@" in address}
 
+    def attention_addresses(self) -> list[str]:
+        """Who is told of what needs a person (items filed for staff, the digest's "needs
+        attention"): the desk's operator, else its staff addresses."""
+        return list(self.config.desk.operator or self.config.desk.staff_addresses)
+
     def staff_addresses(self) -> set[str]:
         return self.rules.staff_emails() | {address.lower() for address in self.config.desk.staff_addresses}
 

@@ -49,7 +49,7 @@ def examine(
         doc.fail(refusal.code, **refusal.params)
     when = received or received_time(doc, book, otherwise)
     decision = decide(doc, book.rules, book.calendar, when)
-    actions = plan(doc, decision, book.own_addresses())
+    actions = plan(doc, decision, book.own_addresses(), staff_to=", ".join(book.attention_addresses()) or None)
     return Examined(doc, decision, actions, when)
 
 

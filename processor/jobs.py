@@ -10,7 +10,8 @@ two workers, does nothing twice.
 - auto_close: cases matching an [[auto_close]] rule close themselves `after` their receipt,
   their owner told `notice_before`.
 - send_digests: once each working day from `[worker] digest_at`, each owner gets the list of
-  what is due today and what is overdue.
+  what is due today and what is overdue; the desk's operator (else its staff addresses) gets
+  a "needs attention" section too: quarantined, filed for staff, held returns, uncertain.
 - send_due_reports: the weekly, monthly and quarterly reports, each once per period.
 """
 
@@ -24,7 +25,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from outputs import compose, outbox
-from processor import ladders
+from outputs.i18n import gettext
+from processor import attention, ladders
 from processor.cases import (
     case_facts,
     from_utc_naive,
@@ -238,9 +240,15 @@ def send_digests(desk: Desk, now: datetime) -> int:
             for deadline in open_deadlines(case):
                 if case.owner_email and datetime.fromisoformat(deadline["due"]) <= end_of_day:
                     by_owner.setdefault(case.owner_email.lower(), []).append((case, deadline))
+        needs = attention_section(desk, session, now)
+        for email in (address.lower() for address in desk.attention_addresses()):
+            by_owner.setdefault(email, [])  # the desk's operator gets the section even with no step of their own
         for email, items in sorted(by_owner.items()):
             digest_id = f"<digest.{now:%Y-%m-%d}.{hashlib.sha256(email.encode()).hexdigest()[:12]}@{desk.sender.domain}>"
             if session.scalar(select(OutboxMessage.id).where(OutboxMessage.message_id == digest_id)):
+                continue
+            section = needs if email in {address.lower() for address in desk.attention_addresses()} else []
+            if not items and not section:
                 continue
             rows = []
             for case, deadline in sorted(items, key=lambda item: item[1]["due"]):
@@ -248,11 +256,24 @@ def send_digests(desk: Desk, now: datetime) -> int:
                 rows.append((f"{case.case_no} {step_name(desk, deadline['step'])}",
                              f"{late}{deadline['due'].replace('T', ' ')[:16]}  {case.customer_name or ''}"))
             overdue = sum(1 for row in rows if row[1].startswith("逾期"))
+            language = desk.config.desk.default_language
+            subject = (f"今日待办 {now:%Y-%m-%d}：{len(rows)} 项，逾期 {overdue} 项 / daily digest" if rows else
+                       gettext(language, "attention.digest_subject", day=f"{now:%Y-%m-%d}", count=len(section)))
+            if section:  # what needs a person, after the steps (its own heading row)
+                rows += [("", ""), (gettext(language, "attention.digest_intro"), ""), *section]
             message = compose.staff_note(
-                desk.sender, to=email, subject=f"今日待办 {now:%Y-%m-%d}：{len(rows)} 项，逾期 {overdue} 项 / daily digest",
-                greeting=items[0][0].owner or email, intro="以下案件步骤今天到期或已经逾期：", rows=rows,
-                case_no=None, purpose="digest", msgid=digest_id,
+                desk.sender, to=email, subject=subject,
+                greeting=items[0][0].owner if items else gettext(language, "attention.digest_greeting"),
+                intro="以下案件步骤今天到期或已经逾期：" if items else gettext(language, "attention.digest_intro"),
+                rows=rows if items else section, case_no=None, purpose="digest", msgid=digest_id,
             )
             outbox.queue(session, message, "digest")
             sent += 1
     return sent
+
+
+def attention_section(desk: Desk, session: Session, now: datetime) -> list[tuple[str, str]]:
+    """The digest's "needs attention" rows (processor/attention.py): the same list as
+    `aftersales attention`, in the desk's language."""
+    items = attention.gather(session, now)
+    return attention.digest_rows(items, desk, desk.config.desk.default_language)

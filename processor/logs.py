@@ -22,9 +22,29 @@ class OneLineFormatter(logging.Formatter):
 
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+OWN = ("processor", "parsers", "outputs")  # our loggers; the libraries' (alembic, procrastinate …) say only warnings
 
 
-def configure(level: int) -> None:
+def configure(level: int, *, libraries: bool = False) -> None:
+    """Our records from `level` on; the libraries' from WARNING, unless `libraries` (--verbose)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(OneLineFormatter(FORMAT))
-    logging.basicConfig(level=level, handlers=[handler], force=True)
+    logging.basicConfig(level=level if libraries else max(level, logging.WARNING), handlers=[handler], force=True)
+    for name in OWN:
+        logging.getLogger(name).setLevel(level)
+
+
+class ConsoleHandler(logging.Handler):
+    """Log records printed through a rich console, so that they scroll above its progress bar
+    instead of running into it."""
+
+    def __init__(self, console) -> None:  # noqa: ANN001 - a rich Console (imported by the caller)
+        super().__init__()
+        self.console = console
+        self.setFormatter(OneLineFormatter(FORMAT))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.console.print(self.format(record), markup=False, highlight=False, soft_wrap=True)
+        except Exception:  # noqa: BLE001 - logging must never raise
+            self.handleError(record)

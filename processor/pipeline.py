@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from outputs import compose, outbox
 from parsers import ParsedDocument, ParseError
 from parsers.mail import case_ref_pattern
-from processor import answering, returns, staff, trust
+from processor import answering, attention, returns, staff, trust
 from processor.actions import plan
 from processor.archive import archive_bytes, read_original
 from processor.cases import find_case, open_case, record, record_reply, sender_address
@@ -61,6 +61,7 @@ class Outcome:
     owner: str | None = None
     next_deadline: str | None = None
     reason: str | None = None
+    reason_code: str | None = None  # a quarantine's reason code (the parser's first), for the .reason.txt
     actions: list[str] = field(default_factory=list)
 
 
@@ -216,6 +217,8 @@ def record_and_act(desk: Desk, item: Incoming, document_id: int, examined: Exami
                 outcome.reason = record_bounce(desk, session, doc)
         if doc.kind == "inspection" and "quarantine" not in types:
             outcome.reason = handle_inspection(desk, session, doc, row, item.source, actor) or outcome.reason
+        if "file_for_staff" in types and (doc.kind != "inspection" or row.reason):  # nothing acted on it
+            outcome.reason = attention.tell_staff(desk, session, row, doc)
     return outcome
 
 
@@ -279,6 +282,8 @@ def quarantine(desk: Desk, session, row: Document, doc: ParsedDocument, examined
     reason = next(a.detail["reason"] for a in examined.actions if a.type == "quarantine")
     row.status, row.reason = "quarantined", reason
     outcome.status, outcome.reason = "quarantined", reason
+    codes = [found.get("code") for found in getattr(doc, "reasons", [])]  # coded parser errors (issue 21 A)
+    outcome.reason_code = codes[0] if codes else "unreadable" if doc.errors else "unrecognised"
     for action in examined.actions:
         if action.type == "notify_sender":
             if why := notify_sender(desk, session, row, doc, action.to, reason, action.detail.get("reasons")):
@@ -336,7 +341,8 @@ def open_linked_case(desk: Desk, session, row: Document, doc: ParsedDocument, ex
     if doc.value("description") is None and doc.text:
         doc.put("description", doc.text[:2000], "body", 0.5)
     decision = decide(doc, desk.rules, desk.calendar, examined.received)
-    linked = Examined(doc, decision, plan(doc, decision, desk.own_addresses()), examined.received)
+    linked = Examined(doc, decision, plan(doc, decision, desk.own_addresses(),
+                                          staff_to=", ".join(desk.attention_addresses()) or None), examined.received)
     new_case(desk, session, row, doc, linked, item, outcome, actor)
     link_cases(desk, session, quoted, row, outcome, actor)
 

@@ -19,12 +19,15 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from outputs.i18n import gettext, label
+from parsers.language import to_simplified
 from processor.cases import from_utc_naive, to_utc_naive
 from processor.desk import Desk
 from processor.store.models import (
     Case,
     CaseEvent,
     Document,
+    Product,
     Purchase,
     Report,
     ReturnLine,
@@ -35,8 +38,14 @@ log = logging.getLogger(__name__)
 
 KINDS = ("weekly", "monthly", "quarterly")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-AGE_BUCKETS = ((1, "≤ 1 天"), (3, "1–3 天"), (7, "3–7 天"), (30, "7–30 天"), (math.inf, "> 30 天"))
+AGE_BUCKETS = ((1, "day1"), (3, "day3"), (7, "day7"), (30, "day30"), (math.inf, "older"))  # days open → `age.ID`
+BREAKDOWNS = ("category", "level", "business_line", "channel", "product", "batch")  # `report.by.NAME`
 REPEAT_WINDOW = timedelta(days=90)
+# the headline KPIs, by canonical name (their labels are the catalogs' `kpi.NAME`), and how each is shown
+HEADLINE = ("received", "response_timeliness", "closure_rate", "callback_rate", "satisfaction",
+            "handling_hours_mean", "handling_hours_p90", "repeat_customers")
+RATES = frozenset({"response_timeliness", "closure_rate", "callback_rate", "satisfaction"})
+HOURS = frozenset({"handling_hours_mean", "handling_hours_p90"})
 
 
 # ---------------------------------------------------------------- periods
@@ -49,14 +58,14 @@ class Period:
     start: date
     end: date  # exclusive
 
-    @property
-    def label(self) -> str:
+    def label(self, language: str) -> str:
+        """The period as its readers name it (2026年10月, 2026-10; 2026年第3季度, Q3 2026)."""
         if self.kind == "weekly":
-            last = self.end - timedelta(days=1)
-            return f"{self.key}（{self.start:%m-%d} 至 {last:%m-%d}）"
+            return gettext(language, "report.period.weekly", key=self.key, start=f"{self.start:%m-%d}",
+                           last=f"{self.end - timedelta(days=1):%m-%d}")
         if self.kind == "quarterly":
-            return f"{self.start.year}年第{self.key[-1]}季度"
-        return f"{self.start.year}年{self.start.month}月"
+            return gettext(language, "report.period.quarterly", year=self.start.year, quarter=self.key[-1])
+        return gettext(language, "report.period.monthly", year=self.start.year, month=self.start.month)
 
     @property
     def months(self) -> list[str]:
@@ -188,6 +197,9 @@ def cases_with(session: Session, types: tuple[str, ...], end: datetime, start: d
 @dataclass
 class Kpis:
     period: Period
+    as_of: datetime | None = None  # the period's end, or now while it runs
+    partial: bool = False  # the period is still running: its KPIs are so far
+    targets: dict[str, float] = field(default_factory=dict)  # the rule file's [targets], by KPI name
     received: int = 0
     by: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     response_timeliness: float | None = None
@@ -206,26 +218,22 @@ class Kpis:
     returns_by_dealer: list[dict[str, Any]] = field(default_factory=list)
     previous: Kpis | None = None
 
-    HEADLINE = (("received", "投诉受理数"), ("response_timeliness", "投诉响应及时率"), ("closure_rate", "投诉结案率"),
-                ("callback_rate", "回访验证率"), ("satisfaction", "满意度"), ("handling_hours_mean", "平均处理时长（小时）"),
-                ("handling_hours_p90", "处理时长 P90（小时）"), ("repeat_customers", "重复投诉（客户）"))
-
     def headline(self) -> list[tuple[str, Any, Any]]:
-        """(label, value, previous value) of the headline KPIs."""
-        return [(label, getattr(self, name), getattr(self.previous, name) if self.previous else None)
-                for name, label in self.HEADLINE]
+        """(KPI name, value, previous value) of the headline KPIs."""
+        return [(name, getattr(self, name), getattr(self.previous, name) if self.previous else None)
+                for name in HEADLINE]
 
 
-def is_rate(label: str) -> bool:
-    return label.endswith(("率", "度"))
+def is_rate(name: str) -> bool:
+    return name in RATES
 
 
-def shown(value: object, label: str) -> str:
+def shown(value: object, name: str) -> str:
     """A KPI as people read it: rates in per cent, hours with one decimal, — for none."""
     if value is None:
         return "—"
     if isinstance(value, float):
-        return f"{value:.1%}" if is_rate(label) else f"{value:.1f}"
+        return f"{value:.1%}" if is_rate(name) else f"{value:.1f}"
     return str(value)
 
 
@@ -241,14 +249,21 @@ def percentile(values: list[float], share: float) -> float | None:
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
-def compute(session: Session, desk: Desk, period: Period, *, with_previous: bool = True) -> Kpis:
-    """The KPIs of a period; with the previous period's for comparison (its lists left out)."""
+def compute(session: Session, desk: Desk, period: Period, *, now: datetime | None = None,
+            with_previous: bool = True) -> Kpis:
+    """The KPIs of a period as they stand at its end, or as of `now` (default: the desk's clock)
+    while it is still running (then marked partial); with the previous period's for comparison
+    (its lists left out)."""
+    now = now or desk.now()
     start, end = _bounds(desk, period.start, period.end)
     end_local = datetime.combine(period.end, time(), desk.timezone)
-    kpis = Kpis(period)
+    partial = now < end_local
+    if partial:  # a running period: counted up to now, not to an end still to come
+        end_local, end = now.astimezone(desk.timezone), to_utc_naive(now)
+    kpis = Kpis(period, as_of=end_local, partial=partial, targets=dict(desk.rules.targets))
     cases = load_cases(session, start, end)
     kpis.received = len(cases)
-    kpis.by = breakdowns(cases, desk)
+    kpis.by = breakdowns(cases, product_names(session))
     kpis.response_timeliness = timeliness(cases, "first_contact", end_local)
     kpis.closure_rate = ratio(sum(1 for c in cases if c.closed and c.closed < end), len(cases))
     had = cases_with(session, ("staff_reply", "callback_answer"), end, start)
@@ -262,23 +277,57 @@ def compute(session: Session, desk: Desk, period: Period, *, with_previous: bool
     batches = Counter(c.batch for c in cases if c.batch)
     kpis.repeat_batches = [(batch, n) for batch, n in batches.most_common() if n >= 2]
     if with_previous:
-        kpis.returns_by_dealer = returns_by_dealer(session, period)
-        kpis.previous = compute(session, desk, period.previous(), with_previous=False)
+        kpis.returns_by_dealer = returns_by_dealer(session, start, end, period.months)
+        kpis.previous = compute(session, desk, period.previous(), now=now, with_previous=False)
     return kpis
 
 
-def breakdowns(cases: list[CaseRow], desk: Desk) -> dict[str, list[tuple[str, int]]]:
-    rules = desk.rules
-    labels = {"category": {k: g.label for k, g in rules.categories.items()},
-              "level": {k: g.label for k, g in rules.levels.items()},
-              "business_line": {k: g.label for k, g in rules.business_lines.items()}}
+def product_names(session: Session) -> dict[str, str]:
+    """The master data's product names, keyed by their simplified form: a complaint's product
+    name in either script counts under the master data's name."""
+    return {to_simplified(name).strip(): name for name in session.scalars(select(Product.name).where(
+        Product.name.is_not(None)))}
+
+
+def product_name(name: str | None, master: dict[str, str]) -> str:
+    """One name per product: traditional turned simplified (凱美瑞 → 凯美瑞), then the master
+    data's own spelling where it has the product."""
+    if not name or not name.strip():
+        return "—"
+    simple = to_simplified(name).strip()
+    return master.get(simple, simple)
+
+
+def breakdowns(cases: list[CaseRow], master: dict[str, str]) -> dict[str, list[tuple[str | None, int]]]:
+    """Complaints counted by each of BREAKDOWNS: canonical ids (category, level, line, channel;
+    None for none), product names as the master data spells them, batches as written."""
     found = {}
-    for name, key in (("类别", "category"), ("级别", "level"), ("业务线", "business_line"), ("渠道", "channel")):
-        counts = Counter(labels.get(key, {}).get(getattr(c, key), getattr(c, key) or "—") for c in cases)
-        found[name] = counts.most_common()
-    found["产品"] = Counter(c.product or "—" for c in cases).most_common(20)
-    found["批号"] = Counter(c.batch for c in cases if c.batch).most_common(20)
+    for fact in ("category", "level", "business_line", "channel"):
+        found[fact] = Counter(getattr(case, fact) for case in cases).most_common()
+    products: Counter = Counter()
+    for written, count in Counter(c.product for c in cases).items():  # each distinct spelling normalised once
+        products[product_name(written, master)] += count
+    found["product"] = products.most_common(20)
+    found["batch"] = Counter(c.batch for c in cases if c.batch).most_common(20)
     return found
+
+
+def desk_title(desk: Desk, language: str) -> str:
+    """The desk's name in the report's language: the catalog's while the desk keeps the default
+    name (and always in English), else the configured one."""
+    name = desk.config.desk.name
+    return gettext(language, "desk.name") if language == "en" or name == gettext("zh-Hans", "desk.name") else name
+
+
+def value_label(desk: Desk, language: str, fact: str, key: str | None) -> str:
+    """A canonical value as its reader names it: the catalog's `category.…` etc., else the rule
+    file's own label (a desk's added category), else the value; — for none."""
+    groups = {"category": desk.rules.categories, "level": desk.rules.levels, "business_line": desk.rules.business_lines}
+    kinds = {"business_line": "line"}
+    if fact not in (*groups, "channel", "status"):
+        return key or "—"
+    group = groups.get(fact, {}).get(key or "")
+    return label(language, kinds.get(fact, fact), key, default=group.label if group else None)
 
 
 def timeliness(cases: list[CaseRow], step: str, end: datetime) -> float | None:
@@ -360,28 +409,50 @@ def repeat_customers(customers: list[tuple[int, datetime, str | None, str | None
     return count
 
 
-def returns_by_dealer(session: Session, period: Period) -> list[dict[str, Any]]:
-    """Accepted, refused and open return amounts per dealer for sheets dated in the period, with
-    the period's purchases and exchange ratio (accepted ÷ purchases)."""
-    query = (select(ReturnRequest.dealer_code, ReturnRequest.dealer_name, ReturnRequest.sheet_date,
-                    ReturnRequest.received_at, ReturnLine.decision, ReturnLine.amount)
+LINE_DECISIONS = ("inspection", "line_override")  # events that decide one line after the sheet's own decision
+
+
+def returns_by_dealer(session: Session, start: datetime, end: datetime, months: list[str]) -> list[dict[str, Any]]:
+    """Accepted, refused and open return amounts per dealer for the lines decided in [start, end)
+    (naive UTC; lines still open by the day their sheet arrived), with the period's purchases
+    and exchange ratio (accepted ÷ purchases)."""
+    query = (select(ReturnRequest.id, ReturnRequest.case_id, ReturnRequest.dealer_code, ReturnRequest.dealer_name,
+                    ReturnRequest.received_at, ReturnLine.line_no, ReturnLine.decision, ReturnLine.amount)
              .join(ReturnLine, ReturnLine.request_id == ReturnRequest.id))
+    lines = session.execute(query).all()
+    decided_at = decision_times(session, {line.case_id for line in lines if line.case_id})
     table: dict[str, dict[str, Any]] = {}
-    for code, name, sheet, received, decision, amount in session.execute(query):
-        day = sheet or received.date()
-        if not (period.start <= day < period.end):
+    for request_id, case_id, code, name, received, line_no, decision, amount in lines:
+        key = decision if decision in ("accepted", "refused") else "open"
+        when = received if key == "open" else (
+            decided_at.get((case_id, line_no)) or decided_at.get((case_id, f"request {request_id}")) or received)
+        if not (start <= when < end):
             continue
         row = table.setdefault(code or "—", {"dealer": code or "—", "name": name, "accepted": 0.0, "refused": 0.0,
                                              "open": 0.0, "lines": 0})
-        key = decision if decision in ("accepted", "refused") else "open"
         row[key] += amount or 0
         row["lines"] += 1
     for code, row in table.items():
         bought = session.scalar(select(func.sum(Purchase.amount)).where(
-            Purchase.dealer_code == code, Purchase.period.in_(period.months)))
+            Purchase.dealer_code == code, Purchase.period.in_(months)))
         row["purchases"] = bought
         row["ratio"] = row["accepted"] / bought if bought else None
     return sorted(table.values(), key=lambda row: -row["accepted"])
+
+
+def decision_times(session: Session, case_ids: set[int]) -> dict[tuple[int, Any], datetime]:
+    """When each return line got the decision it has now: (case, line) by an inspection or a
+    manager's override, (case, "request N") by the rules when the sheet came in."""
+    found: dict[tuple[int, Any], datetime] = {}
+    if not case_ids:
+        return found
+    query = (select(CaseEvent.case_id, CaseEvent.type, CaseEvent.at, CaseEvent.detail)
+             .where(CaseEvent.case_id.in_(case_ids), CaseEvent.type.in_(("return_request", *LINE_DECISIONS))).order_by(CaseEvent.at))
+    for case_id, type_, at, detail in session.execute(query):
+        detail = detail or {}
+        key = detail.get("line") if type_ in LINE_DECISIONS else f"request {detail.get('request')}"
+        found[(case_id, key)] = at  # ordered by time: the last decision wins
+    return found
 
 
 # ---------------------------------------------------------------- the job
@@ -430,7 +501,7 @@ def send_due_reports(desk: Desk, now: datetime) -> int:
                     report = Report(kind=kind, period=period.key, status="queued", summary={})
                     session.add(report)
                     session.flush()  # a second worker stops here (unique kind + period)
-                    kpis = compute(session, desk, period)
+                    kpis = compute(session, desk, period, now=now)
                     message = report_mail(desk, kpis, to)
                     outbox.queue(session, message, f"report_{kind}")
                     report.message_id = message["Message-ID"]

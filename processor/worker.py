@@ -33,17 +33,27 @@ def sources_of(desk: Desk) -> list[Source]:
     for folder in config.folders:
         incoming, processed, quarantine = config.folder_paths(folder)
         found.append(FolderSource(folder.name, incoming, processed, quarantine, config.limits.max_file_bytes,
-                                  config.limits.max_message_bytes))
+                                  config.limits.max_message_bytes, config.desk.default_language))
     return found
 
 
-def poll(desk: Desk, on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+def source_names(desk: Desk) -> list[str]:
+    """What the worker reads, as its log names it: `maildir:inbox`, `imap:…` (IDLE), `folder:shared`."""
+    config = desk.config
+    names = [f"maildir:{maildir.name}" for maildir in config.maildirs]
+    names += [f"imap:{mailbox.name}" + (" (IDLE)" if mailbox.idle else "") for mailbox in config.imap]
+    return names + [f"folder:{folder.name}" for folder in config.folders]
+
+
+def poll(desk: Desk, on_outcome: Callable[[Outcome], None] | None = None,
+         on_item: Callable[[Incoming], None] | None = None) -> list[Outcome]:
     """One pass over every source; an item that fails is counted and left for the next pass
-    (quarantined after `[worker] max_tries`), a source that fails is noted for `status`."""
+    (quarantined after `[worker] max_tries`), a source that fails is noted for `status`.
+    `on_item` hears of each item before it is processed, `on_outcome` after (a progress bar)."""
     outcomes = []
     for source in sources_of(desk):
         try:
-            for outcome in process_items(desk, source.items()):
+            for outcome in process_items(desk, source.items(), on_item):
                 outcomes.append(outcome)
                 if on_outcome:
                     on_outcome(outcome)
@@ -63,8 +73,11 @@ def noted(desk: Desk, source: str, error: str | None) -> None:
         log.exception("could not note the pass of %s", source)
 
 
-def process_items(desk: Desk, items: Iterable[tuple[Incoming, Done]]) -> Iterable[Outcome]:
+def process_items(desk: Desk, items: Iterable[tuple[Incoming, Done]],
+                  on_item: Callable[[Incoming], None] | None = None) -> Iterable[Outcome]:
     for item, done in items:
+        if on_item:
+            on_item(item)
         try:
             outcome = process(desk, item)
         except Exception as exc:  # counted on its document; quarantined once it has no tries left
@@ -81,13 +94,14 @@ def process_items(desk: Desk, items: Iterable[tuple[Incoming, Done]]) -> Iterabl
         yield outcome
 
 
-def run_once(desk: Desk, on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+def run_once(desk: Desk, on_outcome: Callable[[Outcome], None] | None = None,
+             on_item: Callable[[Incoming], None] | None = None) -> list[Outcome]:
     """One round (processor.rounds.ROUND), each step in turn; a step that fails is logged and
     the round goes on: it runs again on the next."""
     outcomes: list[Outcome] = []
     for job in ROUND:
         if job.per_source:
-            outcomes.extend(poll(desk, on_outcome))
+            outcomes.extend(poll(desk, on_outcome, on_item))
             continue
         for step in job.steps:
             try:
@@ -114,7 +128,8 @@ def run_forever(desk: Desk) -> None:  # pragma: no cover - exercised by the CLI 
             IdleWatcher(desk, mailbox, wake, stop).start()
     scheduler = schedule.Scheduler()
     scheduler.every(desk.config.worker.poll_seconds).seconds.do(run_once, desk)
-    log.info("worker started: polling every %s s", desk.config.worker.poll_seconds)
+    log.info("worker started: polling %s every %s s", ", ".join(source_names(desk)) or "no source (check the config)",
+             desk.config.worker.poll_seconds)
     run_once(desk)
     try:
         while True:

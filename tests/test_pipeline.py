@@ -102,7 +102,8 @@ def test_bad_file_in_shared_folder_goes_to_quarantine_with_a_reason(desk, desk_d
     assert sorted(o.status for o in outcomes) == ["processed", "quarantined"]
     assert (desk_dir / "shared" / "processed" / "good.docx").exists()
     reason = (desk_dir / "shared" / "quarantine" / "form.docx.reason.txt").read_text(encoding="utf-8")
-    assert "damaged" in reason and "What to do" in reason
+    # in the desk's language (zh-Hans), with the reason code
+    assert "此文件已隔离" in reason and "处理方法" in reason and "原因代码：" in reason and "What to do" not in reason
     assert list(incoming.iterdir()) == []
 
 

@@ -29,6 +29,7 @@ from processor.store.models import (
     CaseEvent,
     Document,
     OutboxMessage,
+    Product,
     Purchase,
     Report,
     ReturnLine,
@@ -159,10 +160,9 @@ def test_every_kpi_matches_an_independent_count(seeded, kind, key, start, end):
     want = expected(specs, local(start + "T00:00"), local(end + "T00:00"))
     with desk.store.transaction() as session:
         kpis = reports.compute(session, desk, period)
-    labels = {k: g.label for k, g in desk.rules.categories.items()}
     assert kpis.received == want["received"]
-    assert dict(kpis.by["类别"]) == {labels[k]: n for k, n in want["category"].items()}
-    assert dict(kpis.by["渠道"]) == dict(want["channel"])
+    assert dict(kpis.by["category"]) == dict(want["category"])
+    assert dict(kpis.by["channel"]) == dict(want["channel"])
     assert kpis.response_timeliness == pytest.approx(want["timeliness"])
     assert kpis.closure_rate == pytest.approx(want["closure"])
     assert kpis.callback_rate == pytest.approx(want["callback"])
@@ -192,7 +192,7 @@ def test_workbook_sheets_charts_formats_and_no_formulas_from_customers(seeded):
     desk, _ = seeded
     with desk.store.transaction() as session:
         kpis = reports.compute(session, desk, reports.parse_period("monthly", "2026-10"))
-    data = build_workbook(kpis, "售后服务中心")
+    data = build_workbook(kpis, desk, "zh-Hans")
     book = openpyxl.load_workbook(io.BytesIO(data))
     assert book.sheetnames[:3] == ["摘要", "按类别", "按级别"] and "未结案件" in book.sheetnames
     summary = book["摘要"]
@@ -286,3 +286,125 @@ def test_report_command_writes_the_workbook(seeded, desk_dir, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "processor", "--config", str(desk_dir / "aftersales.toml"), "report",
                           "monthly", "--period", "October"], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert bad.returncode == 2 and "2026-10" in bad.stderr
+
+
+# ---------------------------------------------------------------- a running period, as of now
+
+NOW = local("2026-11-20T10:00")  # the frozen clock of the tests below
+
+
+def add_case(session, number: int, opened: datetime, **facts) -> Case:  # noqa: ANN001
+    due = facts.pop("due", opened + timedelta(hours=2))
+    case = Case(case_no=f"CS-NOW-{number:04d}", opened_at=utc(opened), kind="complaint", status="investigating",
+                category="product_quality", level="complaint", business_line="after_sales", channel="mail",
+                language="zh-Hans", sender=f"n{number}@example.test", owner="服务经理",
+                deadlines=[{"step": "first_contact", "due": due.isoformat(timespec="minutes"), "why": "test"}],
+                **facts)
+    session.add(case)
+    session.flush()
+    return case
+
+
+def test_a_running_period_is_counted_as_of_now_and_marked_partial(desk):
+    with desk.store.transaction() as session:
+        add_case(session, 1, NOW - timedelta(minutes=10), fields={"product_name": "凯美瑞"})
+    with desk.store.transaction() as session:
+        kpis = reports.compute(session, desk, reports.parse_period("monthly", "2026-11"), now=NOW)
+    assert kpis.partial and kpis.as_of == NOW
+    assert kpis.received == 1
+    # its first contact is not due yet: nothing to measure, not 0 %
+    assert kpis.response_timeliness is None
+    # minutes old: in the youngest band, not aged to the end of the month
+    assert dict(kpis.open_by_age)["day1"] == 1
+    assert kpis.open_list[0]["age_days"] == 0.0
+    with desk.store.transaction() as session:
+        done = reports.compute(session, desk, reports.parse_period("monthly", "2026-10"), now=NOW)
+    assert not done.partial and done.as_of == local("2026-11-01T00:00")
+
+
+def test_product_names_count_together_across_scripts_and_as_the_master_data_names_them(desk):
+    with desk.store.transaction() as session:
+        session.add(Product(part_no="LB-9461", name="全合成机油", unit_price=58))
+        for number, name in enumerate(["凯美瑞", "凱美瑞", "凯美瑞 ", "全合成機油", "全合成机油"], 1):
+            add_case(session, number, local("2026-10-05T09:00") + timedelta(hours=number), fields={"product_name": name})
+    with desk.store.transaction() as session:
+        kpis = reports.compute(session, desk, reports.parse_period("monthly", "2026-10"), now=NOW)
+    assert dict(kpis.by["product"]) == {"凯美瑞": 3, "全合成机油": 2}
+
+
+def test_returns_are_counted_in_the_period_they_were_decided(desk):
+    """A sheet dated and received on 30 September whose quality line the inspection decided on
+    5 October: October's report counts that line, September's counts the lines the rules
+    decided on arrival."""
+    with desk.store.transaction() as session:
+        case = add_case(session, 1, local("2026-09-30T15:00"))
+        case.kind = "return_sheet"
+        request = ReturnRequest(case_id=case.id, dealer_code="HF-09", dealer_name="合肥顺达",
+                                sheet_date=local("2026-09-28").date(), received_at=utc(local("2026-09-30T15:00")),
+                                status="decided")
+        session.add(request)
+        session.flush()
+        session.add(ReturnLine(request_id=request.id, line_no=1, decision="accepted", amount=100.0, problems=[]))
+        session.add(ReturnLine(request_id=request.id, line_no=2, decision="accepted", amount=700.0, problems=[]))
+        session.add(CaseEvent(case_id=case.id, type="return_request", actor="desk", at=utc(local("2026-09-30T15:00")),
+                              detail={"request": request.id}))
+        session.add(CaseEvent(case_id=case.id, type="inspection", actor="qa", at=utc(local("2026-10-05T11:00")),
+                              detail={"line": 2, "verdict": "quality", "decision": "accepted"}))
+    with desk.store.transaction() as session:
+        september = reports.compute(session, desk, reports.parse_period("monthly", "2026-09"), now=NOW)
+        october = reports.compute(session, desk, reports.parse_period("monthly", "2026-10"), now=NOW)
+    assert [(row["dealer"], row["accepted"]) for row in september.returns_by_dealer] == [("HF-09", 100.0)]
+    assert [(row["dealer"], row["accepted"]) for row in october.returns_by_dealer] == [("HF-09", 700.0)]
+
+
+def test_report_mail_is_auto_generated_not_an_auto_reply(seeded):
+    from outputs.report_mail import report_message
+
+    desk, _ = seeded
+    with desk.store.transaction() as session:
+        kpis = reports.compute(session, desk, reports.parse_period("monthly", "2026-10"), now=NOW)
+    message = report_message(desk, kpis, ["gm@desk.localhost"])
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message.get_all("Auto-Submitted") == ["auto-generated"]
+
+
+def test_a_future_period_is_a_user_error(desk_dir):
+    out = desk_dir / "reports"
+    result = subprocess.run([sys.executable, "-m", "processor", "--config", str(desk_dir / "aftersales.toml"), "report",
+                             "monthly", "--period", "2099-01", "--out", str(out)],
+                            capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 2 and "2099-01 has not begun" in result.stderr
+    assert not out.exists()  # nothing written
+
+
+def test_workbook_prints_on_a4_landscape_with_targets_and_labels_not_ids(seeded):
+    from outputs.report_workbook import build_workbook
+    from processor.rules.lifecycle import STATUSES
+
+    desk, _ = seeded
+    with desk.store.transaction() as session:
+        kpis = reports.compute(session, desk, reports.parse_period("monthly", "2026-10"), now=NOW)
+    book = openpyxl.load_workbook(io.BytesIO(build_workbook(kpis, desk, "zh-Hans")))
+    for sheet in book.worksheets:
+        setup = sheet.page_setup
+        assert (setup.orientation, setup.paperSize, setup.fitToWidth, setup.fitToHeight) == ("landscape", 9, 1, 0), sheet.title
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
+    summary = book["摘要"]
+    assert [cell.value for cell in summary[2]] == ["指标", "本期", "上期", "变化", "目标"]
+    targets = {row[0].value: row[4].value for row in summary.iter_rows(min_row=3, max_row=10)}
+    assert targets["投诉响应及时率"] == 1.0 and targets["投诉结案率"] == 1.0  # seed 004 三、目标
+    assert targets["满意度"] is None  # no seed sets one
+    ids = set(desk.rules.categories) | set(desk.rules.levels) | set(STATUSES)
+    shown = {value for row in book["未结案件"].iter_rows(min_row=2, values_only=True) for value in (row[3], row[6], row[7])}
+    assert shown and not shown & ids
+    assert {"调查处理中", "产品质量类"} <= shown
+
+
+def test_an_unknown_kpi_target_is_refused(tmp_path):
+    from processor.errors import ConfigError
+    from processor.rules.engine import load_rules
+
+    text = (ROOT / "rules.example.toml").read_text(encoding="utf-8").replace("closure_rate = 1.0", "closure = 1.0")
+    (tmp_path / "rules.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match="unknown KPI closure"):
+        load_rules(tmp_path / "rules.toml")

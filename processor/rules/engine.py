@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from parsers.labels import load_table
 from parsers.meaning import Hit, Lexicon, Term, prepare
@@ -149,7 +149,20 @@ class RuleSet(_Strict):
     calendar: dict[int, CalendarYear] = {}
     required: dict[str, list[str]] = {}
     permissions: Permissions = Permissions()
+    targets: dict[str, float] = {}  # KPI name (processor/reports.py) → the target the reports show
     _lexicon: Lexicon | None = PrivateAttr(default=None)
+
+    @field_validator("targets")
+    @classmethod
+    def _known_kpis(cls, targets: dict[str, float]) -> dict[str, float]:
+        from processor.reports import (
+            HEADLINE,  # the KPIs a report shows (imported late: reports needs the desk)
+        )
+
+        unknown = sorted(set(targets) - set(HEADLINE))
+        if unknown:
+            raise ValueError(f"unknown KPI {', '.join(unknown)}: use one of {', '.join(HEADLINE)}")
+        return targets
 
     def lexicon(self) -> Lexicon:
         """Every signal of the rule file in one matcher, built on first use and kept."""

@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from outputs.i18n import gettext, has
 from processor.pipeline import Incoming, Outcome
 from processor.sources import Done
 
@@ -34,13 +35,24 @@ NAME_BYTES = 255  # what a file name may take on every common file system
 REASON = ".reason.txt"
 
 
+def reason_file(filename: str, reason: str, language: str, code: str | None = None) -> str:
+    """The `.reason.txt` beside a quarantined file, in the desk's language: what happened, why
+    (a reason code worded by the catalog, else the reason as kept), its code, what to do."""
+    why = gettext(language, f"reason.{code}") if code and has(language, f"reason.{code}") and reason == code else reason
+    lines = [filename, "", gettext(language, "reason_file.heading"), "", gettext(language, "reason_file.why", reason=why)]
+    if code:
+        lines.append(gettext(language, "reason_file.code", code=code))
+    return "\n".join([*lines, "", gettext(language, "reason_file.todo"), ""])
+
+
 class FolderSource:
     def __init__(self, name: str, incoming: Path, processed: Path, quarantine: Path, max_bytes: int,
-                 max_message_bytes: int | None = None) -> None:
+                 max_message_bytes: int | None = None, language: str = "zh-Hans") -> None:
         self.name = f"folder:{name}"
         self.incoming, self.processed, self.quarantine = incoming, processed, quarantine
         self.max_bytes = max_bytes
         self.max_message_bytes = max_message_bytes or max_bytes  # a mail saved as .eml is a message
+        self.language = language  # the desk's: the .reason.txt files are written in it
 
     def items(self) -> Iterator[tuple[Incoming, Done]]:
         for path in sorted(self.incoming.iterdir()):
@@ -48,8 +60,8 @@ class FolderSource:
                 continue
             limit = self.max_message_bytes if path.suffix.lower() == ".eml" else self.max_bytes
             if path.stat().st_size > limit:
-                reason = f"{path.name} is larger than the limit of {limit // (1024 * 1024)} MB"
-                self._move(path, self.quarantine, reason)
+                reason = f"{path.name}: {path.stat().st_size // (1024 * 1024)} MB > {limit // (1024 * 1024)} MB"
+                self._move(path, self.quarantine, reason, self.language, "file_too_large")
                 continue
             try:
                 data = read_whole(path)
@@ -73,7 +85,8 @@ class FolderSource:
 
     def settle(self, path: Path, outcome: Outcome) -> None:
         if outcome.status == "quarantined":
-            self._move(path, self.quarantine, outcome.reason or "could not be processed")
+            self._move(path, self.quarantine, outcome.reason or "could not be processed", self.language,
+                       outcome.reason_code)
         else:
             self._move(path, self.processed, None)
 
@@ -84,10 +97,10 @@ class FolderSource:
         staging.mkdir(parents=True, exist_ok=True)
         path = staging / fitted(Path(filename).name, 0)
         path.write_bytes(data)
-        return self._move(path, self.quarantine, reason)
+        return self._move(path, self.quarantine, reason, self.language)
 
     @staticmethod
-    def _move(path: Path, folder: Path, reason: str | None) -> Path:
+    def _move(path: Path, folder: Path, reason: str | None, language: str = "zh-Hans", code: str | None = None) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         room = len(REASON.encode()) + len(".9999")  # a .reason.txt and a counter must fit beside it
         name = fitted(path.name, room)
@@ -99,12 +112,8 @@ class FolderSource:
             counter += 1
         shutil.move(str(path), target)
         if reason:
-            target.with_name(target.name + REASON).write_text(
-                f"{path.name}\n\nWhy it is here:\n{reason}\n\n"
-                "What to do: fix the file as described and drop it into the shared folder again.\n"
-                "The original is kept in the archive either way.\n",
-                encoding="utf-8",
-            )
+            target.with_name(target.name + REASON).write_text(reason_file(path.name, reason, language, code),
+                                                              encoding="utf-8")
         return target
 
 

@@ -250,17 +250,19 @@ class IdleWatcher(threading.Thread):
                 return
             except Exception as exc:  # noqa: BLE001 - network trouble: wait, then reconnect
                 pause = self.backoff.failed()
-                log.warning("idle %s: %s: %s; reconnecting in %.0f s", self.settings.name, type(exc).__name__, exc, pause)
+                log.warning("imap:%s IDLE: %s: %s; reconnecting in %.0f s", self.settings.name, type(exc).__name__, exc, pause)
                 self.stop_event.wait(pause)
 
     def _watch(self) -> None:
         client = connect(self.desk, self.settings)
         try:
             if not client.has_capability("IDLE"):
-                log.warning("idle %s: the server has no IDLE; polling only", self.settings.name)
+                log.warning("imap:%s: the server has no IDLE; polling only", self.settings.name)
                 return
             client.select_folder(self.settings.folder, readonly=True)
             self.backoff.succeeded()
+            log.info("imap:%s: waiting in IDLE for new mail in %s on %s", self.settings.name, self.settings.folder,
+                     self.settings.host)
             first = True
             while not self.stop_event.is_set():
                 client.idle()
@@ -276,6 +278,7 @@ class IdleWatcher(threading.Thread):
                         # closed connection
                         raise ConnectionError("the server closed the connection during IDLE")
                     if any(len(response) > 1 and response[1] in (b"EXISTS", b"RECENT") for response in responses):
+                        log.info("imap:%s: new mail in %s (IDLE)", self.settings.name, self.settings.folder)
                         self.wake.set()
                 client.idle_done()
         finally:
