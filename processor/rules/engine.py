@@ -376,9 +376,10 @@ class Evidence:
 
     hits: list[Hit]
 
-    def _of(self, group: str, negated: bool) -> dict[str, Hit]:
+    def _of(self, group: str, negated: bool) -> dict[tuple[str, str], Hit]:
+        """The group's distinct signals (a signal found twice counts once per family)."""
         prefix = group + "/"
-        return {h.written: h for h in self.hits if h.group.startswith(prefix) and h.negated == negated}
+        return {(h.written, h.group): h for h in self.hits if h.group.startswith(prefix) and h.negated == negated}
 
     combinations: dict[str, dict[str, Combination]] = field(default_factory=dict)  # group → its combinations
 
@@ -409,7 +410,7 @@ class Evidence:
                           for name, hits in self.combined(group).items()]
 
     def negated(self, group: str) -> list[str]:
-        return list(self._of(group, negated=True))
+        return list(dict.fromkeys(written for written, _ in self._of(group, negated=True)))
 
     def explain(self, group: str) -> str:
         found, negated = self.found(group), self.negated(group)
