@@ -9,7 +9,8 @@ from email import policy
 from email.header import decode_header
 from email.message import EmailMessage
 from email.parser import BytesParser
-from email.utils import getaddresses, parseaddr
+from datetime import date
+from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from functools import lru_cache
 from string import Formatter
 
@@ -22,6 +23,7 @@ from parsers.limits import MiB, ParseLimits
 from parsers.model import ParsedDocument, ParseError
 from parsers.people import read_sender_fields
 from parsers.products import read_product
+from parsers.purchase_dates import read_purchase_date
 from parsers.text import CONTROL, decode, read_text_fields
 
 MAX_NESTING = 3
@@ -350,7 +352,16 @@ def decide_kind(
     if doc.kind == "complaint":
         read_sender_fields(doc, own)
         read_product(doc, doc.meta["subject"] + "\n" + own)
+        read_purchase_date(doc, own, sent_day(doc.meta.get("date")))
         doc.put("description", _description(own), "body", 0.6)
+
+
+def sent_day(header: str | None) -> date | None:
+    """The day a mail says it was sent (its Date header), if it says one that can be read."""
+    try:
+        return parsedate_to_datetime(header).date() if header else None
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 def answer_about_case(doc: ParsedDocument, own: str, quoted: str) -> None:
