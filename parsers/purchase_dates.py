@@ -38,7 +38,7 @@ _TIMES = [  # (pattern, how it turns into a day given the mail's date)
     (re.compile(rf"买了(?:不到|快|才|刚)?\s*(?P<n>{_NUMBER})\s*(?P<unit>个月|个多月|周|个星期|个礼拜|天|年)"), "ago"),
     (re.compile(rf"(?P<n>{_NUMBER})\s+(?P<unit>days?|weeks?|months?|years?)\s+ago", re.IGNORECASE), "ago"),
     (re.compile(r"last (?P<unit>week|month|year)", re.IGNORECASE), "last"),
-    (re.compile(r"\b(?:in|since|last|(?P<part>early|mid|late|end of))[\s-]+(?:(?:early|mid|late)[\s-]+)?(?P<month>"
+    (re.compile(r"\b(?:(?:in|since|last)[\s-]+(?:(?P<part>early|mid|late|end of)[\s-]+)?|(?P<part2>early|mid|late|end of)[\s-]+)(?P<month>"
                 + "|".join(_MONTHS) + r")\b(?P<year> last year)?", re.IGNORECASE), "month"),
     (re.compile(r"yesterday", re.IGNORECASE), "yesterday"),
 ]
@@ -94,7 +94,7 @@ def _resolve(how: str, match: re.Match[str], sent: date) -> date | None:  # noqa
         month = _MONTHS.get(groups["month"].lower()) or _number(groups["month"])
         if not isinstance(month, int) or not 1 <= month <= 12:
             return None
-        part = (groups.get("part") or "").strip().lower().replace("end of", "end")
+        part = (groups.get("part") or groups.get("part2") or "").strip().lower().replace("end of", "end")
         year = sent.year - {"去年": 1, "前年": 2}.get(groups.get("year") or "", 0)
         if (groups.get("year") or "").strip() == "last year":
             year = sent.year - 1
