@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from outputs import compose, outbox
 from parsers import ParsedDocument
 from parsers.mail import case_ref_pattern
+from parsers.products import name_known_product
 from parsers.shapes import line_value, match_known
 from processor import answering, returns, staff, trust
 from processor.actions import Action, plan
@@ -32,7 +33,7 @@ from processor.cases import find_case, open_case, record, record_reply, sender_a
 from processor.config import Config
 from processor.delivery import record_bounce
 from processor.desk import Desk, Rulebook
-from processor.master_data import known_codes
+from processor.master_data import known_codes, known_products
 from processor.rules.engine import Decision, decide
 from processor.store.models import Case, Document, Original
 
@@ -103,7 +104,12 @@ def examine(
 
 def match_master_data(desk: Desk, doc: ParsedDocument) -> None:
     """Codes read by OCR (the document's, or a scanned attachment's) taken for the master
-    data's: a close reading is mended and unverified, an exact one changes nothing."""
+    data's: a close reading is mended and unverified, an exact one changes nothing. A
+    complaint in prose that names a product on record is about that product."""
+    if desk.store is not None and doc.kind == "complaint":
+        with desk.store.transaction() as session:
+            products = known_products(session)
+        name_known_product(doc, "\n".join([doc.title, doc.text]), products)
     scanned = [part for part in (doc, *doc.attachments) if part.meta.get("ocr")]
     if desk.store is None or not scanned:
         return

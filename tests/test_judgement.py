@@ -315,3 +315,22 @@ def test_a_mail_with_a_purchase_date_in_words_has_it_with_lowered_confidence():
     message = message.replace(b"Subject:", b"Date: Fri, 20 Nov 2026 10:00:00 +0800\nSubject:", 1)
     doc = parse_document(message, "m.eml")
     assert doc.value("purchase_date") == "2026-10-15" and doc.fields["purchase_date"].confidence < 0.5
+
+
+def test_a_product_of_the_master_data_named_in_prose_is_that_product(desk):
+    from processor.pipeline import match_master_data
+    from processor.store.models import Product
+
+    with desk.store.transaction() as session:
+        session.add_all([Product(part_no="SVW-LV-2026", name="朗逸"), Product(part_no="PB52708", name="通信模块板"),
+                         Product(part_no="X1", name="车")])  # too short to be taken for a word of prose
+    by_name = parse_document(mail("变速箱异响", "我的朗逸开了两万公里，变速箱一直响。\n王秀兰"), "m.eml")
+    assert by_name.value("product_name") is None
+    match_master_data(desk, by_name)
+    assert by_name.value("product_name") == "朗逸" and by_name.value("product_model") == "SVW-LV-2026"
+    by_part = parse_document(mail("模块不良", "贵司发来的pb52708有三块上电就重启。"), "m.eml")
+    match_master_data(desk, by_part)
+    assert by_part.value("product_name") == "通信模块板" and by_part.fields["product_name"].source == "master data"
+    unknown = parse_document(mail("热水器坏了", "你们的热水器坏了。"), "m.eml")
+    match_master_data(desk, unknown)
+    assert unknown.value("product_name") == "热水器" and unknown.value("product_model") is None
