@@ -5,11 +5,11 @@ and the message's kind decided from headers, body and attachments together."""
 from __future__ import annotations
 
 import re
+from datetime import date
 from email import policy
 from email.header import decode_header
 from email.message import EmailMessage
 from email.parser import BytesParser
-from datetime import date
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from functools import lru_cache
 from string import Formatter
