@@ -271,6 +271,9 @@ def test_a_product_named_only_in_prose_is_read_with_lowered_confidence():
     ("导购说好的送两个抱枕，现在说活动结束了不给", "other"),  # a promise not kept
     ("前保险杠补的漆颜色明显比旁边深", "repair_quality"),  # 保险杠 is no insurance (保险)
     ("自己在网上买了LED灯泡换上去，现在大灯不亮", "user_issue"),
+    ("客服答应今天派人上门，等了一天也没人来", "service"),  # a promise of service broken
+    ("I was promised a call back within 48 hours three times and nobody rang", "service"),
+    ("买车的时候销售承诺送三次保养，现在不认了", "other"),  # a promise made at the sale
 ])
 def test_categories_are_told_by_what_goes_together(text, category):
     decision = judge(text)
