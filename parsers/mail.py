@@ -5,11 +5,12 @@ and the message's kind decided from headers, body and attachments together."""
 from __future__ import annotations
 
 import re
+from datetime import date
 from email import policy
 from email.header import decode_header
 from email.message import EmailMessage
 from email.parser import BytesParser
-from email.utils import getaddresses, parseaddr
+from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from functools import lru_cache
 from string import Formatter
 
@@ -23,6 +24,7 @@ from parsers.model import ParsedDocument, ParseError
 from parsers.normalise import CONTROL
 from parsers.people import read_sender_fields
 from parsers.products import read_product
+from parsers.purchase_dates import read_purchase_date
 from parsers.text import decode, read_text_fields
 
 MAX_NESTING = 3
@@ -350,9 +352,30 @@ def decide_kind(
         return
     doc.kind = own_kind
     if doc.kind == "complaint":
-        read_sender_fields(doc, own)
-        read_product(doc, doc.meta["subject"] + "\n" + own)
+        told = own + ("\n\n" + quoted if forwards(subject, quoted) else "")
+        doc.text = told  # what is judged: a complaint forwarded again is its forwarded words too
+        read_sender_fields(doc, told)
+        read_product(doc, doc.meta["subject"] + "\n" + told)
+        read_purchase_date(doc, told, sent_day(doc.meta.get("date")))
         doc.put("description", _description(own), "body", 0.6)
+
+
+HEADER_LINE = re.compile(r"^\s*(?:From|To|Date|Subject|Sent|发件人|收件人|日期|时间|主题|寄件者|寄件日期|主旨)\s*[:：]", re.IGNORECASE | re.MULTILINE)
+FORWARDED_SUBJECT = re.compile(r"^\s*(?:fwd?|转发|轉寄|转寄|轉發)\s*[:：]", re.IGNORECASE)
+
+
+def forwards(subject: str, quoted: str) -> bool:
+    """A mail that forwards text (`Fw:` subject, or a forwarded-message line): the forwarded
+    words are the customer's too (a complaint sent again because nobody answered)."""
+    return bool(quoted) and (bool(FORWARDED_SUBJECT.match(subject or "")) or bool(FORWARD_START.match(quoted.split("\n", 1)[0])))
+
+
+def sent_day(header: str | None) -> date | None:
+    """The day a mail says it was sent (its Date header), if it says one that can be read."""
+    try:
+        return parsedate_to_datetime(header).date() if header else None
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 def answer_about_case(doc: ParsedDocument, own: str, quoted: str) -> None:
@@ -389,11 +412,15 @@ def _forwarded_inline(doc: ParsedDocument, quoted: str) -> ParsedDocument:
     """A message forwarded as text below a `---- Forwarded message ----` line."""
     inner = ParsedDocument(file=doc.file, format="eml")
     header, _, rest = quoted.partition("\n\n")
+    if not HEADER_LINE.search(header):  # the forwarded words right below the line, no headers
+        header, rest = "", quoted.split("\n", 1)[-1]
     if match := re.search(r"(?:From|发件人|寄件者)\s*[:：].*?([\w.+-]+@[\w-]+(?:\.[\w-]+)+)", header):
         inner.put("email", match.group(1).lower(), "forwarded header")
     read_text_fields(inner, rest, "forwarded text")
     inner.kind = body_kind("", rest, inner)
     inner.text = rest
+    if inner.kind == "complaint":  # the forwarded writer's name and phone, from its words
+        read_sender_fields(inner, rest)
     return inner
 
 
@@ -413,6 +440,7 @@ def adopt(doc: ParsedDocument, source: ParsedDocument, sender_too: bool = False)
     doc.warnings.extend(source.warnings)
     if source.kind == "complaint" and source.format == "eml" and source.text:
         doc.put("description", _description(source.text), "forwarded body", 0.6)
+        doc.text = "\n\n".join(part for part in (doc.text, source.text) if part)  # judged on both
 
 
 def _description(text: str) -> str | None:

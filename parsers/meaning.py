@@ -177,6 +177,8 @@ SCOPE_BREAKERS = re.compile(
     r"就|的话|否则|不然|那么|然后|但|可是|却|而且|结果|所以|因为|我|我们|你们|他们|要是|如果|"
     r"\b(?:if|then|otherwise|but|so|because|and|until|unless|i|we|you|they|will|i'll|we'll)\b"
 )
+# 没几天, 没多久, 没过多久 tell how soon, they negate nothing: 没几天又漏 is a leak back.
+TIME_AFTER_NEGATOR = re.compile(r"几天|多久|过几天|过多久|一会|多长时间|两天|三天|几个月|一个月")
 NEGATION_REACH = 12  # characters between a negator and what it negates (Chinese)
 NEGATION_REACH_WORDS = 4  # words between a negator and what it negates (English)
 
@@ -203,7 +205,7 @@ def negations(prepared: str) -> list[int]:
         if position < 0:  # the segmenter changed the text: fall back to no negation found
             break
         position += len(word)
-        if word in NEGATORS and not word.isascii():
+        if word in NEGATORS and not word.isascii() and not TIME_AFTER_NEGATOR.match(prepared, position):
             ends.append(position)
     ends.extend(match.end() for match in _EN_NEGATOR.finditer(prepared))
     return ends

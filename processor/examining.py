@@ -10,6 +10,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from parsers import ParsedDocument, ParseError
+from parsers.products import name_known_product
 from parsers.shapes import line_value, match_known
 from processor.actions import Action, plan
 from processor.desk import Desk, Rulebook
@@ -55,13 +56,22 @@ def examine(
 
 def match_master_data(desk: Desk, doc: ParsedDocument) -> None:
     """Codes read by OCR (the document's, or a scanned attachment's) taken for the master
-    data's: a close reading is mended and unverified, an exact one changes nothing."""
-    scanned = [part for part in (doc, *doc.attachments) if part.meta.get("ocr")]
-    if desk.store is None or not scanned:
+    data's: a close reading is mended and unverified, an exact one changes nothing. A
+    complaint in prose that names a product on record is about that product."""
+    if desk.store is None:
         return
-    from processor.master_data import (
-        known_codes,  # the store's side: `inspect` has none and never comes here
+    from processor.master_data import (  # the store's side: `inspect` has none and never comes here
+        known_codes,
+        known_products,
     )
+
+    if doc.kind == "complaint":
+        with desk.store.transaction() as session:
+            products = known_products(session)
+        name_known_product(doc, "\n".join([doc.title, doc.text]), products)
+    scanned = [part for part in (doc, *doc.attachments) if part.meta.get("ocr")]
+    if not scanned:
+        return
 
     with desk.store.transaction() as session:
         known = known_codes(session)

@@ -65,6 +65,12 @@ def known_codes(session: Session) -> dict[str, list[str]]:
     }
 
 
+def known_products(session: Session) -> list[dict[str, str | None]]:
+    """The products on record as plain data, for parsers/products.name_known_product."""
+    return [{"part_no": part_no, "name": name, "spec": spec}
+            for part_no, name, spec in session.execute(select(Product.part_no, Product.name, Product.spec))]
+
+
 def import_folder(desk: Desk) -> list[str]:
     """Import every settled file of the master-data folder; returns what was done, per file."""
     folder = desk.config.master_data.folder

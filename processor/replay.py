@@ -46,14 +46,16 @@ def replay(desk: Desk, new_rules: RuleSet, since: datetime | None = None) -> Ite
         query = select(Document, Case).join(Case, Case.id == Document.case_id).where(Document.id.in_(first))
         if since is not None:
             query = query.where(Document.received_at >= since)
-        rows = session.execute(query.order_by(Document.id)).all()
-        for document, case in rows:
-            data = read_original(desk.config.archive_dir, session, document)
-            now, new = examine(data, document.filename, desk), examine(data, document.filename, trial)
-            changes = {fact: (facts(now)[fact], facts(new)[fact]) for fact in COMPARED
-                       if facts(now)[fact] != facts(new)[fact]}
-            if changes:
-                yield Change(case.case_no, document.filename, changes, reasons(new.decision, changes))
+        rows = [(document.id, case.case_no, document.filename)
+                for document, case in session.execute(query.order_by(Document.id)).all()]
+    for document_id, case_no, filename in rows:
+        with desk.store.transaction() as session:  # closed before judging: examine reads the store too
+            data = read_original(desk.config.archive_dir, session, session.get(Document, document_id))
+        now, new = examine(data, filename, desk), examine(data, filename, trial)
+        changes = {fact: (facts(now)[fact], facts(new)[fact]) for fact in COMPARED
+                   if facts(now)[fact] != facts(new)[fact]}
+        if changes:
+            yield Change(case_no, filename, changes, reasons(new.decision, changes))
 
 
 def facts(examined: Any) -> dict[str, Any]:  # noqa: ANN401 - examining.Examined

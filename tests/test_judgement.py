@@ -260,3 +260,82 @@ def test_a_product_named_only_in_prose_is_read_with_lowered_confidence():
     assert doc.value("product_name") == "热水器" and doc.fields["product_name"].confidence < 0.8
     english = parse_document(mail("Leak", "My washing machine leaks.\n\nJohn Smith", sender="js@x.test"), "m.eml")
     assert english.value("product_name") == "washing machine"
+
+
+# ── combinations: evidence that needs its parts together (issue 16, category per meaning)
+@pytest.mark.parametrize("text, category", [
+    ("空调师傅上个月来加过一次氟，说好了，结果一个礼拜又不凉了", "repair_quality"),  # work done + back again
+    ("You replaced the drop links on Tuesday, and by Thursday the clunk was back.", "repair_quality"),
+    ("空调不凉了，麻烦派人来看", "product_quality"),  # the fault alone is the product's
+    ("送床垫的两个人把门口的墙皮蹭掉一大块", "service"),  # our people harmed the home
+    ("The fitters gouged the hallway floor carrying the wardrobe in", "service"),
+    ("合同写的十月底交车，现在还没有消息", "other"),  # not handed over as agreed
+    ("导购说好的送两个抱枕，现在说活动结束了不给", "other"),  # a promise not kept
+    ("前保险杠补的漆颜色明显比旁边深", "repair_quality"),  # 保险杠 is no insurance (保险)
+    ("自己在网上买了LED灯泡换上去，现在大灯不亮", "user_issue"),
+    ("客服答应今天派人上门，等了一天也没人来", "service"),  # a promise of service broken
+    ("I was promised a call back within 48 hours three times and nobody rang", "service"),
+    ("买车的时候销售承诺送三次保养，现在不认了", "other"),  # a promise made at the sale
+])
+def test_categories_are_told_by_what_goes_together(text, category):
+    decision = judge(text)
+    assert decision.category == category, decision.fired
+
+
+def test_a_cue_alone_counts_for_nothing_and_a_combination_explains_its_parts():
+    alone = judge("师傅上门修了")  # work done, nothing back: no repair fault
+    assert alone.category == "product_quality"
+    together = judge("师傅上门修了，没几天又漏")
+    why = next(f["why"] for f in together.fired if f["rule"] == "category = repair_quality")
+    assert "上门修 + 没几天 (back_after_work)" in why
+
+
+def test_rules_check_refuses_a_combination_of_an_unknown_family(tmp_path):
+    text = (ROOT / "rules.example.toml").read_text(encoding="utf-8")
+    broken = text.replace('all = ["work", "again"]', 'all = ["work", "agian"]')
+    assert broken != text
+    target = tmp_path / "rules.toml"
+    target.write_text(broken, encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "processor", "rules", "check", str(target)],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode != 0 and "agian" in result.stderr + result.stdout
+
+
+# ── a purchase date written in words, relative to the mail's Date
+@pytest.mark.parametrize("text, day", [
+    ("上个月买的洗衣机", "2026-10-15"), ("我10月中旬提的车", "2026-10-15"), ("去年双十一在京东买的", "2025-11-11"),
+    ("冰箱买了三个月就坏了", "2026-08-20"), ("上週在門市買的", "2026-11-13"), ("I bought it last month", "2026-10-15"),
+    ("purchased three weeks ago", "2026-10-30"), ("bought in early March last year", "2025-03-05"),
+    ("热水器用了两年", None), ("我上个月打过电话", None), ("12月买的", "2025-12-15"),
+])
+def test_a_purchase_date_in_words_is_a_day_relative_to_the_mail(text, day):
+    from parsers.purchase_dates import purchase_date_in_words
+
+    found = purchase_date_in_words(text, datetime(2026, 11, 20).date())
+    assert (found.isoformat() if found else None) == day
+
+
+def test_a_mail_with_a_purchase_date_in_words_has_it_with_lowered_confidence():
+    message = mail("洗衣机漏水", "洗衣机是上个月买的，现在漏水。\n王秀兰")
+    message = message.replace(b"Subject:", b"Date: Fri, 20 Nov 2026 10:00:00 +0800\nSubject:", 1)
+    doc = parse_document(message, "m.eml")
+    assert doc.value("purchase_date") == "2026-10-15" and doc.fields["purchase_date"].confidence < 0.5
+
+
+def test_a_product_of_the_master_data_named_in_prose_is_that_product(desk):
+    from processor.pipeline import match_master_data
+    from processor.store.models import Product
+
+    with desk.store.transaction() as session:
+        session.add_all([Product(part_no="SVW-LV-2026", name="朗逸"), Product(part_no="PB52708", name="通信模块板"),
+                         Product(part_no="X1", name="车")])  # too short to be taken for a word of prose
+    by_name = parse_document(mail("变速箱异响", "我的朗逸开了两万公里，变速箱一直响。\n王秀兰"), "m.eml")
+    assert by_name.value("product_name") is None
+    match_master_data(desk, by_name)
+    assert by_name.value("product_name") == "朗逸" and by_name.value("product_model") == "SVW-LV-2026"
+    by_part = parse_document(mail("模块不良", "贵司发来的pb52708有三块上电就重启。"), "m.eml")
+    match_master_data(desk, by_part)
+    assert by_part.value("product_name") == "通信模块板" and by_part.fields["product_name"].source == "master data"
+    unknown = parse_document(mail("热水器坏了", "你们的热水器坏了。"), "m.eml")
+    match_master_data(desk, unknown)
+    assert unknown.value("product_name") == "热水器" and unknown.value("product_model") is None

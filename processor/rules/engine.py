@@ -42,11 +42,23 @@ class _Strict(BaseModel):
 
 class Family(_Strict):
     """Signals of one meaning (media, injury, demands, …) with the weight each hit adds;
-    `ignore` lists longer terms that contain a signal but mean something else (冰箱报警)."""
+    `ignore` lists longer terms that contain a signal but mean something else (冰箱报警).
+    Weight 0 makes a cue: it counts only inside a combination (修 alone is no repair fault)."""
 
-    weight: float = Field(default=1.0, gt=0)
+    weight: float = Field(default=1.0, ge=0)
     signals: list[str] = []
     ignore: list[str] = []
+
+
+class Combination(_Strict):
+    """Evidence that needs its parts together: one signal (not negated) of each family in
+    `all`, all of them within `within` characters — 修了两次 near 又漏 is a repair that failed,
+    either alone is not. A family is named by its key in this group (`work`) or in full
+    (`category.product_quality/faults`). A combination counts once, with its weight."""
+
+    all: list[str] = Field(min_length=1)
+    weight: float = Field(default=2.0, gt=0)
+    within: int = Field(default=60, gt=0)
 
 
 class SignalGroup(_Strict):
@@ -57,6 +69,7 @@ class SignalGroup(_Strict):
     signals: list[str] = []  # each weighs 1
     requests: list[str] = []
     families: dict[str, Family] = {}
+    combinations: dict[str, Combination] = {}
     threshold: float = Field(default=1.0, gt=0)
 
     def terms(self, group: str) -> list[Term]:
@@ -176,6 +189,10 @@ class RuleSet(_Strict):
             self._lexicon = Lexicon(terms)
         return self._lexicon
 
+    def combinations(self) -> dict[str, dict[str, Combination]]:
+        return {f"{fact}.{name}": group.combinations for fact, groups in self.signal_groups().items()
+                for name, group in groups.items() if group.combinations}
+
     def signal_groups(self) -> dict[str, dict[str, SignalGroup]]:
         return {"category": self.categories, "level": self.levels, "business_line": self.business_lines}
 
@@ -217,11 +234,23 @@ class RuleSet(_Strict):
             for role in person.roles:
                 if role not in self.roles:
                     raise ValueError(f"people ({person.name}): role `{role}` is not in [roles]")
+        self.check_combinations()
         check_lifecycle(self)
         self.check_permissions()
         if "major" not in self.levels:
             raise ValueError("levels: a `major` level is required (major complaints are escalated)")
 
+
+    def check_combinations(self) -> None:
+        """Every family a combination names must exist: a typo would silently never fire."""
+        families = {f"{fact}.{name}/{family}" for fact, groups in self.signal_groups().items()
+                    for name, group in groups.items() for family in group.families}
+        for fact, groups in self.signal_groups().items():
+            for name, group in groups.items():
+                for key, combination in group.combinations.items():
+                    for part in combination.all:
+                        if family_key(f"{fact}.{name}", part) not in families:
+                            raise ValueError(f"{fact}.{name}.combinations.{key}: family `{part}` is not defined")
 
     def check_permissions(self) -> None:
         roles = {*self.roles, "staff"}
@@ -318,7 +347,7 @@ def decide(doc: ParsedDocument, rules: RuleSet, calendar: WorkingCalendar, recei
     decision = Decision()
     facts: dict[str, Any] = {"kind": doc.kind}
     if doc.kind == "complaint":
-        evidence = Evidence(rules.lexicon().find(prepare(document_text(doc))))
+        evidence = Evidence(rules.lexicon().find(prepare(document_text(doc))), rules.combinations())
         decision.category = _strongest(rules.categories, "category", rules.defaults.category, evidence, decision)
         decision.level = _level(rules, doc, evidence, decision)
         decision.business_line = _strongest(
@@ -356,29 +385,53 @@ def without_labels(text: str) -> str:
 FAMILY_CAP = 2
 
 
+def family_key(group: str, part: str) -> str:
+    """A combination's part as the hits name it: `work` in `category.repair_quality` is
+    `category.repair_quality/work`; a full `category.product_quality/faults` stays."""
+    return part if "/" in part else f"{group}/{part}"
+
+
 @dataclass
 class Evidence:
     """The signals found in one document, each counted once per group it speaks for."""
 
     hits: list[Hit]
 
-    def _of(self, group: str, negated: bool) -> dict[str, Hit]:
+    def _of(self, group: str, negated: bool) -> dict[tuple[str, str], Hit]:
+        """The group's distinct signals (a signal found twice counts once per family)."""
         prefix = group + "/"
-        return {h.written: h for h in self.hits if h.group.startswith(prefix) and h.negated == negated}
+        return {(h.written, h.group): h for h in self.hits if h.group.startswith(prefix) and h.negated == negated}
+
+    combinations: dict[str, dict[str, Combination]] = field(default_factory=dict)  # group → its combinations
 
     def score(self, group: str) -> float:
         """The weights of the distinct signals found, each family counting at most its
-        FAMILY_CAP strongest: ten fault words do not outweigh one "after the repair"."""
+        FAMILY_CAP strongest (ten fault words do not outweigh one "after the repair"), plus
+        the weight of each combination found."""
         per_family: dict[str, list[float]] = {}
         for hit in self._of(group, negated=False).values():
             per_family.setdefault(hit.group, []).append(hit.weight)
-        return sum(sum(sorted(weights, reverse=True)[:FAMILY_CAP]) for weights in per_family.values())
+        signals = sum(sum(sorted(weights, reverse=True)[:FAMILY_CAP]) for weights in per_family.values())
+        return signals + sum(self.combinations[group][name].weight for name in self.combined(group))
+
+    def combined(self, group: str) -> dict[str, list[Hit]]:
+        """The group's combinations found, each with the hits that make it."""
+        found = {}
+        for name, combination in self.combinations.get(group, {}).items():
+            parts = [[h for h in self.hits if h.group == family_key(group, part) and not h.negated]
+                     for part in combination.all]
+            if together := _together(parts, combination.within):
+                found[name] = together
+        return found
 
     def found(self, group: str) -> list[str]:
-        return [f"{hit.written} ({hit.group.split('/')[1]})" for hit in self._of(group, negated=False).values()]
+        signals = [f"{hit.written} ({hit.group.split('/')[1]})" for hit in self._of(group, negated=False).values()
+                   if hit.weight]
+        return signals + [f"{' + '.join(hit.written for hit in hits)} ({name})"
+                          for name, hits in self.combined(group).items()]
 
     def negated(self, group: str) -> list[str]:
-        return list(self._of(group, negated=True))
+        return list(dict.fromkeys(written for written, _ in self._of(group, negated=True)))
 
     def explain(self, group: str) -> str:
         found, negated = self.found(group), self.negated(group)
@@ -386,6 +439,27 @@ class Evidence:
         if negated:
             parts.append(f"negated: {', '.join(negated)}")
         return f"{parts[0]} (score {self.score(group):g})" + "".join(f"; {part}" for part in parts[1:])
+
+
+def _together(parts: list[list[Hit]], within: int) -> list[Hit] | None:
+    """One hit of each part, all within `within` characters of each other (the closest set)."""
+    best: list[Hit] | None = None
+    for anchor in parts[0]:
+        chosen = [anchor]
+        for candidates in parts[1:]:
+            near = [h for h in candidates if abs(h.start - anchor.start) <= within]
+            if not near:
+                break
+            chosen.append(min(near, key=lambda h: abs(h.start - anchor.start)))
+        else:
+            if _span(chosen) <= within and (best is None or _span(chosen) < _span(best)):
+                best = chosen
+    return best
+
+
+def _span(hits: list[Hit]) -> int:
+    """How far apart the hits start."""
+    return max(h.start for h in hits) - min(h.start for h in hits)
 
 
 def _strongest(
