@@ -83,7 +83,7 @@ def fit(text: str, template: str, shapes: Shapes) -> tuple[str, int] | None:
 def read_code(name: str, raw: Any) -> Reading | None:
     """A code as its field's templates want it, or None when the field has no templates. Tried
     in turn, the cheapest wins: as read (spaces dropped), a hyphen lost (`SO26080940`), one
-    character too many (`LN-8 8030`), the start of two values run together (`S02608-0109.HA-1448`)."""
+    character too many (`LN-8 8030`), the start of two values run together (`S02608-0109.HA-1448`, `HN-5125 填表日期…`)."""
     shapes = load_shapes()
     templates = shapes.templates.get(name)
     if not templates or not isinstance(raw, str):
@@ -101,7 +101,7 @@ def read_code(name: str, raw: Any) -> Reading | None:
             for index in range(len(text)):
                 if found := fit(text[:index] + text[index + 1:], template, shapes):
                     candidates.append((found[1] + 2, found[0]))
-        if len(text) > len(template) + 1 and not text[len(template)].isalnum():
+        if len(text) > len(template) + 1 and not (text[len(template)].isascii() and text[len(template)].isalnum()):
             if found := fit(text[:len(template)], template, shapes):
                 candidates.append((found[1] + 3, found[0]))
     if not candidates:

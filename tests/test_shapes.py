@@ -71,6 +71,7 @@ def test_the_grid_is_found_on_a_tilted_page_once_levelled():
     ("batch_no", "8260717", "B260717", True, True),  # B read as 8
     ("batch_no", "B26O7I7", "B260717", True, True),
     ("dealer_code", "LN-8 8030", "LN-8030", True, True),  # a character read twice
+    ("dealer_code", "HN-5125 填荐目期: 2026/11/28", "HN-5125", True, True),  # the next label (misread) run into it
     ("part_no", "0B8-I515", "OB8-I515", True, True),  # letters and digits where the template says
     ("part_no", "ZI8-S820", "ZI8-S820", True, False),
     ("part_no", "P852708", "PB52708", True, True),
