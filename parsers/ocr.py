@@ -148,11 +148,12 @@ def normalise(image: Image.Image, dpi: tuple[float, float] | None, for_tesseract
         x_scale, y_scale = TARGET_DPI / dpi[0], TARGET_DPI / dpi[1]
     else:  # a photo: no resolution; grow small ones so characters are large enough
         x_scale = y_scale = max(1.0, 2000 / max(grey.size))
-    if abs(x_scale - 1) > 0.05 or abs(y_scale - 1) > 0.05:
-        grey = grey.resize((round(grey.width * x_scale), round(grey.height * y_scale)), Image.Resampling.BICUBIC)
+    pixels = np.asarray(grey)
+    if abs(x_scale - 1) > 0.05 or abs(y_scale - 1) > 0.05:  # OpenCV: a few times faster than Pillow at this size
+        pixels = cv2.resize(pixels, (round(grey.width * x_scale), round(grey.height * y_scale)), interpolation=cv2.INTER_CUBIC)
     if for_tesseract and dpi and min(dpi) <= FAX_DPI_MAX:
-        return grey.filter(ImageFilter.GaussianBlur(0.3)).filter(ImageFilter.MinFilter(3))
-    return grey.filter(ImageFilter.GaussianBlur(0.5))
+        return Image.fromarray(cv2.GaussianBlur(pixels, (0, 0), 0.3)).filter(ImageFilter.MinFilter(3))
+    return Image.fromarray(cv2.GaussianBlur(pixels, (0, 0), 0.5))
 
 
 def without_drum_streaks(grey: Image.Image) -> Image.Image:
@@ -174,8 +175,17 @@ def deskew(grey: Image.Image) -> tuple[Image.Image, np.ndarray]:
     """The page turned level, and its ink (True) for finding the ruling."""
     angle = deskew_angle(np.asarray(grey) < 160)
     if abs(angle) >= 0.05:
-        grey = grey.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
+        grey = rotated(grey, angle)
     return grey, np.asarray(grey) < 160
+
+
+def rotated(grey: Image.Image, angle: float) -> Image.Image:
+    """The page turned `angle` degrees counter-clockwise about its centre, as Pillow's `rotate`
+    does, white where the page was not; OpenCV's warp is several times faster on a whole page."""
+    centre = ((grey.width - 1) / 2, (grey.height - 1) / 2)
+    turn = cv2.getRotationMatrix2D(centre, angle, 1.0)
+    return Image.fromarray(cv2.warpAffine(np.asarray(grey), turn, grey.size, flags=cv2.INTER_CUBIC,
+                                          borderMode=cv2.BORDER_CONSTANT, borderValue=255))
 
 
 def ruling(ink: np.ndarray, axis: int, min_length: int | None = None) -> np.ndarray:
@@ -298,8 +308,8 @@ def recognise_page(image: Image.Image, dpi: tuple[float, float] | None, number: 
     columns = row_columns(vertical, rows)
     grid = (rows, columns) if len(rows) >= 2 and any(len(found) >= 2 for found in columns) else None
     text_ink = ink & ~horizontal & ~vertical
-    read_line = read_line_rapid if engine() == "rapidocr" else lambda crop: read_region(crop, single_line=True)
-    choices = choice_cells(grey, text_ink, grid, read_line) if grid else {}
+    read_lines = read_lines_rapid if engine() == "rapidocr" else lambda crops: [read_region(c, single_line=True) for c in crops]
+    choices = choice_cells(grey, text_ink, grid, read_lines) if grid else {}
     if engine() == "rapidocr":
         read_with_boxes(page, grey, grid, choices)
     else:
@@ -348,24 +358,26 @@ def cells_of(rows: list[int], columns: list[list[int]]) -> Iterator[tuple[tuple[
 
 
 def choice_cells(grey: Image.Image, text_ink: np.ndarray, grid: tuple[list[int], list[list[int]]],
-                 read_line: Callable[[Image.Image], tuple[str, float]]) -> dict[tuple[int, int], tuple[str, float]]:
+                 read_lines: Callable[[list[Image.Image]], list[tuple[str, float]]]) -> dict[tuple[int, int], tuple[str, float]]:
     """The cells that hold check boxes, written out with their marks (`☑是 ☐否`)."""
     found = {}
     for cell, (left, top, right, bottom) in cells_of(*grid):
         ink = text_ink[top:bottom, left:right]
         boxes = checkboxes.find_boxes(ink)
         if checkboxes.is_choice(boxes):
-            text, confidence = checkboxes.read_choices(grey.crop((left, top, right, bottom)), ink, boxes, read_line)
+            text, confidence = checkboxes.read_choices(grey.crop((left, top, right, bottom)), ink, boxes, read_lines)
             if OPTION_WORDS.search(text):  # else the holes of a code's 0s and Os (`☐260 ☐C ☑06`)
                 found[cell] = (text, confidence)
     return found
 
 
-def read_line_rapid(image: Image.Image) -> tuple[str, float]:
-    """One line of text, recognised without looking for text boxes first."""
-    found, _ = _rapid()(np.asarray(image.convert("RGB")), use_det=False, use_cls=False)
-    text, confidence = (found or [["", 0.0]])[0][:2]
-    return tidy(text), float(confidence)
+def read_lines_rapid(images: list[Image.Image]) -> list[tuple[str, float]]:
+    """Lines of text, each an image of one line, recognised in one call (batched) without
+    looking for text boxes first."""
+    rapid = _rapid()
+    crops = [rapid.preprocess(cv2.cvtColor(np.asarray(image.convert("L")), cv2.COLOR_GRAY2BGR))[0] for image in images]
+    found, _ = rapid.text_rec(crops)
+    return [(tidy(text), float(confidence)) for text, confidence in found]
 
 
 def read_with_boxes(page: OcrPage, grey: Image.Image, grid: tuple[list[int], list[list[int]]] | None,
@@ -373,7 +385,7 @@ def read_with_boxes(page: OcrPage, grey: Image.Image, grid: tuple[list[int], lis
     """PP-OCR finds and reads the text lines of the whole page; each line goes to the grid cell
     its centre lies in, or, outside the grid, to the page's lines. Cells with check boxes come
     from `choices` instead."""
-    found, _ = _rapid()(np.asarray(grey.convert("RGB")))
+    found, _ = _rapid()(np.asarray(grey), use_cls=False)  # the page is upright already: no line is upside down
     boxes = [(text, float(confidence), [point[0] for point in box], [point[1] for point in box])
              for box, text, confidence in (found or [])]
     cells: dict[tuple[int, int], list] = {}

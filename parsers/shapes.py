@@ -43,6 +43,7 @@ class Shapes:
     hyphen: dict[str, str]
     han: dict[str, str]
     phones: dict[str, re.Pattern[str]]
+    spacing: dict[str, re.Pattern[str]]
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,8 @@ def load_shapes(path: Path = SHAPES) -> Shapes:
     confusions = data["confusions"]
     return Shapes({name: spec["templates"] for name, spec in data["shapes"].items()},
                   confusions["digit"], confusions["letter"], confusions["hyphen"], confusions["han"],
-                  {kind: re.compile(pattern) for kind, pattern in data["phones"].items()})
+                  {kind: re.compile(pattern) for kind, pattern in data["phones"].items()},
+                  {name: re.compile("|".join(patterns)) for name, patterns in data.get("spacing", {}).items()})
 
 
 def fit(text: str, template: str, shapes: Shapes) -> tuple[str, int] | None:
@@ -110,6 +112,12 @@ def read_code(name: str, raw: Any) -> Reading | None:
     return Reading(value, fits=True, mended=value != raw)
 
 
+def spaced(name: str, value: Any) -> Any:
+    """A value with the spaces a recogniser dropped put back where shapes.toml's [spacing] says."""
+    pattern = load_shapes().spacing.get(name)
+    return pattern.sub(" ", value) if pattern and isinstance(value, str) else value
+
+
 def phone_fits(digits: str) -> bool:
     """A phone has the digits its kind needs: a mobile 11 from 13-19, a landline its area code…"""
     return any(pattern.fullmatch(digits) for pattern in load_shapes().phones.values())
@@ -146,6 +154,7 @@ def check_document(doc: ParsedDocument, known: Mapping[str, Iterable[str]] | Non
     named in `meta["unverified"]` (`lines[0].amount` for a line's value)."""
     unverified = list(doc.meta.get("unverified", []))
     for name, found in doc.fields.items():
+        found.value = spaced(name, found.value)
         if name == "phone" and isinstance(found.value, str) and not phone_fits(found.value.lstrip("+")):
             found.confidence = min(found.confidence, MENDED)
             unverified.append(name)

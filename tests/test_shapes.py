@@ -172,6 +172,26 @@ def test_a_box_whose_hand_tick_overshoots_is_found_by_its_sides_and_ticked():
     assert [(box.left // 10, box.ticked) for box in boxes] == [(2, False), (22, True), (42, False)]
 
 
+def test_two_boxes_one_hidden_by_its_tick_are_a_choice_and_a_box_among_words_is_not():
+    from parsers import checkboxes
+
+    def cell(first_box_at: int, words: str = "") -> np.ndarray:
+        image = Image.new("L", (600, 80), 255)
+        draw = ImageDraw.Draw(image)
+        if words:
+            draw.text((4, 22), words, font=ImageFont.truetype(str(FONT), 36, index=2), fill=0)
+        for x in (first_box_at, first_box_at + 200):
+            draw.rectangle((x, 20, x + 36, 56), outline=0, width=3)
+        x = first_box_at + 200
+        draw.line((x - 8, 36, x + 14, 54), fill=0, width=4)  # the second box's ✓ overshoots it
+        draw.line((x + 14, 54, x + 48, 2), fill=0, width=4)
+        return np.asarray(image) < 128
+
+    boxes = checkboxes.find_boxes(cell(20))  # `☐是 ☑没有`: one clean hole, one split by the tick
+    assert [(box.left // 10, box.ticked) for box in boxes] == [(2, False), (22, True)]
+    assert not checkboxes.is_choice(checkboxes.find_boxes(cell(160, "进出")))  # boxes after words: no question
+
+
 def test_return_lines_are_read_from_lines_of_text_under_a_header_of_run_together_labels():
     from parsers.labels import load_table
     from parsers.scan import read_line_rows
@@ -247,3 +267,14 @@ def test_a_drum_streak_is_whitened_and_a_forms_rule_is_kept():
     page[200:700, 100:103] = 0  # the form's frame: half the page
     cleaned = np.asarray(ocr.without_drum_streaks(Image.fromarray(page)))
     assert (cleaned[:, 600:603] == 255).all() and (cleaned[200:700, 100:103] == 0).all()
+
+
+@pytest.mark.parametrize(("read", "written"), [
+    ("2025款1.5L自动", "2025款 1.5L 自动"), ("2025款330TSI豪华型", "2025款 330TSI 豪华型"),
+    ("2025款:330TSI", "2025款 330TSI"), ("2026款 2.0G", "2026款 2.0G"), ("KFR-35GW/BP3", "KFR-35GW/BP3"),
+])
+def test_a_model_read_without_its_spaces_gets_them_back(read, written):
+    doc = ParsedDocument(file="fax.pdf", format="pdf")
+    doc.put("product_model", read, "page 1 line 3", 0.95)
+    shapes.check_document(doc)
+    assert doc.value("product_model") == written and "product_model" not in doc.meta.get("unverified", [])
