@@ -12,6 +12,7 @@ is found by its outline, as large as the form's empty boxes and inked all round.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 CHECKED, UNCHECKED = "☑", "☐"
+TICK_READ = re.compile(r"^[1lI|/\\:：.,'`]+(?=[\u4e00-\u9fff])")  # the end of a tick read before an option's words
 CLOSE_GAPS = np.ones((5, 5), np.uint8)  # joins the breaks a fax puts into a box's sides
 HEIGHT = (0.3, 0.9)  # a box's height as a share of its cell's
 ASPECT = (0.25, 1.6)  # width / height of anything taken for a box
@@ -39,9 +41,11 @@ class Box:
     ticked: bool
 
 
-def find_boxes(ink: np.ndarray) -> list[Box]:
+def find_boxes(ink: np.ndarray, box_read: bool = False) -> list[Box]:
     """The check boxes in a cell's ink (True = ink, ruling removed), left to right: the clean
-    holes first, then the outlines of the same size whose hole a hand-drawn tick has split."""
+    holes first, then the outlines of the same size whose hole a hand-drawn tick has split.
+    `box_read`: the recogniser read a box (`口`) after a label here, so one empty box may be
+    a question's even when words come before it."""
     closed = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_CLOSE, CLOSE_GAPS)
     contours, hierarchy = cv2.findContours(closed, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     if hierarchy is None:
@@ -63,7 +67,7 @@ def find_boxes(ink: np.ndarray) -> list[Box]:
         boxes += frames_like(closed, ink, holes[0], boxes)
     elif len(holes) == 1 and not holes[0].ticked:  # one empty box: its twin's tick may hide the other
         found = boxes + frames_like(closed, ink, holes[0], boxes)
-        if is_choice(found) and starts_the_ink(ink, min(found, key=lambda box: box.left)):
+        if is_choice(found) and (box_read or starts_the_ink(ink, min(found, key=lambda box: box.left))):
             boxes = found  # a question's boxes come first in its cell; a 口 inside words does not
     return sorted(boxes, key=lambda box: box.left)
 
@@ -161,6 +165,7 @@ def read_choices(image: Image.Image, ink: np.ndarray, boxes: list[Box],
         end = option_end(ink, box.right + 1, stop, box.bottom - box.top)
         if end - box.right > 4:
             crops[index] = image.crop((box.right + 2, 0, min(ink.shape[1], end + 4), ink.shape[0]))
-    words = dict(zip(crops, read(list(crops.values())), strict=True)) if crops else {}
+    words = {index: (TICK_READ.sub("", text), certainty)
+             for index, (text, certainty) in zip(crops, read(list(crops.values())), strict=True)}
     parts = [(CHECKED if box.ticked else UNCHECKED) + words.get(index, ("", 1.0))[0] for index, box in enumerate(boxes)]
     return " ".join(parts), min((certainty for _, certainty in words.values()), default=1.0)

@@ -48,6 +48,7 @@ FAX_HEADER = re.compile(  # `2026-10-05 12:47 FROM:0574 8107 2592 P.1/1`, as fax
 )
 CJK = r"\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
 OPTION_WORDS = re.compile(rf"[{CJK}]|[A-Za-z]{{2,}}")  # what a check box's option says: a word, not a code's digits
+BOX_AFTER_LABEL = re.compile(r"[:：]\s*[口☐□]")  # an empty check box read as a character after a label
 SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{CJK}])\s+(?=[{CJK}])")
 
 
@@ -311,7 +312,7 @@ def recognise_page(image: Image.Image, dpi: tuple[float, float] | None, number: 
     read_lines = read_lines_rapid if engine() == "rapidocr" else lambda crops: [read_region(c, single_line=True) for c in crops]
     choices = choice_cells(grey, text_ink, grid, read_lines) if grid else {}
     if engine() == "rapidocr":
-        read_with_boxes(page, grey, grid, choices)
+        read_with_boxes(page, grey, text_ink, grid, choices)
     else:
         clean = Image.fromarray(np.where(text_ink, 0, 255).astype(np.uint8))
         if grid:
@@ -380,11 +381,11 @@ def read_lines_rapid(images: list[Image.Image]) -> list[tuple[str, float]]:
     return [(tidy(text), float(confidence)) for text, confidence in found]
 
 
-def read_with_boxes(page: OcrPage, grey: Image.Image, grid: tuple[list[int], list[list[int]]] | None,
+def read_with_boxes(page: OcrPage, grey: Image.Image, text_ink: np.ndarray, grid: tuple[list[int], list[list[int]]] | None,
                     choices: dict[tuple[int, int], tuple[str, float]]) -> None:
     """PP-OCR finds and reads the text lines of the whole page; each line goes to the grid cell
     its centre lies in, or, outside the grid, to the page's lines. Cells with check boxes come
-    from `choices` instead."""
+    from `choices` instead, and so do lines outside the grid that hold check boxes."""
     found, _ = _rapid()(np.asarray(grey), use_cls=False)  # the page is upright already: no line is upside down
     boxes = [(text, float(confidence), [point[0] for point in box], [point[1] for point in box])
              for box, text, confidence in (found or [])]
@@ -399,7 +400,7 @@ def read_with_boxes(page: OcrPage, grey: Image.Image, grid: tuple[list[int], lis
             column = max(index for index, left in enumerate(sides) if left < x)
             cells.setdefault((row, column), []).append((min(ys), min(xs), text, confidence))
         else:
-            free.append((min(ys), min(xs), text, confidence))
+            free.append((min(ys), min(xs), text, confidence, max(ys), max(xs)))
     if grid:
         table = []
         for row in range(len(rows) - 1):
@@ -407,7 +408,38 @@ def read_with_boxes(page: OcrPage, grey: Image.Image, grid: tuple[list[int], lis
                           for column in range(len(columns[row]) - 1)])
         page.tables.append([row for row in table if any(text for text, _ in row)])
     for line in _by_line(free):
-        page.lines.append(_join(line))
+        page.lines.append(choice_line(grey, text_ink, line) or _join(line))
+
+
+def colon_at(line: list) -> float:
+    """About where the first colon of a line is (0 when it has none), from the piece of text it
+    is in: a Chinese character is taken twice as wide as a Latin one."""
+    for _top, left, text, *_, right in sorted(line, key=lambda item: item[1]):
+        if (at := min((text.find(colon) for colon in ":：" if colon in text), default=-1)) >= 0:
+            widths = [1.0 if ord(char) > 0x2000 else 0.5 for char in text]
+            return left + (right - left) * sum(widths[:at + 1]) / sum(widths)
+    return 0.0
+
+
+def choice_line(grey: Image.Image, text_ink: np.ndarray, line: list) -> tuple[str, float] | None:
+    """A line of text outside any grid that asks a question with check boxes (`1.工作是否完成：
+    ☐是 ☑否`, a form laid out without ruling): its words before the first box, then the boxes
+    written out with their marks as in a cell; None when the line has no boxes."""
+    top, bottom = min(item[0] for item in line), max(item[4] for item in line)
+    margin = int(0.3 * (bottom - top))
+    top, bottom = max(0, int(top) - margin), min(text_ink.shape[0], int(bottom) + margin)
+    ink = text_ink[top:bottom]
+    boxes = checkboxes.find_boxes(ink, box_read=bool(BOX_AFTER_LABEL.search(_join(line)[0])))
+    label_end = colon_at(line)
+    boxes = [box for box in boxes if box.left > label_end - 1.5 * (box.bottom - box.top)]  # a hole in a label's glyph (服) is no box
+    if not checkboxes.is_choice(boxes) or boxes[0].left < 12:
+        return None
+    band = grey.crop((0, top, grey.width, bottom))
+    choices, confidence = checkboxes.read_choices(band, ink, boxes, read_lines_rapid)
+    if not OPTION_WORDS.search(choices):
+        return None
+    words, certainty = read_lines_rapid([band.crop((0, 0, boxes[0].left - 2, band.height))])[0]
+    return f"{words} {choices}", min(confidence, certainty)
 
 
 def _by_line(items: list[tuple[float, float, str, float]]) -> list[list[tuple[float, float, str, float]]]:

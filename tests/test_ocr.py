@@ -122,8 +122,9 @@ def test_misread_choices_and_dates_are_taken_for_what_they_resemble():
 CJK_FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 
 
-def ticked_form() -> Image.Image:
-    """A feedback form ticked by hand: a ✓ or ✗ drawn inside square boxes, as a 200 dpi scan."""
+def ticked_form(ruled: bool = True) -> Image.Image:
+    """A feedback form ticked by hand: a ✓ or ✗ drawn inside square boxes, as a 200 dpi scan;
+    its rows ruled into cells, or written as `label：` lines with nothing ruled."""
     from PIL import ImageFont
 
     font = ImageFont.truetype(CJK_FONT, 30)
@@ -135,9 +136,10 @@ def ticked_form() -> Image.Image:
     values = {"客户名称": "温州顺达机电", "联系电话": "0577 6890 8806"}
     top = 120
     for label, options in rows:
-        draw.rectangle((60, top, 1580, top + 80), outline=0, width=3)
-        draw.line((500, top, 500, top + 80), fill=0, width=3)
-        draw.text((80, top + 20), label, font=font, fill=0)
+        if ruled:
+            draw.rectangle((60, top, 1580, top + 80), outline=0, width=3)
+            draw.line((500, top, 500, top + 80), fill=0, width=3)
+        draw.text((80, top + 20), label if ruled else f"{label}：", font=font, fill=0)
         x = 530
         for word, ticked in options:
             draw.rectangle((x, top + 22, x + 34, top + 56), outline=0, width=3)
@@ -159,6 +161,14 @@ def test_ticked_boxes_of_a_scanned_form_are_read_from_the_image():
     assert values.get("efficiency") == "average" and values.get("attitude") == "poor"
     assert values.get("training_given") is True
     assert values.get("phone") == "057768908806"  # the holes of 0, 6 and 8 are not boxes
+
+
+@pytest.mark.skipif(not Path(CJK_FONT).is_file(), reason="no Noto CJK font to draw the form with")
+def test_ticked_boxes_on_lines_without_ruling_are_read_from_the_image():
+    doc = parse_document(tiff_bytes(ticked_form(ruled=False), (200, 200)), "反馈单.tif")
+    values = {name: found.value for name, found in doc.fields.items()}
+    assert values.get("efficiency") == "average" and values.get("attitude") == "poor"
+    assert values.get("training_given") is True and values.get("customer_name") == "温州顺达机电"
 
 
 @pytest.fixture
