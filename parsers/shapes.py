@@ -224,7 +224,7 @@ def check_sums(doc: ParsedDocument, index: int) -> list[str]:
 def digits_alike(read: float, worked_out: float) -> bool:
     """A price read with digits lost or broken (`18.0` for `1899.0`) that the worked-out price
     begins with, as the recogniser saw it."""
-    shown = f"{read:.2f}".rstrip("0").rstrip(".").replace(".", "")
+    shown = f"{read:.6f}".rstrip("0").rstrip(".").replace(".", "")  # every digit read: 1.899 is 1899 misread
     return f"{worked_out:.2f}".replace(".", "").startswith(shown[:2]) and len(shown) >= 2
 
 

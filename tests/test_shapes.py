@@ -117,6 +117,8 @@ def test_mended_and_misshapen_fields_are_unverified_with_their_reading_kept():
     ({"quantity": 19, "unit_price": 1899.0, "amount": 99.0}, {"unit_price": 1899.0, "amount": 36081.0}, True),
     # price lost digits (18.0 for 1899.0) the amount kept
     ({"quantity": 19, "unit_price": 18.0, "amount": 36081.0}, {"unit_price": 1899.0, "amount": 36081.0}, True),
+    # `1,899.00` read as `1. 899.00` (1.899): the amount says which
+    ({"quantity": 20, "unit_price": 1.899, "amount": 37980.0}, {"unit_price": 1899.0, "amount": 37980.0}, True),
     # the amount missing: worked out
     ({"quantity": 3, "unit_price": 268.5}, {"unit_price": 268.5, "amount": 805.5}, True),
     # both wrong: whatever is kept is unverified, never passed on as sure
@@ -278,3 +280,17 @@ def test_a_model_read_without_its_spaces_gets_them_back(read, written):
     doc.put("product_model", read, "page 1 line 3", 0.95)
     shapes.check_document(doc)
     assert doc.value("product_model") == written and "product_model" not in doc.meta.get("unverified", [])
+
+
+def test_a_line_table_with_misread_header_labels_and_words_is_read_and_the_words_asked_back():
+    from parsers import scan
+
+    rows = [["序号", "1单编号", "产鼠编号", "Y", "规格", "数址", "单价", "金额（元）", "生产批号", "退货原内", "处理要求"],
+            ["1", "SO2610-0264", "SI-8B50", "壁挂炉", "L1PB26-B", "29", "3299.00", "95,671.00", "B261056", "个适销", "调换"],
+            ["2", "SO2606-0191", "OB-8O85", "刹车片", "BP-330Z", "26", "268.50", "6981.00", "B261193", "质最间题", "调换"]]
+    doc = ParsedDocument(file="fax.tif", format="image")
+    scan.read_pages(doc, [ocr.OcrPage(1, tables=[[[(cell, 0.95) for cell in row] for row in rows]])])
+    assert [(line["order_no"], line["product_name"], line["quantity"], line["reason"]) for line in doc.lines] == [
+        ("SO2610-0264", "壁挂炉", 29, "unsaleable"), ("SO2606-0191", "刹车片", 26, "quality")]
+    assert {"lines[0].reason", "lines[1].reason"} <= set(doc.meta["unverified"])
+    assert doc.meta["line_readings"]["lines[1].reason"] == "质最间题"
