@@ -97,6 +97,8 @@ def test_fax_header_line_is_parsed():
     # the amount run into the date, stray dots and colons at the edges of values
     ("SO2611-0088 PB06691: 模块板 .PCB-6L-3926 20 片 88.0.：1760.02026年11月0 9日 B261175 运输损坏",
      {"spec": "PCB-6L-3926", "unit_price": 88.0, "amount": 1760.0, "ship_date": "2026-11-09", "batch_no": "B261175"}),
+    # quantity × price in floating point (779.4000000000001) is the amount as written
+    ("SO2610-0092 IO2-I112 控制器 KZ-2B08 6 个 129.9 779.4 B260807", {"unit_price": 129.9, "amount": 779.4}),
     # price and amount that do not multiply out are still read as written
     ("A-1 P-2 螺丝 5 个 12.5 60 2026-09-20", {"unit_price": 12.5, "amount": 60.0, "ship_date": "2026-09-20"}),
 ])
