@@ -48,6 +48,7 @@ FAX_HEADER = re.compile(  # `2026-10-05 12:47 FROM:0574 8107 2592 P.1/1`, as fax
 )
 CJK = r"\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
 OPTION_WORDS = re.compile(rf"[{CJK}]|[A-Za-z]{{2,}}")  # what a check box's option says: a word, not a code's digits
+QUESTION_NUMBER = re.compile(r"^\s*\d{1,2}\s*[.、)．]?\s*")  # `2.` before a question on a form
 BOX_AFTER_LABEL = re.compile(r"[:：]\s*[口☐□]")  # an empty check box read as a character after a label
 SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{CJK}])\s+(?=[{CJK}])")
 
@@ -411,6 +412,17 @@ def read_with_boxes(page: OcrPage, grey: Image.Image, text_ink: np.ndarray, grid
         page.lines.append(choice_line(grey, text_ink, line) or _join(line))
 
 
+def asks_a_choice(text: str) -> bool:
+    """The line starts (after its number) with the label of a field answered by a choice
+    (`2.服务结果：`): only such a line has its boxes read, so a 回 in a customer's words is
+    never taken for a ticked box."""
+    from parsers.labels import load_table
+
+    table = load_table()
+    head = re.split(r"[:：]", QUESTION_NUMBER.sub("", text), maxsplit=1)[0][:12]
+    return any((field := table.field_for(head[:size])) and table.vocabulary_of(field) for size in range(len(head), 1, -1))
+
+
 def colon_at(line: list) -> float:
     """About where the first colon of a line is (0 when it has none), from the piece of text it
     is in: a Chinese character is taken twice as wide as a Latin one."""
@@ -425,6 +437,8 @@ def choice_line(grey: Image.Image, text_ink: np.ndarray, line: list) -> tuple[st
     """A line of text outside any grid that asks a question with check boxes (`1.工作是否完成：
     ☐是 ☑否`, a form laid out without ruling): its words before the first box, then the boxes
     written out with their marks as in a cell; None when the line has no boxes."""
+    if not asks_a_choice(_join(line)[0]):
+        return None
     top, bottom = min(item[0] for item in line), max(item[4] for item in line)
     margin = int(0.3 * (bottom - top))
     top, bottom = max(0, int(top) - margin), min(text_ink.shape[0], int(bottom) + margin)
