@@ -33,6 +33,7 @@ UNVERIFIED_BELOW = 0.6
 GUESSED = shapes.MENDED  # a misread label or choice taken for the one it most resembles: unverified
 MIN_FORM_FIELDS = 2
 ROW_NUMBER = re.compile(r"^\s*\d{1,3}[.、)]?\s+(?=\S)")  # `1 SO2611-0093 …`: a line's number before its values
+MARKS_BEFORE = " .·:：,，;；'\"“”‘’`、"  # specks and marks a recogniser reads before a value (`·. 迈腾`)
 TITLE_ENDS = ("单", "表", "书", "函", "记录", "明细")  # a line ending so is a document's title, not `label value`
 
 
@@ -258,7 +259,7 @@ def split_label(line: str, table) -> tuple[str, str | None]:  # noqa: ANN001
     read = None
     if (field := table.field_for(label)) and (word := guess_value(field, value, table)):
         value, read = word, value
-    return f"{label}：{value.strip()}", read
+    return f"{label}：{value.strip().lstrip(MARKS_BEFORE)}", read
 
 
 def guess_value(field: str, value: str, table) -> str | None:  # noqa: ANN001

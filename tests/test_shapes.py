@@ -67,6 +67,7 @@ def test_the_grid_is_found_on_a_tilted_page_once_levelled():
     ("order_no", "SO2607-0667", "SO2607-0667", True, False),  # as it must be: untouched
     ("order_no", "S02608-0109.HA-1448", "SO2608-0109", True, True),  # two cells run together
     ("order_no", "S02609-", "S02609-", False, False),  # cut short: kept as read, cannot be mended
+    ("order_no", "$02609-0786", "SO2609-0786", True, True),  # S read as $
     ("batch_no", "B2", "B2", False, False),
     ("batch_no", "8260717", "B260717", True, True),  # B read as 8
     ("batch_no", "B26O7I7", "B260717", True, True),
@@ -294,3 +295,11 @@ def test_a_line_table_with_misread_header_labels_and_words_is_read_and_the_words
         ("SO2610-0264", "壁挂炉", 29, "unsaleable"), ("SO2606-0191", "刹车片", 26, "quality")]
     assert {"lines[0].reason", "lines[1].reason"} <= set(doc.meta["unverified"])
     assert doc.meta["line_readings"]["lines[1].reason"] == "质最间题"
+
+
+def test_marks_read_before_a_value_on_a_line_are_dropped():
+    from parsers import scan
+    from parsers.labels import load_table
+
+    assert scan.split_label("产品名称：·. 迈腾", load_table()) == ("产品名称：迈腾", None)
+    assert scan.split_label("投诉人：“徐明", load_table()) == ("投诉人：徐明", None)
