@@ -310,8 +310,8 @@ def recognise_page(image: Image.Image, dpi: tuple[float, float] | None, number: 
     columns = row_columns(vertical, rows)
     grid = (rows, columns) if len(rows) >= 2 and any(len(found) >= 2 for found in columns) else None
     text_ink = ink & ~horizontal & ~vertical
-    read_lines = read_lines_rapid if engine() == "rapidocr" else lambda crops: [read_region(c, single_line=True) for c in crops]
-    choices = choice_cells(grey, text_ink, grid, read_lines) if grid else {}
+    read_options = read_lines_rapid if engine() == "rapidocr" else lambda crops: [read_region(c, single_line=True) for c in crops]
+    choices = choice_cells(grey, text_ink, grid, read_options) if grid else {}
     if engine() == "rapidocr":
         read_with_boxes(page, grey, text_ink, grid, choices)
     else:
@@ -360,14 +360,14 @@ def cells_of(rows: list[int], columns: list[list[int]]) -> Iterator[tuple[tuple[
 
 
 def choice_cells(grey: Image.Image, text_ink: np.ndarray, grid: tuple[list[int], list[list[int]]],
-                 read_lines: Callable[[list[Image.Image]], list[tuple[str, float]]]) -> dict[tuple[int, int], tuple[str, float]]:
+                 read_options: Callable[[list[Image.Image]], list[tuple[str, float]]]) -> dict[tuple[int, int], tuple[str, float]]:
     """The cells that hold check boxes, written out with their marks (`☑是 ☐否`)."""
     found = {}
     for cell, (left, top, right, bottom) in cells_of(*grid):
         ink = text_ink[top:bottom, left:right]
         boxes = checkboxes.find_boxes(ink)
         if checkboxes.is_choice(boxes):
-            text, confidence = checkboxes.read_choices(grey.crop((left, top, right, bottom)), ink, boxes, read_lines)
+            text, confidence = checkboxes.read_choices(grey.crop((left, top, right, bottom)), ink, boxes, read_options)
             if OPTION_WORDS.search(text):  # else the holes of a code's 0s and Os (`☐260 ☐C ☑06`)
                 found[cell] = (text, confidence)
     return found
