@@ -12,6 +12,7 @@ is found by its outline, as large as the form's empty boxes and inked all round.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 CHECKED, UNCHECKED = "☑", "☐"
+TICK_READ = re.compile(r"^[1lI|/\\:：.,'`]+(?=[\u4e00-\u9fff])")  # the end of a tick read before an option's words
 CLOSE_GAPS = np.ones((5, 5), np.uint8)  # joins the breaks a fax puts into a box's sides
 HEIGHT = (0.3, 0.9)  # a box's height as a share of its cell's
 ASPECT = (0.25, 1.6)  # width / height of anything taken for a box
@@ -39,9 +41,11 @@ class Box:
     ticked: bool
 
 
-def find_boxes(ink: np.ndarray) -> list[Box]:
+def find_boxes(ink: np.ndarray, box_read: bool = False) -> list[Box]:
     """The check boxes in a cell's ink (True = ink, ruling removed), left to right: the clean
-    holes first, then the outlines of the same size whose hole a hand-drawn tick has split."""
+    holes first, then the outlines of the same size whose hole a hand-drawn tick has split.
+    `box_read`: the recogniser read a box (`口`) after a label here, so one empty box may be
+    a question's even when words come before it."""
     closed = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_CLOSE, CLOSE_GAPS)
     contours, hierarchy = cv2.findContours(closed, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     if hierarchy is None:
@@ -59,9 +63,18 @@ def find_boxes(ink: np.ndarray) -> list[Box]:
             outlines.append(Box(x, x + width, y, y + height, ticked=True))
     boxes = holes + [box for box in outlines if any(same_size(box, hole) for hole in holes)
                      and not any(overlaps(box, hole) for hole in holes)]
-    if is_choice(boxes) and holes:  # a row of boxes already: look for the ones a tick hid
+    if holes and is_choice(boxes):  # a row of boxes already: look for the ones a tick hid
         boxes += frames_like(closed, ink, holes[0], boxes)
+    elif len(holes) == 1 and not holes[0].ticked:  # one empty box: its twin's tick may hide the other
+        found = boxes + frames_like(closed, ink, holes[0], boxes)
+        if is_choice(found) and (box_read or starts_the_ink(ink, min(found, key=lambda box: box.left))):
+            boxes = found  # a question's boxes come first in its cell; a 口 inside words does not
     return sorted(boxes, key=lambda box: box.left)
+
+
+def starts_the_ink(ink: np.ndarray, box: Box) -> bool:
+    """Nothing is written left of the box on its line (a speck or two aside)."""
+    return int(ink[box.top:box.bottom, :max(0, box.left - 2)].any(axis=0).sum()) <= 2
 
 
 def frames_like(closed: np.ndarray, ink: np.ndarray, hole: Box, found: list[Box]) -> list[Box]:
@@ -142,16 +155,17 @@ def option_end(ink: np.ndarray, start: int, stop: int, height: int) -> int:
 
 
 def read_choices(image: Image.Image, ink: np.ndarray, boxes: list[Box],
-                 read: Callable[[Image.Image], tuple[str, float]]) -> tuple[str, float]:
-    """The cell as `☑words ☐words …`, each option's words read on their own, with the lowest
-    confidence. `image` and `ink` are the same cell; `read` recognises one line of text."""
-    parts, confidence = [], 1.0
+                 read: Callable[[list[Image.Image]], list[tuple[str, float]]]) -> tuple[str, float]:
+    """The cell as `☑words ☐words …`, each option's words read on their own (all of a cell's in
+    one call of the recogniser), with the lowest confidence. `image` and `ink` are the same
+    cell; `read` recognises a list of one-line images."""
+    crops: dict[int, Image.Image] = {}
     for index, box in enumerate(boxes):
         stop = boxes[index + 1].left if index + 1 < len(boxes) else ink.shape[1]
         end = option_end(ink, box.right + 1, stop, box.bottom - box.top)
-        text, certainty = ("", 1.0)
         if end - box.right > 4:
-            text, certainty = read(image.crop((box.right + 2, 0, min(ink.shape[1], end + 4), ink.shape[0])))
-        parts.append((CHECKED if box.ticked else UNCHECKED) + text)
-        confidence = min(confidence, certainty)
-    return " ".join(parts), confidence
+            crops[index] = image.crop((box.right + 2, 0, min(ink.shape[1], end + 4), ink.shape[0]))
+    words = {index: (TICK_READ.sub("", text), certainty)
+             for index, (text, certainty) in zip(crops, read(list(crops.values())), strict=True)}
+    parts = [(CHECKED if box.ticked else UNCHECKED) + words.get(index, ("", 1.0))[0] for index, box in enumerate(boxes)]
+    return " ".join(parts), min((certainty for _, certainty in words.values()), default=1.0)

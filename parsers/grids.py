@@ -142,7 +142,7 @@ def price_and_amount(quantity: int, rest: list[str]) -> tuple[float | None, floa
     for price, used in prices:
         if price is None or len(rest) <= used:
             continue
-        expected = quantity * float(price)
+        expected = round(quantity * float(price), 2)  # 6 × 129.9 is 779.4000000000001 in floating point
         for pieces in (1, 2):  # the amount may be broken in two (`8, ,592.00`)
             following = "".join(rest[used:used + pieces])
             after = rest[used + pieces:]

@@ -5,6 +5,7 @@ acknowledgement asks the sender to confirm them and the case shows them as unver
 
 from __future__ import annotations
 
+import difflib
 import io
 import re
 
@@ -16,6 +17,7 @@ from parsers.grids import (
     LINE_ROW_LABEL,
     MIN_HEADER_COLUMNS,
     NUMBER,
+    find_header,
     is_total_row,
     line_from_tokens,
     line_tokens,
@@ -31,6 +33,7 @@ UNVERIFIED_BELOW = 0.6
 GUESSED = shapes.MENDED  # a misread label or choice taken for the one it most resembles: unverified
 MIN_FORM_FIELDS = 2
 ROW_NUMBER = re.compile(r"^\s*\d{1,3}[.、)]?\s+(?=\S)")  # `1 SO2611-0093 …`: a line's number before its values
+MARKS_BEFORE = " .·:：,，;；'\"“”‘’`、"  # specks and marks a recogniser reads before a value (`·. 迈腾`)
 TITLE_ENDS = ("单", "表", "书", "函", "记录", "明细")  # a line ending so is a document's title, not `label value`
 
 
@@ -69,19 +72,22 @@ def read_pages(doc: ParsedDocument, pages: list[ocr.OcrPage]) -> None:
     guessed: dict[str, str] = {}  # row or line → what was read there, where a label or choice was guessed
     table = load_table()
     texts: list[str] = []
+    line_guesses: list[str] = []  # `lines[0].reason`: a line's word taken for the one it most resembles
     for page in pages:
         if page.fax and "fax" not in doc.meta:
             doc.meta["fax"] = page.fax
         for index, read_rows in enumerate(page.tables, start=1):
             rows = [mend_label([(label_above(text, table), confidence) for text, confidence in row], table)
                     for row in read_rows]
-            grid = [[text for text, _ in row] for row in rows]
+            grid, words_guessed = mend_line_words(mend_header([[text for text, _ in row] for row in rows], table), table)
             source = f"page {page.number} table {index}"
+            first_line = len(doc.lines)
             for number, (row, read) in enumerate(zip(rows, read_rows, strict=True), start=1):
                 if row != read:
                     guessed[f"{source} row {number}"] = " | ".join(text for text, _ in read)
             texts.extend(" ".join(row) for row in grid)
             if read_grid(doc, grid, source):
+                line_guesses.extend(guessed_in_lines(doc, first_line, source, words_guessed))
                 continue
             for number, row in enumerate(grid, start=1):
                 if len(row) >= 2 and LINE_ROW_LABEL.match(row[0].strip()) and (line := line_from_tokens(" ".join(row[1:]))):
@@ -107,6 +113,8 @@ def read_pages(doc: ParsedDocument, pages: list[ocr.OcrPage]) -> None:
     doc.text = "\n".join(texts)
     read_prose(doc, doc.text, "ocr text")
     weigh(doc, confidence_of)
+    if line_guesses:
+        doc.meta["unverified"] = [*doc.meta.get("unverified", []), *line_guesses]
     for found in doc.fields.values():
         if found.confidence <= GUESSED and (read := guessed.get(found.source.rsplit(" col ", 1)[0])):
             found.read = read
@@ -117,6 +125,76 @@ def read_pages(doc: ParsedDocument, pages: list[ocr.OcrPage]) -> None:
         doc.kind = "return_sheet"
     doc.meta["ocr"] = {"pages": len(pages), "confidence": round(sum(p.confidence for p in pages) / max(1, len(pages)), 3),
                        "rotated": [p.number for p in pages if p.rotated]}
+
+
+def mend_header(grid: list[list[str]], table) -> list[list[str]]:  # noqa: ANN001
+    """The header row of a table of lines with its misread labels (`1单编号`, `数址`) taken for the
+    column labels they most resemble, and a label lost altogether (`Y` for 品名) taken from what
+    its column holds: names in Chinese are the product's name. Only a row that already names
+    MIN_HEADER_COLUMNS - 1 columns is a header; a column is named once."""
+    named = [sum(bool(table.column_for(cell)) for cell in row) for row in grid]
+    if not grid or max(named) < MIN_HEADER_COLUMNS - 1:
+        return grid
+    at = named.index(max(named))
+    header = list(grid[at])
+    used = {table.column_for(cell) for cell in header} - {None}
+    for position, cell in enumerate(header):
+        key = label_key(cell)
+        if table.column_for(cell) or len(key) < 2:
+            continue
+        for label in difflib.get_close_matches(key, list(table.columns), n=3, cutoff=0.5):
+            if table.columns[label] not in used and len(label) == len(key):
+                header[position] = label
+                used.add(table.columns[label])
+                break
+    if "product_name" not in used:
+        for position in range(len(header)):
+            below = [row[position] for row in grid[at + 1:] if position < len(row) and row[position].strip()]
+            if position and not table.column_for(header[position]) and below and \
+                    sum(bool(HAN.match(value.strip())) for value in below) * 2 > len(below):
+                header[position] = next(label for label, column in table.columns.items() if column == "product_name")
+                break
+    return [*grid[:at], header, *grid[at + 1:]]
+
+
+LINE_WORDS = ("reason", "action")  # a line's columns whose values are words of a vocabulary
+
+
+def mend_line_words(grid: list[list[str]], table) -> tuple[list[list[str]], dict[int, dict[str, str]]]:  # noqa: ANN001
+    """The misread words of a table's lines (`质最间题`, `个适销`) in the columns of LINE_WORDS,
+    taken for the words they most resemble: the grid so mended, and for each row mended, the
+    columns guessed with what was read there."""
+    header = find_header(grid, table)
+    if header is None:
+        return grid, {}
+    at, columns = header
+    guessed: dict[int, dict[str, str]] = {}
+    mended = [list(row) for row in grid]
+    for number, row in enumerate(mended[at + 1:], start=at + 1):
+        for position, column in columns.items():
+            read = row[position] if position < len(row) else ""
+            if column in LINE_WORDS and read.strip() and table.normalise_column(column, read) is None:
+                word = shapes.mend_choice(read)
+                if table.normalise_column(column, word) is None:
+                    word = table.closest_value(column, read, cutoff=0.5)
+                if word:
+                    row[position] = word
+                    guessed.setdefault(number, {})[column] = read
+    return mended, guessed
+
+
+def guessed_in_lines(doc: ParsedDocument, first: int, source: str, guessed: dict[int, dict[str, str]]) -> list[str]:
+    """The names (`lines[2].reason`) of the guessed words among the lines read from one table
+    since line `first`, each with its reading kept."""
+    names = []
+    sources = doc.meta.get("line_sources", [])
+    for index in range(first, len(doc.lines)):
+        row = int(sources[index].rsplit(" row ", 1)[1]) - 1 if sources[index].startswith(source + " row ") else -1
+        for column, read in guessed.get(row, {}).items():
+            if column in doc.lines[index]:
+                doc.meta.setdefault("line_readings", {})[f"lines[{index}].{column}"] = read
+                names.append(f"lines[{index}].{column}")
+    return names
 
 
 def read_line_rows(doc: ParsedDocument, lines: list[str], source: str, table) -> None:  # noqa: ANN001
@@ -180,7 +258,7 @@ def split_label(line: str, table) -> tuple[str, str | None]:  # noqa: ANN001
     read = None
     if (field := table.field_for(label)) and (word := guess_value(field, value, table)):
         value, read = word, value
-    return f"{label}：{value.strip()}", read
+    return f"{label}：{value.strip().lstrip(MARKS_BEFORE)}", read
 
 
 def guess_value(field: str, value: str, table) -> str | None:  # noqa: ANN001

@@ -43,6 +43,7 @@ class Shapes:
     hyphen: dict[str, str]
     han: dict[str, str]
     phones: dict[str, re.Pattern[str]]
+    spacing: dict[str, re.Pattern[str]]
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,8 @@ def load_shapes(path: Path = SHAPES) -> Shapes:
     confusions = data["confusions"]
     return Shapes({name: spec["templates"] for name, spec in data["shapes"].items()},
                   confusions["digit"], confusions["letter"], confusions["hyphen"], confusions["han"],
-                  {kind: re.compile(pattern) for kind, pattern in data["phones"].items()})
+                  {kind: re.compile(pattern) for kind, pattern in data["phones"].items()},
+                  {name: re.compile("|".join(patterns)) for name, patterns in data.get("spacing", {}).items()})
 
 
 def fit(text: str, template: str, shapes: Shapes) -> tuple[str, int] | None:
@@ -83,7 +85,7 @@ def fit(text: str, template: str, shapes: Shapes) -> tuple[str, int] | None:
 def read_code(name: str, raw: Any) -> Reading | None:
     """A code as its field's templates want it, or None when the field has no templates. Tried
     in turn, the cheapest wins: as read (spaces dropped), a hyphen lost (`SO26080940`), one
-    character too many (`LN-8 8030`), the start of two values run together (`S02608-0109.HA-1448`)."""
+    character too many (`LN-8 8030`), the start of two values run together (`S02608-0109.HA-1448`, `HN-5125 填表日期…`)."""
     shapes = load_shapes()
     templates = shapes.templates.get(name)
     if not templates or not isinstance(raw, str):
@@ -101,13 +103,19 @@ def read_code(name: str, raw: Any) -> Reading | None:
             for index in range(len(text)):
                 if found := fit(text[:index] + text[index + 1:], template, shapes):
                     candidates.append((found[1] + 2, found[0]))
-        if len(text) > len(template) + 1 and not text[len(template)].isalnum():
+        if len(text) > len(template) + 1 and not (text[len(template)].isascii() and text[len(template)].isalnum()):
             if found := fit(text[:len(template)], template, shapes):
                 candidates.append((found[1] + 3, found[0]))
     if not candidates:
         return Reading(raw, fits=False, mended=False)
     value = min(candidates)[1]
     return Reading(value, fits=True, mended=value != raw)
+
+
+def spaced(name: str, value: Any) -> Any:
+    """A value with the spaces a recogniser dropped put back where shapes.toml's [spacing] says."""
+    pattern = load_shapes().spacing.get(name)
+    return pattern.sub(" ", value) if pattern and isinstance(value, str) else value
 
 
 def phone_fits(digits: str) -> bool:
@@ -146,6 +154,7 @@ def check_document(doc: ParsedDocument, known: Mapping[str, Iterable[str]] | Non
     named in `meta["unverified"]` (`lines[0].amount` for a line's value)."""
     unverified = list(doc.meta.get("unverified", []))
     for name, found in doc.fields.items():
+        found.value = spaced(name, found.value)
         if name == "phone" and isinstance(found.value, str) and not phone_fits(found.value.lstrip("+")):
             found.confidence = min(found.confidence, MENDED)
             unverified.append(name)
@@ -215,7 +224,7 @@ def check_sums(doc: ParsedDocument, index: int) -> list[str]:
 def digits_alike(read: float, worked_out: float) -> bool:
     """A price read with digits lost or broken (`18.0` for `1899.0`) that the worked-out price
     begins with, as the recogniser saw it."""
-    shown = f"{read:.2f}".rstrip("0").rstrip(".").replace(".", "")
+    shown = f"{read:.6f}".rstrip("0").rstrip(".").replace(".", "")  # every digit read: 1.899 is 1899 misread
     return f"{worked_out:.2f}".replace(".", "").startswith(shown[:2]) and len(shown) >= 2
 
 

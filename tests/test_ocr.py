@@ -109,6 +109,8 @@ def test_fax_header_line_is_parsed():
     # the amount run into the date, stray dots and colons at the edges of values
     ("SO2611-0088 PB06691: 模块板 .PCB-6L-3926 20 片 88.0.：1760.02026年11月0 9日 B261175 运输损坏",
      {"spec": "PCB-6L-3926", "unit_price": 88.0, "amount": 1760.0, "ship_date": "2026-11-09", "batch_no": "B261175"}),
+    # quantity × price in floating point (779.4000000000001) is the amount as written
+    ("SO2610-0092 IO2-I112 控制器 KZ-2B08 6 个 129.9 779.4 B260807", {"unit_price": 129.9, "amount": 779.4}),
     # price and amount that do not multiply out are still read as written
     ("A-1 P-2 螺丝 5 个 12.5 60 2026-09-20", {"unit_price": 12.5, "amount": 60.0, "ship_date": "2026-09-20"}),
 ])
@@ -134,8 +136,9 @@ def test_misread_choices_and_dates_are_taken_for_what_they_resemble():
 CJK_FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 
 
-def ticked_form() -> Image.Image:
-    """A feedback form ticked by hand: a ✓ or ✗ drawn inside square boxes, as a 200 dpi scan."""
+def ticked_form(ruled: bool = True) -> Image.Image:
+    """A feedback form ticked by hand: a ✓ or ✗ drawn inside square boxes, as a 200 dpi scan;
+    its rows ruled into cells, or written as `label：` lines with nothing ruled."""
     from PIL import ImageFont
 
     font = ImageFont.truetype(CJK_FONT, 30)
@@ -147,9 +150,10 @@ def ticked_form() -> Image.Image:
     values = {"客户名称": "温州顺达机电", "联系电话": "0577 6890 8806"}
     top = 120
     for label, options in rows:
-        draw.rectangle((60, top, 1580, top + 80), outline=0, width=3)
-        draw.line((500, top, 500, top + 80), fill=0, width=3)
-        draw.text((80, top + 20), label, font=font, fill=0)
+        if ruled:
+            draw.rectangle((60, top, 1580, top + 80), outline=0, width=3)
+            draw.line((500, top, 500, top + 80), fill=0, width=3)
+        draw.text((80, top + 20), label if ruled else f"{label}：", font=font, fill=0)
         x = 530
         for word, ticked in options:
             draw.rectangle((x, top + 22, x + 34, top + 56), outline=0, width=3)
@@ -172,6 +176,14 @@ def test_ticked_boxes_of_a_scanned_form_are_read_from_the_image():
     assert values.get("efficiency") == "average" and values.get("attitude") == "poor"
     assert values.get("training_given") is True
     assert values.get("phone") == "057768908806"  # the holes of 0, 6 and 8 are not boxes
+
+
+@pytest.mark.skipif(not Path(CJK_FONT).is_file(), reason="no Noto CJK font to draw the form with")
+def test_ticked_boxes_on_lines_without_ruling_are_read_from_the_image():
+    doc = parse_document(tiff_bytes(ticked_form(ruled=False), (200, 200)), "反馈单.tif")
+    values = {name: found.value for name, found in doc.fields.items()}
+    assert values.get("efficiency") == "average" and values.get("attitude") == "poor"
+    assert values.get("training_given") is True and values.get("customer_name") == "温州顺达机电"
 
 
 @pytest.fixture

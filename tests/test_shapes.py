@@ -70,10 +70,12 @@ def test_the_grid_is_found_on_a_tilted_page_once_levelled():
     ("order_no", "SO2607-0667", "SO2607-0667", True, False),  # as it must be: untouched
     ("order_no", "S02608-0109.HA-1448", "SO2608-0109", True, True),  # two cells run together
     ("order_no", "S02609-", "S02609-", False, False),  # cut short: kept as read, cannot be mended
+    ("order_no", "$02609-0786", "SO2609-0786", True, True),  # S read as $
     ("batch_no", "B2", "B2", False, False),
     ("batch_no", "8260717", "B260717", True, True),  # B read as 8
     ("batch_no", "B26O7I7", "B260717", True, True),
     ("dealer_code", "LN-8 8030", "LN-8030", True, True),  # a character read twice
+    ("dealer_code", "HN-5125 填荐目期: 2026/11/28", "HN-5125", True, True),  # the next label (misread) run into it
     ("part_no", "0B8-I515", "OB8-I515", True, True),  # letters and digits where the template says
     ("part_no", "ZI8-S820", "ZI8-S820", True, False),
     ("part_no", "P852708", "PB52708", True, True),
@@ -119,6 +121,8 @@ def test_mended_and_misshapen_fields_are_unverified_with_their_reading_kept():
     ({"quantity": 19, "unit_price": 1899.0, "amount": 99.0}, {"unit_price": 1899.0, "amount": 36081.0}, True),
     # price lost digits (18.0 for 1899.0) the amount kept
     ({"quantity": 19, "unit_price": 18.0, "amount": 36081.0}, {"unit_price": 1899.0, "amount": 36081.0}, True),
+    # `1,899.00` read as `1. 899.00` (1.899): the amount says which
+    ({"quantity": 20, "unit_price": 1.899, "amount": 37980.0}, {"unit_price": 1899.0, "amount": 37980.0}, True),
     # the amount missing: worked out
     ({"quantity": 3, "unit_price": 268.5}, {"unit_price": 268.5, "amount": 805.5}, True),
     # both wrong: whatever is kept is unverified, never passed on as sure
@@ -172,6 +176,26 @@ def test_a_box_whose_hand_tick_overshoots_is_found_by_its_sides_and_ticked():
     draw.line((234, 54, 268, 2), fill=0, width=4)  # … to above its top right corner
     boxes = checkboxes.find_boxes(np.asarray(cell) < 128)
     assert [(box.left // 10, box.ticked) for box in boxes] == [(2, False), (22, True), (42, False)]
+
+
+def test_two_boxes_one_hidden_by_its_tick_are_a_choice_and_a_box_among_words_is_not():
+    from parsers import checkboxes
+
+    def cell(first_box_at: int, words: str = "") -> np.ndarray:
+        image = Image.new("L", (600, 80), 255)
+        draw = ImageDraw.Draw(image)
+        if words:
+            draw.text((4, 22), words, font=ImageFont.truetype(str(FONT), 36, index=2), fill=0)
+        for x in (first_box_at, first_box_at + 200):
+            draw.rectangle((x, 20, x + 36, 56), outline=0, width=3)
+        x = first_box_at + 200
+        draw.line((x - 8, 36, x + 14, 54), fill=0, width=4)  # the second box's ✓ overshoots it
+        draw.line((x + 14, 54, x + 48, 2), fill=0, width=4)
+        return np.asarray(image) < 128
+
+    boxes = checkboxes.find_boxes(cell(20))  # `☐是 ☑没有`: one clean hole, one split by the tick
+    assert [(box.left // 10, box.ticked) for box in boxes] == [(2, False), (22, True)]
+    assert not checkboxes.is_choice(checkboxes.find_boxes(cell(160, "进出")))  # boxes after words: no question
 
 
 def test_return_lines_are_read_from_lines_of_text_under_a_header_of_run_together_labels():
@@ -249,3 +273,36 @@ def test_a_drum_streak_is_whitened_and_a_forms_rule_is_kept():
     page[200:700, 100:103] = 0  # the form's frame: half the page
     cleaned = np.asarray(ocr.without_drum_streaks(Image.fromarray(page)))
     assert (cleaned[:, 600:603] == 255).all() and (cleaned[200:700, 100:103] == 0).all()
+
+
+@pytest.mark.parametrize(("read", "written"), [
+    ("2025款1.5L自动", "2025款 1.5L 自动"), ("2025款330TSI豪华型", "2025款 330TSI 豪华型"),
+    ("2025款:330TSI", "2025款 330TSI"), ("2026款 2.0G", "2026款 2.0G"), ("KFR-35GW/BP3", "KFR-35GW/BP3"),
+])
+def test_a_model_read_without_its_spaces_gets_them_back(read, written):
+    doc = ParsedDocument(file="fax.pdf", format="pdf")
+    doc.put("product_model", read, "page 1 line 3", 0.95)
+    shapes.check_document(doc)
+    assert doc.value("product_model") == written and "product_model" not in doc.meta.get("unverified", [])
+
+
+def test_a_line_table_with_misread_header_labels_and_words_is_read_and_the_words_asked_back():
+    from parsers import scan
+
+    rows = [["序号", "1单编号", "产鼠编号", "Y", "规格", "数址", "单价", "金额（元）", "生产批号", "退货原内", "处理要求"],
+            ["1", "SO2610-0264", "SI-8B50", "壁挂炉", "L1PB26-B", "29", "3299.00", "95,671.00", "B261056", "个适销", "调换"],
+            ["2", "SO2606-0191", "OB-8O85", "刹车片", "BP-330Z", "26", "268.50", "6981.00", "B261193", "质最间题", "调换"]]
+    doc = ParsedDocument(file="fax.tif", format="image")
+    scan.read_pages(doc, [ocr.OcrPage(1, tables=[[[(cell, 0.95) for cell in row] for row in rows]])])
+    assert [(line["order_no"], line["product_name"], line["quantity"], line["reason"]) for line in doc.lines] == [
+        ("SO2610-0264", "壁挂炉", 29, "unsaleable"), ("SO2606-0191", "刹车片", 26, "quality")]
+    assert {"lines[0].reason", "lines[1].reason"} <= set(doc.meta["unverified"])
+    assert doc.meta["line_readings"]["lines[1].reason"] == "质最间题"
+
+
+def test_marks_read_before_a_value_on_a_line_are_dropped():
+    from parsers import scan
+    from parsers.labels import load_table
+
+    assert scan.split_label("产品名称：·. 迈腾", load_table()) == ("产品名称：迈腾", None)
+    assert scan.split_label("投诉人：“徐明", load_table()) == ("投诉人：徐明", None)

@@ -519,11 +519,11 @@ def label_lines(page: Page, items: list[Item], top: int, columns: int, underline
     colon = page.rng.choice(("：", ":", "： ", ""))
     gap = int(page.style.value.size * 2.2)
     column_w = (page.right - page.left) / columns
-    y, column = top, 0
+    y, column, extra = top, 0, 0
     for item in items:
         if item.wide or item.options:
             if column:
-                y, column = y + gap, 0
+                y, column = y + gap + extra, 0
             width = page.right - page.left
         else:
             width = column_w
@@ -540,7 +540,7 @@ def label_lines(page: Page, items: list[Item], top: int, columns: int, underline
             if underline:
                 base = y + page.style.value.size * 0.75 + index * pitch
                 page.line(x_value - 6, base, x + width - 30, base, 1)
-        extra = int(page.style.value.size * 1.6) * (len(lines) - 1)
+        extra = max(extra if column else 0, int(page.style.value.size * 1.6) * max(0, len(lines) - 1))  # a blank has no line
         if item.wide or item.options or column == columns - 1:
             y, column = y + gap + extra, 0
         else:
