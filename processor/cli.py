@@ -225,6 +225,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def run_with_progress(desk: Desk, console: Console) -> list[Outcome]:
     """One pass under a progress bar that names the item being read and counts those done; the
     log's lines scroll above the bar (through the bar's console) instead of running into it."""
+    from processor.worker import run_once
+
     root = logging.getLogger()
     handlers = root.handlers[:]
     with Progress(SpinnerColumn(), TextColumn("{task.completed} done"), BarColumn(),
