@@ -19,6 +19,7 @@ from outputs import compose, outbox
 from parsers.model import ParsedDocument
 from processor import batch_alerts, ladders
 from processor.case_numbers import next_case_number
+from processor.examining import unverified
 from processor.rules.engine import Decision, matches
 from processor.rules.lifecycle import OPEN_STATUSES, STATUSES, case_facts, deadline_json  # noqa: F401 - re-exported
 from processor.store.models import Case, CaseEvent
@@ -103,7 +104,7 @@ def open_case(
         owner_role=decision.owner_role,
         owner_email=decision.owner_email,
         fields={**doc.field_values, **({"lines": doc.lines} if doc.lines else {}),
-                **({"unverified": doc.meta["unverified"]} if doc.meta.get("unverified") else {})},
+                **({"unverified": doubtful} if (doubtful := unverified(doc)) else {})},  # attachments' too
         deadlines=[deadline.as_json() for deadline in decision.deadlines],
     )
     session.add(case)

@@ -64,8 +64,6 @@ def test_nothing_unverified_asks_nothing():
     assert CONFIRM_ZH not in ack("zh-Hans", ["serial_no"])  # a name with no value read is not asked about
 
 
-@pytest.mark.xfail(strict=True, reason="found by this test: open_case (processor/cases.py) records only the mail's own "
-                   "meta['unverified'], not its scanned attachments' — the acknowledgement asks, the case forgets")
 def test_a_mailed_scans_unverified_fields_are_marked_on_its_case(desk, monkeypatch):
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = "chenli@example.test", "complaints@desk.localhost", "投诉"
@@ -81,4 +79,4 @@ def test_a_mailed_scans_unverified_fields_are_marked_on_its_case(desk, monkeypat
         ack = session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "acknowledgement")).one()
         asked = body(email.message_from_bytes(ack.raw, policy=policy.default))
         assert confirm_block(asked, CONFIRM_ZH) == ["- 电话：1598646"]  # asked back: this part holds
-        assert case.fields.get("unverified") == ["phone"]  # and marked on the case: this part does not
+        assert case.fields.get("unverified") == ["phone"]  # and marked on the case (it was not: open_case read only the mail's own list)
