@@ -81,5 +81,10 @@ def _discard(pool: ProcessPoolExecutor, *, kill: bool) -> None:
 def _limit_memory(memory_mb: int) -> None:
     import resource
 
+    from parsers.model import reason_text
+
+    # the catalog that words a refusal, loaded before the cap: a document that ran out of memory
+    # must still be refused in words, not with a second MemoryError from importing them
+    reason_text({"code": "out_of_memory", "file": "", "limit": str(memory_mb)})
     limit = memory_mb * MiB
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))

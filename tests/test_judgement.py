@@ -323,7 +323,7 @@ def test_a_mail_with_a_purchase_date_in_words_has_it_with_lowered_confidence():
 
 
 def test_a_product_of_the_master_data_named_in_prose_is_that_product(desk):
-    from processor.pipeline import match_master_data
+    from processor.examining import match_master_data
     from processor.store.models import Product
 
     with desk.store.transaction() as session:

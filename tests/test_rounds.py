@@ -39,7 +39,7 @@ def test_the_single_worker_runs_the_table_in_order_and_goes_on_after_a_failing_s
                             rounds.Step(step("d", result=["not an outcome"]), "d failed"))),
     )
     monkeypatch.setattr(worker, "ROUND", table)
-    monkeypatch.setattr(worker, "poll", lambda desk, on_outcome: ran.append("poll") or [])
+    monkeypatch.setattr(worker, "poll", lambda desk, on_outcome, on_item=None: ran.append("poll") or [])
     with caplog.at_level(logging.ERROR, logger="processor.worker"):
         outcomes = worker.run_once(object())
     assert ran == ["a", "b", "poll", "c", "d"]
