@@ -9,7 +9,6 @@ import email
 from email import policy
 from email.message import EmailMessage
 
-import pytest
 from sqlalchemy import select
 
 from outputs.compose import Sender, acknowledgement
