@@ -158,10 +158,11 @@ async def take_over_stalled(app: procrastinate.App, stalled_seconds: float) -> i
     for job in stalled:
         log.warning("job %s (%s) of a stalled worker is run again", job.id, job.task_name)
         try:
-            await manager.retry_job(job)
-        except procrastinate.exceptions.UniqueViolation:  # one with its queueing lock waits already:
-            await manager.finish_job(job, procrastinate.jobs.Status.FAILED, delete_job=False)  # that one does it
-        except procrastinate.exceptions.ConnectorException:
+            try:
+                await manager.retry_job(job)
+            except procrastinate.exceptions.UniqueViolation:  # one with its queueing lock waits already:
+                await manager.finish_job(job, procrastinate.jobs.Status.FAILED, delete_job=False)  # that one does it
+        except procrastinate.exceptions.ConnectorException:  # of retry or finish: another worker took it first
             log.info("job %s was taken over by another worker meanwhile", job.id)
     return len(stalled)
 
