@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,16 @@ def desk(desk_dir: Path):
     opened = Desk.open(load_config(desk_dir / "aftersales.toml"))
     yield opened
     opened.close()
+
+
+def drop_settled(folder: Path, source: Path) -> Path:
+    """Copy a file into a shared folder as a writer that finished a minute ago would leave it
+    (the folder source takes only settled files)."""
+    target = folder / source.name
+    shutil.copy(source, target)
+    old = time.time() - 60
+    os.utime(target, (old, old))
+    return target
 
 
 def publish_calendar(desk_dir: Path) -> None:

@@ -7,10 +7,8 @@ from __future__ import annotations
 import email
 import json
 import os
-import shutil
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from email import policy
 from zoneinfo import ZoneInfo
@@ -23,7 +21,7 @@ from processor.config import load_config
 from processor.desk import Desk
 from processor.jobs import send_digests
 from processor.store.models import Case, CaseEvent, Document, OutboxMessage, ReturnRequest
-from tests.conftest import ROOT, SAMPLES, publish_calendar
+from tests.conftest import ROOT, SAMPLES, drop_settled, publish_calendar
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=TZ)  # a Thursday, after the digest time: the frozen clock
@@ -129,9 +127,7 @@ def test_a_form_quoting_no_case_is_filed_and_the_operator_told(desk, desk_dir):
     from processor.worker import run_once
 
     incoming = desk_dir / "shared" / "incoming"
-    shutil.copy(SAMPLES / "036-feedback-form.docx", incoming / "036-feedback-form.docx")
-    old = time.time() - 60
-    os.utime(incoming / "036-feedback-form.docx", (old, old))
+    drop_settled(incoming, SAMPLES / "036-feedback-form.docx")
     (outcome,) = run_once(desk)
     assert outcome.status == "recorded" and outcome.reason == f"filed for staff: told {OPERATOR}"
     with desk.store.transaction() as session:

@@ -7,10 +7,8 @@ from __future__ import annotations
 import io
 import logging
 import os
-import shutil
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 
 import pytest
@@ -20,7 +18,7 @@ from processor import logs
 from processor.cli import outcomes_table, run_with_progress
 from processor.pipeline import Outcome
 from processor.store.models import Case, CaseEvent
-from tests.conftest import ROOT, SAMPLES
+from tests.conftest import ROOT, SAMPLES, drop_settled
 
 WHY = ("seed 004 §5: handled and answered within five working days of the complaint, the callback "
        "coming after that")
@@ -59,9 +57,7 @@ def test_library_info_lines_only_with_verbose(tmp_path):
 @pytest.mark.skipif(not SAMPLES.is_dir(), reason="samples not available")
 def test_the_progress_bar_names_the_item_and_log_lines_stay_above_it(desk, desk_dir):
     incoming = desk_dir / "shared" / "incoming"
-    shutil.copy(SAMPLES / "016-docx-complaint-form.docx", incoming / "016-docx-complaint-form.docx")
-    old = time.time() - 60
-    os.utime(incoming / "016-docx-complaint-form.docx", (old, old))
+    drop_settled(incoming, SAMPLES / "016-docx-complaint-form.docx")
     out = io.StringIO()
     console = Console(file=out, force_terminal=True, width=120, color_system=None)
     logs.configure(logging.INFO)
