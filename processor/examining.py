@@ -50,8 +50,12 @@ def examine(
         doc.fail(refusal.code, **refusal.params)
     when = received or received_time(doc, book, otherwise)
     decision = decide(doc, book.rules, book.calendar, when)
-    actions = plan(doc, decision, book.own_addresses(), staff_to=", ".join(book.attention_addresses()) or None)
-    return Examined(doc, decision, actions, when)
+    return Examined(doc, decision, planned(doc, decision, book), when)
+
+
+def planned(doc: ParsedDocument, decision: Decision, book: Rulebook) -> list[Action]:
+    """The actions for a decided document, with this desk's own addresses and staff."""
+    return plan(doc, decision, book.own_addresses(), staff_to=", ".join(book.attention_addresses()) or None)
 
 
 def match_master_data(desk: Desk, doc: ParsedDocument) -> None:

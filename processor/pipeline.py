@@ -24,13 +24,12 @@ from outputs import compose, outbox
 from parsers import ParsedDocument, ParseError
 from parsers.mail import case_ref_pattern
 from processor import answering, attention, returns, staff, trust
-from processor.actions import plan
 from processor.archive import archive_bytes, read_original
 from processor.cases import find_case, open_case, record, record_reply, sender_address
 from processor.config import Config
 from processor.delivery import record_bounce
 from processor.desk import Desk
-from processor.examining import Examined, as_json, examine, unverified
+from processor.examining import Examined, as_json, examine, planned, unverified
 from processor.rules.engine import decide
 from processor.store.models import Case, Document, Original
 
@@ -341,8 +340,7 @@ def open_linked_case(desk: Desk, session, row: Document, doc: ParsedDocument, ex
     if doc.value("description") is None and doc.text:
         doc.put("description", doc.text[:2000], "body", 0.5)
     decision = decide(doc, desk.rules, desk.calendar, examined.received)
-    linked = Examined(doc, decision, plan(doc, decision, desk.own_addresses(),
-                                          staff_to=", ".join(desk.attention_addresses()) or None), examined.received)
+    linked = Examined(doc, decision, planned(doc, decision, desk), examined.received)
     new_case(desk, session, row, doc, linked, item, outcome, actor)
     link_cases(desk, session, quoted, row, outcome, actor)
 
