@@ -9,7 +9,7 @@ import difflib
 import io
 import re
 
-from parsers import ocr, shapes
+from parsers import normalise, ocr, shapes
 from parsers.forms import read_label_lines, read_pairs, read_prose
 from parsers.grids import (
     CODE,
@@ -130,7 +130,7 @@ def read_pages(doc: ParsedDocument, pages: list[ocr.OcrPage]) -> None:
 def mend_header(grid: list[list[str]], table) -> list[list[str]]:  # noqa: ANN001
     """The header row of a table of lines with its misread labels (`1单编号`, `数址`) taken for the
     column labels they most resemble, and a label lost altogether (`Y` for 品名) taken from what
-    its column holds: names in Chinese are the product's name. Only a row that already names
+    its column holds (named_by_contents). Only a row that already names
     MIN_HEADER_COLUMNS - 1 columns is a header; a column is named once."""
     named = [sum(bool(table.column_for(cell)) for cell in row) for row in grid]
     if not grid or max(named) < MIN_HEADER_COLUMNS - 1:
@@ -147,22 +147,82 @@ def mend_header(grid: list[list[str]], table) -> list[list[str]]:  # noqa: ANN00
                 header[position] = label
                 used.add(table.columns[label])
                 break
-    if "product_name" not in used:
-        for position in range(len(header)):
-            below = [row[position] for row in grid[at + 1:] if position < len(row) and row[position].strip()]
-            if position and not table.column_for(header[position]) and below and \
-                    sum(bool(HAN.match(value.strip())) for value in below) * 2 > len(below):
-                header[position] = next(label for label, column in table.columns.items() if column == "product_name")
+    return [*grid[:at], named_by_contents(header, grid[at + 1:], used, table), *grid[at + 1:]]
+
+
+def named_by_contents(header: list[str], below: list[list[str]], used: set[str], table) -> list[str]:  # noqa: ANN001
+    """A header whose labels were lost or misread past knowing (`Y` for 品名, `切期` for 交运日期,
+    an empty cell for 数量) with each such column named by what it holds, as a clerk would: the
+    first of COLUMN_CONTENTS whose test most of its values pass, each line column once."""
+    header = list(header)
+    by_column = {table.column_for(cell): position for position, cell in enumerate(header) if table.column_for(cell)}
+    for position in range(1, len(header)):  # the first column numbers the rows
+        if table.column_for(header[position]):
+            continue
+        values = [row[position].strip() for row in below if position < len(row) and row[position].strip()]
+        if len(values) < 2:
+            continue
+        for column, holds in COLUMN_CONTENTS:
+            if column not in used and holds(values, [row for row in below if position < len(row)], position, by_column, table):
+                header[position] = next(label for label, name in table.columns.items() if name == column)
+                used.add(column)
+                by_column[column] = position
                 break
-    return [*grid[:at], header, *grid[at + 1:]]
+    return header
+
+
+def most(values: list[str], test) -> bool:  # noqa: ANN001
+    return sum(bool(test(value)) for value in values) * 2 > len(values)
+
+
+def multiplies_out(values: list[str], rows: list[list[str]], position: int, by_column: dict, table) -> bool:  # noqa: ANN001
+    """Whole numbers that, times the unit price, give the amount on most rows: the quantities."""
+    if not {"unit_price", "amount"} <= by_column.keys() or not most(values, str.isdigit):
+        return False
+    checked = []
+    for row in rows:
+        cells = [row[at] if at < len(row) else "" for at in (position, by_column["unit_price"], by_column["amount"])]
+        count, price, amount = (table.normalise_column(name, cell) for name, cell in zip(("quantity", "unit_price", "amount"), cells, strict=True))
+        if isinstance(count, (int, float)) and isinstance(price, (int, float)) and isinstance(amount, (int, float)):
+            checked.append(abs(count * price - amount) <= shapes.CENT)
+    return len(checked) >= 2 and sum(checked) * 2 > len(checked)
+
+
+def shaped(column: str):  # noqa: ANN201
+    """The test of a column of codes: most of its values fit the column's template as read."""
+    def holds(values: list[str], *_) -> bool:  # noqa: ANN002
+        return most(values, lambda value: (found := shapes.read_code(column, value)) is not None and found.fits and not found.mended)
+    return holds
+
+
+def worded(column: str):  # noqa: ANN201
+    """The test of a column of words from a vocabulary (units, reasons, actions)."""
+    def holds(values: list[str], rows, position, by_column, table) -> bool:  # noqa: ANN001, ANN002
+        return most(values, lambda value: table.normalise_column(column, value) is not None)
+    return holds
+
+
+COLUMN_CONTENTS = (  # the order they are tried in: the surest tests first
+    ("ship_date", lambda values, *_: most(values, normalise.iso_date)),
+    ("order_no", shaped("order_no")),
+    ("batch_no", shaped("batch_no")),
+    ("part_no", shaped("part_no")),
+    ("quantity", multiplies_out),
+    ("unit", worded("unit")),
+    ("reason", worded("reason")),
+    ("action", worded("action")),
+    ("product_name", lambda values, *_: most(values, lambda value: HAN.match(value))),
+)
 
 
 LINE_WORDS = ("reason", "action")  # a line's columns whose values are words of a vocabulary
+GAP_INSIDE = re.compile(r"[A-Za-z0-9]\s+[A-Za-z0-9]")
 
 
 def mend_line_words(grid: list[list[str]], table) -> tuple[list[list[str]], dict[int, dict[str, str]]]:  # noqa: ANN001
     """The misread words of a table's lines (`质最间题`, `个适销`) in the columns of LINE_WORDS,
-    taken for the words they most resemble: the grid so mended, and for each row mended, the
+    taken for the words they most resemble, and codes read with a gap inside (`551 0510`) read
+    to their shape while the gap still shows: the grid so mended, and for each row mended, the
     columns guessed with what was read there."""
     header = find_header(grid, table)
     if header is None:
@@ -173,7 +233,10 @@ def mend_line_words(grid: list[list[str]], table) -> tuple[list[list[str]], dict
     for number, row in enumerate(mended[at + 1:], start=at + 1):
         for position, column in columns.items():
             read = row[position] if position < len(row) else ""
-            if column in LINE_WORDS and read.strip() and table.normalise_column(column, read) is None:
+            if column in shapes.LINE_CODES and GAP_INSIDE.search(read) and (code := shapes.read_code(column, read)).fits:
+                row[position] = code.value  # a gap inside a code, which the code's type would drop, says where a mark was
+                guessed.setdefault(number, {})[column] = read
+            elif column in LINE_WORDS and read.strip() and table.normalise_column(column, read) is None:
                 word = shapes.mend_choice(read)
                 if table.normalise_column(column, word) is None:
                     word = table.closest_value(column, read, cutoff=0.5)

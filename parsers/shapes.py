@@ -85,31 +85,47 @@ def fit(text: str, template: str, shapes: Shapes) -> tuple[str, int] | None:
 def read_code(name: str, raw: Any) -> Reading | None:
     """A code as its field's templates want it, or None when the field has no templates. Tried
     in turn, the cheapest wins: as read (spaces dropped), a hyphen lost (`SO26080940`), one
-    character too many (`LN-8 8030`), the start of two values run together (`S02608-0109.HA-1448`, `HN-5125 填表日期…`)."""
+    character too many (`LN-8 8030`), the start of two values run together (`S02608-0109.HA-1448`,
+    `HN-5125 填表日期…`). A gap read inside a code is where a mark was that the recogniser
+    lost (a thin hyphen at 98 dpi: `SS1 O510`), so a reading that puts a hyphen there, or drops
+    a character beside it, is the cheaper."""
     shapes = load_shapes()
     templates = shapes.templates.get(name)
     if not templates or not isinstance(raw, str):
         return None
-    text = re.sub(r"\s+", "", raw)
-    candidates: list[tuple[int, str]] = []
+    joined = re.sub(r"\s*-\s*", "-", raw.strip())
+    text = re.sub(r"\s+", "", joined)
+    gaps = gap_positions(joined)
+    candidates: list[tuple[int, int, str]] = []  # (cost, 0 when the gaps were kept as hyphens, value)
     for template in templates:
+        if gaps and (found := fit(re.sub(r"\s+", "-", joined), template, shapes)):
+            candidates.append((found[1], 0, found[0]))
         if found := fit(text, template, shapes):
-            candidates.append((found[1], found[0]))
+            candidates.append((found[1] + bool(gaps), 1, found[0]))
         if len(text) == len(template) - 1:  # a hyphen (or other fixed mark) lost
             for index, want in enumerate(template):
                 if want not in "A9" and (found := fit(text[:index] + want + text[index:], template, shapes)):
-                    candidates.append((found[1] + 2, found[0]))
-        if len(text) == len(template) + 1:
+                    candidates.append((found[1] + 2, 1, found[0]))
+        if len(text) == len(template) + 1:  # a character too many: most likely a speck beside a gap
             for index in range(len(text)):
                 if found := fit(text[:index] + text[index + 1:], template, shapes):
-                    candidates.append((found[1] + 2, found[0]))
+                    candidates.append((found[1] + (1 if index in gaps or index + 1 in gaps else 2), 1, found[0]))
         if len(text) > len(template) + 1 and not (text[len(template)].isascii() and text[len(template)].isalnum()):
             if found := fit(text[:len(template)], template, shapes):
-                candidates.append((found[1] + 3, found[0]))
+                candidates.append((found[1] + 3, 1, found[0]))
     if not candidates:
         return Reading(raw, fits=False, mended=False)
-    value = min(candidates)[1]
+    value = min(candidates)[2]
     return Reading(value, fits=True, mended=value != raw)
+
+
+def gap_positions(text: str) -> set[int]:
+    """Where the gaps of a reading fall once its spaces are dropped: the index of the character after each."""
+    positions, dropped = set(), 0
+    for match in re.finditer(r"\s+", text):
+        positions.add(match.start() - dropped)
+        dropped += len(match[0])
+    return positions
 
 
 def spaced(name: str, value: Any) -> Any:
@@ -197,8 +213,8 @@ def mend_line(doc: ParsedDocument, index: int, column: str, value: Any) -> None:
 def check_sums(doc: ParsedDocument, index: int) -> list[str]:
     """quantity × price = amount on a line, else the values it cannot vouch for: an amount
     that does not multiply out is put right from quantity × price when both are there (the
-    amount is the figure a recogniser mangles most: it is the longest), a missing price or
-    amount is worked out from the other two; all of them unverified."""
+    amount is the figure a recogniser mangles most: it is the longest), a missing quantity,
+    price or amount is worked out from the other two; all of them unverified."""
     line = doc.lines[index]
     quantity, price, amount = line.get("quantity"), line.get("unit_price"), line.get("amount")
     key = f"lines[{index}]"
@@ -218,6 +234,11 @@ def check_sums(doc: ParsedDocument, index: int) -> list[str]:
         if isinstance(amount, (int, float)) and price is None and abs(amount / quantity - round(amount / quantity, 2)) <= 1e-9:
             mend_line(doc, index, "unit_price", round(amount / quantity, 2))
             return [f"{key}.unit_price"]
+    elif quantity is None and isinstance(price, (int, float)) and isinstance(amount, (int, float)) and price > 0:
+        count = amount / price
+        if count >= 1 and abs(count - round(count)) * price <= CENT:  # the quantity lost, price and amount kept
+            mend_line(doc, index, "quantity", round(count))
+            return [f"{key}.quantity"]
     return [f"{key}.{name}" for name in ("quantity", "unit_price", "amount")]  # not vouched for, or not read
 
 
