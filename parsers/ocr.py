@@ -40,6 +40,8 @@ DEFAULT_ENGINE = "auto"
 TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata", "/usr/share/tessdata",
                  "/usr/local/share/tessdata")
 STREAK = 0.5  # a vertical line inked over this share of the page outside the form is a drum's streak
+STREAK_RUN = 150  # pixels (at 300 dpi, half an inch): a rule of the form stops at the form's edge, a streak runs on
+STREAK_SOLID = 0.8  # the share of those a streak inks, broken by toner drop-outs or not
 STREAK_HEIGHT = 0.6  # a column inked over this share of the page's height is a drum's streak
 FAX_DPI_MAX = 240  # below this a page is treated as a fax: thin strokes are thickened
 FAX_HEADER = re.compile(  # `2026-10-05 12:47 FROM:0574 8107 2592 P.1/1`, as fax machines print it (O read as 0 too)
@@ -186,12 +188,14 @@ def without_drum_streaks(grey: Image.Image) -> Image.Image:
     return Image.fromarray(pixels)
 
 
-def deskew(grey: Image.Image) -> tuple[Image.Image, np.ndarray]:
-    """The page turned level, and its ink (True) for finding the ruling."""
+def deskew(grey: Image.Image) -> tuple[Image.Image, np.ndarray, float]:
+    """The page turned level, its ink (True) for finding the ruling, and the angle it was turned by."""
     angle = deskew_angle(np.asarray(grey) < 160)
     if abs(angle) >= 0.05:
         grey = rotated(grey, angle)
-    return grey, np.asarray(grey) < 160
+    else:
+        angle = 0.0
+    return grey, np.asarray(grey) < 160, angle
 
 
 def rotated(grey: Image.Image, angle: float) -> Image.Image:
@@ -220,19 +224,39 @@ def ruling(ink: np.ndarray, axis: int, min_length: int | None = None) -> np.ndar
     return mask if axis == 0 else mask.T
 
 
-def without_streaks(vertical: np.ndarray, ink: np.ndarray, rows: list[int], margin: int = 40) -> np.ndarray:
+def without_streaks(vertical: np.ndarray, ink: np.ndarray, rows: list[int], angle: float = 0.0, margin: int = 40) -> np.ndarray:
     """The vertical rules without the streaks a fax's drum draws down the page: ink that runs
-    on, broken or not, over most of the page above the form's top rule or below its bottom
-    one is no rule of the form, even where a piece of it inside the form looks like one."""
+    on past the form's top or bottom rule, broken or not — over most of the page, or solid for
+    STREAK_RUN beyond it — is no rule of the form, even where a piece of it inside the form looks
+    like one. A streak is straight down the sheet as it was sent, so on a page levelled by
+    `angle` degrees it leans by as much: it is followed along that lean."""
     if len(rows) < 2:
         return vertical
     vertical = vertical.copy()
+    middle = (rows[0] + rows[-1]) / 2
+    leans = {0.0, float(np.tan(np.radians(angle))), -float(np.tan(np.radians(angle)))}
     for x in line_positions(vertical, 1):
-        strip = ink[:, max(0, x - 3):x + 4].any(axis=1)
-        above, below = strip[:max(0, rows[0] - margin)], strip[rows[-1] + margin:]
-        if any(len(part) >= 100 and part.mean() > STREAK for part in (above, below)):
-            vertical[:, max(0, x - 8):x + 9] = False
+        for lean in leans:
+            if streak_along(ink, x, middle, lean, rows, margin):
+                for y in range(max(0, rows[0] - margin), min(ink.shape[0], rows[-1] + margin)):
+                    at = round(x + lean * (y - middle))
+                    vertical[y, max(0, at - 12):at + 13] = False
+                break
     return vertical
+
+
+def streak_along(ink: np.ndarray, x: int, middle: float, lean: float, rows: list[int], margin: int) -> bool:
+    """Ink runs along the line through (x, middle) leaning `lean` past the grid's top or bottom:
+    over STREAK of the page beyond it, or over STREAK_SOLID of the STREAK_RUN pixels next to it."""
+    height, width = ink.shape
+    ys = np.arange(height)
+    xs = np.clip(np.round(x + lean * (ys - middle)).astype(int), 0, width - 1)
+    inked = np.zeros(height, dtype=bool)
+    for offset in range(-3, 4):
+        inked |= ink[ys, np.clip(xs + offset, 0, width - 1)]
+    above, below = inked[:max(0, rows[0] - margin)][::-1], inked[rows[-1] + margin:]
+    return any((len(part) >= 100 and part.mean() > STREAK) or
+               (len(part) >= STREAK_RUN and part[:STREAK_RUN].mean() >= STREAK_SOLID) for part in (above, below))
 
 
 def separator_length(rows: list[int], page_height: int) -> int:
@@ -316,10 +340,10 @@ def recognise_page(image: Image.Image, dpi: tuple[float, float] | None, number: 
     page = OcrPage(number)
     grey = normalise(image, dpi, for_tesseract=engine() == "tesseract")
     grey, page.rotated = upright(grey)
-    grey, ink = deskew(without_drum_streaks(grey))
+    grey, ink, angle = deskew(without_drum_streaks(grey))
     horizontal = ruling(ink, 0)
     rows = line_positions(horizontal, 0)
-    vertical = without_streaks(ruling(ink, 1, separator_length(rows, ink.shape[0])), ink, rows)
+    vertical = without_streaks(ruling(ink, 1, separator_length(rows, ink.shape[0])), ink, rows, angle)
     columns = row_columns(vertical, rows)
     grid = (rows, columns) if len(rows) >= 2 and any(len(found) >= 2 for found in columns) else None
     text_ink = ink & ~horizontal & ~vertical

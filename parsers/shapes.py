@@ -44,6 +44,7 @@ class Shapes:
     han: dict[str, str]
     phones: dict[str, re.Pattern[str]]
     spacing: dict[str, re.Pattern[str]]
+    hyphens: dict[str, re.Pattern[str]]
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,8 @@ def load_shapes(path: Path = SHAPES) -> Shapes:
     return Shapes({name: spec["templates"] for name, spec in data["shapes"].items()},
                   confusions["digit"], confusions["letter"], confusions["hyphen"], confusions["han"],
                   {kind: re.compile(pattern) for kind, pattern in data["phones"].items()},
-                  {name: re.compile("|".join(patterns)) for name, patterns in data.get("spacing", {}).items()})
+                  {name: re.compile("|".join(patterns)) for name, patterns in data.get("spacing", {}).items()},
+                  {name: re.compile("|".join(patterns)) for name, patterns in data.get("hyphens", {}).items()})
 
 
 def fit(text: str, template: str, shapes: Shapes) -> tuple[str, int] | None:
@@ -134,6 +136,12 @@ def spaced(name: str, value: Any) -> Any:
     return pattern.sub(" ", value) if pattern and isinstance(value, str) else value
 
 
+def hyphenated(name: str, value: Any) -> Any:
+    """A value with the hyphens a recogniser read as other marks put back where shapes.toml's [hyphens] says."""
+    pattern = load_shapes().hyphens.get(name)
+    return pattern.sub("-", value) if pattern and isinstance(value, str) else value
+
+
 def phone_fits(digits: str) -> bool:
     """A phone has the digits its kind needs: a mobile 11 from 13-19, a landline its area code…"""
     return any(pattern.fullmatch(digits) for pattern in load_shapes().phones.values())
@@ -179,6 +187,12 @@ def check_document(doc: ParsedDocument, known: Mapping[str, Iterable[str]] | Non
                 mend_field(doc, name, reading.value)
                 unverified.append(name)
     for index, line in enumerate(doc.lines):
+        for column, value in list(line.items()):
+            if (marked := hyphenated(column, value)) != value:
+                mend_line(doc, index, column, marked)
+                unverified.append(f"lines[{index}].{column}")
+            if (written := spaced(column, marked)) != marked:
+                mend_line(doc, index, column, written)
         for column in LINE_CODES:
             reading = read_code(column, line.get(column))
             if reading is not None and (reading.mended or not reading.fits):

@@ -60,7 +60,7 @@ def test_a_page_without_ruling_is_levelled_from_its_text_lines(angle):
 @pytest.mark.slow  # whole fax pages
 def test_the_grid_is_found_on_a_tilted_page_once_levelled():
     grey = ocr.normalise(Image.fromarray(~tilted_fax(drawn_page(ruled=True), 3.0, (204, 98))), None)
-    _, ink = ocr.deskew(grey)
+    _, ink, _ = ocr.deskew(grey)
     assert len(ocr.line_positions(ocr.ruling(ink, 0), 0)) == 14
     assert len(ocr.line_positions(ocr.ruling(ink, 1), 1)) == 3
 
@@ -79,6 +79,10 @@ def test_the_grid_is_found_on_a_tilted_page_once_levelled():
     ("part_no", "0B8-I515", "OB8-I515", True, True),  # letters and digits where the template says
     ("part_no", "ZI8-S820", "ZI8-S820", True, False),
     ("part_no", "P852708", "PB52708", True, True),
+    ("part_no", "551 0510", "SS1-O510", True, True),  # the gap is where the hyphen was (98 dpi)
+    ("order_no", "S02606 0842", "SO2606-0842", True, True),
+    ("order_no", "S02607- 0774", "SO2607-0774", True, True),
+    ("order_no", "S02607-0 0542", "SO2607-0542", True, True),  # a speck read beside a gap is the one too many
 ])
 def test_codes_are_read_toward_their_shape(name, read, value, fits, mended):
     assert shapes.read_code(name, read) == shapes.Reading(value, fits, mended)
@@ -129,6 +133,10 @@ def test_mended_and_misshapen_fields_are_unverified_with_their_reading_kept():
     ({"quantity": 19, "unit_price": 1.0, "amount": 99.0}, {"unit_price": 1.0, "amount": 19.0}, True),
     # right as read: nothing changes, nothing asked
     ({"quantity": 12, "unit_price": 36.75, "amount": 441.0}, {"unit_price": 36.75, "amount": 441.0}, False),
+    # the quantity lost: price and amount agree on a whole number, which is asked back
+    ({"unit_price": 88.0, "amount": 440.0}, {"quantity": 5, "unit_price": 88.0, "amount": 440.0}, False),
+    # the quantity lost and the amount misread: nothing to work out, all of it asked back
+    ({"unit_price": 586.0, "amount": 17.0}, {"quantity": None, "unit_price": 586.0, "amount": 17.0}, True),
 ])
 def test_line_arithmetic_chooses_between_readings_and_never_passes_a_wrong_amount_as_sure(line, expected, unsure):
     doc = ocr_doc()
@@ -275,6 +283,27 @@ def test_a_drum_streak_is_whitened_and_a_forms_rule_is_kept():
     assert (cleaned[:, 600:603] == 255).all() and (cleaned[200:700, 100:103] == 0).all()
 
 
+def test_a_short_streak_that_leans_with_the_levelled_page_is_no_column_rule():
+    """A streak a quarter of the page long, straight down the sheet as sent: once the page is
+    levelled by 2° it leans through the grid and runs on below it, where no rule of the form goes."""
+    ink = np.zeros((1000, 800), bool)
+    rows = [200, 300, 400, 500]
+    for y in rows:
+        ink[y - 1:y + 2, 100:701] = True
+    for x in (100, 700):
+        ink[200:501, x - 1:x + 2] = True  # the form's frame: it stops at the top and bottom rules
+    lean = np.tan(np.radians(2.0))
+    for y in range(150, 800):  # the streak, broken here and there by the fax
+        if y % 37:
+            x = round(400 + lean * (y - 350))
+            ink[y, x - 2:x + 3] = True
+    vertical = ocr.ruling(ink, 1, 80)
+    assert vertical[250:450, 390:411].any()  # the streak is taken for a rule at first
+    kept = ocr.without_streaks(vertical, ink, rows, angle=2.0)
+    assert not kept[rows[0]:rows[-1], 385:416].any()
+    assert kept[220:480, 99:102].all() and kept[220:480, 699:702].all()
+
+
 @pytest.mark.parametrize(("read", "written"), [
     ("2025款1.5L自动", "2025款 1.5L 自动"), ("2025款330TSI豪华型", "2025款 330TSI 豪华型"),
     ("2025款:330TSI", "2025款 330TSI"), ("2026款 2.0G", "2026款 2.0G"), ("KFR-35GW/BP3", "KFR-35GW/BP3"),
@@ -298,6 +327,44 @@ def test_a_line_table_with_misread_header_labels_and_words_is_read_and_the_words
         ("SO2610-0264", "壁挂炉", 29, "unsaleable"), ("SO2606-0191", "刹车片", 26, "quality")]
     assert {"lines[0].reason", "lines[1].reason"} <= set(doc.meta["unverified"])
     assert doc.meta["line_readings"]["lines[1].reason"] == "质最间题"
+
+
+def test_a_worked_out_quantity_is_asked_back_with_nothing_read():
+    doc = ocr_doc()
+    doc.lines = [{"unit_price": 88.0, "amount": 440.0}]
+    shapes.check_document(doc)
+    assert doc.lines[0]["quantity"] == 5 and doc.meta["unverified"] == ["lines[0].quantity"]
+    assert doc.meta["line_readings"]["lines[0].quantity"] is None
+
+
+@pytest.mark.parametrize(("read", "written", "unsure"), [
+    ("5W-304L", "5W-30 4L", False), ("CI-415W-4018L", "CI-4 15W-40 18L", False),  # spaces dropped: put back
+    ("10W.40 4L", "10W-40 4L", True), ("PSU·12V-5A", "PSU-12V-5A", True), ("JSQ30- 16", "JSQ30-16", True),
+    ("KZ.-2B08", "KZ-2B08", True),  # a hyphen read as another mark: mended and asked back
+    ("W719/30", "W719/30", False), ("1.5L", "1.5L", False), ("PCB-6L-8415", "PCB-6L-8415", False),
+])
+def test_a_lines_spec_gets_its_spaces_and_hyphens_back(read, written, unsure):
+    doc = ocr_doc()
+    doc.lines = [{"spec": read, "quantity": 2, "unit_price": 5.0, "amount": 10.0}]
+    shapes.check_document(doc)
+    assert doc.lines[0]["spec"] == written
+    assert ("lines[0].spec" in doc.meta.get("unverified", [])) is unsure
+
+
+def test_columns_whose_labels_were_lost_are_named_by_what_they_hold():
+    """A 12-column sheet at 98 dpi: 数量 and 单位 read as nothing, 交运日期 and 生产批号 misread
+    past knowing; the dates, the batch codes, the whole numbers that multiply out and the units
+    say which columns they are. The row numbers, first, are none of them."""
+    from parsers import scan
+
+    rows = [["", "订单编号", "物料编码", "产品名称", "规格", "", "", "单价", "金额", "切期", "产批号", "退货原因"],
+            ["1", "SO2610-0887", "LB-6846", "电源板", "PSU-12V-5A", "26", "片", "36.75", "955.50", "2026.10.16", "B260834", "运输破损"],
+            ["2", "SO2607-0774", "LB-6081", "滤清器", "W719/30", "24", "个", "45.50", "1092.00", "2026-09-18", "B260869", "不适销"],
+            ["3", "SO2606-0842", "SS1-O510", "机油", "10W-40 4L", "2", "桶", "168", "336 00", "", "B260783", "质量问题"]]
+    doc = ParsedDocument(file="fax.tif", format="image")
+    scan.read_pages(doc, [ocr.OcrPage(1, tables=[[[(cell, 0.95) for cell in row] for row in rows]])])
+    assert [(line["quantity"], line["unit"], line.get("ship_date"), line["batch_no"]) for line in doc.lines] == [
+        (26, "片", "2026-10-16", "B260834"), (24, "个", "2026-09-18", "B260869"), (2, "桶", None, "B260783")]
 
 
 def test_marks_read_before_a_value_on_a_line_are_dropped():
