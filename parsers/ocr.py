@@ -232,17 +232,17 @@ def without_streaks(vertical: np.ndarray, ink: np.ndarray, rows: list[int], angl
     `angle` degrees it leans by as much: it is followed along that lean."""
     if len(rows) < 2:
         return vertical
-    vertical = vertical.copy()
-    middle = (rows[0] + rows[-1]) / 2
+    found = vertical.copy()
     leans = {0.0, float(np.tan(np.radians(angle))), -float(np.tan(np.radians(angle)))}
-    for x in line_positions(vertical, 1):
-        for lean in leans:
-            if streak_along(ink, x, middle, lean, rows, margin):
+    for (top, bottom), sides in zip(zip(rows, rows[1:], strict=False), row_columns(vertical, rows), strict=True):
+        middle = (top + bottom) / 2  # a leaning streak is found where it crosses each row, not by its mean
+        for x in sides:
+            lean = next((lean for lean in leans if streak_along(ink, x, middle, lean, rows, margin)), None)
+            if lean is not None:
                 for y in range(max(0, rows[0] - margin), min(ink.shape[0], rows[-1] + margin)):
                     at = round(x + lean * (y - middle))
-                    vertical[y, max(0, at - 12):at + 13] = False
-                break
-    return vertical
+                    found[y, max(0, at - 12):at + 13] = False
+    return found
 
 
 def streak_along(ink: np.ndarray, x: int, middle: float, lean: float, rows: list[int], margin: int) -> bool:

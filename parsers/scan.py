@@ -10,7 +10,7 @@ import io
 import re
 
 from parsers import normalise, ocr, shapes
-from parsers.forms import read_label_lines, read_pairs, read_prose
+from parsers.forms import known_label_at_end, read_label_lines, read_pairs, read_prose
 from parsers.grids import (
     CODE,
     HAN,
@@ -34,6 +34,10 @@ GUESSED = shapes.MENDED  # a misread label or choice taken for the one it most r
 MIN_FORM_FIELDS = 2
 ROW_NUMBER = re.compile(r"^\s*\d{1,3}[.、)]?\s+(?=\S)")  # `1 SO2611-0093 …`: a line's number before its values
 MARKS_BEFORE = " .·:：,，;；'\"“”‘’`、"  # specks and marks a recogniser reads before a value (`·. 迈腾`)
+STRAY_COLON = re.compile(rf"(?<=[{ocr.CJK}])[:：](?=[{ocr.CJK}])")
+LABEL_BEFORE_COLON = re.compile(r"([^\s:：|｜]{1,16})(\s*[:：])")
+RUN_IN_LABEL = re.compile(r"[\u4e00-\u9fff]{4,}")  # a run of Chinese that may hold a value and then a label
+TYPED_FIELDS = ("phone", "date", "datetime", "code", "number", "quantity", "money")  # what follows their label tells them
 TITLE_ENDS = ("单", "表", "书", "函", "记录", "明细")  # a line ending so is a document's title, not `label value`
 
 
@@ -102,7 +106,9 @@ def read_pages(doc: ParsedDocument, pages: list[ocr.OcrPage]) -> None:
                 read_pairs(doc, row_pairs([text for text, _ in row], row_source, table))
         lines = []
         for number, (text, confidence) in enumerate(page.lines, start=1):
-            line, read = split_label(text, table)
+            mended = mend_line_labels(text, table)
+            line, read = split_label(mended, table)
+            read = read if read is not None or mended == text else text
             lines.append(line)
             confidence_of[f"page {page.number} line {number}"] = confidence if read is None else min(confidence, GUESSED)
             if read is not None:
@@ -304,6 +310,29 @@ def label_above(cell: str, table) -> str:  # noqa: ANN001
     return ocr.tidy(cell).rstrip(":：")  # a full stop or speck read as a colon after a value
 
 
+def mend_line_labels(line: str, table) -> str:  # noqa: ANN001
+    """A line of text with its misread labels (`终销商名称：`, `客编：`) taken for the known labels
+    they most resemble, and a label of a typed field run into the value before it without its
+    colon (`联系人赵平联系电话159-5577-3349`) given one, where what follows reads as that field."""
+    def label(match: re.Match) -> str:
+        candidate = match[1]
+        if len(candidate) < 2 or table.field_for(candidate) or not HAN.match(candidate[:2]):
+            return match[0]
+        return f"{table.closest_label(candidate) or candidate}{match[2]}"
+    line = LABEL_BEFORE_COLON.sub(label, line)
+    for found in RUN_IN_LABEL.finditer(line):
+        run = found[0]
+        for start in range(1, len(run) - 1):
+            end = next((end for end in range(len(run), start + 1, -1) if table.field_for(run[start:end])), 0)
+            if end and table.types.get(field := table.field_for(run[start:end])) in TYPED_FIELDS:
+                at = found.start() + end
+                rest = line[at:].strip()
+                if rest[:1] not in ":：" and table.normalise(field, rest.split(" ", 1)[0]) is not None:
+                    before, _ = split_label(line[:found.start() + start], table)
+                    return f"{before} {line[found.start() + start:at]}：{line[at:]}"
+    return line
+
+
 def split_label(line: str, table) -> tuple[str, str | None]:  # noqa: ANN001
     """`投诉人许刚` → `投诉人：许刚`: a recognised line that starts with a known label but lost the
     ruling (or the colon) between label and value; a misread choice mended as in a cell. With
@@ -321,7 +350,18 @@ def split_label(line: str, table) -> tuple[str, str | None]:  # noqa: ANN001
     read = None
     if (field := table.field_for(label)) and (word := guess_value(field, value, table)):
         value, read = word, value
+    elif (whole := without_stray_colons(value, table)) != value:
+        value, read = whole, value
     return f"{label}：{value.strip().lstrip(MARKS_BEFORE)}", read
+
+
+def without_stray_colons(value: str, table) -> str:  # noqa: ANN001
+    """A value without the colons a recogniser read inside it (`大:连华信商贸`, a speck between two
+    characters): a colon between two Chinese characters that no known label ends before is none."""
+    def keep(match: re.Match) -> str:
+        before = re.split(r"[\s:：]", value[:match.start()])[-1]
+        return match[0] if known_label_at_end(before, table) else ""
+    return STRAY_COLON.sub(keep, value)
 
 
 def guess_value(field: str, value: str, table) -> str | None:  # noqa: ANN001

@@ -373,3 +373,27 @@ def test_marks_read_before_a_value_on_a_line_are_dropped():
 
     assert scan.split_label("产品名称：·. 迈腾", load_table()) == ("产品名称：迈腾", None)
     assert scan.split_label("投诉人：“徐明", load_table()) == ("投诉人：徐明", None)
+
+
+def test_misread_and_run_in_labels_of_a_line_are_mended_and_its_values_asked_back():
+    from parsers import scan
+
+    lines = [("终销商名称：郑州鑫源商贸有限公司", 0.96), ("联系人赵平联系电话159-5577-3349", 0.96),
+             ("投诉内容：客户说联系电话打不通", 0.95)]
+    doc = ParsedDocument(file="fax.tif", format="image")
+    scan.read_pages(doc, [ocr.OcrPage(1, lines=lines)])
+    assert doc.value("company") == "郑州鑫源商贸有限公司" and doc.value("contact_person") == "赵平"
+    assert doc.value("phone") == "15955773349" and doc.value("description") == "客户说联系电话打不通"
+    assert {"company", "contact_person", "phone"} <= set(doc.meta["unverified"])
+    assert "description" not in doc.meta["unverified"]
+    assert doc.fields["phone"].read == "联系人赵平联系电话159-5577-3349"
+
+
+def test_a_colon_read_inside_a_value_is_dropped_and_the_value_asked_back():
+    from parsers import scan
+    from parsers.labels import load_table
+
+    table = load_table()
+    assert scan.split_label("客户名称：大:连华信商贸有限公司", table) == ("客户名称：大连华信商贸有限公司", "大:连华信商贸有限公司")
+    assert scan.split_label("联系人：宋敏联系电话：15736557750", table) == ("联系人：宋敏联系电话：15736557750", None)  # a label's colon
+    assert scan.split_label("到达时间：2026-09-20 08:15", table) == ("到达时间：2026-09-20 08:15", None)
