@@ -38,6 +38,7 @@ STRAY_COLON = re.compile(rf"(?<=[{ocr.CJK}])[:：](?=[{ocr.CJK}])")
 LABEL_BEFORE_COLON = re.compile(r"([^\s:：|｜]{1,16})(\s*[:：])")
 RUN_IN_LABEL = re.compile(r"[\u4e00-\u9fff]{4,}")  # a run of Chinese that may hold a value and then a label
 TYPED_FIELDS = ("phone", "date", "datetime", "code", "number", "quantity", "money")  # what follows their label tells them
+DATE_WITH_GAPS = re.compile(r"(?<![A-Za-z0-9])(20\d\d)\s*[-/.\s]\s*(0?[1-9]|1[0-2])\s*[-/.\s]\s*(0?[1-9]|[12]\d|3[01])(?!\d)")
 TITLE_ENDS = ("单", "表", "书", "函", "记录", "明细")  # a line ending so is a document's title, not `label value`
 
 
@@ -106,7 +107,7 @@ def read_pages(doc: ParsedDocument, pages: list[ocr.OcrPage]) -> None:
                 read_pairs(doc, row_pairs([text for text, _ in row], row_source, table))
         lines = []
         for number, (text, confidence) in enumerate(page.lines, start=1):
-            mended = mend_line_labels(text, table)
+            mended = mend_line_labels(dates_joined(text), table)
             line, read = split_label(mended, table)
             read = read if read is not None or mended == text else text
             lines.append(line)
@@ -159,7 +160,8 @@ def mend_header(grid: list[list[str]], table) -> list[list[str]]:  # noqa: ANN00
 def named_by_contents(header: list[str], below: list[list[str]], used: set[str], table) -> list[str]:  # noqa: ANN001
     """A header whose labels were lost or misread past knowing (`Y` for 品名, `切期` for 交运日期,
     an empty cell for 数量) with each such column named by what it holds, as a clerk would: the
-    first of COLUMN_CONTENTS whose test most of its values pass, each line column once."""
+    first of COLUMN_CONTENTS whose test most of its values pass (two and a quarter for
+    dates, which nothing else in a line reads as), each line column once."""
     header = list(header)
     by_column = {table.column_for(cell): position for position, cell in enumerate(header) if table.column_for(cell)}
     for position in range(1, len(header)):  # the first column numbers the rows
@@ -209,7 +211,7 @@ def worded(column: str):  # noqa: ANN201
 
 
 COLUMN_CONTENTS = (  # the order they are tried in: the surest tests first
-    ("ship_date", lambda values, *_: most(values, normalise.iso_date)),
+    ("ship_date", lambda values, *_: (dates := sum(bool(normalise.iso_date(value)) for value in values)) >= 2 and dates * 4 >= len(values)),
     ("order_no", shaped("order_no")),
     ("batch_no", shaped("batch_no")),
     ("part_no", shaped("part_no")),
@@ -301,13 +303,18 @@ def partial_line(values: str) -> dict | None:
     return line
 
 
+def dates_joined(text: str) -> str:
+    """`2026 09 -08` → `2026-09-08`: a date whose separators the recogniser read as gaps."""
+    return DATE_WITH_GAPS.sub(lambda match: "-".join(match.groups()), text)
+
+
 def label_above(cell: str, table) -> str:  # noqa: ANN001
     """`顾客姓名⏎孙海燕` → `顾客姓名：孙海燕`: a cell whose first line is a label printed above
     its value; any other cell on one line (a value that wrapped joined again)."""
     label, newline, value = cell.partition("\n")
     if newline and value.strip() and table.field_for(label) and not table.field_for(value.split("\n")[0]):
-        return f"{label}：{ocr.tidy(value).rstrip(':：')}"
-    return ocr.tidy(cell).rstrip(":：")  # a full stop or speck read as a colon after a value
+        return f"{label}：{dates_joined(ocr.tidy(value)).rstrip(':：')}"
+    return dates_joined(ocr.tidy(cell)).rstrip(":：")  # a full stop or speck read as a colon after a value
 
 
 def mend_line_labels(line: str, table) -> str:  # noqa: ANN001
@@ -380,6 +387,7 @@ def mend_label(row: list[tuple[str, float]], table) -> list[tuple[str, float]]: 
     """A label cell the recogniser misread is taken for the known label it most resembles, and
     a misread choice (`书面道鞭`) for the word it most resembles — each guess with its confidence
     lowered, so that it is shown as one."""
+    row = [label_in_cell(text, confidence, table) for text, confidence in row]
     if len(row) < 2 or not row[0][0] or LINE_ROW_LABEL.match(row[0][0].strip()):
         return row
     if not table.field_for(row[0][0]) and (label := table.closest_label(row[0][0])):
@@ -387,6 +395,17 @@ def mend_label(row: list[tuple[str, float]], table) -> list[tuple[str, float]]: 
     if (field := table.field_for(row[0][0])) and (word := guess_value(field, row[1][0], table)):
         row = [row[0], (word, min(row[1][1], GUESSED)), *row[2:]]
     return row
+
+
+def label_in_cell(text: str, confidence: float, table) -> tuple[str, float]:  # noqa: ANN001
+    """`购车日日期 2026-09-08` → `购车日期：2026-09-08`: a cell holding a (misread) label and its
+    value apart by a gap, the rule between them lost, as a guess."""
+    head, gap, value = text.partition(" ")
+    if not gap or not value.strip() or "：" in text or ":" in text or table.field_for(head) or not HAN.match(head):
+        return text, confidence
+    if (label := table.closest_label(head)) and not table.field_for(value.split(" ")[0]):
+        return f"{label}：{value.strip()}", min(confidence, GUESSED)
+    return text, confidence
 
 
 def weigh(doc: ParsedDocument, confidence_of: dict[str, float]) -> None:

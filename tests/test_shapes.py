@@ -389,6 +389,17 @@ def test_misread_and_run_in_labels_of_a_line_are_mended_and_its_values_asked_bac
     assert doc.fields["phone"].read == "联系人赵平联系电话159-5577-3349"
 
 
+def test_a_cell_holding_a_misread_label_and_a_date_read_with_gaps_is_a_guessed_pair():
+    from parsers import scan
+
+    rows = [["行驶里程", "68953 km", "购车日日期 2026 09 -08"], ["顾客姓名", "余静", "投诉日期", "2026年11月14日"]]
+    doc = ParsedDocument(file="fax.tif", format="image")
+    scan.read_pages(doc, [ocr.OcrPage(1, tables=[[[(cell, 0.95) for cell in row] for row in rows]])])
+    assert doc.value("purchase_date") == "2026-09-08" and doc.value("mileage_km") == 68953
+    assert "purchase_date" in doc.meta["unverified"] and doc.fields["purchase_date"].read == "行驶里程 | 68953 km | 购车日日期 2026 09 -08"
+    assert doc.value("complaint_date") == "2026-11-14" and "complaint_date" not in doc.meta["unverified"]
+
+
 def test_a_colon_read_inside_a_value_is_dropped_and_the_value_asked_back():
     from parsers import scan
     from parsers.labels import load_table
