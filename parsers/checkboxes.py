@@ -27,6 +27,7 @@ HEIGHT = (0.3, 0.9)  # a box's height as a share of its cell's
 ASPECT = (0.25, 1.6)  # width / height of anything taken for a box
 STRAIGHT = 0.85  # this share of a hole's columns and rows run (nearly) its full height and width
 NARROW = 0.75  # a box narrower than this (width / height) is a ticked glyph drawn blank
+GLYPH_HOLE = 0.15  # a hole right after a box whose height differs by more than this share is a character's
 INK_INSIDE = 0.04  # a box with more ink than this inside is ticked
 MAX_OPTIONS = 12
 GAP = 0.6  # an option's words end at a blank run this many box heights wide
@@ -61,8 +62,8 @@ def find_boxes(ink: np.ndarray, box_read: bool = False) -> list[Box]:
             holes.append(Box(x, x + width, y, y + height, ticked))
         elif parent < 0 and framed(closed[y:y + height, x:x + width]):
             outlines.append(Box(x, x + width, y, y + height, ticked=True))
-    boxes = holes + [box for box in outlines if any(same_size(box, hole) for hole in holes)
-                     and not any(overlaps(box, hole) for hole in holes)]
+    boxes = without_glyph_holes(holes + [box for box in outlines if any(same_size(box, hole) for hole in holes)
+                                         and not any(overlaps(box, hole) for hole in holes)])
     if holes and is_choice(boxes):  # a row of boxes already: look for the ones a tick hid
         boxes += frames_like(closed, ink, holes[0], boxes)
     elif len(holes) == 1 and not holes[0].ticked:  # one empty box: its twin's tick may hide the other
@@ -70,6 +71,22 @@ def find_boxes(ink: np.ndarray, box_read: bool = False) -> list[Box]:
         if is_choice(found) and (box_read or starts_the_ink(ink, min(found, key=lambda box: box.left))):
             boxes = found  # a question's boxes come first in its cell; a 口 inside words does not
     return sorted(boxes, key=lambda box: box.left)
+
+
+def without_glyph_holes(holes: list[Box]) -> list[Box]:
+    """The boxes without the holes and outlines of an option's first character (很, 回) found
+    right after its box: closer to the box before than a box is wide, and of another height.
+    The holes of a code's letters and digits (`0064`) are alike in size and stay, to be told
+    apart as a code (is_choice)."""
+    kept: list[Box] = []
+    for hole in sorted(holes, key=lambda box: box.left):
+        before = kept[-1] if kept else None
+        height = before.bottom - before.top if before else 0
+        if before and hole.left - before.right < before.right - before.left and \
+                abs((hole.bottom - hole.top) - height) > GLYPH_HOLE * height:
+            continue
+        kept.append(hole)
+    return kept
 
 
 def starts_the_ink(ink: np.ndarray, box: Box) -> bool:

@@ -186,6 +186,15 @@ def test_a_box_whose_hand_tick_overshoots_is_found_by_its_sides_and_ticked():
     assert [(box.left // 10, box.ticked) for box in boxes] == [(2, False), (22, True), (42, False)]
 
 
+def test_the_hole_of_an_options_first_character_is_no_box_and_a_codes_holes_stay():
+    from parsers.checkboxes import Box, without_glyph_holes
+
+    boxes = [Box(19, 52, 28, 60, False), Box(63, 102, 28, 69, True), Box(209, 242, 29, 61, False), Box(353, 386, 28, 62, False)]
+    assert [box.left for box in without_glyph_holes(boxes)] == [19, 209, 353]  # 很's square, right after the box
+    code = [Box(0, 20, 10, 40, False), Box(25, 45, 10, 40, False), Box(50, 70, 11, 40, False)]  # `000`
+    assert without_glyph_holes(code) == code
+
+
 def test_two_boxes_one_hidden_by_its_tick_are_a_choice_and_a_box_among_words_is_not():
     from parsers import checkboxes
 
