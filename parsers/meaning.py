@@ -2,7 +2,9 @@
 lexicon's signals in one pass, and tell which of them are negated.
 
 The steps, in order (each a small function, so tests can look at each):
-1. `normalise`: full-width → half-width (NFKC), traditional → simplified (OpenCC), lower case.
+1. `normalise`: full-width → half-width (NFKC), traditional → simplified (OpenCC), Cantonese
+   function words → Mandarin (咗 → 了, 冇 → 没, 唔 → 不, 仲 → 还: 修咗两次仲漏 is 修了两次还漏),
+   lower case.
 2. `mask`: numbers that are identifiers (phones, orders, serials, VINs, dates, amounts,
    quantities with a unit) become `§`, so a hotline number is only found as a number of its own.
 3. `Lexicon.find`: every signal of a lexicon in one Aho-Corasick pass; English signals only as
@@ -19,7 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from parsers.language import to_simplified
@@ -30,10 +32,24 @@ MASK = "§"
 _SPACES = re.compile(r"[ \t\u3000\xa0]+")
 
 
+# Written Cantonese (Hong Kong, Macau mails) says the same things with other function words;
+# mapped to Mandarin so each signal and each negator is written once. Longer forms first
+# (唔该 is "please/thanks", not 不该); 仲 is 还 except in 仲裁 (arbitration).
+_CANTONESE = {
+    "唔该": "谢谢", "唔使": "不用", "唔好": "不要", "冇人": "没人", "点解": "为什么", "边个": "谁", "搞掂": "搞定",
+    "咗": "了", "冇": "没", "唔": "不", "嘅": "的", "哋": "们", "嚟": "来", "喺": "在", "佢": "他", "睇": "看",
+    "畀": "给", "啲": "些", "嘢": "东西", "咩": "什么", "乜": "什么", "咁": "这么", "嗰": "那", "呢度": "这里",
+}
+_CANTONESE_WORD = re.compile("|".join(sorted(map(re.escape, _CANTONESE), key=len, reverse=True)) + "|仲(?!裁)")
+
+
 def normalise(text: str) -> str:
-    """The form signals are matched on: NFKC (full-width → half-width), simplified, lower case."""
+    """The form signals are matched on: NFKC (full-width → half-width), simplified, Cantonese
+    function words as Mandarin, lower case."""
     text = unicodedata.normalize("NFKC", text).replace("\u2019", "'")
-    return _SPACES.sub(" ", to_simplified(text).lower())
+    text = to_simplified(text)
+    text = _CANTONESE_WORD.sub(lambda m: _CANTONESE.get(m.group(0), "还"), text)
+    return _SPACES.sub(" ", text.lower())
 
 
 # ── 2. Masking identifiers. Order matters: whole addresses and codes first, then digit runs.
@@ -84,6 +100,7 @@ class Term:
     group: str
     weight: float = 1.0
     ignore: bool = False  # a false friend: silences the signals it covers, counts for nothing
+    negatable: bool = True  # False for context (a product, "after the repair"): 不 before it negates something else
 
 
 @dataclass(frozen=True)
@@ -94,6 +111,7 @@ class Hit:
     start: int
     end: int
     negated: bool = False
+    negatable: bool = True
 
 
 _ASCII_WORD = re.compile(r"[a-z0-9']")
@@ -133,15 +151,14 @@ class Lexicon:
                 if term.ignore:
                     ignored.append((start, end))
                 else:
-                    hits.append(Hit(term.written, term.group, term.weight, start, end))
+                    hits.append(Hit(term.written, term.group, term.weight, start, end, negatable=term.negatable))
         hits = [hit for hit in hits if not any(s <= hit.start and hit.end <= e for s, e in ignored)]
         hits = _longest_per_group(hits)  # 购买了: 购买, not 买了 too
         if not hits:
             return hits
         scopes = negations(prepared)
         return [
-            Hit(h.written, h.group, h.weight, h.start, h.end, negated=any(_in_scope(s, h.start, prepared) for s in scopes))
-            for h in hits
+            replace(h, negated=h.negatable and any(_in_scope(s, h.start, prepared) for s in scopes)) for h in hits
         ]
 
 

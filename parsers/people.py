@@ -133,6 +133,50 @@ def signature_name(text: str) -> str | None:
     return None
 
 
+# A line of a signature block: short, nobody speaking and nothing done in it (no sentence, no
+# pronoun, no verb of going, telling or calling), and a name, a phone, a title or an
+# organisation in it (`市公安局交警支队`, `律師`, `Solicitor`).
+SIGNATURE_LINE_MAX = 40
+NOT_SIGNATURE_LINE = re.compile(
+    r"[。！？!?；;]|[我你您咱去找告到打要会會就再让讓把被给給发發报報说說曝诉訴不没沒别別]|"
+    r"\b(?:i|i'm|i'll|we|you|my|our|will|if|call|sue|report|post|contact|tell|go|take|not|no)\b",
+    re.IGNORECASE,
+)
+SIGNATURE_WORD = re.compile(
+    r"(?:公司|部|科|处|處|办|辦|课|課|组|組|队|隊|所|局|院|厂|廠|店|行|中心|协会|協會|委员会|委員會|街道|社区|社區|大学|大學|"
+    r"学校|學校|办公室|辦公室)(?=\s|$)|经理|經理|主管|主任|课长|課長|科长|科長|处长|處長|代表|总监|總監|工程师|工程師|"
+    r"律师|律師|会计|會計|医生|醫生|记者|記者|警官|地址|邮箱|郵箱|e-?mail|tel|fax|mob|ltd|llp|inc|gmbh|co\.|corp|"
+    r"solicitors?|manager|director|officer|engineer|department|dept|team|office|university|school|hospital|"
+    r"station|police|press|@|\d{4}[-/.年]",
+    re.IGNORECASE,
+)
+
+
+def without_signature(text: str) -> str:
+    """The text without the writer's signature block: the last lines that hold a name or a
+    phone with titles and organisations (`李强 / 市公安局交警支队`, `陳柏翰 律師 / 李氏聯合法律事務所`).
+    Who the writer is (a police officer, a lawyer) says nothing about what happened. A line
+    that says or does something (再不处理就去12315, `王秀兰 要去曝光`) ends the block."""
+    lines = text.rstrip().splitlines()
+    start = len(lines)
+    while start > 1 and _signature_line(unicodedata.normalize("NFKC", lines[start - 1]).strip()):
+        start -= 1
+    if not any(PHONE.search(line) or MOBILE.search(line) or name_in_line(line) for line in lines[start:]):
+        return text
+    return "\n".join(lines[:start])
+
+
+def _signature_line(line: str) -> bool:
+    if not line:
+        return True
+    rest = SIGN_OFF.sub(r"\g<rest>", line)
+    name = name_in_line(rest)
+    other = PHONE.sub(" ", MOBILE.sub(" ", rest.replace(name, " ") if name else rest))
+    if len(line) > SIGNATURE_LINE_MAX or NOT_SIGNATURE_LINE.search(other):
+        return False
+    return bool(name or other != rest or not rest.strip() or SIGNATURE_WORD.search(other))
+
+
 def name_in_line(line: str) -> str | None:
     line = _strip_phone(line)
     if latin := LATIN_NAME.match(line):

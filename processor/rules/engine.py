@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from parsers.labels import load_table
 from parsers.meaning import Hit, Lexicon, Term, prepare
 from parsers.model import ParsedDocument
+from parsers.people import without_signature
 from processor.config import describe_validation_error
 from processor.errors import ConfigError
 from processor.rules.lifecycle import (
@@ -43,11 +44,14 @@ class _Strict(BaseModel):
 class Family(_Strict):
     """Signals of one meaning (media, injury, demands, …) with the weight each hit adds;
     `ignore` lists longer terms that contain a signal but mean something else (冰箱报警).
-    Weight 0 makes a cue: it counts only inside a combination (修 alone is no repair fault)."""
+    Weight 0 makes a cue: it counts only inside a combination (修 alone is no repair fault).
+    `negatable = false` for context (a product, "after the repair", our staff): a negator
+    before it negates what follows ("still not cold after the repair" is still after one)."""
 
     weight: float = Field(default=1.0, ge=0)
     signals: list[str] = []
     ignore: list[str] = []
+    negatable: bool = True
 
 
 class Combination(_Strict):
@@ -75,7 +79,8 @@ class SignalGroup(_Strict):
     def terms(self, group: str) -> list[Term]:
         found = [Term(signal, f"{group}/signals", 1.0) for signal in self.signals]
         for name, family in self.families.items():
-            found += [Term(signal, f"{group}/{name}", family.weight) for signal in family.signals]
+            found += [Term(signal, f"{group}/{name}", family.weight, negatable=family.negatable)
+                      for signal in family.signals]
             found += [Term(word, f"{group}/{name}", ignore=True) for word in family.ignore]
         return found
 
@@ -363,8 +368,9 @@ def decide(doc: ParsedDocument, rules: RuleSet, calendar: WorkingCalendar, recei
 
 def document_text(doc: ParsedDocument) -> str:
     """What the signals are matched on: title, body and the free-text fields; a form's labels
-    left out (a 购车日期 row says nothing about what the complaint is about)."""
-    parts = [doc.title, without_labels(doc.text), str(doc.value("description") or ""),
+    and the writer's signature block left out (a 购车日期 row, or 律师 under a name, says
+    nothing about what the complaint is about)."""
+    parts = [doc.title, without_labels(without_signature(doc.text)), str(doc.value("description") or ""),
              str(doc.value("customer_opinion") or "")]
     return "\n".join(parts)
 
