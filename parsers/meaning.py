@@ -191,7 +191,7 @@ _EN_NEGATOR = re.compile(r"\b(?:no|not|never|without|nobody|none|neither|nor|not
 # What ends a negation's reach: the clause ends, or the sentence turns to a consequence/condition.
 CLAUSE_END = re.compile(r"[,，。.!！?？;；:：\n()（）\"“”]")
 SCOPE_BREAKERS = re.compile(
-    r"就|的话|否则|不然|那么|然后|但|可是|却|而且|结果|所以|因为|我|我们|你们|他们|要是|如果|"
+    r"就|的话|否则|不然|那么|然后|但|可是|却|而且|结果|所以|因为|我|我们|你们|他们|要是|如果|作出|做出|给予|给出|"
     r"\b(?:if|then|otherwise|but|so|because|and|until|unless|i|we|you|they|will|i'll|we'll)\b"
 )
 # 没几天, 没多久, 没过多久 tell how soon, they negate nothing: 没几天又漏 is a leak back.
