@@ -13,6 +13,8 @@ The steps, in order (each a small function, so tests can look at each):
 4. Negation: a negator word (jieba's segmentation says what is a word: 不然, 不错, 会不会 are
    not negators) before a signal in the same clause, with no scope breaker between
    (就/的话/否则/我…: "再不处理我就去12315" is a threat, not a negated one).
+5. Hypotheticals: a signal in the sentence of a condition (如果/要是/if…) is marked so; the
+   rules count it for a threat, not as something that happened.
 The segmenter and the automaton are built once per process, on first use.
 """
 
@@ -112,6 +114,7 @@ class Hit:
     end: int
     negated: bool = False
     negatable: bool = True
+    hypothetical: bool = False  # in a sentence of a condition (如果下次还是一样, "if it happens again")
 
 
 _ASCII_WORD = re.compile(r"[a-z0-9']")
@@ -157,8 +160,11 @@ class Lexicon:
         if not hits:
             return hits
         scopes = negations(prepared)
+        conditions = [match.end() for match in CONDITION.finditer(prepared)]
         return [
-            replace(h, negated=h.negatable and any(_in_scope(s, h.start, prepared) for s in scopes)) for h in hits
+            replace(h, negated=h.negatable and any(_in_scope(s, h.start, prepared) for s in scopes),
+                    hypothetical=any(_in_sentence(c, h.start, prepared) for c in conditions))
+            for h in hits
         ]
 
 
@@ -226,6 +232,19 @@ def negations(prepared: str) -> list[int]:
             ends.append(position)
     ends.extend(match.end() for match in _EN_NEGATOR.finditer(prepared))
     return ends
+
+
+# ── 5. Hypotheticals: a condition's sentence tells what may happen, not what happened (如果下次
+# 校正完还是一样 is no repair that failed). A threat's consequence is hypothetical too: levels
+# count it (再不处理我就去12315), categories and lines do not.
+CONDITION = re.compile(r"如果|要是|假如|假设|万一|倘若|若是|\b(?:if|in case|should it|unless)\b")
+SENTENCE_END = re.compile(r"[。.!！?？;；\n]")
+CONDITION_REACH = 50
+
+
+def _in_sentence(condition_end: int, signal_start: int, text: str) -> bool:
+    between = text[condition_end:signal_start]
+    return 0 <= signal_start - condition_end <= CONDITION_REACH and not SENTENCE_END.search(between)
 
 
 def _in_scope(negator_end: int, signal_start: int, text: str) -> bool:
