@@ -20,6 +20,7 @@ The segmenter and the automaton are built once per process, on first use.
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -115,6 +116,7 @@ class Hit:
     negated: bool = False
     negatable: bool = True
     hypothetical: bool = False  # in a sentence of a condition (如果下次还是一样, "if it happens again")
+    sentence: int = 0  # which sentence of the text it is in (combinations may need one sentence)
 
 
 _ASCII_WORD = re.compile(r"[a-z0-9']")
@@ -161,9 +163,11 @@ class Lexicon:
             return hits
         scopes = negations(prepared)
         conditions = [match.end() for match in CONDITION.finditer(prepared)]
+        ends = [match.start() for match in SENTENCE_END.finditer(prepared)]
         return [
             replace(h, negated=h.negatable and any(_in_scope(s, h.start, prepared) for s in scopes),
-                    hypothetical=any(_in_sentence(c, h.start, prepared) for c in conditions))
+                    hypothetical=any(_in_sentence(c, h.start, prepared) for c in conditions),
+                    sentence=bisect.bisect_left(ends, h.start))
             for h in hits
         ]
 

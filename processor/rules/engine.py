@@ -64,6 +64,7 @@ class Combination(_Strict):
     all: list[str] = Field(min_length=1)
     weight: float = Field(default=2.0, gt=0)
     within: int = Field(default=60, gt=0)
+    same_sentence: bool = False  # all parts in one sentence (批号 B261058，共22桶。 names a lot; 这批…不良 blames it)
 
 
 class SignalGroup(_Strict):
@@ -449,7 +450,7 @@ class Evidence:
         for name, combination in self.combinations.get(group, {}).items():
             parts = [[h for h in self.hits if h.group == family_key(group, part) and not h.negated]
                      for part in combination.all]
-            if together := _together(parts, combination.within):
+            if together := _together(parts, combination.within, combination.same_sentence):
                 found[name] = together
         return found
 
@@ -470,13 +471,15 @@ class Evidence:
         return f"{parts[0]} (score {self.score(group):g})" + "".join(f"; {part}" for part in parts[1:])
 
 
-def _together(parts: list[list[Hit]], within: int) -> list[Hit] | None:
-    """One hit of each part, all within `within` characters of each other (the closest set)."""
+def _together(parts: list[list[Hit]], within: int, same_sentence: bool = False) -> list[Hit] | None:
+    """One hit of each part, all within `within` characters of each other (the closest set),
+    and in the anchor's sentence when `same_sentence`."""
     best: list[Hit] | None = None
     for anchor in parts[0]:
         chosen = [anchor]
         for candidates in parts[1:]:
-            near = [h for h in candidates if abs(h.start - anchor.start) <= within]
+            near = [h for h in candidates if abs(h.start - anchor.start) <= within
+                    and (not same_sentence or h.sentence == anchor.sentence)]
             if not near:
                 break
             chosen.append(min(near, key=lambda h: abs(h.start - anchor.start)))
