@@ -24,7 +24,7 @@ import bisect
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 
 from parsers.language import to_simplified
@@ -165,9 +165,10 @@ class Lexicon:
         conditions = [match.end() for match in CONDITION.finditer(prepared)]
         ends = [match.start() for match in SENTENCE_END.finditer(prepared)]
         return [
-            replace(h, negated=h.negatable and any(_in_scope(s, h.start, prepared) for s in scopes),
-                    hypothetical=any(_in_sentence(c, h.start, prepared) for c in conditions),
-                    sentence=bisect.bisect_left(ends, h.start))
+            Hit(h.written, h.group, h.weight, h.start, h.end,
+                negated=h.negatable and any(_in_scope(s, h.start, prepared) for s in scopes), negatable=h.negatable,
+                hypothetical=any(_in_sentence(c, h.start, prepared) for c in conditions),
+                sentence=bisect.bisect_left(ends, h.start))
             for h in hits
         ]
 

@@ -423,6 +423,14 @@ class Evidence:
 
     combinations: dict[str, dict[str, Combination]] = field(default_factory=dict)  # group → its combinations
     topic_end: int = 0  # where the subject line ends: what a mail is about is said there first
+    # asked for many times per document (score, uncertainty, explanation): worked out once
+    _families: dict[str, list[Hit]] = field(default_factory=dict, init=False, repr=False)
+    _combined: dict[str, dict[str, list[Hit]]] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for hit in self.hits:
+            if not hit.negated:
+                self._families.setdefault(hit.group, []).append(hit)
 
     def score(self, group: str) -> float:
         """The weights of the distinct signals found, each family counting at most its
@@ -446,13 +454,14 @@ class Evidence:
 
     def combined(self, group: str) -> dict[str, list[Hit]]:
         """The group's combinations found, each with the hits that make it."""
-        found = {}
-        for name, combination in self.combinations.get(group, {}).items():
-            parts = [[h for h in self.hits if h.group == family_key(group, part) and not h.negated]
-                     for part in combination.all]
-            if together := _together(parts, combination.within, combination.same_sentence):
-                found[name] = together
-        return found
+        if group not in self._combined:
+            found = {}
+            for name, combination in self.combinations.get(group, {}).items():
+                parts = [self._families.get(family_key(group, part), []) for part in combination.all]
+                if all(parts) and (together := _together(parts, combination.within, combination.same_sentence)):
+                    found[name] = together
+            self._combined[group] = found
+        return self._combined[group]
 
     def found(self, group: str) -> list[str]:
         signals = [f"{hit.written} ({hit.group.split('/')[1]})" for hit in self._of(group, negated=False).values()
