@@ -339,3 +339,112 @@ def test_a_product_of_the_master_data_named_in_prose_is_that_product(desk):
     unknown = parse_document(mail("热水器坏了", "你们的热水器坏了。"), "m.eml")
     match_master_data(desk, unknown)
     assert unknown.value("product_name") == "热水器" and unknown.value("product_model") is None
+
+
+# ── issue 16, continued: the mechanisms behind the judgement, each in words of its own (none of
+# these sentences is in the corpus or the rule file)
+@pytest.mark.parametrize("cantonese, mandarin", [
+    ("部雪櫃整咗三次仲係唔凍", "部雪柜整了三次还系不冻"),
+    ("冇人話過要收錢", "没人话过要收钱"),
+    ("我哋會申請仲裁", "我们会申请仲裁"),  # 仲裁 stays arbitration
+])
+def test_cantonese_function_words_are_read_as_mandarin(cantonese, mandarin):
+    assert normalise(cantonese) == mandarin
+
+
+def test_a_cantonese_negation_negates_and_a_cantonese_repair_that_failed_is_repair_quality():
+    assert judge("個熱水爐漏電，好彩冇人受傷").level == "major"  # 漏电 counts, 受伤 is negated
+    assert "受伤" in next(f["why"] for f in judge("個熱水爐漏電，好彩冇人受傷").fired if f["rule"] == "level = major")
+    assert judge("師傅上門修咗兩次，個洗碗機仲係漏水").category == "repair_quality"
+
+
+def test_context_is_never_negated_only_what_follows_the_negator():
+    # "not" governs "working", not the repair it happened after
+    decision = judge("The tumble dryer is still not heating after the repair your engineer did on Monday.")
+    assert decision.category == "repair_quality", decision.fired
+
+
+@pytest.mark.parametrize("signature, level", [
+    ("周建华\n区人民法院 执行局", "grievance"),  # works at a court: who writes, not a lawsuit
+    ("Dr Helen Marsh\nConsultant, St Mary's Hospital", "grievance"),
+    ("再拖下去就去找电视台\n周建华 13911112222", "major"),  # a line that does something is no signature
+])
+def test_the_writers_signature_block_says_who_writes_not_what_happened(signature, level):
+    body = "抽油烟机开到最大档也吸不走油烟，麻烦安排人来看看。\n\n" + signature
+    assert judge(body).level == level
+
+
+def test_a_hypothetical_tells_no_category_but_a_conditional_threat_still_counts():
+    asking = judge("冰箱冷藏室结冰。想问一下，如果师傅换了温控器以后还是一样，是不是可以换机？")
+    assert asking.category == "product_quality", asking.fired
+    threat = judge("冰箱冷藏室结冰，要是周五前没人来，我就发微博。")
+    assert threat.level == "major"
+
+
+def test_the_subject_says_what_the_mail_is_about():
+    body = "空调开了半小时还是热风，打你们客服电话两次都没人接，后来总算约上了。"
+    assert judge(body, title="空调不制冷").category == "product_quality"
+    assert judge(body, title="客服电话一直没人接").category == "service"
+
+
+@pytest.mark.parametrize("text, category", [
+    ("送衣柜的工人把楼道的墙刮掉一块皮", "service"),  # our people at work harmed the home
+    ("热水器底下漏水，泡坏了卧室的木地板", "product_quality"),  # the product did it
+    ("The delivery men chipped the door frame bringing the fridge in", "service"),
+    ("The washing machine leaked overnight and the kitchen floor is ruined", "product_quality"),
+])
+def test_damage_to_a_home_is_service_only_with_our_people_at_work(text, category):
+    assert judge(text).category == category, judge(text).fired
+
+
+def test_a_lot_is_blamed_only_in_its_own_sentence():
+    named = judge("贵司发来的电源模块，批号 PM2611-07，共 400 只。客服三天没回复我们的邮件，也没人接电话。")
+    assert named.category == "service", named.fired
+    blamed = judge("这批电源模块上电后有三成输出电压偏低，我们保养设备时才发现。")
+    assert blamed.category == "product_quality", blamed.fired
+
+
+@pytest.mark.parametrize("text, line", [
+    ("到货验货时发现三箱外包装破损，里面的灯具碎了", "sales"),  # found at receipt
+    ("The pumps passed our incoming inspection, but four failed after a month in use", "after_sales"),
+    ("订的车说好十月交，一延再延，现在又说下个月", "sales"),  # a delivery not made as agreed
+])
+def test_the_sale_is_the_line_when_something_went_wrong_at_it(text, line):
+    assert judge(text).business_line == line, judge(text).fired
+
+
+@pytest.mark.parametrize("text, level", [
+    ("这件事请你们给我一个合理的说法", "complaint"),  # a demand with words between
+    ("多扣的两百块运费请尽快退回来", "complaint"),
+    ("凭什么保修期内还要我出上门费？这个费用你们要负责", "complaint"),  # indignation with a demand word
+    ("滤网的事麻烦解释一下是怎么回事", "grievance"),  # an explanation asked for is no demand
+    ("少发的两个配件麻烦补发一下", "grievance"),  # sending the missing part is a fix
+    ("The engineer already apologised and the part was replaced free of charge, thanks", "grievance"),
+    ("不然我明天就带着横幅去你们门店门口坐着", "major"),  # a threat at our door
+    ("We act for Ms Okoye and are instructed to issue proceedings", "major"),
+])
+def test_demands_threats_and_their_false_friends(text, level):
+    assert judge(text).level == level, judge(text).fired
+
+
+@pytest.mark.parametrize("text", [
+    "在抖音直播间买的电饭煲，内胆涂层掉了",  # where it was bought, not the media
+    "轮胎漏气了，麻烦帮我看看是不是扎了钉子",  # a flat tyre
+    "楼下装修吵得要命，不过这不关你们的事；洗衣机门封有点漏",  # an intensifier
+    "电脑诊断出来是传感器故障，等配件",  # a fault's diagnosis
+    "The app keeps crashing when I open the settings page",
+    "I knocked it off the shelf by accident and the knob fell off",
+    "Please replace the window regulator on the driver's side",
+])
+def test_everyday_words_that_look_like_major_triggers_are_not(text):
+    assert judge(text).level != "major", judge(text).fired
+
+
+@pytest.mark.parametrize("body, verdict", [
+    ("你们说\u201c修好了\u201d，结果还是跟之前一样嗡嗡响", False),  # the satisfied word in quotes is irony
+    ("Well, you \"fixed\" it. It's making the same racket as before.", False),
+    ("唔滿意，同未整之前冇分別", False),  # Cantonese
+])
+def test_callback_answers_see_irony_and_an_unchanged_fault(body, verdict):
+    doc = parse_document(mail("Re: [CS-2611-0042] 回访", body), "c.eml")
+    assert doc.value("satisfied") is verdict
