@@ -242,7 +242,7 @@ def negations(prepared: str) -> list[int]:
 # ── 5. Hypotheticals: a condition's sentence tells what may happen, not what happened (如果下次
 # 校正完还是一样 is no repair that failed). A threat's consequence is hypothetical too: levels
 # count it (再不处理我就去12315), categories and lines do not.
-CONDITION = re.compile(r"如果|要是|假如|假设|万一|倘若|若是|\b(?:if|in case|should it|unless)\b")
+CONDITION = re.compile(r"如果|要是|假如|假设|万一|倘若|若是|\b(?:if|in case|unless|should (?:the|it|this|that|they))\b")
 SENTENCE_END = re.compile(r"[。.!！?？;；\n]")
 CONDITION_REACH = 50
 

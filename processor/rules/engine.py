@@ -448,9 +448,15 @@ class Evidence:
         of its combinations (空调加了两次氟还是不凉). Naming a product (weight below TOPIC_WEIGHT)
         is no topic: 热水器 in a subject says what, not which kind of complaint."""
         prefix = group + "/"
-        own = (h for h in self.hits if h.weight >= TOPIC_WEIGHT and not h.negated and h.group.startswith(prefix))
-        combined = (h for hits in self.combined(group).values() for h in hits)
-        return any(h.start < self.topic_end for h in (*own, *combined))
+        if any(h.start < self.topic_end and h.weight >= TOPIC_WEIGHT and not h.negated and h.group.startswith(prefix)
+               for h in self.hits):
+            return True
+        for combination in self.combinations.get(group, {}).values():
+            parts = [[h for h in self._families.get(family_key(group, part), []) if h.start < self.topic_end]
+                     for part in combination.all]
+            if all(parts) and _together(parts, combination.within, combination.same_sentence):
+                return True
+        return False
 
     def combined(self, group: str) -> dict[str, list[Hit]]:
         """The group's combinations found, each with the hits that make it."""
