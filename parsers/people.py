@@ -24,7 +24,9 @@ DOUBLE_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "
 NOT_NAMES = ("客服", "经理", "师傅", "先生", "女士", "小姐", "老师", "同志", "您好", "你好", "谢谢", "此致", "敬礼", "顾客", "客户", "车主",
              "用户", "爷爷", "奶奶", "妈妈", "爸爸", "阿姨", "叔叔", "主管", "主任", "代表", "律师", "课长", "部长", "专员", "工程师",
              "行政", "财务", "采购", "销售", "业务", "售后", "公司", "单位", "报销", "敬上", "上午", "下午", "晚上", "周末", "明天",
-             "今天", "联系", "电话", "地址", "祝好", "感谢", "多谢", "麻烦", "尽快")
+             "今天", "联系", "电话", "地址", "祝好", "感谢", "多谢", "麻烦", "尽快",
+             # the labels of an order's lines (商品：电热水壶) are no names
+             "商品", "产品", "型号", "订单", "品名", "名称", "数量", "规格", "颜色", "品牌", "日期", "时间", "金额", "单号")
 
 MOBILE = re.compile(r"(?<![\w+])(?:(?:\+|00)\s?86[\s\-]?)?1[3-9]\d(?:[\s\-]?\d){8}(?![\w])")
 # Any phone as people write it: +CC, (area), groups split by spaces, dashes or dots.
@@ -62,14 +64,16 @@ DISPLAY_NAME_CONFIDENCE = 0.5
 ADDRESS_CONFIDENCE = 0.4
 
 
-def read_sender_fields(doc: ParsedDocument, own: str) -> None:
+def read_sender_fields(doc: ParsedDocument, own: str, forwarded: str = "") -> None:
     """Name and phone of the writer of a plain mail, where the labels and prose patterns did
     not find them; a name from prose that is no person's name is dropped. A full name (text,
-    signature, From display name) wins over a form of address (周小姐, 黄先生, 李太)."""
+    signature, From display name) wins over a form of address (周小姐, 黄先生, 李太). A mail
+    that forwards text is signed above the forwarded part: its writer's signature first, then
+    the forwarded one's."""
     drop_unlikely_name(doc)
-    if doc.value("phone") is None and (phone := find_phone(own)):
+    if doc.value("phone") is None and (phone := find_phone(own) or find_phone(forwarded)):
         doc.put("phone", phone, "body", PROSE_CONFIDENCE)
-    if doc.value("customer_name") is None and (name := signature_name(own)):
+    if doc.value("customer_name") is None and (name := signature_name(own) or signature_name(forwarded)):
         doc.put("customer_name", name, "signature", SIGNATURE_CONFIDENCE)
     if doc.value("customer_name") is None and (name := display_name(doc.meta.get("sender_name") or "")):
         doc.put("customer_name", name, "From display name", DISPLAY_NAME_CONFIDENCE)

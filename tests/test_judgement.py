@@ -448,3 +448,17 @@ def test_everyday_words_that_look_like_major_triggers_are_not(text):
 def test_callback_answers_see_irony_and_an_unchanged_fault(body, verdict):
     doc = parse_document(mail("Re: [CS-2611-0042] 回访", body), "c.eml")
     assert doc.value("satisfied") is verdict
+
+
+@pytest.mark.parametrize("body, name, phone", [
+    # the one who forwards signs above the forwarded words: the contact is the forwarder
+    ("请尽快处理我父亲的事。\n谭晓峰 139 2288 4410\n\n---------- 转发的邮件 ----------\n发件人：谭国梁\n主题：烤箱\n\n烤箱门玻璃裂了。",
+     "谭晓峰", "13922884410"),
+    ("Passing this on from our QA team, please reply to me.\n\nMegan Doyle\n+44 7700 900123\n\n-----Original Message-----\n"
+     "From: QA line 2\nSubject: brackets\n\nBrackets from lot 7 cracked at torque.", "Megan Doyle", "+447700900123"),
+    ("您好我是龚秀英今年六十八了家里的电饭煲按键没反应", "龚秀英", None),  # a run-on sentence, no punctuation
+    ("订单号：20261201\n商品：不锈钢保温杯\n杯盖漏水。", None, None),  # an order's label is no name
+])
+def test_names_of_forwarders_run_on_writers_and_not_of_labels(body, name, phone):
+    doc = parse_document(mail("Fw: 问题", body, sender="qa@x.test"), "m.eml")
+    assert (doc.value("customer_name"), doc.value("phone")) == (name, phone)
