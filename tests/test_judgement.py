@@ -462,3 +462,13 @@ def test_callback_answers_see_irony_and_an_unchanged_fault(body, verdict):
 def test_names_of_forwarders_run_on_writers_and_not_of_labels(body, name, phone):
     doc = parse_document(mail("Fw: 问题", body, sender="qa@x.test"), "m.eml")
     assert (doc.value("customer_name"), doc.value("phone")) == (name, phone)
+
+
+@pytest.mark.parametrize("text, category", [
+    ("洗衣机面板一直亮着童锁，按什么都没反应，是不是我设置错了？", "user_issue"),  # a misunderstanding to explain
+    ("The oven fan keeps running after I switch it off. Is this normal? I didn't know it was supposed to cool down.",
+     "user_issue"),
+    ("维修单开了两周了，一直说缺配件，配件没到就没法修", "other"),  # parts supply
+])
+def test_a_misunderstanding_is_a_user_issue_and_parts_supply_is_other(text, category):
+    assert judge(text).category == category, judge(text).fired
