@@ -401,7 +401,7 @@ FAMILY_CAP = 2
 # a category or line with a signal in it gains this much. Levels do not: 投诉 in a subject is
 # no claim.
 TOPIC_BONUS = 1.5
-TOPIC_WEIGHT = 0.5
+TOPIC_WEIGHT = 0.75  # a fault (0.75) tells the topic; a product or a delivery named (≤ 0.5) does not
 
 
 def family_key(group: str, part: str) -> str:
@@ -445,7 +445,7 @@ class Evidence:
 
     def in_topic(self, group: str) -> bool:
         """Whether the subject line holds a signal of the group (保固內還收檢測費？) or a part of one
-        of its combinations (空调加了两次氟还是不凉). Naming a product (weight below TOPIC_WEIGHT)
+        of its combinations (空调加了两次氟还是不凉). Naming a product or a delivery (weight below TOPIC_WEIGHT)
         is no topic: 热水器 in a subject says what, not which kind of complaint."""
         prefix = group + "/"
         if any(h.start < self.topic_end and h.weight >= TOPIC_WEIGHT and not h.negated and h.group.startswith(prefix)
