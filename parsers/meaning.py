@@ -70,6 +70,8 @@ _MASKS = [
     re.compile(r"\d{2,4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*[日号]?|\d{1,2}\s*月\s*\d{1,2}\s*[日号]?"),
     # amounts: ¥3999, $120
     re.compile(r"[¥$€£]\s*\d[\d,.]*"),
+    # references of digit groups joined by slashes: invoice 26/1087, 2611/0042 (a date 11/20 is short)
+    re.compile(r"(?<![\d/])(?=(?:\d/?){5})\d+(?:/\d+)+(?![\d/])"),
     # a number with a unit or a measure word after it: 120元, 110公里, 3次, 12315个
     re.compile(rf"\d[\d,.]*\s*(?:{_UNITS})"),
 ]
@@ -199,6 +201,10 @@ NEGATORS = {
     "no", "not", "never", "without", "nobody", "none", "neither", "nor", "nothing", "hardly",
 }
 _EN_NEGATOR = re.compile(r"\b(?:no|not|never|without|nobody|none|neither|nor|nothing|hardly|\w+n't|cannot)\b")
+# An intention given up negates what it meant to do: 我本来想打12315，后来想想还是先跟你们说.
+# (差点/险些 are not here: 差点出事 is a near miss, a safety signal of its own.)
+INTENT_GIVEN_UP = re.compile(r"本来想|原本想|本想|本来打算|原本打算|一度想|曾经想|想过要|"
+                             r"\b(?:i was going to|i was about to|i thought about|i considered|i had considered)\b")
 # What ends a negation's reach: the clause ends, or the sentence turns to a consequence/condition.
 CLAUSE_END = re.compile(r"[,，。.!！?？;；:：\n()（）\"“”]")
 SCOPE_BREAKERS = re.compile(
@@ -236,6 +242,7 @@ def negations(prepared: str) -> list[int]:
         if word in NEGATORS and not word.isascii() and not TIME_AFTER_NEGATOR.match(prepared, position):
             ends.append(position)
     ends.extend(match.end() for match in _EN_NEGATOR.finditer(prepared))
+    ends.extend(match.end() for match in INTENT_GIVEN_UP.finditer(prepared))
     return ends
 
 

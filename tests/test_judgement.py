@@ -472,3 +472,20 @@ def test_names_of_forwarders_run_on_writers_and_not_of_labels(body, name, phone)
 ])
 def test_a_misunderstanding_is_a_user_issue_and_parts_supply_is_other(text, category):
     assert judge(text).category == category, judge(text).fired
+
+
+@pytest.mark.parametrize("text, level", [
+    ("本来想直接打12345的，想了想还是先给你们写信：烤箱门关不严", "grievance"),  # an intention given up
+    ("I was going to contact Trading Standards, but I'd rather you just fix the hinge", "grievance"),
+    ("油烟机开关有点接触不良，用起来有点危险，麻烦看看", "grievance"),  # a hedge needs company
+    ("插座接口一插就冒火花，太危险了", "major"),  # danger said outright
+    ("我在市中心医院上班，只有周末在家，热水器的事麻烦约周六", "grievance"),  # where the writer works
+    ("My daughter got a burn on her wrist from the toaster's side panel", "major"),
+    ("洗碗机的篮子断了一根，想问问换一个多少钱", "grievance"),  # asking a price is no claim
+])
+def test_intentions_hedges_workplaces_and_questions_are_read_as_meant(text, level):
+    assert judge(text).level == level, judge(text).fired
+
+
+def test_slash_joined_references_are_masked_but_a_short_date_is_kept():
+    assert prepare("against invoice 26/1087 of 11/20") == "against invoice § of 11/20"
