@@ -489,3 +489,32 @@ def test_intentions_hedges_workplaces_and_questions_are_read_as_meant(text, leve
 
 def test_slash_joined_references_are_masked_but_a_short_date_is_kept():
     assert prepare("against invoice 26/1087 of 11/20") == "against invoice § of 11/20"
+
+
+# Whole everyday mails in fresh words (subject, body) → (level, category, line)
+EVERYDAY = [
+    ("交車時發現刮痕", "今天交車時發現後保險桿有一道明顯刮痕，業務說會處理，但我希望直接換一個新的保險桿。",
+     ("complaint", "product_quality", "sales")),  # 保險桿 is a bumper, not insurance
+    ("價格不符", "門市標價跟結帳價格不一樣，多收了我八百元，請退還差額。", ("complaint", "other", "sales")),
+    ("維修人員遲到", "約好早上九點到府維修洗衣機，結果十一點多才來，也沒先打電話說會晚到。", ("grievance", "service", "after_sales")),
+    ("手機過熱", "手機充電時燙到拿不住，有一次還聞到燒焦味，我很擔心會爆炸。", ("major", "product_quality", "after_sales")),
+    ("Steering wheel shaking", "At motorway speed the steering wheel shakes violently. I don't feel safe driving it.",
+     ("major", "product_quality", "after_sales")),
+    ("Paint bubbling", "You resprayed the bonnet after the stone chip repair in August and the paint is now bubbling.",
+     ("grievance", "repair_quality", "after_sales")),
+    ("Out of spec", "Incoming inspection found the resistors in lot 4471 out of tolerance. We are rejecting the lot and require "
+     "replacement within 5 days.", ("complaint", "product_quality", "sales")),
+    ("Field failures", "We have had 14 field failures of the controller boards you supplied last spring. We need a root cause "
+     "report and credit for the failed units.", ("complaint", "product_quality", "after_sales")),
+    ("Slow repair", "I dropped my laptop off for a keyboard repair two weeks ago and still haven't heard anything. Can you give "
+     "me an update?", ("grievance", "service", "after_sales")),
+    ("到货破损", "今天收到的货，开箱发现五台显示器屏幕碎了，外箱也压坏了，请安排退款。", ("complaint", "product_quality", "sales")),
+    ("空调漏水", "空调室内机漏水，滴在床头，我本来想打12315，后来想想还是先跟你们说。", ("grievance", "product_quality", "after_sales")),
+    ("电动车电池鼓包", "电动车电池才用半年就鼓包了，充电的时候特别烫，我怕起火不敢再充了。", ("major", "product_quality", "after_sales")),
+]
+
+
+@pytest.mark.parametrize("subject, body, expected", EVERYDAY)
+def test_everyday_mails_in_fresh_words(subject, body, expected):
+    decision = judge(body, title=subject)
+    assert (decision.level, decision.category, decision.business_line) == expected, decision.fired
