@@ -17,7 +17,7 @@ from parsers.meaning import prepare
 from parsers.model import ParsedDocument
 from processor.errors import ConfigError
 from processor.rules.engine import BUILTIN_RULES, decide, load_rules, working_calendar
-from processor.rules.wording import BUILTIN_MODEL, FULL_TEXT, WordingModel, grams, load_model
+from processor.rules.wording import BUILTIN_MODEL, FULL_TEXT, WordingModel, grams, load_model, pack
 from tests.conftest import SAMPLES
 from tools.train_wording import fingerprint, fit, training_files
 
@@ -65,12 +65,12 @@ WEAK_FAULT = "空调不制冷，我想退。上个星期三下午在家里打开
 
 def toy_model(path: Path, known_text: str = WEAK_FAULT) -> None:
     """Knows each n-gram of `known_text` (idf 1); `退` alone reads as `other`, strongly."""
-    known = sorted(set(grams(prepare(known_text))) | {"退"})
+    known = ["退", *sorted(set(grams(prepare(known_text))) - {"退"})]
+    coef = [40.0, 0.0, 0.0] + [0.0, 0.0, 0.0] * (len(known) - 1)
     path.write_text(json.dumps({
-        "idf": dict.fromkeys(known, 1.0),
-        "trained_on": {},
+        "grams": "\n".join(known), "idf": pack([1.0] * len(known)), "trained_on": {},
         "facts": {"category": {"classes": ["other", "product_quality", "service"], "intercept": [0, 0, 0],
-                               "coef": {"退": [40.0, 0.0, 0.0]}}},
+                               "coef": pack(coef)}},
     }), encoding="utf-8")
 
 

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from parsers import parse_document  # noqa: E402
 from parsers.meaning import prepare  # noqa: E402
 from processor.rules.engine import document_text  # noqa: E402
-from processor.rules.wording import BUILTIN_MODEL, grams  # noqa: E402
+from processor.rules.wording import BUILTIN_MODEL, grams, pack  # noqa: E402
 from tests.accuracy import CORPUS, build_message, is_ocr  # noqa: E402
 from tests.conftest import SAMPLES  # noqa: E402
 
@@ -94,15 +94,11 @@ def fit(texts: list[str], labels: dict[str, list[str]]):  # noqa: ANN201 - with 
         coef, intercept = model.coef_, model.intercept_
         if len(model.classes_) == 2:
             coef, intercept = _binary(coef), _binary(intercept[None, :])[:, 0]
-        facts[fact] = {
-            "classes": list(model.classes_),
-            "intercept": [round(float(value), 5) for value in intercept],
-            "coef": {gram: [round(float(value), 5) for value in coef[:, index]]
-                     for index, gram in enumerate(vocabulary) if abs(coef[:, index]).max() >= 1e-4},
-        }
+        facts[fact] = {"classes": list(model.classes_), "intercept": [float(value) for value in intercept],
+                       "coef": pack([float(value) for value in coef.T.ravel()])}  # row-major: one row per n-gram
         fitted[fact] = model
-    idf = {gram: round(float(value), 5) for gram, value in zip(vocabulary, vectorizer.idf_, strict=True)}
-    return {"idf": idf, "facts": facts}, vectorizer, fitted
+    return {"grams": "\n".join(vocabulary), "idf": pack([float(v) for v in vectorizer.idf_]), "facts": facts}, \
+        vectorizer, fitted
 
 
 def _binary(coef):  # noqa: ANN001, ANN202 - numpy arrays
@@ -119,7 +115,7 @@ def main() -> int:
     args = parser.parse_args()
     model = train(training_files())
     args.out.write_text(json.dumps(model, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
-    print(f"{args.out}: {model['examples']} complaints, {len(model['idf'])} n-grams")
+    print(f"{args.out}: {model['examples']} complaints, {model['grams'].count(chr(10)) + 1} n-grams")
     return 0
 
 

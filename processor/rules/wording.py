@@ -16,8 +16,10 @@ and multiplied by the stored coefficients in plain Python.
 
 from __future__ import annotations
 
+import base64
 import json
 import math
+from array import array
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
@@ -41,52 +43,64 @@ def grams(prepared: str) -> list[str]:
 
 @dataclass(frozen=True)
 class FactModel:
-    """One fact's classes, intercepts, and per n-gram coefficients (one per class)."""
+    """One fact's classes, intercepts, and per n-gram coefficients (a row of one per class)."""
 
     classes: tuple[str, ...]
     intercept: tuple[float, ...]
-    coef: dict[str, tuple[float, ...]]
+    coef: array  # float32, row-major: n-gram i's row is coef[i * len(classes):(i + 1) * len(classes)]
 
 
 @dataclass(frozen=True)
 class WordingModel:
-    idf: dict[str, float]
+    index: dict[str, int]  # n-gram → its row
+    idf: array
     facts: dict[str, FactModel]
     trained_on: dict[str, str]  # corpus file → sha256, checked by tests/test_wording.py
 
     @classmethod
     def from_json(cls, data: dict) -> WordingModel:
-        facts = {
-            name: FactModel(tuple(fact["classes"]), tuple(fact["intercept"]),
-                            {gram: tuple(values) for gram, values in fact["coef"].items()})
-            for name, fact in data["facts"].items()
-        }
-        return cls(data["idf"], facts, data["trained_on"])
+        """The stored form: the n-grams as one newline-joined string, the numbers as base64
+        float32 arrays (a JSON list of floats takes ten times as long to read at start-up)."""
+        facts = {name: FactModel(tuple(fact["classes"]), tuple(fact["intercept"]), unpack(fact["coef"]))
+                 for name, fact in data["facts"].items()}
+        index = {gram: row for row, gram in enumerate(data["grams"].split("\n"))}
+        return cls(index, unpack(data["idf"]), facts, data["trained_on"])
 
-    def weights(self, prepared: str) -> dict[str, float]:
-        """The text's TF-IDF vector as scikit-learn builds it (sublinear tf, L2 norm)."""
-        counts = Counter(gram for gram in grams(prepared) if gram in self.idf)
-        vector = {gram: (1 + math.log(count)) * self.idf[gram] for gram, count in counts.items()}
+    def weights(self, prepared: str) -> dict[int, float]:
+        """The text's TF-IDF vector as scikit-learn builds it (sublinear tf, L2 norm), by row."""
+        counts = Counter(self.index[gram] for gram in grams(prepared) if gram in self.index)
+        vector = {row: (1 + math.log(count)) * self.idf[row] for row, count in counts.items()}
         norm = math.sqrt(sum(value * value for value in vector.values())) or 1.0
-        return {gram: value / norm for gram, value in vector.items()}
+        return {row: value / norm for row, value in vector.items()}
 
-    def confidence(self, weights: dict[str, float]) -> float:
+    def confidence(self, weights: dict[int, float]) -> float:
         """How much the model has to read, from 0 to 1: the text's known n-grams against those
         of a few lines (a one-line complaint gives it little; the lexicon's answer then weighs
         more)."""
         return max(min(len(weights) / FULL_TEXT, 1.0), 0.05)
 
-    def probabilities(self, fact: str, weights: dict[str, float]) -> dict[str, float]:
+    def probabilities(self, fact: str, weights: dict[int, float]) -> dict[str, float]:
         """Multinomial logistic regression: softmax of intercept + coefficients · weights."""
         model = self.facts[fact]
+        width = len(model.classes)
         scores = list(model.intercept)
-        for gram, weight in weights.items():
-            for index, value in enumerate(model.coef.get(gram, ())):
-                scores[index] += value * weight
+        for row, weight in weights.items():
+            for column, value in enumerate(model.coef[row * width:(row + 1) * width]):
+                scores[column] += value * weight
         top = max(scores)
         exps = [math.exp(score - top) for score in scores]
         total = sum(exps)
         return {name: value / total for name, value in zip(model.classes, exps, strict=True)}
+
+
+def pack(values: list[float]) -> str:
+    return base64.b64encode(array("f", values).tobytes()).decode("ascii")
+
+
+def unpack(text: str) -> array:
+    values = array("f")
+    values.frombytes(base64.b64decode(text))
+    return values
 
 
 @lru_cache(maxsize=4)
@@ -113,7 +127,7 @@ class Reading:
         return f"the wording model reads {self.value} ({self.probability:.0%}), the lexicon {self.lexicon}"
 
 
-def read_fact(model: WordingModel, fact: str, weights: dict[str, float], lexicon: str, lexicon_unsure: bool,
+def read_fact(model: WordingModel, fact: str, weights: dict[int, float], lexicon: str, lexicon_unsure: bool,
               trust: float) -> Reading:
     """The model's probabilities with `trust` added to the lexicon's answer (unless it was
     unsure itself); the highest wins."""
