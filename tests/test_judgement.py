@@ -218,7 +218,7 @@ def test_rules_replay_lists_changed_cases_with_the_signals_and_changes_nothing(d
     process(desk, Incoming("test", "a.eml", "a.eml", mail("洗衣机", "洗衣机转起来嘎吱嘎吱的，麻烦看看。")))
     process(desk, Incoming("test", "b.eml", "b.eml", mail("冰箱", "冰箱不制冷了，请派人上门。")))
     text = (ROOT / "processor" / "data" / "rules.toml").read_text(encoding="utf-8")
-    widened = text.replace('signals = ["冒烟",', 'signals = ["嘎吱", "冒烟",')  # a hazard: binding on the wording model
+    widened = text.replace('signals = ["12315", "12345",', 'signals = ["嘎吱", "12315", "12345",')
     (tmp_path / "new.toml").write_text(widened, encoding="utf-8")
     changes = list(replay(desk, load_rules(tmp_path / "new.toml")))
     assert len(changes) == 1 and changes[0].changes["level"] == ("grievance", "major")
