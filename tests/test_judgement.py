@@ -18,7 +18,7 @@ import pytest
 from parsers import parse_document
 from parsers.meaning import Lexicon, Term, mask, normalise, prepare
 from parsers.model import ParsedDocument
-from processor.rules.engine import decide, load_rules, working_calendar
+from processor.rules.engine import Wording, decide, load_rules, working_calendar
 from tests.accuracy import CORPUS, TARGETS, build_message, corpus_mails, evaluate_corpus
 
 ROOT = Path(__file__).parent.parent
@@ -27,10 +27,13 @@ CALENDAR = working_calendar(RULES, time(8, 30), time(17, 30))
 MONDAY = datetime(2026, 11, 2, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
-def judge(text: str, title: str = ""):
+LEXICON_ONLY = RULES.model_copy(update={"wording": Wording(enabled=False)})  # the lexicon's own mechanism
+
+
+def judge(text: str, title: str = "", rules=RULES):  # noqa: ANN001
     doc = ParsedDocument(file="m.eml", format="eml", kind="complaint", title=title)
     doc.text = text
-    return decide(doc, RULES, CALENDAR, MONDAY)
+    return decide(doc, rules, CALENDAR, MONDAY)
 
 
 def mail(subject: str, body: str, sender: str = "王秀兰 <wxl@example.test>", charset: str = "utf-8") -> bytes:
@@ -216,6 +219,9 @@ def test_rules_replay_lists_changed_cases_with_the_signals_and_changes_nothing(d
     process(desk, Incoming("test", "b.eml", "b.eml", mail("冰箱", "冰箱不制冷了，请派人上门。")))
     text = (ROOT / "processor" / "data" / "rules.toml").read_text(encoding="utf-8")
     widened = text.replace('signals = ["12315", "12345",', 'signals = ["嘎吱", "12315", "12345",')
+    # the new file trusts its lexicon's level outright, so the wording model does not read it away
+    widened = widened.replace("trust = { category = 0.1, level = 0.2,", "trust = { category = 0.1, level = 1,")
+    assert widened.count("嘎吱") == text.count("嘎吱") + 1 and "level = 1," in widened
     (tmp_path / "new.toml").write_text(widened, encoding="utf-8")
     changes = list(replay(desk, load_rules(tmp_path / "new.toml")))
     assert len(changes) == 1 and changes[0].changes["level"] == ("grievance", "major")
@@ -278,14 +284,14 @@ def test_a_product_named_only_in_prose_is_read_with_lowered_confidence():
     ("买车的时候销售承诺送三次保养，现在不认了", "other"),  # a promise made at the sale
 ])
 def test_categories_are_told_by_what_goes_together(text, category):
-    decision = judge(text)
+    decision = judge(text, rules=LEXICON_ONLY)
     assert decision.category == category, decision.fired
 
 
 def test_a_cue_alone_counts_for_nothing_and_a_combination_explains_its_parts():
-    alone = judge("师傅上门修了")  # work done, nothing back: no repair fault
+    alone = judge("师傅上门修了", rules=LEXICON_ONLY)  # work done, nothing back: no repair fault
     assert alone.category == "product_quality"
-    together = judge("师傅上门修了，没几天又漏")
+    together = judge("师傅上门修了，没几天又漏", rules=LEXICON_ONLY)
     why = next(f["why"] for f in together.fired if f["rule"] == "category = repair_quality")
     assert "上门修 + 没几天 (back_after_work)" in why
 
@@ -343,6 +349,12 @@ def test_a_product_of_the_master_data_named_in_prose_is_that_product(desk):
 
 # ── issue 16, continued: the mechanisms behind the judgement, each in words of its own (none of
 # these sentences is in the corpus or the rule file)
+# They test the lexicon's mechanisms, so they read with the lexicon alone (the wording model, the
+# second reader, may overrule a fact and then asks staff to confirm it: tests/test_wording.py).
+def read(text: str, title: str = ""):
+    return judge(text, title, rules=LEXICON_ONLY)
+
+
 @pytest.mark.parametrize("cantonese, mandarin", [
     ("部雪櫃整咗三次仲係唔凍", "部雪柜整了三次还系不冻"),
     ("冇人話過要收錢", "没人话过要收钱"),
@@ -353,14 +365,14 @@ def test_cantonese_function_words_are_read_as_mandarin(cantonese, mandarin):
 
 
 def test_a_cantonese_negation_negates_and_a_cantonese_repair_that_failed_is_repair_quality():
-    assert judge("個熱水爐漏電，好彩冇人受傷").level == "major"  # 漏电 counts, 受伤 is negated
-    assert "受伤" in next(f["why"] for f in judge("個熱水爐漏電，好彩冇人受傷").fired if f["rule"] == "level = major")
-    assert judge("師傅上門修咗兩次，個洗碗機仲係漏水").category == "repair_quality"
+    assert read("個熱水爐漏電，好彩冇人受傷").level == "major"  # 漏电 counts, 受伤 is negated
+    assert "受伤" in next(f["why"] for f in read("個熱水爐漏電，好彩冇人受傷").fired if f["rule"] == "level = major")
+    assert read("師傅上門修咗兩次，個洗碗機仲係漏水").category == "repair_quality"
 
 
 def test_context_is_never_negated_only_what_follows_the_negator():
     # "not" governs "working", not the repair it happened after
-    decision = judge("The tumble dryer is still not heating after the repair your engineer did on Monday.")
+    decision = read("The tumble dryer is still not heating after the repair your engineer did on Monday.")
     assert decision.category == "repair_quality", decision.fired
 
 
@@ -371,20 +383,20 @@ def test_context_is_never_negated_only_what_follows_the_negator():
 ])
 def test_the_writers_signature_block_says_who_writes_not_what_happened(signature, level):
     body = "抽油烟机开到最大档也吸不走油烟，麻烦安排人来看看。\n\n" + signature
-    assert judge(body).level == level
+    assert read(body).level == level
 
 
 def test_a_hypothetical_tells_no_category_but_a_conditional_threat_still_counts():
-    asking = judge("冰箱冷藏室结冰。想问一下，如果师傅换了温控器以后还是一样，是不是可以换机？")
+    asking = read("冰箱冷藏室结冰。想问一下，如果师傅换了温控器以后还是一样，是不是可以换机？")
     assert asking.category == "product_quality", asking.fired
-    threat = judge("冰箱冷藏室结冰，要是周五前没人来，我就发微博。")
+    threat = read("冰箱冷藏室结冰，要是周五前没人来，我就发微博。")
     assert threat.level == "major"
 
 
 def test_the_subject_says_what_the_mail_is_about():
     body = "空调开了半小时还是热风，打你们客服电话两次都没人接，后来总算约上了。"
-    assert judge(body, title="空调不制冷").category == "product_quality"
-    assert judge(body, title="客服电话一直没人接").category == "service"
+    assert read(body, title="空调不制冷").category == "product_quality"
+    assert read(body, title="客服电话一直没人接").category == "service"
 
 
 @pytest.mark.parametrize("text, category", [
@@ -394,13 +406,13 @@ def test_the_subject_says_what_the_mail_is_about():
     ("The washing machine leaked overnight and the kitchen floor is ruined", "product_quality"),
 ])
 def test_damage_to_a_home_is_service_only_with_our_people_at_work(text, category):
-    assert judge(text).category == category, judge(text).fired
+    assert read(text).category == category, read(text).fired
 
 
 def test_a_lot_is_blamed_only_in_its_own_sentence():
-    named = judge("贵司发来的电源模块，批号 PM2611-07，共 400 只。客服三天没回复我们的邮件，也没人接电话。")
+    named = read("贵司发来的电源模块，批号 PM2611-07，共 400 只。客服三天没回复我们的邮件，也没人接电话。")
     assert named.category == "service", named.fired
-    blamed = judge("这批电源模块上电后有三成输出电压偏低，我们保养设备时才发现。")
+    blamed = read("这批电源模块上电后有三成输出电压偏低，我们保养设备时才发现。")
     assert blamed.category == "product_quality", blamed.fired
 
 
@@ -410,7 +422,7 @@ def test_a_lot_is_blamed_only_in_its_own_sentence():
     ("订的车说好十月交，一延再延，现在又说下个月", "sales"),  # a delivery not made as agreed
 ])
 def test_the_sale_is_the_line_when_something_went_wrong_at_it(text, line):
-    assert judge(text).business_line == line, judge(text).fired
+    assert read(text).business_line == line, read(text).fired
 
 
 @pytest.mark.parametrize("text, level", [
@@ -424,7 +436,7 @@ def test_the_sale_is_the_line_when_something_went_wrong_at_it(text, line):
     ("We act for Ms Okoye and are instructed to issue proceedings", "major"),
 ])
 def test_demands_threats_and_their_false_friends(text, level):
-    assert judge(text).level == level, judge(text).fired
+    assert read(text).level == level, read(text).fired
 
 
 @pytest.mark.parametrize("text", [
@@ -437,7 +449,7 @@ def test_demands_threats_and_their_false_friends(text, level):
     "Please replace the window regulator on the driver's side",
 ])
 def test_everyday_words_that_look_like_major_triggers_are_not(text):
-    assert judge(text).level != "major", judge(text).fired
+    assert read(text).level != "major", read(text).fired
 
 
 @pytest.mark.parametrize("body, verdict", [
@@ -471,7 +483,7 @@ def test_names_of_forwarders_run_on_writers_and_not_of_labels(body, name, phone)
     ("维修单开了两周了，一直说缺配件，配件没到就没法修", "other"),  # parts supply
 ])
 def test_a_misunderstanding_is_a_user_issue_and_parts_supply_is_other(text, category):
-    assert judge(text).category == category, judge(text).fired
+    assert read(text).category == category, read(text).fired
 
 
 @pytest.mark.parametrize("text, level", [
@@ -484,7 +496,7 @@ def test_a_misunderstanding_is_a_user_issue_and_parts_supply_is_other(text, cate
     ("洗碗机的篮子断了一根，想问问换一个多少钱", "grievance"),  # asking a price is no claim
 ])
 def test_intentions_hedges_workplaces_and_questions_are_read_as_meant(text, level):
-    assert judge(text).level == level, judge(text).fired
+    assert read(text).level == level, read(text).fired
 
 
 def test_slash_joined_references_are_masked_but_a_short_date_is_kept():
@@ -516,5 +528,5 @@ EVERYDAY = [
 
 @pytest.mark.parametrize("subject, body, expected", EVERYDAY)
 def test_everyday_mails_in_fresh_words(subject, body, expected):
-    decision = judge(body, title=subject)
+    decision = read(body, title=subject)
     assert (decision.level, decision.category, decision.business_line) == expected, decision.fired
