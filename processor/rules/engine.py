@@ -482,6 +482,7 @@ class Evidence:
     # asked for many times per document (score, uncertainty, explanation): worked out once
     _families: dict[str, list[Hit]] = field(default_factory=dict, init=False, repr=False)
     _combined: dict[str, dict[str, list[Hit]]] = field(default_factory=dict, init=False, repr=False)
+    _scores: dict[str, float] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         for hit in self.hits:
@@ -497,6 +498,11 @@ class Evidence:
         """The weights of the distinct signals found, each family counting at most its
         FAMILY_CAP strongest (ten fault words do not outweigh one "after the repair"), plus
         the weight of each combination found, plus TOPIC_BONUS when the subject speaks for it."""
+        if group not in self._scores:
+            self._scores[group] = self._score(group)
+        return self._scores[group]
+
+    def _score(self, group: str) -> float:
         per_family: dict[str, list[float]] = {}
         for hit in self._of(group, negated=False).values():
             per_family.setdefault(hit.group, []).append(hit.weight)
