@@ -155,7 +155,6 @@ class Wording(_Strict):
     enabled: bool = True
     model: str | None = None
     trust: dict[Literal["category", "level", "business_line"], float] = {}
-    binding: list[str] = []  # families (`level.major/safety`) whose un-negated signal the model cannot overrule
 
 
 class RuleSet(_Strict):
@@ -394,8 +393,8 @@ def _second_reading(rules: RuleSet, prepared: str, evidence: Evidence, decision:
     """The wording model's reading beside the lexicon's, fact by fact (wording.py says why):
     the lexicon's answer weighs `trust` for each time its evidence reaches its group's threshold
     (at most STRONG times; an answer without a group, the default level, once), more where the
-    text is too short for the model to read much; a `binding` family's signal settles it. Where
-    the two disagree, staff are asked to confirm."""
+    text is too short for the model to read much. Where the two disagree, staff are asked to
+    confirm."""
     model = rules.wording_model()
     if model is None:
         return
@@ -403,8 +402,6 @@ def _second_reading(rules: RuleSet, prepared: str, evidence: Evidence, decision:
     groups = rules.signal_groups()
     for fact, trust in rules.wording.trust.items():
         lexicon = getattr(decision, fact)
-        if evidence.any_of([family for family in rules.wording.binding if family.startswith(f"{fact}.{lexicon}/")]):
-            continue  # e.g. an injury or a hazard: recall first for major complaints (seed 004 §四.3)
         group = groups[fact].get(lexicon)
         strength = evidence.score(f"{fact}.{lexicon}") / group.threshold if group and group.threshold else 1.0
         reading = read_fact(model, fact, weights, lexicon, fact in decision.uncertain,
@@ -457,11 +454,6 @@ class Evidence:
         return {(h.written, h.group): h for h in self.hits if h.group.startswith(prefix) and h.negated == negated}
 
     combinations: dict[str, dict[str, Combination]] = field(default_factory=dict)  # group → its combinations
-
-    def any_of(self, families: list[str]) -> bool:
-        """Whether a trigger of one of these families (`level.major/safety`) was found, not
-        negated: a signal of weight 2 or more (a weak one, 差点 or 划伤, needs company)."""
-        return any(hit.group in families and hit.weight >= 2 and not hit.negated for hit in self.hits)
 
     def score(self, group: str) -> float:
         """The weights of the distinct signals found, each family counting at most its
