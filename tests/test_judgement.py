@@ -219,9 +219,7 @@ def test_rules_replay_lists_changed_cases_with_the_signals_and_changes_nothing(d
     process(desk, Incoming("test", "b.eml", "b.eml", mail("冰箱", "冰箱不制冷了，请派人上门。")))
     text = (ROOT / "processor" / "data" / "rules.toml").read_text(encoding="utf-8")
     widened = text.replace('signals = ["12315", "12345",', 'signals = ["嘎吱", "12315", "12345",')
-    # the new file trusts its lexicon's level outright, so the wording model does not read it away
-    widened = widened.replace("trust = { category = 0.1, level = 0.2,", "trust = { category = 0.1, level = 1,")
-    assert widened.count("嘎吱") == text.count("嘎吱") + 1 and "level = 1," in widened
+    widened = widened[:widened.index("[wording]")] + "[wording]\nenabled = false\n"  # the lexicon's change alone
     (tmp_path / "new.toml").write_text(widened, encoding="utf-8")
     changes = list(replay(desk, load_rules(tmp_path / "new.toml")))
     assert len(changes) == 1 and changes[0].changes["level"] == ("grievance", "major")

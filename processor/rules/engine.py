@@ -162,7 +162,6 @@ class Wording(_Strict):
     enabled: bool = True
     model: str | None = None
     trust: dict[Literal["category", "level", "business_line"], float] = {}
-    binding: list[str] = []  # families (`level.major/safety`) whose un-negated signal the model cannot overrule
 
 
 class RuleSet(_Strict):
@@ -406,10 +405,9 @@ def _second_reading(rules: RuleSet, prepared: str, evidence_for: dict[str, Evide
     """The wording model's reading beside the lexicon's, fact by fact (wording.py says why):
     the lexicon's answer weighs `trust` for each time its evidence reaches its group's threshold
     (at most STRONG times; an answer without a group, the default level, once), more where the
-    text is too short for the model to read much; a `binding` family's signal settles it. Where
-    the two disagree, staff are asked to confirm. Each fact's strength is read on the evidence
-    it was decided on (`evidence_for`: the category's with its subject, the level's with its
-    threats)."""
+    text is too short for the model to read much. Where the two disagree, staff are asked to
+    confirm. Each fact's strength is read on the evidence it was decided on (`evidence_for`:
+    the category's with its subject, the level's with its threats)."""
     model = rules.wording_model()
     if model is None:
         return
@@ -418,8 +416,6 @@ def _second_reading(rules: RuleSet, prepared: str, evidence_for: dict[str, Evide
     for fact, trust in rules.wording.trust.items():
         evidence = evidence_for[fact]
         lexicon = getattr(decision, fact)
-        if evidence.any_of([family for family in rules.wording.binding if family.startswith(f"{fact}.{lexicon}/")]):
-            continue  # e.g. an injury or a hazard: recall first for major complaints (seed 004 §四.3)
         group = groups[fact].get(lexicon)
         strength = evidence.score(f"{fact}.{lexicon}") / group.threshold if group and group.threshold else 1.0
         reading = read_fact(model, fact, weights, lexicon, fact in decision.uncertain,
@@ -488,11 +484,6 @@ class Evidence:
         for hit in self.hits:
             if not hit.negated:
                 self._families.setdefault(hit.group, []).append(hit)
-
-    def any_of(self, families: list[str]) -> bool:
-        """Whether a trigger of one of these families (`level.major/safety`) was found, not
-        negated: a signal of weight 2 or more (a weak one, 差点 or 划伤, needs company)."""
-        return any(hit.group in families and hit.weight >= 2 and not hit.negated for hit in self.hits)
 
     def score(self, group: str) -> float:
         """The weights of the distinct signals found, each family counting at most its
