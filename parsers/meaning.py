@@ -118,6 +118,7 @@ class Hit:
     negated: bool = False
     negatable: bool = True
     hypothetical: bool = False  # in a sentence of a condition (如果下次还是一样, "if it happens again")
+    counterfactual: bool = False  # in a sentence of another's hypothetical (要是她早就发网上了)
     sentence: int = 0  # which sentence of the text it is in (combinations may need one sentence)
 
 
@@ -165,11 +166,13 @@ class Lexicon:
             return hits
         scopes = negations(prepared)
         conditions = [match.end() for match in CONDITION.finditer(prepared)]
+        others = [match.end() for match in COUNTERFACTUAL.finditer(prepared)]
         ends = [match.start() for match in SENTENCE_END.finditer(prepared)]
         return [
             Hit(h.written, h.group, h.weight, h.start, h.end,
                 negated=h.negatable and any(_in_scope(s, h.start, prepared) for s in scopes), negatable=h.negatable,
                 hypothetical=any(_in_sentence(c, h.start, prepared) for c in conditions),
+                counterfactual=any(_in_sentence(c, h.start, prepared) for c in others),
                 sentence=bisect.bisect_left(ends, h.start))
             for h in hits
         ]
@@ -249,6 +252,9 @@ def negations(prepared: str) -> list[int]:
 # ── 5. Hypotheticals: a condition's sentence tells what may happen, not what happened (如果下次
 # 校正完还是一样 is no repair that failed). A threat's consequence is hypothetical too: levels
 # count it (再不处理我就去12315), categories and lines do not.
+# Another's hypothetical (要是她早就发网上了, "if I were you I'd go to the papers"): not even a threat.
+COUNTERFACTUAL = re.compile(r"要是(?:她|他|别人|换了|换作|换成)|如果(?:是|换)?(?:她|他|别人|我朋友|我同事)|换作别人|换成别人|换了别人|"
+                            r"\b(?:if (?:i were|it were|she|he|they)|in (?:my|your|her|his) (?:place|shoes))\b")
 CONDITION = re.compile(r"如果|要是|假如|假设|万一|倘若|若是|\b(?:if|in case|unless|should (?:the|it|this|that|they))\b")
 SENTENCE_END = re.compile(r"[。.!！?？;；\n]")
 CONDITION_REACH = 50
@@ -259,12 +265,17 @@ def _in_sentence(condition_end: int, signal_start: int, text: str) -> bool:
     return 0 <= signal_start - condition_end <= CONDITION_REACH and not SENTENCE_END.search(between)
 
 
+# "not X or Y" negates Y too: 我不会找媒体或者去12315, "not going to sue anyone or write to the papers"
+COORDINATION = re.compile(r"或者|或是|或|\b(?:or|nor)\b")
+
+
 def _in_scope(negator_end: int, signal_start: int, text: str) -> bool:
     between = text[negator_end:signal_start] if 0 <= signal_start - negator_end <= 60 else None
     if between is None:
         return False
-    if between.isascii() and len(between.split()) > NEGATION_REACH_WORDS:
+    reach = 3 if COORDINATION.search(between) else 1  # a disjunction carries it to its last part
+    if between.isascii() and len(between.split()) > NEGATION_REACH_WORDS * reach:
         return False
-    if not between.isascii() and len(between) > NEGATION_REACH:
+    if not between.isascii() and len(between) > NEGATION_REACH * reach:
         return False
     return not CLAUSE_END.search(between) and not SCOPE_BREAKERS.search(between)

@@ -528,3 +528,14 @@ EVERYDAY = [
 def test_everyday_mails_in_fresh_words(subject, body, expected):
     decision = read(body, title=subject)
     assert (decision.level, decision.category, decision.business_line) == expected, decision.fired
+
+
+@pytest.mark.parametrize("text, level", [
+    ("I'm not going to call the police or post it on Facebook, I just want the lock fixed", "grievance"),  # "or"
+    ("我不会去找电视台或者打市长热线，只是希望尽快修好", "grievance"),
+    ("我同事说要是她早就去找记者了，我觉得没必要，修好就行", "grievance"),  # another's hypothetical
+    ("If I were you I'd go to the papers, my neighbour said. I just want a new seal.", "grievance"),
+    ("要是这周还没人来，我就去找记者", "major"),  # the writer's own condition is a threat
+])
+def test_negation_through_or_and_anothers_hypothetical(text, level):
+    assert read(text).level == level, read(text).fired

@@ -380,10 +380,10 @@ def decide(doc: ParsedDocument, rules: RuleSet, calendar: WorkingCalendar, recei
         prepared = prepare(document_text(doc))
         hits = rules.lexicon().find(prepared)
         # what happened decides the category (the subject saying what it is about) and the line;
-        # a threat's condition counts for the level
+        # a threat's condition counts for the level, another's hypothetical for nothing
         happened = Evidence([hit for hit in hits if not hit.hypothetical], rules.combinations())
         about = dataclasses.replace(happened, topic_end=max(prepared.find("\n"), 0))
-        evidence = Evidence(hits, rules.combinations())
+        evidence = Evidence([hit for hit in hits if not hit.counterfactual], rules.combinations())
         decision.category = _strongest(rules.categories, "category", rules.defaults.category, about, decision)
         decision.level = _level(rules, doc, evidence, decision)
         decision.business_line = _strongest(
