@@ -162,6 +162,9 @@ class Wording(_Strict):
     enabled: bool = True
     model: str | None = None
     trust: dict[Literal["category", "level", "business_line"], float] = {}
+    # families (`level.major/injury`) whose un-negated trigger of weight 2 the model cannot read
+    # away: seed 004 §四.3 puts personal safety first, and for major complaints recall comes first
+    binding: list[str] = []
 
 
 class RuleSet(_Strict):
@@ -271,7 +274,8 @@ class RuleSet(_Strict):
 
 
     def check_combinations(self) -> None:
-        """Every family a combination names must exist: a typo would silently never fire."""
+        """Every family a combination or `[wording] binding` names must exist: a typo would
+        silently never fire."""
         families = {f"{fact}.{name}/{family}" for fact, groups in self.signal_groups().items()
                     for name, group in groups.items() for family in group.families}
         for fact, groups in self.signal_groups().items():
@@ -280,6 +284,9 @@ class RuleSet(_Strict):
                     for part in combination.all:
                         if family_key(f"{fact}.{name}", part) not in families:
                             raise ValueError(f"{fact}.{name}.combinations.{key}: family `{part}` is not defined")
+        for family in self.wording.binding:
+            if family not in families:
+                raise ValueError(f"wording.binding: family `{family}` is not defined (write it as `level.major/injury`)")
 
     def check_permissions(self) -> None:
         roles = {*self.roles, "staff"}
@@ -407,7 +414,8 @@ def _second_reading(rules: RuleSet, prepared: str, evidence_for: dict[str, Evide
     (at most STRONG times; an answer without a group, the default level, once), more where the
     text is too short for the model to read much. Where the two disagree, staff are asked to
     confirm. Each fact's strength is read on the evidence it was decided on (`evidence_for`:
-    the category's with its subject, the level's with its threats)."""
+    the category's with its subject, the level's with its threats); a `binding` family's
+    trigger (an injury, a safety hazard) settles it."""
     model = rules.wording_model()
     if model is None:
         return
@@ -416,6 +424,9 @@ def _second_reading(rules: RuleSet, prepared: str, evidence_for: dict[str, Evide
     for fact, trust in rules.wording.trust.items():
         evidence = evidence_for[fact]
         lexicon = getattr(decision, fact)
+        if evidence.triggered([family for family in rules.wording.binding if family.startswith(f"{fact}.{lexicon}/")]):
+            decision.fired.append({"rule": f"{fact} = {lexicon}", "why": "a binding trigger: the wording model is not asked"})
+            continue
         group = groups[fact].get(lexicon)
         strength = evidence.score(f"{fact}.{lexicon}") / group.threshold if group and group.threshold else 1.0
         reading = read_fact(model, fact, weights, lexicon, fact in decision.uncertain,
@@ -484,6 +495,11 @@ class Evidence:
         for hit in self.hits:
             if not hit.negated:
                 self._families.setdefault(hit.group, []).append(hit)
+
+    def triggered(self, families: list[str]) -> bool:
+        """Whether a trigger of one of these families was found, not negated: a signal of weight 2
+        or more (a weak one, 差点 or 烫手, needs company)."""
+        return any(hit.group in families and hit.weight >= 2 and not hit.negated for hit in self.hits)
 
     def score(self, group: str) -> float:
         """The weights of the distinct signals found, each family counting at most its
