@@ -9,7 +9,7 @@ The steps, in order (each a small function, so tests can look at each):
    quantities with a unit) become `§`, so a hotline number is only found as a number of its own.
 3. `Lexicon.find`: every signal of a lexicon in one Aho-Corasick pass; English signals only as
    whole words (`sue` is not in "issue"), numbers only as a number of their own (`12315` is not
-   in `SO2612315`), a longer `ignore` term (冰箱报警) silences a signal it covers.
+   in `SO2612315`), a longer `ignore` term (冰箱报警) silences a signal of its own group it covers.
 4. Negation: a negator word (jieba's segmentation says what is a word: 不然, 不错, 会不会 are
    not negators) before a signal in the same clause, with no scope breaker between
    (就/的话/否则/我…: "再不处理我就去12315" is a threat, not a negated one).
@@ -150,17 +150,18 @@ class Lexicon:
         if not self.size:
             return []
         hits: list[Hit] = []
-        ignored: list[tuple[int, int]] = []
+        ignored: list[tuple[int, int, str]] = []  # where a false friend is, and the group it speaks for
         for end_index, (key, found) in self._automaton.iter(prepared):
             start, end = end_index - len(key) + 1, end_index + 1
             for term, stem in found:
                 if not _stands_alone(prepared, start, end, key, stem):
                     continue
                 if term.ignore:
-                    ignored.append((start, end))
+                    ignored.append((start, end, _owner(term.group)))
                 else:
                     hits.append(Hit(term.written, term.group, term.weight, start, end, negatable=term.negatable))
-        hits = [hit for hit in hits if not any(s <= hit.start and hit.end <= e for s, e in ignored)]
+        hits = [hit for hit in hits if not any(s <= hit.start and hit.end <= e and _owner(hit.group) == owner
+                                               for s, e, owner in ignored)]
         hits = _longest_per_group(hits)  # 购买了: 购买, not 买了 too
         if not hits:
             return hits
@@ -176,6 +177,13 @@ class Lexicon:
                 sentence=bisect.bisect_left(ends, h.start))
             for h in hits
         ]
+
+
+def _owner(group: str) -> str:
+    """The group a family speaks for (`level.major` of `level.major/safety`): a false friend
+    silences the signals of its own group only — 事故车 is no safety hazard, and still a car
+    sold with an accident behind it (category other)."""
+    return group.split("/", 1)[0]
 
 
 def _longest_per_group(hits: list[Hit]) -> list[Hit]:
