@@ -171,7 +171,8 @@ class Lexicon:
         ends = [match.start() for match in SENTENCE_END.finditer(prepared)]
         return [
             Hit(h.written, h.group, h.weight, h.start, h.end,
-                negated=h.negatable and any(_in_scope(s, h.start, prepared) for s in scopes), negatable=h.negatable,
+                negated=h.negatable and (any(_in_scope(s, h.start, prepared) for s in scopes)
+                                         or bool(SCORNED.match(prepared, h.end))), negatable=h.negatable,
                 hypothetical=any(_in_sentence(c, h.start, prepared) for c in conditions),
                 counterfactual=any(_in_sentence(c, h.start, prepared) for c in others),
                 sentence=bisect.bisect_left(ends, h.start))
@@ -210,7 +211,11 @@ NEGATORS = {
     "不要", "不想", "不打算", "不准备", "不用", "无需", "不必", "不曾", "绝不", "决不", "没人", "无人", "没有人",
     "不再", "不至于", "毫无", "谈不上", "算不上", "称不上", "不太", "不怎么", "不算", "没法", "不够",
     "no", "not", "never", "without", "nobody", "none", "neither", "nor", "nothing", "hardly",
+    # Cantonese (a traditional text is made simplified first: 唔係 → 唔系)
+    "唔", "冇", "未曾", "唔系", "唔会", "唔使", "唔算", "冇人", "毋须",
 }
+# a word scorned right after it says the opposite: 满意个鬼, 满意个屁, 满意才怪, 好个头
+SCORNED = re.compile(r"\s*(?:个鬼|个屁|个头|个毛|个锤子|才怪)")
 _EN_NEGATOR = re.compile(r"\b(?:no|not|never|without|nobody|none|neither|nor|nothing|hardly|\w+n't|cannot)\b")
 # An intention given up negates what it meant to do: 我本来想打12315，后来想想还是先跟你们说.
 # (差点/险些 are not here: 差点出事 is a near miss, a safety signal of its own.)

@@ -92,7 +92,7 @@ def test_negation_reaches_within_its_clause_and_not_past_a_condition(text, negat
 
 # ── scoring and explanations
 def test_a_decision_explains_itself_with_the_signals_found_and_negated():
-    decision = judge("热水器漏水，没有人受伤，我不会去找媒体。")
+    decision = judge("热水器漏水，没有人受伤，我不会去找媒体。", rules=LEXICON_ONLY)  # the lexicon explains itself
     level = next(f for f in decision.fired if f["rule"].startswith("level"))
     assert decision.level == "grievance"
     assert "negated" in level["why"] and "受伤" in level["why"] and "媒体" in level["why"]
