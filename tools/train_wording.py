@@ -2,8 +2,8 @@
 
 Each complaint of the training sets (tests/corpus/freetext: dev, own, unseen, train; and the text
 samples of ../shared/samples, the desk's own examples) is built as the mail the desk would
-receive, or read as the file it is, parsed, and reduced to the text the lexicon reads (the engine's
-document_text, normalised and masked). scikit-learn learns one logistic regression per fact on
+receive, or read as the file it is, parsed, and reduced to the text the model reads (the engine's
+document_text with the signature kept, normalised and masked). scikit-learn learns one logistic regression per fact on
 its TF-IDF character 1–3-grams; the vocabulary, idf and coefficients are written as JSON, with
 the sha256 of every training file, so a test can tell when the corpus changed and the model
 was not learned again. The sets `holdout` and `fresh` are never trained on: they are what the
@@ -69,7 +69,7 @@ def complaints(files: list[Path]) -> list[tuple[str, dict]]:
 
 
 def judged_text(data: bytes, name: str) -> str:
-    return prepare(document_text(parse_document(data, name)))
+    return prepare(document_text(parse_document(data, name), signature=True))
 
 
 def train(files: list[Path]) -> dict:

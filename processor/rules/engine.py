@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import lru_cache
@@ -396,7 +397,8 @@ def decide(doc: ParsedDocument, rules: RuleSet, calendar: WorkingCalendar, recei
         decision.business_line = _strongest(
             rules.business_lines, "business_line", rules.defaults.business_line, happened, decision
         )
-        _second_reading(rules, prepared, {"category": about, "level": evidence, "business_line": happened}, decision)
+        _second_reading(rules, lambda: prepare(document_text(doc, signature=True)),
+                        {"category": about, "level": evidence, "business_line": happened}, decision)
         facts |= {"category": decision.category, "level": decision.level, "business_line": decision.business_line}
     decision.missing = [name for name in rules.required.get(doc.kind, []) if doc.value(name) is None]
     if doc.kind in CASE_KINDS:
@@ -408,7 +410,9 @@ def decide(doc: ParsedDocument, rules: RuleSet, calendar: WorkingCalendar, recei
 STRONG = 4  # evidence four times a group's threshold: the lexicon is as sure as it gets
 
 
-def _second_reading(rules: RuleSet, prepared: str, evidence_for: dict[str, Evidence], decision: Decision) -> None:
+def _second_reading(
+    rules: RuleSet, wording: Callable[[], str], evidence_for: dict[str, Evidence], decision: Decision
+) -> None:
     """The wording model's reading beside the lexicon's, fact by fact (wording.py says why):
     the lexicon's answer weighs `trust` for each time its evidence reaches its group's threshold
     (at most STRONG times; an answer without a group, the default level, once), more where the
@@ -419,7 +423,7 @@ def _second_reading(rules: RuleSet, prepared: str, evidence_for: dict[str, Evide
     model = rules.wording_model()
     if model is None:
         return
-    weights = model.weights(prepared)
+    weights = model.weights(wording())  # the text as the model reads it, worked out only when there is a model
     groups = rules.signal_groups()
     for fact, trust in rules.wording.trust.items():
         evidence = evidence_for[fact]
@@ -437,12 +441,13 @@ def _second_reading(rules: RuleSet, prepared: str, evidence_for: dict[str, Evide
             decision.uncertain.append(fact)
 
 
-def document_text(doc: ParsedDocument) -> str:
+def document_text(doc: ParsedDocument, signature: bool = False) -> str:
     """What the signals are matched on: title, body and the free-text fields; a form's labels
     and the writer's signature block left out (a 购车日期 row, or 律师 under a name, says
-    nothing about what the complaint is about)."""
-    parts = [doc.title, without_labels(without_signature(doc.text)), str(doc.value("description") or ""),
-             str(doc.value("customer_opinion") or "")]
+    nothing about what the complaint is about). The wording model reads the signature too
+    (`signature=True`): who writes (a company's quality department) is part of how a mail reads."""
+    body = doc.text if signature else without_signature(doc.text)
+    parts = [doc.title, without_labels(body), str(doc.value("description") or ""), str(doc.value("customer_opinion") or "")]
     return "\n".join(parts)
 
 
