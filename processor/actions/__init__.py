@@ -1,5 +1,8 @@
-"""What the desk would do for a document: a list of plain actions decided from the parsed
-document and the rules' decision. Deciding is here; doing is in the pipeline and outputs."""
+"""What the desk will do for a document: a list of plain actions decided from the parsed
+document and the rules' decision, by `plan` — every decision is here, and nothing here needs
+the store (`aftersales inspect` shows the plan). Doing is one handler per action type, each in
+its own module of this package (`processor/actions/<type>.py`), in one table
+(processor/actions/registry.py) that the pipeline runs the plan through."""
 
 from __future__ import annotations
 
@@ -42,10 +45,13 @@ def from_ourselves(address: str | None, own_addresses: set[str]) -> bool:
 
 
 def plan(doc: ParsedDocument, decision: Decision, own_addresses: set[str], staff_to: str | None = None) -> list[Action]:
-    """`staff_to`: who is told of what is filed for staff (the desk's operator or staff addresses)."""
+    """Every step the desk will take for the document, in the order they are taken (each
+    type is one handler, processor/actions/registry.py). `staff_to`: who is told of what is
+    filed for staff (the desk's operator or staff addresses)."""
     if doc.format == "eml" and from_ourselves(doc.meta.get("sender"), own_addresses):
         # our own mail come back, or a stranger's in our name: a loop or a forgery, never a case
-        return [Action("record", None, {"note": "from our own address: recorded for staff, not acted on"})]
+        return [Action("record", None, {"note": "from our own address: recorded for staff, not acted on"}),
+                *robots_and_verdicts(doc)]
     to = reply_address(doc, own_addresses) if doc.kind not in SILENT_KINDS else None
     if doc.errors or doc.kind == "unknown":
         # the reasons as codes, worded in the reader's language by the catalogs; `reason` is
@@ -57,21 +63,36 @@ def plan(doc: ParsedDocument, decision: Decision, own_addresses: set[str], staff
             actions.append(Action("notify_sender", to, {"reason": reason, "reasons": reasons}))
         return actions
     if doc.kind in SILENT_KINDS:
-        return [Action("record", None, {"note": f"{doc.kind}: recorded, never answered (loop safety)"})]
+        return [Action("record", None, {"note": f"{doc.kind}: recorded, never answered (loop safety)"}),
+                *robots_and_verdicts(doc)]
     if doc.kind in ("reply", "callback") or (doc.case_ref and doc.kind in ("feedback_form", "inspection")):
         detail = {"case": doc.case_ref}
         if doc.kind == "callback":
             detail["satisfied"] = doc.value("satisfied")
-        return [Action("record_on_case", None, detail)]
+        return [Action("record_on_case", None, detail), *robots_and_verdicts(doc)]
+    # a return sheet naming a case goes on it when its sender is a party of it (the rest is then not done)
+    on_case = [Action("return_on_case", None, {"case": doc.case_ref})] if doc.kind == "return_sheet" and doc.case_ref else []
     if decision.owner_email is None:  # feedback forms and inspection verdicts: filed for staff
-        return [Action("file_for_staff", staff_to, {"kind": doc.kind})]
-    actions = []
+        return [*on_case, *robots_and_verdicts(doc), Action("file_for_staff", staff_to, {"kind": doc.kind})]
+    actions = [*on_case, Action("open_case")]
     if to:
         actions.append(Action("acknowledge", to, {"missing": decision.missing}))
+    if doc.kind == "return_sheet":  # before the owner's notice, which names the lines held for staff
+        actions.append(Action("return_slip", to, {"lines": len(doc.lines)}))
     actions.append(Action("notify_owner", decision.owner_email, {"owner": decision.owner}))
     actions.extend(Action("inform", role.email, {"who": role.name}) for role in decision.inform)
     if decision.escalate and decision.escalate_to:
         actions.append(Action("escalate", decision.escalate_to.email, {"who": decision.escalate_to.name}))
-    if doc.kind == "return_sheet" and to:
-        actions.append(Action("return_slip", to, {"lines": len(doc.lines)}))
-    return actions
+    if doc.case_ref:  # quoted by someone who is no party of it (a party's return sheet went on it above)
+        actions.append(Action("link_case", None, {"case": doc.case_ref}))
+    return [*actions, *robots_and_verdicts(doc)]
+
+
+def robots_and_verdicts(doc: ParsedDocument) -> list[Action]:
+    """What any document that is not quarantined also gets: a bounce marks the mail it bounces,
+    an inspection verdict decides the return lines waiting for it."""
+    if doc.kind == "bounce":
+        return [Action("record_bounce")]
+    if doc.kind == "inspection":
+        return [Action("apply_inspection")]
+    return []
