@@ -19,6 +19,7 @@ from parsers.meaning import Hit, Lexicon, Term, prepare
 from parsers.model import ParsedDocument
 from processor.config import describe_validation_error
 from processor.errors import ConfigError
+from processor.return_conditions.table import CONDITIONS
 from processor.rules.lifecycle import (
     AutoClose,
     BatchAlert,
@@ -100,10 +101,17 @@ class Role(_Strict):
 
 
 class ReturnReason(_Strict):
-    accept_when: list[Literal["within_window", "within_ratio", "reported_in_time"]] = []
+    accept_when: list[str] = []  # names of processor/return_conditions/table.py
     report_within_days: int = 7
     hold: bool = False
     await_: Literal["inspection"] | None = Field(default=None, alias="await")
+
+    @field_validator("accept_when")
+    @classmethod
+    def known_conditions(cls, names: list[str]) -> list[str]:
+        if unknown := [name for name in names if name not in CONDITIONS]:
+            raise ValueError(f"unknown condition {', '.join(unknown)}; known: {', '.join(CONDITIONS)}")
+        return names
 
 
 class ReturnsPolicy(_Strict):
