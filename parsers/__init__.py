@@ -15,6 +15,7 @@ from parsers.language import detect_language
 from parsers.limits import ParseLimits, check_size, time_limit
 from parsers.model import FieldValue, ParsedDocument, ParseError
 from parsers.sniff import sniff
+from vocabulary import Kind
 
 __all__ = ["FieldValue", "ParseError", "ParseLimits", "ParsedDocument", "parse_document", "sniff"]
 
@@ -40,7 +41,7 @@ def parse_document(data: bytes, filename: str, limits: ParseLimits | None = None
     limits = limits or ParseLimits()
     fmt = sniff(data, filename)
     if fmt is None:
-        return _failed(filename, "unknown", ParseError("unknown_type", file=filename))
+        return _failed(filename, Kind.UNKNOWN, ParseError("unknown_type", file=filename))
     try:
         if fmt != "eml":  # a mail has the message limit (mail.parse), each of its attachments the file limit
             check_size(data, filename, limits)
@@ -70,6 +71,6 @@ def parser_for(fmt: str) -> Parser:
 
 
 def _failed(filename: str, fmt: str, error: ParseError) -> ParsedDocument:
-    doc = ParsedDocument(file=filename, format=fmt, kind="unknown")
+    doc = ParsedDocument(file=filename, format=fmt, kind=Kind.UNKNOWN)
     doc.fail(error.code, **error.params)
     return doc

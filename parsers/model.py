@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from vocabulary import Kind
+
 
 class ParseError(Exception):
     """A document that cannot be read, as a reason code with its values (`encrypted_pdf`,
@@ -44,7 +46,7 @@ class FieldValue:
 class ParsedDocument:
     file: str
     format: str
-    kind: str = "unknown"
+    kind: str = Kind.UNKNOWN
     language: str | None = None
     title: str = ""
     text: str = ""

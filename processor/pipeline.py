@@ -31,6 +31,7 @@ from processor.cases import sender_address
 from processor.desk import Desk
 from processor.examining import Examined, as_json, examine
 from processor.store.models import Document, Original
+from vocabulary import DocumentStatus
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ class Outcome:
 def process(desk: Desk, item: Incoming) -> Outcome:
     document_id, duplicate, arrived = register(desk, item)
     if duplicate:
-        return Outcome("duplicate", item.filename, document_id=document_id, reason="already processed")
+        return Outcome(DocumentStatus.DUPLICATE, item.filename, document_id=document_id, reason="already processed")
     examined = examine(item.data, item.filename, desk, received=arrival(desk, arrived), refusal=item.refusal)
     return record_and_act(desk, item, document_id, examined)
 
@@ -83,8 +84,8 @@ def process_registered(desk: Desk, document_id: int) -> Outcome:
     actions (on any worker; a document already done is not done again)."""
     with desk.store.transaction() as session:
         row = session.get(Document, document_id)
-        if row is None or row.status != "received":
-            return Outcome("duplicate", row.filename if row else "?", document_id=document_id, reason="already processed")
+        if row is None or row.status != DocumentStatus.RECEIVED:
+            return Outcome(DocumentStatus.DUPLICATE, row.filename if row else "?", document_id=document_id, reason="already processed")
         item = Incoming(row.source, row.source_ref, row.filename, read_original(desk.config.archive_dir, session, row))
         arrived = row.received_at
     examined = examine(item.data, item.filename, desk, received=arrival(desk, arrived))
@@ -104,7 +105,7 @@ def processed_before(session, row: Document, message_id: str) -> bool:  # noqa: 
     after a UIDVALIDITY change) is known by its Message-ID."""
     return session.scalar(select(Document.id).where(
         Document.message_id == message_id, Document.source == row.source,
-        Document.id != row.id, Document.status != "received").limit(1)) is not None
+        Document.id != row.id, Document.status != DocumentStatus.RECEIVED).limit(1)) is not None
 
 
 OCR_WAIT = "OCR not available"
@@ -115,7 +116,7 @@ def retry_waiting_for_ocr(desk: Desk) -> list[Outcome]:
     it can: a fax is never dropped."""
     with desk.store.transaction() as session:
         waiting = session.scalars(select(Document).where(
-            Document.status == "quarantined", Document.reason.contains(OCR_WAIT))).all()
+            Document.status == DocumentStatus.QUARANTINED, Document.reason.contains(OCR_WAIT))).all()
         if not waiting:
             return []
         # the OCR stack (OpenCV, numpy: seconds of CPU) imported only when a scan waits for it
@@ -125,7 +126,7 @@ def retry_waiting_for_ocr(desk: Desk) -> list[Outcome]:
             return []
         items = []
         for row in waiting:
-            row.status = "received"  # taken up again below
+            row.status = DocumentStatus.RECEIVED  # taken up again below
             items.append(Incoming(row.source, row.source_ref, row.filename,
                                   read_original(desk.config.archive_dir, session, row)))
     return [process(desk, item) for item in items]
@@ -150,7 +151,7 @@ def register(desk: Desk, item: Incoming) -> tuple[int, bool, datetime | None]:
             with desk.store.transaction() as session:
                 row = session.scalars(select(Document).where(Document.sha256 == digest)).first()
                 first_seen = row.received_at if row is not None else None  # a new one arrives now
-                if row is not None and row.status != "received":
+                if row is not None and row.status != DocumentStatus.RECEIVED:
                     return row.id, True, first_seen
                 if row is None:
                     row = Document(sha256=digest, size=len(item.data), filename=item.filename[:512],
@@ -160,7 +161,7 @@ def register(desk: Desk, item: Incoming) -> tuple[int, bool, datetime | None]:
                         session.add(Original(sha256=digest, data=item.data))
                     session.flush()
                 if message_id and processed_before(session, row, message_id):
-                    row.status = "duplicate"
+                    row.status = DocumentStatus.DUPLICATE
                     return row.id, True, first_seen
                 return row.id, False, first_seen
         except IntegrityError:
@@ -172,15 +173,15 @@ def record_and_act(desk: Desk, item: Incoming, document_id: int, examined: Exami
     """Record the document and run its plan through the action handlers
     (processor/actions/registry.py), in one transaction."""
     doc = examined.doc
-    outcome = Outcome("processed", item.filename, kind=doc.kind, document_id=document_id,
+    outcome = Outcome(DocumentStatus.PROCESSED, item.filename, kind=doc.kind, document_id=document_id,
                       sender=sender_address(doc),
                       actions=[action.type for action in examined.actions])
     with desk.store.transaction() as session:
         # locked, and looked at again: a job run twice at once (a worker taken for dead while
         # it still ran) records the document once
         row = session.get(Document, document_id, with_for_update=True)
-        if row.status != "received":
-            return Outcome("duplicate", item.filename, document_id=document_id, reason="already processed")
+        if row.status != DocumentStatus.RECEIVED:
+            return Outcome(DocumentStatus.DUPLICATE, item.filename, document_id=document_id, reason="already processed")
         row.kind, row.parsed = doc.kind, _storable(as_json(examined))
         row.sender, row.subject = outcome.sender, (doc.meta.get("subject") or None)
         row.message_id = doc.meta.get("message_id")

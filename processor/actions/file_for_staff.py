@@ -7,10 +7,11 @@ from __future__ import annotations
 from processor import attention
 from processor.actions import Action
 from processor.actions.step import Step
+from vocabulary import Kind
 
 
 def handle(step: Step, action: Action) -> None:
     step.recorded()
-    if step.doc.kind == "inspection" and not step.row.reason:  # apply_inspection decided its lines
+    if step.doc.kind == Kind.INSPECTION and not step.row.reason:  # apply_inspection decided its lines
         return
     step.outcome.reason = attention.tell_staff(step.desk, step.session, step.row, step.doc)

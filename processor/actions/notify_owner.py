@@ -10,15 +10,16 @@ from processor.actions import Action
 from processor.actions.step import Step
 from processor.cases import record
 from processor.examining import unverified
+from vocabulary import ActionType
 
 
 def handle(step: Step, action: Action) -> None:
     desk, session, case, doc = step.desk, step.session, step.case, step.doc
     decision, planned = step.examined.decision, step.examined.actions
-    escalate = any(other.type == "escalate" for other in planned)
+    escalate = any(other.type == ActionType.ESCALATE for other in planned)
     # each address once, and never the owner's own (a major complaint's owner is the GM it escalates to)
     cc = list(dict.fromkeys(other.to.lower() for other in planned
-                            if other.type in ("inform", "escalate") and other.to and other.to.lower() != action.to.lower()))
+                            if other.type in (ActionType.INFORM, ActionType.ESCALATE) and other.to and other.to.lower() != action.to.lower()))
     language = desk.config.desk.default_language
     message = compose.owner_notice(
         desk.sender, to=action.to, owner=decision.owner or "", case_no=case.case_no, kind=doc.kind,

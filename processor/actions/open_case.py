@@ -6,6 +6,7 @@ from processor.actions import Action
 from processor.actions.step import Step
 from processor.cases import open_case
 from processor.config import Config
+from vocabulary import DocumentStatus
 
 
 def handle(step: Step, action: Action) -> None:
@@ -13,7 +14,7 @@ def handle(step: Step, action: Action) -> None:
     case = open_case(step.session, desk, doc, decision, received=step.examined.received, document_id=step.row.id,
                      actor=step.actor, channel=channel_of(step.item.source, desk.config))
     step.case = case
-    step.row.case_id, step.row.status = case.id, "processed"
+    step.row.case_id, step.row.status = case.id, DocumentStatus.PROCESSED
     outcome.case_no, outcome.category, outcome.level = case.case_no, case.category, case.level
     outcome.owner, outcome.kind = case.owner, doc.kind
     outcome.next_deadline = decision.deadlines[0].due.isoformat(timespec="minutes") if decision.deadlines else None

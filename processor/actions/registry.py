@@ -30,25 +30,26 @@ from processor.actions import (
     return_slip,
 )
 from processor.actions.step import Step
+from vocabulary import ActionType
 
 Handler = Callable[[Step, Action], "list[Action] | None"]
 
-HANDLERS: dict[str, Handler] = {
-    "quarantine": quarantine.handle,  # kept aside with its reason, for staff
-    "notify_sender": notify_sender.handle,  # the sender of what was quarantined is told why
-    "record": record.handle,  # a robot's mail or our own come back: kept, never answered
-    "record_bounce": record_bounce.handle,  # a bounce marks the mail it bounces
-    "record_on_case": record_on_case.handle,  # a reply, a callback, a command on a known case
-    "return_on_case": return_on_case.handle,  # a return sheet on the case it names, from a party
-    "open_case": open_case.handle,  # a new case with the rules' decision
-    "acknowledge": acknowledge.handle,  # the customer's acknowledgement
-    "return_slip": return_slip.handle,  # a return sheet's request, lines decided, the slip
-    "notify_owner": notify_owner.handle,  # the owner's notice
-    "inform": inform.handle,  # roles copied on the owner's notice
-    "escalate": escalate.handle,  # a major complaint, escalated
-    "link_case": link_case.handle,  # a new case linked to the one its sender quoted
-    "apply_inspection": apply_inspection.handle,  # the quality department's verdict decides lines
-    "file_for_staff": file_for_staff.handle,  # no case: kept for staff, who are told
+HANDLERS: dict[ActionType, Handler] = {
+    ActionType.QUARANTINE: quarantine.handle,  # kept aside with its reason, for staff
+    ActionType.NOTIFY_SENDER: notify_sender.handle,  # the sender of what was quarantined is told why
+    ActionType.RECORD: record.handle,  # a robot's mail or our own come back: kept, never answered
+    ActionType.RECORD_BOUNCE: record_bounce.handle,  # a bounce marks the mail it bounces
+    ActionType.RECORD_ON_CASE: record_on_case.handle,  # a reply, a callback, a command on a known case
+    ActionType.RETURN_ON_CASE: return_on_case.handle,  # a return sheet on the case it names, from a party
+    ActionType.OPEN_CASE: open_case.handle,  # a new case with the rules' decision
+    ActionType.ACKNOWLEDGE: acknowledge.handle,  # the customer's acknowledgement
+    ActionType.RETURN_SLIP: return_slip.handle,  # a return sheet's request, lines decided, the slip
+    ActionType.NOTIFY_OWNER: notify_owner.handle,  # the owner's notice
+    ActionType.INFORM: inform.handle,  # roles copied on the owner's notice
+    ActionType.ESCALATE: escalate.handle,  # a major complaint, escalated
+    ActionType.LINK_CASE: link_case.handle,  # a new case linked to the one its sender quoted
+    ActionType.APPLY_INSPECTION: apply_inspection.handle,  # the quality department's verdict decides lines
+    ActionType.FILE_FOR_STAFF: file_for_staff.handle,  # no case: kept for staff, who are told
 }
 
 

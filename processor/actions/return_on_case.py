@@ -9,6 +9,7 @@ from processor.actions import Action
 from processor.actions.return_slip import open_request
 from processor.actions.step import Step
 from processor.cases import find_case, record
+from vocabulary import DocumentStatus
 
 
 def handle(step: Step, action: Action) -> list[Action] | None:
@@ -17,7 +18,7 @@ def handle(step: Step, action: Action) -> list[Action] | None:
     if quoted is None or not trust.is_party(session, step.desk, quoted, doc):
         return None
     record(session, step.desk, quoted, "return_sheet", step.actor, document_id=row.id, file=doc.file)
-    row.case_id, row.status = quoted.id, "processed"
+    row.case_id, row.status = quoted.id, DocumentStatus.PROCESSED
     step.case = quoted
     step.outcome.reason = open_request(step.desk, session, quoted, doc, step.item.source, row.id, step.examined.received)
     step.outcome.case_no = quoted.case_no

@@ -12,6 +12,7 @@ from parsers.model import ParsedDocument
 from processor.desk import Desk
 from processor.examining import Examined
 from processor.store.models import Case, Document
+from vocabulary import DocumentStatus
 
 if TYPE_CHECKING:  # the pipeline imports the handlers; these are its types, for annotations only
     from processor.pipeline import Incoming, Outcome
@@ -34,4 +35,4 @@ class Step:
 
     def recorded(self) -> None:
         """Kept without a case of its own (a robot's mail, one filed for staff)."""
-        self.row.status = self.outcome.status = "recorded"
+        self.row.status = self.outcome.status = DocumentStatus.RECORDED
