@@ -470,10 +470,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def periodic_report(args: argparse.Namespace) -> int:
-    from outputs import outbox
     from outputs.i18n import gettext
     from outputs.report_mail import report_message
-    from processor import reports
+    from processor import outbox, reports
     from processor.delivery import deliver
 
     with open_desk(args) as desk:

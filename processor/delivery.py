@@ -10,12 +10,12 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from outputs import compose, outbox
-from outputs.smtp import deliver_by_smtp
+from outputs import compose
 from parsers.model import ParsedDocument
-from processor import problems
+from processor import outbox, problems
 from processor.cases import record
 from processor.desk import Desk
+from processor.smtp import deliver_by_smtp
 from processor.store.models import Case, OutboxMessage
 
 log = logging.getLogger(__name__)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from outputs.i18n import gettext, label
 from parsers.language import to_simplified
+from processor import outbox
 from processor.cases import from_utc_naive, to_utc_naive
 from processor.desk import Desk
 from processor.store.models import (
@@ -482,8 +483,6 @@ def report_mail(desk: Desk, kpis: Kpis, to: list[str]):  # noqa: ANN201 - an Ema
 
 def send_due_reports(desk: Desk, now: datetime) -> int:
     """Produce and queue every report that is due and not yet made."""
-    from outputs import outbox
-
     sent = 0
     with desk.store.transaction() as session:
         since = first_activity(session)

@@ -17,12 +17,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from outputs import compose, outbox
+from outputs import compose
 from outputs.i18n import gettext
 from parsers.addresses import normalise
 from parsers.language import to_simplified
 from parsers.model import ParsedDocument
-from processor import trust
+from processor import outbox, trust
 from processor.case_numbers import next_number
 from processor.cases import record
 from processor.desk import Desk

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from outputs import compose, outbox
-from processor import answering
+from outputs import compose
+from processor import answering, outbox
 from processor.actions import Action
 from processor.actions.step import Step
 from processor.cases import record

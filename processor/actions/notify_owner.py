@@ -4,8 +4,8 @@ inform and the escalation's addressee are copied."""
 
 from __future__ import annotations
 
-from outputs import compose, outbox
-from processor import returns
+from outputs import compose
+from processor import outbox, returns
 from processor.actions import Action
 from processor.actions.step import Step
 from processor.cases import record

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from outputs import compose, outbox
+from outputs import compose
 from parsers.model import ParsedDocument
-from processor import answering
+from processor import answering, outbox
 from processor.actions import Action
 from processor.actions.step import Step
 from processor.desk import Desk
