@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from outputs.report_values import HEADLINE  # the KPIs a report shows
 from parsers.labels import load_table
 from parsers.meaning import Hit, Lexicon, Term, prepare
 from parsers.model import ParsedDocument
@@ -176,10 +177,6 @@ class RuleSet(_Strict):
     @field_validator("targets")
     @classmethod
     def _known_kpis(cls, targets: dict[str, float]) -> dict[str, float]:
-        from processor.reports import (
-            HEADLINE,  # the KPIs a report shows (imported late: reports needs the desk)
-        )
-
         unknown = sorted(set(targets) - set(HEADLINE))
         if unknown:
             raise ValueError(f"unknown KPI {', '.join(unknown)}: use one of {', '.join(HEADLINE)}")
