@@ -16,6 +16,9 @@ from string import Formatter
 
 import lxml.html
 
+from parsers import (
+    parse_document,  # the registry imports this module when a mail comes, not at its own import
+)
 from parsers.addresses import sender_identity, valid_address
 from parsers.kinds import answers_survey, is_courtesy, kind_scores, satisfaction
 from parsers.language import detect_language
@@ -214,8 +217,6 @@ def html_to_text(html: str) -> str:
 
 def walk(message: EmailMessage, doc: ParsedDocument, limits: ParseLimits, depth: int):
     """The body text, and the forwarded messages parsed; attachments parsed into `doc`."""
-    from parsers import parse_document  # the registry imports this module
-
     plain, html = [], []
     forwarded: list[ParsedDocument] = []
     attachments = 0
