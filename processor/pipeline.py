@@ -13,6 +13,7 @@ mails are outbox rows written in the same transaction as the case they belong to
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -191,6 +192,4 @@ def record_and_act(desk: Desk, item: Incoming, document_id: int, examined: Exami
 
 def _storable(data: dict[str, Any]) -> dict[str, Any]:
     """JSON-safe copy (dates as text) for the document row."""
-    import json
-
     return json.loads(json.dumps(data, ensure_ascii=False, default=str))
