@@ -4,8 +4,8 @@
 A handler is `handle(step, action)`. It returns None to go on with the plan, or the actions to
 take instead of the rest of it: `[]` when the document is settled (a return sheet put on the
 case it names), a new plan when it turned out to be something else (a stranger's mail quoting
-a case becomes a new case of its own). A new action type is one module here and one line below,
-and the line in `plan` that decides it."""
+a case becomes a new case of its own). A new action type is one module here, one line below,
+its name in `vocabulary.ActionType` and the line in `plan` that decides when it is taken."""
 
 from __future__ import annotations
 
