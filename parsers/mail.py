@@ -383,13 +383,16 @@ def sent_day(header: str | None) -> date | None:
 def answer_about_case(doc: ParsedDocument, own: str, quoted: str) -> None:
     """A mail quoting our case number: a callback answer when it says whether the customer is
     satisfied or answers our survey (satisfied, not satisfied or neither), else a reply; a
-    plain thank-you is marked a courtesy (recorded on a closed case, not a reopening)."""
+    plain thank-you is marked a courtesy (recorded on a closed case, not a reopening). The
+    writer's name and phone are read from its own words too (a reply often brings a number to
+    call back on; a stranger quoting a case opens a linked case with them)."""
     survey = answers_survey(doc.meta["subject"], quoted[:300] + "\n" + quoted[-600:])
     verdict = satisfaction(own, survey)
     doc.kind = Kind.CALLBACK if verdict is not None or survey else Kind.REPLY
     if verdict is not None:
         doc.put("satisfied", verdict, "body", 0.9)
     doc.meta["courtesy"] = verdict is None and is_courtesy(own)
+    read_sender_fields(doc, own)
 
 
 def top_kind(subject: str, own: str) -> str | None:
