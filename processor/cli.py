@@ -470,10 +470,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def periodic_report(args: argparse.Namespace) -> int:
-    from outputs import outbox
     from outputs.i18n import gettext
     from outputs.report_mail import report_message
-    from processor import reports
+    from outputs.report_values import shown
+    from processor import outbox, reports
     from processor.delivery import deliver
 
     with open_desk(args) as desk:
@@ -504,8 +504,8 @@ def periodic_report(args: argparse.Namespace) -> int:
         for column in ("KPI", "this period", "previous", "target"):
             table.add_column(column)
         for name, value, previous in kpis.headline():
-            target = reports.shown(kpis.targets[name], name) if name in kpis.targets else ""
-            table.add_row(gettext(language, f"kpi.{name}"), reports.shown(value, name), reports.shown(previous, name),
+            target = shown(kpis.targets[name], name) if name in kpis.targets else ""
+            table.add_row(gettext(language, f"kpi.{name}"), shown(value, name), shown(previous, name),
                           target)
         Console().print(table)
         print(f"wrote {folder / attachment.get_filename()}")

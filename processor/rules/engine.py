@@ -16,12 +16,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from outputs.report_values import HEADLINE  # the KPIs a report shows
 from parsers.labels import load_table
 from parsers.meaning import Hit, Lexicon, Term, prepare
 from parsers.model import ParsedDocument
 from parsers.people import without_signature
 from processor.config import describe_validation_error
 from processor.errors import ConfigError
+from processor.return_conditions.table import CONDITIONS
 from processor.rules.lifecycle import (
     AutoClose,
     BatchAlert,
@@ -109,10 +111,17 @@ class Role(_Strict):
 
 
 class ReturnReason(_Strict):
-    accept_when: list[Literal["within_window", "within_ratio", "reported_in_time"]] = []
+    accept_when: list[str] = []  # names of processor/return_conditions/table.py
     report_within_days: int = 7
     hold: bool = False
     await_: Literal["inspection"] | None = Field(default=None, alias="await")
+
+    @field_validator("accept_when")
+    @classmethod
+    def known_conditions(cls, names: list[str]) -> list[str]:
+        if unknown := [name for name in names if name not in CONDITIONS]:
+            raise ValueError(f"unknown condition {', '.join(unknown)}; known: {', '.join(CONDITIONS)}")
+        return names
 
 
 class ReturnsPolicy(_Strict):
@@ -194,10 +203,6 @@ class RuleSet(_Strict):
     @field_validator("targets")
     @classmethod
     def _known_kpis(cls, targets: dict[str, float]) -> dict[str, float]:
-        from processor.reports import (
-            HEADLINE,  # the KPIs a report shows (imported late: reports needs the desk)
-        )
-
         unknown = sorted(set(targets) - set(HEADLINE))
         if unknown:
             raise ValueError(f"unknown KPI {', '.join(unknown)}: use one of {', '.join(HEADLINE)}")
