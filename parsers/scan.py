@@ -38,7 +38,7 @@ STRAY_COLON = re.compile(rf"(?<=[{ocr.CJK}])[:：](?=[{ocr.CJK}])")
 LABEL_BEFORE_COLON = re.compile(r"([^\s:：|｜]{1,16})(\s*[:：])")
 RUN_IN_LABEL = re.compile(r"[\u4e00-\u9fff]{4,}")  # a run of Chinese that may hold a value and then a label
 TYPED_FIELDS = ("phone", "date", "datetime", "code", "number", "quantity", "money")  # what follows their label tells them
-DATE_WITH_GAPS = re.compile(r"(?<![A-Za-z0-9])(20\d\d)\s*[-/.\s]\s*(0?[1-9]|1[0-2])\s*[-/.\s]\s*(0?[1-9]|[12]\d|3[01])(?!\d)")
+DATE_WITH_GAPS = re.compile(r"(?<![A-Za-z0-9])(20\d\d)\s*[-/.\s]\s*(0?[1-9]|1[0-2])\s*[-/.\s]\s*(0?[1-9]|[12]\d|3[01])(?![\d/.-])")
 TITLE_ENDS = ("单", "表", "书", "函", "记录", "明细")  # a line ending so is a document's title, not `label value`
 
 
@@ -331,7 +331,9 @@ def mend_line_labels(line: str, table) -> str:  # noqa: ANN001
         run = found[0]
         for start in range(1, len(run) - 1):
             end = next((end for end in range(len(run), start + 1, -1) if table.field_for(run[start:end])), 0)
-            if end and table.types.get(field := table.field_for(run[start:end])) in TYPED_FIELDS:
+            longest = known_label_at_end(run[:end], table) if end else None  # `日期` inside `购买日期` is no label of its own
+            if end and len(longest or "") <= end - start and not known_label_at_end(run[:start], table) and \
+                    table.types.get(field := table.field_for(run[start:end])) in TYPED_FIELDS:
                 at = found.start() + end
                 rest = line[at:].strip()
                 if rest[:1] not in ":：" and table.normalise(field, rest.split(" ", 1)[0]) is not None:

@@ -388,7 +388,7 @@ def test_misread_and_run_in_labels_of_a_line_are_mended_and_its_values_asked_bac
     from parsers import scan
 
     lines = [("终销商名称：郑州鑫源商贸有限公司", 0.96), ("联系人赵平联系电话159-5577-3349", 0.96),
-             ("投诉内容：客户说联系电话打不通", 0.95)]
+             ("投诉内容：客户说联系电话打不通", 0.95), ("购买日期2026年06月06日", 0.97)]  # 日期 inside 购买日期 is no label
     doc = ParsedDocument(file="fax.tif", format="image")
     scan.read_pages(doc, [ocr.OcrPage(1, lines=lines)])
     assert doc.value("company") == "郑州鑫源商贸有限公司" and doc.value("contact_person") == "赵平"
@@ -396,6 +396,7 @@ def test_misread_and_run_in_labels_of_a_line_are_mended_and_its_values_asked_bac
     assert {"company", "contact_person", "phone"} <= set(doc.meta["unverified"])
     assert "description" not in doc.meta["unverified"]
     assert doc.fields["phone"].read == "联系人赵平联系电话159-5577-3349"
+    assert doc.value("purchase_date") == "2026-06-06" and doc.value("complaint_date") is None
 
 
 def test_a_cell_holding_a_misread_label_and_a_date_read_with_gaps_is_a_guessed_pair():
@@ -407,6 +408,7 @@ def test_a_cell_holding_a_misread_label_and_a_date_read_with_gaps_is_a_guessed_p
     assert doc.value("purchase_date") == "2026-09-08" and doc.value("mileage_km") == 68953
     assert "purchase_date" in doc.meta["unverified"] and doc.fields["purchase_date"].read == "行驶里程 | 68953 km | 购车日日期 2026 09 -08"
     assert doc.value("complaint_date") == "2026-11-14" and "complaint_date" not in doc.meta["unverified"]
+    assert scan.dates_joined("2026/1 11/25") == "2026/1 11/25"  # a stray digit read into it: no date made up
 
 
 def test_a_colon_read_inside_a_value_is_dropped_and_the_value_asked_back():
