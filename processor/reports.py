@@ -23,6 +23,7 @@ from outputs.i18n import gettext, label
 from parsers.language import to_simplified
 from processor.cases import from_utc_naive, to_utc_naive
 from processor.desk import Desk
+from processor.kpis import HEADLINE, HOURS, RATES  # noqa: F401 - the headline KPIs, and how each is shown
 from processor.store.models import (
     Case,
     CaseEvent,
@@ -41,11 +42,6 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 AGE_BUCKETS = ((1, "day1"), (3, "day3"), (7, "day7"), (30, "day30"), (math.inf, "older"))  # days open → `age.ID`
 BREAKDOWNS = ("category", "level", "business_line", "channel", "product", "batch")  # `report.by.NAME`
 REPEAT_WINDOW = timedelta(days=90)
-# the headline KPIs, by canonical name (their labels are the catalogs' `kpi.NAME`), and how each is shown
-HEADLINE = ("received", "response_timeliness", "closure_rate", "callback_rate", "satisfaction",
-            "handling_hours_mean", "handling_hours_p90", "repeat_customers")
-RATES = frozenset({"response_timeliness", "closure_rate", "callback_rate", "satisfaction"})
-HOURS = frozenset({"handling_hours_mean", "handling_hours_p90"})
 
 
 # ---------------------------------------------------------------- periods

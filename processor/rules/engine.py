@@ -19,6 +19,7 @@ from parsers.meaning import Hit, Lexicon, Term, prepare
 from parsers.model import ParsedDocument
 from processor.config import describe_validation_error
 from processor.errors import ConfigError
+from processor.kpis import HEADLINE  # the KPIs a report shows, which [targets] may name
 from processor.rules.lifecycle import (
     AutoClose,
     BatchAlert,
@@ -162,16 +163,12 @@ class RuleSet(_Strict):
     calendar: dict[int, CalendarYear] = {}
     required: dict[str, list[str]] = {}
     permissions: Permissions = Permissions()
-    targets: dict[str, float] = {}  # KPI name (processor/reports.py) → the target the reports show
+    targets: dict[str, float] = {}  # KPI name (processor/kpis.py) → the target the reports show
     _lexicon: Lexicon | None = PrivateAttr(default=None)
 
     @field_validator("targets")
     @classmethod
     def _known_kpis(cls, targets: dict[str, float]) -> dict[str, float]:
-        from processor.reports import (
-            HEADLINE,  # the KPIs a report shows (imported late: reports needs the desk)
-        )
-
         unknown = sorted(set(targets) - set(HEADLINE))
         if unknown:
             raise ValueError(f"unknown KPI {', '.join(unknown)}: use one of {', '.join(HEADLINE)}")
