@@ -10,13 +10,15 @@ from pathlib import Path
 from parsers.language import to_simplified
 from parsers.meaning import Lexicon, Term, prepare
 from parsers.model import ParsedDocument
+from vocabulary import Kind
 
 KINDS = Path(__file__).with_name("kinds.toml")
 
 
 @lru_cache(maxsize=2)
-def load_kinds(path: Path = KINDS) -> dict[str, dict[str, list[str]]]:
-    return tomllib.loads(path.read_text(encoding="utf-8"))["kinds"]
+def load_kinds(path: Path = KINDS) -> dict[Kind, dict[str, list[str]]]:
+    """The words of each kind of form; a kind not in the vocabulary is a ValueError at once."""
+    return {Kind(kind): words for kind, words in tomllib.loads(path.read_text(encoding="utf-8"))["kinds"].items()}
 
 
 @lru_cache(maxsize=2)
@@ -91,4 +93,4 @@ def kind_scores(title: str, body: str) -> dict[str, int]:
 def recognise_kind(title: str, body: str) -> str:
     """The best-scoring kind; the title decides ties (the order of kinds.toml breaks the rest)."""
     scores = kind_scores(title, body)
-    return max(scores, key=scores.__getitem__) if scores else "unknown"
+    return max(scores, key=scores.__getitem__) if scores else Kind.UNKNOWN

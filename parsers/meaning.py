@@ -140,7 +140,8 @@ class Lexicon:
             return hits
         scopes = negations(prepared)
         return [
-            Hit(h.written, h.group, h.weight, h.start, h.end, negated=any(_in_scope(s, h.start, prepared) for s in scopes))
+            Hit(h.written, h.group, h.weight, h.start, h.end,
+                negated=any(_in_scope(s, h.start, prepared) for s in scopes) or bool(SCORNED.match(prepared, h.end)))
             for h in hits
         ]
 
@@ -169,7 +170,11 @@ NEGATORS = {
     "不要", "不想", "不打算", "不准备", "不用", "无需", "不必", "不曾", "绝不", "决不", "没人", "无人", "没有人",
     "不再", "不至于", "毫无", "谈不上", "算不上", "称不上", "不太", "不怎么", "不算", "没法", "不够",
     "no", "not", "never", "without", "nobody", "none", "neither", "nor", "nothing", "hardly",
+    # Cantonese (a traditional text is made simplified first: 唔係 → 唔系)
+    "唔", "冇", "未曾", "唔系", "唔会", "唔使", "唔算", "冇人", "毋须",
 }
+# a word scorned right after it says the opposite: 满意个鬼, 满意个屁, 满意才怪, 好个头
+SCORNED = re.compile(r"\s*(?:个鬼|个屁|个头|个毛|个锤子|才怪)")
 _EN_NEGATOR = re.compile(r"\b(?:no|not|never|without|nobody|none|neither|nor|nothing|hardly|\w+n't|cannot)\b")
 # What ends a negation's reach: the clause ends, or the sentence turns to a consequence/condition.
 CLAUSE_END = re.compile(r"[,，。.!！?？;；:：\n()（）\"“”]")

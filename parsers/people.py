@@ -34,9 +34,12 @@ NOT_PHONE_LABEL = re.compile(
     r"(?:sn|s/n|serial|order|invoice|ref|lot|batch|no\.?|编号|編號|单号|單號|订单|訂單|条码|條碼|批号|批號|序列号|序號|发票|發票|号码|號碼|合同|税号|稅號|工单|工單|vin|车架号|車架號)\s*[:：#]?\s*$",
     re.IGNORECASE,
 )
+OURS = re.compile(r"(?:你们|你們|贵司|貴司|贵公司|貴公司|店里|店裡|门店|門店|客服|热线|熱線|售后|售後|your|the shop'?s?|the dealer'?s?)"
+                  r"[^\n，,。]{0,8}(?:电话|電話|热线|熱線|号码|號碼|number|hotline|line)\s*[:：]?\s*$", re.IGNORECASE)
 DATE_LIKE = re.compile(r"^(?:19|20)\d{2}[-./]\d{1,2}[-./]\d{1,2}$|^\d{1,2}[-./]\d{1,2}[-./](?:19|20)\d{2}$")
 SIGN_OFF = re.compile(
-    r"^(?:regards|best regards|kind regards|best|thanks|thank you|many thanks|sincerely|yours sincerely|yours truly|cheers|"
+    r"^(?:regards|best regards|kind regards|warm regards|best wishes|best|thanks|thank you|many thanks|thx|ty|sincerely|"
+    r"yours sincerely|yours truly|yours|cheers|"
     r"此致|敬礼|谢谢|感谢|祝好|顺祝|顺颂)[,，.!！]?\s*(?P<rest>.*)$",
     re.IGNORECASE,
 )
@@ -47,6 +50,10 @@ LATIN_NAME = re.compile(
 )
 LATIN_DISPLAY = re.compile(rf"{_LATIN_WORD}(?:[ -]{_LATIN_WORD}){{0,2}}|[a-z]+(?: [a-z]+)?", re.IGNORECASE)
 TITLED = re.compile(r"(?P<name>[\u4e00-\u9fff](?:先生|女士|小姐|太太|太))(?![\u4e00-\u9fff])")
+ADDRESS_SUFFIXES = "太嫂"
+TITLE_ONLY = re.compile(r"^(?:mr|mrs|ms|miss|dr|madam)\.?\s+\S+$", re.IGNORECASE)
+# 老刘, 小王, 阿陈 signed on a line of their own, or after 我是/我係/我叫: what the writer goes by
+FAMILIAR = re.compile(r"^(?:我是|我係|我叫|我)?(?P<name>[老小阿][\u4e00-\u9fff])[,，.。!！]?$")
 NOT_PERSON = ("service", "reception", "team", "support", "info", "admin", "office", "sales", "department", "dept",
               "customer", "noreply", "no-reply", "desk", "center", "centre", "ltd", "limited", "inc", "gmbh", "co.",
               "公司", "部", "办", "群", "报销", "財務", "财务", "采购", "採購", "中心", "管委", "委员", "委員", "事务所", "事務所",
@@ -69,12 +76,21 @@ def read_sender_fields(doc: ParsedDocument, own: str) -> None:
     drop_unlikely_name(doc)
     if doc.value("phone") is None and (phone := find_phone(own)):
         doc.put("phone", phone, "body", PROSE_CONFIDENCE)
+    shown = display_name(doc.meta.get("sender_name") or "")
     if doc.value("customer_name") is None and (name := signature_name(own)):
-        doc.put("customer_name", name, "signature", SIGNATURE_CONFIDENCE)
-    if doc.value("customer_name") is None and (name := display_name(doc.meta.get("sender_name") or "")):
-        doc.put("customer_name", name, "From display name", DISPLAY_NAME_CONFIDENCE)
+        fuller = shown is not None and shown != name and _part_of(name, shown)
+        doc.put("customer_name", shown if fuller else name, "signature", SIGNATURE_CONFIDENCE)
+    if doc.value("customer_name") is None and shown and not TITLE_ONLY.match(shown):
+        doc.put("customer_name", shown, "From display name", DISPLAY_NAME_CONFIDENCE)
     if doc.value("customer_name") is None and (name := addressed_name(own)):
         doc.put("customer_name", name, "body", ADDRESS_CONFIDENCE)
+    if doc.value("customer_name") is None and shown:  # "Mrs Cheung": a form of address too, the writer's own last
+        doc.put("customer_name", shown, "From display name", ADDRESS_CONFIDENCE)
+
+
+def _part_of(signed: str, shown: str) -> bool:
+    """A signature that is part of the From display name ("Ka Man" of "Ho Ka Man")."""
+    return set(signed.lower().split()) < set(shown.lower().split())
 
 
 def drop_unlikely_name(doc: ParsedDocument) -> None:
@@ -102,6 +118,8 @@ def find_phone(text: str) -> str | None:
             digits = re.sub(r"\D", "", raw)
             if DATE_LIKE.match(raw) or NOT_PHONE_LABEL.search(before[-14:]) or not 7 <= len(digits) <= 15:
                 continue
+            if OURS.search(before[-16:]):  # 打你们店里的电话…, "your hotline": the desk's number, not the writer's
+                continue
             if MOBILE.fullmatch(raw):
                 rank = 0
             elif PHONE_LABEL.search(before[-16:]) or PHONE_LABEL.search(line[match.end():match.end() + 6]):
@@ -125,7 +143,7 @@ def signature_name(text: str) -> str | None:
     for index, line in enumerate(tail):
         if match := SIGN_OFF.match(line):
             for candidate in [match["rest"], *tail[index + 1:]]:
-                if name := name_in_line(candidate):
+                if name := name_in_line(candidate) or first_name(candidate):
                     return name
     for line in reversed(tail[-4:]):
         if len(line) <= 40 and (name := name_in_line(line)):
@@ -143,6 +161,17 @@ def name_in_line(line: str) -> str | None:
     return None
 
 
+FIRST_NAME = re.compile(rf"^(?P<name>{_LATIN_WORD})[,.]?$")
+NOT_FIRST_NAMES = {"Thanks", "Thank", "Regards", "Best", "Cheers", "Sent", "Sincerely", "Yours", "Team", "Customer",
+                   "Manager", "Director", "Sales", "Service", "Support", "Admin", "Office", "Mobile", "Phone", "Tel"}
+
+
+def first_name(line: str) -> str | None:
+    """One Latin first name alone on the line after a sign-off ("Cheers, / Tom")."""
+    match = FIRST_NAME.match(_strip_phone(line))
+    return match["name"] if match and match["name"] not in NOT_FIRST_NAMES else None
+
+
 def _strip_phone(line: str) -> str:
     line = PHONE.sub("", MOBILE.sub("", line))
     return re.sub(r"(?:电话|電話|手机|手機|tel|phone|mobile)[.:：]?\s*$", "", line.strip(), flags=re.IGNORECASE).strip(" ,，;；")
@@ -157,6 +186,8 @@ def chinese_name(token: str) -> str | None:
     if any(word in simplified for word in (*NOT_NAMES, *NOT_PERSON)):
         return None
     if len(token) == 4 and not simplified.startswith(DOUBLE_SURNAMES):
+        return None
+    if len(token) == 2 and simplified[1] in ADDRESS_SUFFIXES:  # 张太, 陈嫂: a form of address, not a name
         return None
     if simplified[0] in SURNAMES or simplified.startswith(DOUBLE_SURNAMES):
         return token
@@ -190,4 +221,7 @@ def addressed_name(text: str) -> str | None:
         for match in TITLED.finditer(line):
             if to_simplified(match["name"][0]) in SURNAMES:
                 return match["name"]
+    for line in reversed(lines[-3:]):
+        if (match := FAMILIAR.match(line)) and to_simplified(match["name"][1]) in SURNAMES:
+            return match["name"]
     return None

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from outputs import compose, outbox
+from outputs import compose
+from processor import outbox
 from processor.rules.lifecycle import since
 from processor.store.models import BatchAlert, Case, CaseEvent
 

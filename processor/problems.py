@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from outputs import compose, outbox
+from outputs import compose
+from processor import outbox
 from processor.desk import Desk
 from processor.store.models import Document, Problem, SourcePoll, utcnow
 

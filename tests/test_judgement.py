@@ -18,7 +18,7 @@ import pytest
 from parsers import parse_document
 from parsers.meaning import Lexicon, Term, mask, normalise, prepare
 from parsers.model import ParsedDocument
-from processor.rules.engine import decide, load_rules, working_calendar
+from processor.rules.engine import Wording, decide, load_rules, working_calendar
 from tests.accuracy import CORPUS, TARGETS, build_message, corpus_mails, evaluate_corpus
 
 ROOT = Path(__file__).parent.parent
@@ -27,10 +27,13 @@ CALENDAR = working_calendar(RULES, time(8, 30), time(17, 30))
 MONDAY = datetime(2026, 11, 2, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
-def judge(text: str, title: str = ""):
+LEXICON_ONLY = RULES.model_copy(update={"wording": Wording(enabled=False)})  # the lexicon's own mechanism
+
+
+def judge(text: str, title: str = "", rules=RULES):  # noqa: ANN001
     doc = ParsedDocument(file="m.eml", format="eml", kind="complaint", title=title)
     doc.text = text
-    return decide(doc, RULES, CALENDAR, MONDAY)
+    return decide(doc, rules, CALENDAR, MONDAY)
 
 
 def mail(subject: str, body: str, sender: str = "王秀兰 <wxl@example.test>", charset: str = "utf-8") -> bytes:
@@ -216,6 +219,7 @@ def test_rules_replay_lists_changed_cases_with_the_signals_and_changes_nothing(d
     process(desk, Incoming("test", "b.eml", "b.eml", mail("冰箱", "冰箱不制冷了，请派人上门。")))
     text = (ROOT / "processor" / "data" / "rules.toml").read_text(encoding="utf-8")
     widened = text.replace('signals = ["12315", "12345",', 'signals = ["嘎吱", "12315", "12345",')
+    widened = widened[:widened.index("[wording]")] + "[wording]\nenabled = false\n"  # the lexicon's change alone
     (tmp_path / "new.toml").write_text(widened, encoding="utf-8")
     changes = list(replay(desk, load_rules(tmp_path / "new.toml")))
     assert len(changes) == 1 and changes[0].changes["level"] == ("grievance", "major")
@@ -278,14 +282,14 @@ def test_a_product_named_only_in_prose_is_read_with_lowered_confidence():
     ("买车的时候销售承诺送三次保养，现在不认了", "other"),  # a promise made at the sale
 ])
 def test_categories_are_told_by_what_goes_together(text, category):
-    decision = judge(text)
+    decision = judge(text, rules=LEXICON_ONLY)
     assert decision.category == category, decision.fired
 
 
 def test_a_cue_alone_counts_for_nothing_and_a_combination_explains_its_parts():
-    alone = judge("师傅上门修了")  # work done, nothing back: no repair fault
+    alone = judge("师傅上门修了", rules=LEXICON_ONLY)  # work done, nothing back: no repair fault
     assert alone.category == "product_quality"
-    together = judge("师傅上门修了，没几天又漏")
+    together = judge("师傅上门修了，没几天又漏", rules=LEXICON_ONLY)
     why = next(f["why"] for f in together.fired if f["rule"] == "category = repair_quality")
     assert "上门修 + 没几天 (back_after_work)" in why
 

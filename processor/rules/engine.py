@@ -14,12 +14,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from outputs.report_values import HEADLINE  # the KPIs a report shows
 from parsers.labels import load_table
 from parsers.meaning import Hit, Lexicon, Term, prepare
 from parsers.model import ParsedDocument
 from processor.config import describe_validation_error
 from processor.errors import ConfigError
-from processor.kpis import HEADLINE  # the KPIs a report shows, which [targets] may name
+from processor.return_conditions.table import CONDITIONS
 from processor.rules.lifecycle import (
     AutoClose,
     BatchAlert,
@@ -31,6 +32,7 @@ from processor.rules.lifecycle import (
     deadline_json,
     matches,
 )
+from processor.rules.wording import WordingModel, load_model, read_fact
 from processor.rules.working_days import WorkingCalendar, YearDays
 
 BUILTIN_RULES = Path(__file__).parent.parent / "data" / "rules.toml"
@@ -101,10 +103,17 @@ class Role(_Strict):
 
 
 class ReturnReason(_Strict):
-    accept_when: list[Literal["within_window", "within_ratio", "reported_in_time"]] = []
+    accept_when: list[str] = []  # names of processor/return_conditions/table.py
     report_within_days: int = 7
     hold: bool = False
     await_: Literal["inspection"] | None = Field(default=None, alias="await")
+
+    @field_validator("accept_when")
+    @classmethod
+    def known_conditions(cls, names: list[str]) -> list[str]:
+        if unknown := [name for name in names if name not in CONDITIONS]:
+            raise ValueError(f"unknown condition {', '.join(unknown)}; known: {', '.join(CONDITIONS)}")
+        return names
 
 
 class ReturnsPolicy(_Strict):
@@ -145,6 +154,18 @@ class CalendarYear(_Strict):
     workdays: list[date] = []
 
 
+class Wording(_Strict):
+    """The second reader (processor/rules/wording.py): a model of the labelled corpus' wording
+    beside the lexicon. `trust`: the bonus the lexicon's answer gets against the model's
+    probabilities, per fact (a fact not listed is the lexicon's alone; 1 or more: the model only
+    settles what the lexicon was unsure of). `model`: a model file, relative to the rule file
+    (default: the built-in one); `enabled = false` leaves judging to the lexicon."""
+
+    enabled: bool = True
+    model: str | None = None
+    trust: dict[Literal["category", "level", "business_line"], float] = {}
+
+
 class RuleSet(_Strict):
     categories: dict[str, SignalGroup]
     levels: dict[str, SignalGroup]
@@ -163,8 +184,10 @@ class RuleSet(_Strict):
     calendar: dict[int, CalendarYear] = {}
     required: dict[str, list[str]] = {}
     permissions: Permissions = Permissions()
-    targets: dict[str, float] = {}  # KPI name (processor/kpis.py) → the target the reports show
+    targets: dict[str, float] = {}  # KPI name (processor/reports.py) → the target the reports show
+    wording: Wording = Wording()
     _lexicon: Lexicon | None = PrivateAttr(default=None)
+    _folder: Path | None = PrivateAttr(default=None)  # the rule file's, for a model file named in it
 
     @field_validator("targets")
     @classmethod
@@ -173,6 +196,13 @@ class RuleSet(_Strict):
         if unknown:
             raise ValueError(f"unknown KPI {', '.join(unknown)}: use one of {', '.join(HEADLINE)}")
         return targets
+
+    def wording_model(self) -> WordingModel | None:
+        if not self.wording.enabled:
+            return None
+        if self.wording.model is None or self._folder is None:
+            return load_model()
+        return load_model((self._folder / self.wording.model).resolve())
 
     def lexicon(self) -> Lexicon:
         """Every signal of the rule file in one matcher, built on first use and kept."""
@@ -323,6 +353,7 @@ def _load_rules(path: Path, _mtime: float) -> RuleSet:
         raise ConfigError(f"{path}: cannot read the rule file: {exc}") from None
     try:
         rules = RuleSet.model_validate(data)
+        rules._folder = path.parent
         rules.check_references()
     except ValidationError as exc:
         raise ConfigError(f"{path}: {describe_validation_error(exc)}") from None
@@ -344,18 +375,46 @@ def decide(doc: ParsedDocument, rules: RuleSet, calendar: WorkingCalendar, recei
     decision = Decision()
     facts: dict[str, Any] = {"kind": doc.kind}
     if doc.kind == "complaint":
-        evidence = Evidence(rules.lexicon().find(prepare(document_text(doc))), rules.combinations())
+        prepared = prepare(document_text(doc))
+        evidence = Evidence(rules.lexicon().find(prepared), rules.combinations())
         decision.category = _strongest(rules.categories, "category", rules.defaults.category, evidence, decision)
         decision.level = _level(rules, doc, evidence, decision)
         decision.business_line = _strongest(
             rules.business_lines, "business_line", rules.defaults.business_line, evidence, decision
         )
+        _second_reading(rules, prepared, evidence, decision)
         facts |= {"category": decision.category, "level": decision.level, "business_line": decision.business_line}
     decision.missing = [name for name in rules.required.get(doc.kind, []) if doc.value(name) is None]
     if doc.kind in CASE_KINDS:
         _route(rules, facts, decision)
         decision.deadlines = _deadlines(rules, facts, calendar, received, decision)
     return decision
+
+
+STRONG = 4  # evidence four times a group's threshold: the lexicon is as sure as it gets
+
+
+def _second_reading(rules: RuleSet, prepared: str, evidence: Evidence, decision: Decision) -> None:
+    """The wording model's reading beside the lexicon's, fact by fact (wording.py says why):
+    the lexicon's answer weighs `trust` for each time its evidence reaches its group's threshold
+    (at most STRONG times; an answer without a group, the default level, once), more where the
+    text is too short for the model to read much. Where the two disagree, staff are asked to
+    confirm."""
+    model = rules.wording_model()
+    if model is None:
+        return
+    weights = model.weights(prepared)
+    groups = rules.signal_groups()
+    for fact, trust in rules.wording.trust.items():
+        lexicon = getattr(decision, fact)
+        group = groups[fact].get(lexicon)
+        strength = evidence.score(f"{fact}.{lexicon}") / group.threshold if group and group.threshold else 1.0
+        reading = read_fact(model, fact, weights, lexicon, fact in decision.uncertain,
+                            trust * min(max(strength, 1.0), STRONG) / model.confidence(weights))
+        setattr(decision, fact, reading.value)
+        decision.fired.append({"rule": f"{fact} = {reading.value}", "why": reading.explain()})
+        if not reading.agree and fact not in decision.uncertain:
+            decision.uncertain.append(fact)
 
 
 def document_text(doc: ParsedDocument) -> str:
