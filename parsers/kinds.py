@@ -38,10 +38,12 @@ def satisfaction(text: str, survey: bool = False) -> bool | None:
     Not satisfied wins; a negated satisfied word (谈不上满意, "not happy with") is not satisfied.
     In an answer to our survey (`survey`), how the problem stands counts too."""
     lexicon, _ = _answers()
-    hits = [hit for hit in lexicon.find(prepare(text)) if survey or not hit.group.startswith("survey:")]
+    prepared = prepare(text)
+    hits = [hit for hit in lexicon.find(prepared) if survey or not hit.group.startswith("survey:")]
     hits = [dataclasses.replace(hit, group=hit.group.removeprefix("survey:")) for hit in hits]
     hits = [hit for hit in hits if not any(o is not hit and o.start <= hit.start and hit.end <= o.end
                                            and (o.end - o.start) > (hit.end - hit.start) for o in hits)]
+    hits = [hit for hit in hits if not (hit.group == "satisfied" and _in_quotes(prepared, hit.start, hit.end))]
     if any(hit.group == "not_satisfied" and not hit.negated for hit in hits):
         return False
     if any(hit.group == "satisfied" and hit.negated for hit in hits):
@@ -49,6 +51,14 @@ def satisfaction(text: str, survey: bool = False) -> bool | None:
     if any(hit.group == "satisfied" for hit in hits):
         return True
     return None
+
+
+SCARE_QUOTES = "\"'“”‘’「」『』"
+
+
+def _in_quotes(text: str, start: int, end: int) -> bool:
+    """A word in quotes is another's word, said with irony: you "fixed" it, 所谓的「修好了」."""
+    return 0 < start and end < len(text) and text[start - 1] in SCARE_QUOTES and text[end] in SCARE_QUOTES
 
 
 def answers_survey(subject: str, quoted: str) -> bool:

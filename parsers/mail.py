@@ -356,12 +356,15 @@ def decide_kind(
     own_kind = body_kind(subject, own, doc)
     if inner is not None and (own_kind != Kind.COMPLAINT or len(doc.fields) <= 2 or inner.fields):
         adopt(doc, inner, sender_too=True)
+        if doc.kind == Kind.COMPLAINT:  # the forwarded words unsigned: the one who forwards them is the contact
+            read_sender_fields(doc, own)
         return
     doc.kind = own_kind
     if doc.kind == Kind.COMPLAINT:
-        told = own + ("\n\n" + quoted if forwards(subject, quoted) else "")
+        again = quoted if forwards(subject, quoted) else ""
+        told = own + ("\n\n" + again if again else "")
         doc.text = told  # what is judged: a complaint forwarded again is its forwarded words too
-        read_sender_fields(doc, told)
+        read_sender_fields(doc, own, again)
         read_product(doc, doc.meta["subject"] + "\n" + told)
         read_purchase_date(doc, told, sent_day(doc.meta.get("date")))
         doc.put("description", _description(own), "body", 0.6)

@@ -131,3 +131,38 @@ def test_a_desk_without_the_model_file_judges_by_the_lexicon(tmp_path):
     (copy / "rules.toml").write_text(text, encoding="utf-8")
     decision = judged(load_rules(copy / "rules.toml"), WEAK_FAULT)  # … and without its file, judges as before
     assert decision.category == "product_quality"
+
+
+SCALDED = "孩子洗澡的时候热水器出水突然变得滚烫，手臂烫伤起了好几个水泡，我们晚上带他去看了急诊，现在还在换药。"
+
+
+def grievance_model(path: Path, known_text: str) -> None:
+    """Knows every n-gram of `known_text` and reads every text as a grievance, all but surely."""
+    known = sorted(set(grams(prepare(known_text))))
+    path.write_text(json.dumps({
+        "grams": "\n".join(known), "idf": pack([1.0] * len(known)), "trained_on": {},
+        "facts": {"level": {"classes": ["grievance", "major"], "intercept": [10, 0], "coef": pack([0.0, 0.0] * len(known))}},
+    }), encoding="utf-8")
+
+
+@pytest.mark.parametrize("binding, level", [("[]", "grievance"), ('["level.major/injury"]', "major")])
+def test_a_binding_injury_is_never_read_away_by_the_model(tmp_path, binding, level):
+    grievance_model(tmp_path / "toy.json", SCALDED)
+    text = BUILTIN_RULES.read_text(encoding="utf-8")
+    text = text[:text.index("[wording]")] + f'[wording]\nmodel = "toy.json"\ntrust = {{ level = 0.2 }}\nbinding = {binding}\n'
+    (tmp_path / "rules.toml").write_text(text, encoding="utf-8")
+    decision = judged(load_rules(tmp_path / "rules.toml"), SCALDED)
+    assert decision.level == level, decision.fired
+
+
+def test_a_binding_family_that_does_not_exist_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="binding"):
+        rules_with(tmp_path, '[wording]\ntrust = { level = 0.2 }\nbinding = ["level.major/injurys"]\n')
+
+
+def test_the_shipped_desk_keeps_a_burn_a_major_complaint():
+    rules = load_rules()
+    decision = judged(rules, "My son touched the oven door and got a burn on his palm; the door gets much hotter "
+                             "than it should. Please send someone to look at it this week.")
+    assert decision.level == "major"
+    assert any(fired["why"] == "a binding trigger: the wording model is not asked" for fired in decision.fired)

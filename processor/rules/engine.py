@@ -4,8 +4,10 @@ actions act on the answers."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import lru_cache
@@ -18,6 +20,7 @@ from outputs.report_values import HEADLINE  # the KPIs a report shows
 from parsers.labels import load_table
 from parsers.meaning import Hit, Lexicon, Term, prepare
 from parsers.model import ParsedDocument
+from parsers.people import without_signature
 from processor.config import describe_validation_error
 from processor.errors import ConfigError
 from processor.return_conditions.table import CONDITIONS
@@ -46,11 +49,14 @@ class _Strict(BaseModel):
 class Family(_Strict):
     """Signals of one meaning (media, injury, demands, …) with the weight each hit adds;
     `ignore` lists longer terms that contain a signal but mean something else (冰箱报警).
-    Weight 0 makes a cue: it counts only inside a combination (修 alone is no repair fault)."""
+    Weight 0 makes a cue: it counts only inside a combination (修 alone is no repair fault).
+    `negatable = false` for context (a product, "after the repair", our staff): a negator
+    before it negates what follows ("still not cold after the repair" is still after one)."""
 
     weight: float = Field(default=1.0, ge=0)
     signals: list[str] = []
     ignore: list[str] = []
+    negatable: bool = True
 
 
 class Combination(_Strict):
@@ -62,6 +68,7 @@ class Combination(_Strict):
     all: list[str] = Field(min_length=1)
     weight: float = Field(default=2.0, gt=0)
     within: int = Field(default=60, gt=0)
+    same_sentence: bool = False  # all parts in one sentence (批号 B261058，共22桶。 names a lot; 这批…不良 blames it)
 
 
 class SignalGroup(_Strict):
@@ -78,7 +85,8 @@ class SignalGroup(_Strict):
     def terms(self, group: str) -> list[Term]:
         found = [Term(signal, f"{group}/signals", 1.0) for signal in self.signals]
         for name, family in self.families.items():
-            found += [Term(signal, f"{group}/{name}", family.weight) for signal in family.signals]
+            found += [Term(signal, f"{group}/{name}", family.weight, negatable=family.negatable)
+                      for signal in family.signals]
             found += [Term(word, f"{group}/{name}", ignore=True) for word in family.ignore]
         return found
 
@@ -164,6 +172,9 @@ class Wording(_Strict):
     enabled: bool = True
     model: str | None = None
     trust: dict[Literal["category", "level", "business_line"], float] = {}
+    # families (`level.major/injury`) whose un-negated trigger of weight 2 the model cannot read
+    # away: seed 004 §四.3 puts personal safety first, and for major complaints recall comes first
+    binding: list[str] = []
 
 
 class RuleSet(_Strict):
@@ -269,7 +280,8 @@ class RuleSet(_Strict):
 
 
     def check_combinations(self) -> None:
-        """Every family a combination names must exist: a typo would silently never fire."""
+        """Every family a combination or `[wording] binding` names must exist: a typo would
+        silently never fire."""
         families = {f"{fact}.{name}/{family}" for fact, groups in self.signal_groups().items()
                     for name, group in groups.items() for family in group.families}
         for fact, groups in self.signal_groups().items():
@@ -278,6 +290,9 @@ class RuleSet(_Strict):
                     for part in combination.all:
                         if family_key(f"{fact}.{name}", part) not in families:
                             raise ValueError(f"{fact}.{name}.combinations.{key}: family `{part}` is not defined")
+        for family in self.wording.binding:
+            if family not in families:
+                raise ValueError(f"wording.binding: family `{family}` is not defined (write it as `level.major/injury`)")
 
     def check_permissions(self) -> None:
         roles = {*self.roles, "staff"}
@@ -376,13 +391,19 @@ def decide(doc: ParsedDocument, rules: RuleSet, calendar: WorkingCalendar, recei
     facts: dict[str, Any] = {"kind": doc.kind}
     if doc.kind == "complaint":
         prepared = prepare(document_text(doc))
-        evidence = Evidence(rules.lexicon().find(prepared), rules.combinations())
-        decision.category = _strongest(rules.categories, "category", rules.defaults.category, evidence, decision)
+        hits = rules.lexicon().find(prepared)
+        # what happened decides the category (the subject saying what it is about) and the line;
+        # a threat's condition counts for the level, another's hypothetical for nothing
+        happened = Evidence([hit for hit in hits if not hit.hypothetical], rules.combinations())
+        about = dataclasses.replace(happened, topic_end=max(prepared.find("\n"), 0))
+        evidence = Evidence([hit for hit in hits if not hit.counterfactual], rules.combinations())
+        decision.category = _strongest(rules.categories, "category", rules.defaults.category, about, decision)
         decision.level = _level(rules, doc, evidence, decision)
         decision.business_line = _strongest(
-            rules.business_lines, "business_line", rules.defaults.business_line, evidence, decision
+            rules.business_lines, "business_line", rules.defaults.business_line, happened, decision
         )
-        _second_reading(rules, prepared, evidence, decision)
+        _second_reading(rules, lambda: prepare(document_text(doc, signature=True)),
+                        {"category": about, "level": evidence, "business_line": happened}, decision)
         facts |= {"category": decision.category, "level": decision.level, "business_line": decision.business_line}
     decision.missing = [name for name in rules.required.get(doc.kind, []) if doc.value(name) is None]
     if doc.kind in CASE_KINDS:
@@ -394,19 +415,27 @@ def decide(doc: ParsedDocument, rules: RuleSet, calendar: WorkingCalendar, recei
 STRONG = 4  # evidence four times a group's threshold: the lexicon is as sure as it gets
 
 
-def _second_reading(rules: RuleSet, prepared: str, evidence: Evidence, decision: Decision) -> None:
+def _second_reading(
+    rules: RuleSet, wording: Callable[[], str], evidence_for: dict[str, Evidence], decision: Decision
+) -> None:
     """The wording model's reading beside the lexicon's, fact by fact (wording.py says why):
     the lexicon's answer weighs `trust` for each time its evidence reaches its group's threshold
     (at most STRONG times; an answer without a group, the default level, once), more where the
     text is too short for the model to read much. Where the two disagree, staff are asked to
-    confirm."""
+    confirm. Each fact's strength is read on the evidence it was decided on (`evidence_for`:
+    the category's with its subject, the level's with its threats); a `binding` family's
+    trigger (an injury, a safety hazard) settles it."""
     model = rules.wording_model()
     if model is None:
         return
-    weights = model.weights(prepared)
+    weights = model.weights(wording())  # the text as the model reads it, worked out only when there is a model
     groups = rules.signal_groups()
     for fact, trust in rules.wording.trust.items():
+        evidence = evidence_for[fact]
         lexicon = getattr(decision, fact)
+        if evidence.triggered([family for family in rules.wording.binding if family.startswith(f"{fact}.{lexicon}/")]):
+            decision.fired.append({"rule": f"{fact} = {lexicon}", "why": "a binding trigger: the wording model is not asked"})
+            continue
         group = groups[fact].get(lexicon)
         strength = evidence.score(f"{fact}.{lexicon}") / group.threshold if group and group.threshold else 1.0
         reading = read_fact(model, fact, weights, lexicon, fact in decision.uncertain,
@@ -417,11 +446,13 @@ def _second_reading(rules: RuleSet, prepared: str, evidence: Evidence, decision:
             decision.uncertain.append(fact)
 
 
-def document_text(doc: ParsedDocument) -> str:
+def document_text(doc: ParsedDocument, signature: bool = False) -> str:
     """What the signals are matched on: title, body and the free-text fields; a form's labels
-    left out (a 购车日期 row says nothing about what the complaint is about)."""
-    parts = [doc.title, without_labels(doc.text), str(doc.value("description") or ""),
-             str(doc.value("customer_opinion") or "")]
+    and the writer's signature block left out (a 购车日期 row, or 律师 under a name, says
+    nothing about what the complaint is about). The wording model reads the signature too
+    (`signature=True`): who writes (a company's quality department) is part of how a mail reads."""
+    body = doc.text if signature else without_signature(doc.text)
+    parts = [doc.title, without_labels(body), str(doc.value("description") or ""), str(doc.value("customer_opinion") or "")]
     return "\n".join(parts)
 
 
@@ -439,6 +470,11 @@ def without_labels(text: str) -> str:
 
 
 FAMILY_CAP = 2
+# The subject says what a mail is about (电视屏幕一条条的 over a runaround told in the body):
+# a category or line with a signal in it gains this much. Levels do not: 投诉 in a subject is
+# no claim.
+TOPIC_BONUS = 1.5
+TOPIC_WEIGHT = 0.75  # a fault (0.75) tells the topic; a product or a delivery named (≤ 0.5) does not
 
 
 def family_key(group: str, part: str) -> str:
@@ -459,26 +495,63 @@ class Evidence:
         return {(h.written, h.group): h for h in self.hits if h.group.startswith(prefix) and h.negated == negated}
 
     combinations: dict[str, dict[str, Combination]] = field(default_factory=dict)  # group → its combinations
+    topic_end: int = 0  # where the subject line ends: what a mail is about is said there first
+    # asked for many times per document (score, uncertainty, explanation): worked out once
+    _families: dict[str, list[Hit]] = field(default_factory=dict, init=False, repr=False)
+    _combined: dict[str, dict[str, list[Hit]]] = field(default_factory=dict, init=False, repr=False)
+    _scores: dict[str, float] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for hit in self.hits:
+            if not hit.negated:
+                self._families.setdefault(hit.group, []).append(hit)
+
+    def triggered(self, families: list[str]) -> bool:
+        """Whether a trigger of one of these families was found, not negated: a signal of weight 2
+        or more (a weak one, 差点 or 烫手, needs company)."""
+        return any(hit.group in families and hit.weight >= 2 and not hit.negated for hit in self.hits)
 
     def score(self, group: str) -> float:
         """The weights of the distinct signals found, each family counting at most its
         FAMILY_CAP strongest (ten fault words do not outweigh one "after the repair"), plus
-        the weight of each combination found."""
+        the weight of each combination found, plus TOPIC_BONUS when the subject speaks for it."""
+        if group not in self._scores:
+            self._scores[group] = self._score(group)
+        return self._scores[group]
+
+    def _score(self, group: str) -> float:
         per_family: dict[str, list[float]] = {}
         for hit in self._of(group, negated=False).values():
             per_family.setdefault(hit.group, []).append(hit.weight)
         signals = sum(sum(sorted(weights, reverse=True)[:FAMILY_CAP]) for weights in per_family.values())
-        return signals + sum(self.combinations[group][name].weight for name in self.combined(group))
+        combined = sum(self.combinations[group][name].weight for name in self.combined(group))
+        return signals + combined + (TOPIC_BONUS if signals + combined and self.in_topic(group) else 0.0)
+
+    def in_topic(self, group: str) -> bool:
+        """Whether the subject line holds a signal of the group (保固內還收檢測費？) or a part of one
+        of its combinations (空调加了两次氟还是不凉). Naming a product or a delivery (weight below TOPIC_WEIGHT)
+        is no topic: 热水器 in a subject says what, not which kind of complaint."""
+        prefix = group + "/"
+        if any(h.start < self.topic_end and h.weight >= TOPIC_WEIGHT and not h.negated and h.group.startswith(prefix)
+               for h in self.hits):
+            return True
+        for combination in self.combinations.get(group, {}).values():
+            parts = [[h for h in self._families.get(family_key(group, part), []) if h.start < self.topic_end]
+                     for part in combination.all]
+            if all(parts) and _together(parts, combination.within, combination.same_sentence):
+                return True
+        return False
 
     def combined(self, group: str) -> dict[str, list[Hit]]:
         """The group's combinations found, each with the hits that make it."""
-        found = {}
-        for name, combination in self.combinations.get(group, {}).items():
-            parts = [[h for h in self.hits if h.group == family_key(group, part) and not h.negated]
-                     for part in combination.all]
-            if together := _together(parts, combination.within):
-                found[name] = together
-        return found
+        if group not in self._combined:
+            found = {}
+            for name, combination in self.combinations.get(group, {}).items():
+                parts = [self._families.get(family_key(group, part), []) for part in combination.all]
+                if all(parts) and (together := _together(parts, combination.within, combination.same_sentence)):
+                    found[name] = together
+            self._combined[group] = found
+        return self._combined[group]
 
     def found(self, group: str) -> list[str]:
         signals = [f"{hit.written} ({hit.group.split('/')[1]})" for hit in self._of(group, negated=False).values()
@@ -497,13 +570,15 @@ class Evidence:
         return f"{parts[0]} (score {self.score(group):g})" + "".join(f"; {part}" for part in parts[1:])
 
 
-def _together(parts: list[list[Hit]], within: int) -> list[Hit] | None:
-    """One hit of each part, all within `within` characters of each other (the closest set)."""
+def _together(parts: list[list[Hit]], within: int, same_sentence: bool = False) -> list[Hit] | None:
+    """One hit of each part, all within `within` characters of each other (the closest set),
+    and in the anchor's sentence when `same_sentence`."""
     best: list[Hit] | None = None
     for anchor in parts[0]:
         chosen = [anchor]
         for candidates in parts[1:]:
-            near = [h for h in candidates if abs(h.start - anchor.start) <= within]
+            near = [h for h in candidates if abs(h.start - anchor.start) <= within
+                    and (not same_sentence or h.sentence == anchor.sentence)]
             if not near:
                 break
             chosen.append(min(near, key=lambda h: abs(h.start - anchor.start)))
