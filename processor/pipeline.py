@@ -17,10 +17,10 @@ from email import policy
 from email.parser import BytesHeaderParser
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from outputs import compose, outbox
+from outputs import compose, outbox, reasons
 from parsers import ParsedDocument, ParseError
 from parsers.mail import case_ref_pattern
 from processor import answering, attention, returns, staff, trust
@@ -60,7 +60,7 @@ class Outcome:
     owner: str | None = None
     next_deadline: str | None = None
     reason: str | None = None
-    reason_code: str | None = None  # a quarantine's reason code (the parser's first), for the .reason.txt
+    coded_reason: str | None = None  # a quarantine's reason as stored (coded), for the .reason.txt
     actions: list[str] = field(default_factory=list)
 
 
@@ -118,7 +118,7 @@ def processed_before(session, row: Document, message_id: str) -> bool:  # noqa: 
         Document.id != row.id, Document.status != "received").limit(1)) is not None
 
 
-OCR_WAIT = "OCR not available"
+OCR_WAIT = ("reason.ocr_unavailable", "OCR not available")  # its code; the English kept before reasons had codes
 
 
 def retry_waiting_for_ocr(desk: Desk) -> list[Outcome]:
@@ -126,7 +126,7 @@ def retry_waiting_for_ocr(desk: Desk) -> list[Outcome]:
     it can: a fax is never dropped."""
     with desk.store.transaction() as session:
         waiting = session.scalars(select(Document).where(
-            Document.status == "quarantined", Document.reason.contains(OCR_WAIT))).all()
+            Document.status == "quarantined", or_(*(Document.reason.contains(wait) for wait in OCR_WAIT)))).all()
         if not waiting:
             return []
         # the OCR stack (OpenCV, numpy: seconds of CPU) imported only when a scan waits for it
@@ -253,17 +253,17 @@ def handle_inspection(desk: Desk, session, doc: ParsedDocument, row: Document, s
     that wait for it; the dealer gets a slip for them. Any other verdict is kept for staff."""
     case = named_case(desk, session, doc)
     if not trust.may_send_verdicts(desk, doc, source):
-        why = f"inspection verdict from {doc.meta.get('sender') or source}, not the quality department"
+        why = reasons.reason("filed.verdict_not_quality", sender=doc.meta.get("sender") or source)
     elif case is None:
-        why = "inspection verdict names no case we know (a part number alone decides nothing)"
+        why = reasons.reason("filed.verdict_no_case")
     else:
         lines = returns.apply_inspection(session, desk, doc, case, document_id=row.id, actor=actor)
         request = returns.request_of(session, case)
         slip = returns.issue_slip(session, desk, request, to=returns.slip_address(session, request, case),
                                   now=desk.now()) if lines else None
         return f"inspection decided {len(lines)} return lines of {case.case_no}" + (f"; slip {slip}" if slip else "")
-    row.reason = f"{why}: recorded for staff, not acted on"
-    return row.reason
+    row.reason = reasons.because(why)
+    return f"{reasons.reason_text(row.reason, 'en')}: recorded for staff, not acted on"
 
 
 def named_case(desk: Desk, session, doc: ParsedDocument) -> Case | None:  # noqa: ANN001
@@ -278,15 +278,23 @@ def named_case(desk: Desk, session, doc: ParsedDocument) -> Case | None:  # noqa
 
 
 def quarantine(desk: Desk, session, row: Document, doc: ParsedDocument, examined: Examined, outcome: Outcome) -> None:  # noqa: ANN001
-    reason = next(a.detail["reason"] for a in examined.actions if a.type == "quarantine")
-    row.status, row.reason = "quarantined", reason
+    """Kept for staff: the reason stored coded (`aftersales attention`, the digest and the
+    .reason.txt word it in the desk's language); the outcome's, for the log, in English."""
+    action = next(a for a in examined.actions if a.type == "quarantine")
+    reason, coded = action.detail["reason"], [parser_reason(found) for found in action.detail["reasons"]]
     outcome.status, outcome.reason = "quarantined", reason
-    codes = [found.get("code") for found in getattr(doc, "reasons", [])]  # coded parser errors (issue 21 A)
-    outcome.reason_code = codes[0] if codes else "unreadable" if doc.errors else "unrecognised"
     for action in examined.actions:
         if action.type == "notify_sender":
             if why := notify_sender(desk, session, row, doc, action.to, reason, action.detail.get("reasons")):
-                row.reason = outcome.reason = f"{reason} (no notice sent: {why})"
+                outcome.reason = f"{reason} (no notice sent: {why})"
+                coded.append(reasons.reason("quarantine.no_notice", detail=why))
+    row.status, row.reason = "quarantined", reasons.because(*coded)
+    outcome.coded_reason = row.reason
+
+
+def parser_reason(found: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """A parser's coded reason (`{"code": "encrypted_pdf", "file": …}`) as the store keeps it."""
+    return reasons.reason(f"reason.{found['code']}", **{k: v for k, v in found.items() if k != "code"})
 
 
 def notify_sender(desk: Desk, session, row: Document, doc: ParsedDocument, to: str, reason: str,  # noqa: ANN001
@@ -310,9 +318,9 @@ def reply_to_case(desk: Desk, session, row: Document, doc: ParsedDocument, exami
     from anyone who is no party of the case, a new case linked to it."""
     case = find_case(session, doc.case_ref)
     if case is None:
-        reason = f"refers to case {doc.case_ref}, which this desk does not know: staff should check it"
-        row.status, row.reason = "quarantined", reason
-        outcome.status, outcome.reason = "quarantined", reason
+        row.status, row.reason = "quarantined", reasons.because(reasons.reason("quarantine.unknown_case", case=doc.case_ref))
+        outcome.status, outcome.coded_reason = "quarantined", row.reason
+        outcome.reason = f"refers to case {doc.case_ref}, which this desk does not know: staff should check it"
         return
     if not trust.is_party(session, desk, case, doc):
         open_linked_case(desk, session, row, doc, examined, item, outcome, actor, case)

@@ -9,7 +9,6 @@ Decisions: accepted · refused · pending (waits for an inspection) · held (wai
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from outputs import compose, outbox
 from outputs.i18n import gettext
+from outputs.reasons import because, reason, reason_text  # the line's and request's coded reasons
 from parsers.addresses import normalise
 from parsers.language import to_simplified
 from parsers.model import ParsedDocument
@@ -47,36 +47,6 @@ OPEN_DECISIONS = ("pending", "held")
 class Verdict:
     decision: str
     reason: str  # coded (see `because`), worded for each reader by reason_text
-
-
-def because(*reasons: tuple[str, dict[str, Any]]) -> str:
-    """Reasons as stored on a line: catalog ids with their values, as JSON (`return.past_window`,
-    age=…); a value named `*_label` is itself an id (`return_reason.other`), named in the reader's
-    language too."""
-    return json.dumps([{"code": code, **{k: str(v) for k, v in values.items()}} for code, values in reasons],
-                      ensure_ascii=False)
-
-
-def reason(msgid: str, /, **values: Any) -> tuple[str, dict[str, Any]]:
-    return msgid, values
-
-
-def reason_text(stored: str | None, language: str) -> str:
-    """A line's or request's reason for a reader: coded reasons from the catalog; a person's own
-    words (`#line 2 accept 特批`) as they wrote them."""
-    if not stored:
-        return ""
-    try:
-        found = json.loads(stored)
-    except ValueError:
-        return stored
-    if not isinstance(found, list):
-        return stored
-    texts = []
-    for item in found:
-        values = {k: (gettext(language, v) if k.endswith("_label") else v) for k, v in item.items() if k != "code"}
-        texts.append(gettext(language, item["code"], **values))
-    return gettext(language, "punct.list_sep").join(texts)
 
 
 def decision_label(decision: str, language: str) -> str:
