@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from outputs import compose, outbox
 from outputs.compose import span_text
 from outputs.i18n import gettext
+from processor.ladders import name_of
 from processor.rules.lifecycle import since
 from processor.store.models import BatchAlert, Case, CaseEvent
 
@@ -88,7 +89,7 @@ def mail(session: Session, book: Rulebook, rule: BatchAlertRule, alert: BatchAle
                         window=span_text(rule.window, language))
     message = compose.staff_note(
         book.sender, to=people[0].email, cc=[person.email for person in people[1:]] or None, subject=subject,
-        greeting=people[0].name, intro=intro, rows=rows, language=language,
+        greeting=name_of(book, people[0].name, language), intro=intro, rows=rows, language=language,
         case_no=cases[0].case_no if joined else None, purpose=f"batch_alert{alert.id}",
     )
     outbox.queue(session, message, "batch_alert", case_id=cases[0].id if joined else None)

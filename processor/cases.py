@@ -165,7 +165,7 @@ def tell_not_satisfied(session: Session, book: Rulebook, case: Case, doc: Parsed
     own = book.rules.labels()
     message = compose.staff_note(
         book.sender, to=told[0].email, cc=[person.email for person in told[1:]] or None, language=language,
-        subject=gettext(language, "staff.not_satisfied.subject", case_no=case.case_no), greeting=told[0].name,
+        subject=gettext(language, "staff.not_satisfied.subject", case_no=case.case_no), greeting=ladders.name_of(book, told[0].name, language),
         intro=gettext(language, "staff.not_satisfied.intro", case_no=case.case_no, words=words),
         rows=[(gettext(language, "staff.row.customer"), case.customer_name or case.sender or "—"),
               (gettext(language, "staff.row.category"), compose.fact_label(language, "category", case.category, own)),

@@ -18,6 +18,7 @@ from parsers.model import ParsedDocument
 from processor import problems
 from processor.cases import record
 from processor.desk import Desk
+from processor.ladders import name_of
 from processor.store.models import Case, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ def undeliverable(desk: Desk, session: Session, row: OutboxMessage, why: str) ->
         desk.sender, to=to, language=language,
         subject=gettext(language, "staff.undeliverable.subject_case" if case else "staff.undeliverable.subject",
                         case_no=case.case_no if case else ""),
-        greeting=(case.owner if case else None) or to,
+        greeting=name_of(desk, (case.owner if case else None) or to, language),
         intro=gettext(language, "staff.undeliverable.intro"),
         rows=[(gettext(language, "staff.row.recipients"), ", ".join(row.recipients)),
               (gettext(language, "staff.row.subject"), row.subject),

@@ -137,7 +137,7 @@ def overdue_notice(session: Session, desk: Desk, person: Role, items: list[Overd
     for item in items:
         case, deadline, labels = item.case, item.deadline, case_labels(desk, item.case, language)
         whose = "" if item.level == 0 else gettext(language, "staff.overdue.escalated", level=item.level,
-                                                   owner=case.owner or "—")
+                                                   owner=ladders.name_of(desk, case.owner, language))
         outside = gettext(language, "staff.overdue.outside", when=gettext(language, f"outside.{OUTSIDE[deadline['outside']]}")
                           ) if deadline.get("outside") in OUTSIDE else ""
         rows.append((f"{case.case_no} {step_name(desk, deadline['step'], language)}",
@@ -149,7 +149,7 @@ def overdue_notice(session: Session, desk: Desk, person: Role, items: list[Overd
                        step=step_name(desk, items[0].deadline["step"], language)) if len(items) == 1 and single
                else gettext(language, "staff.overdue.subject_many", count=len(items)))
     message = compose.staff_note(
-        desk.sender, to=person.email, subject=subject, greeting=person.name, language=language,
+        desk.sender, to=person.email, subject=subject, greeting=ladders.name_of(desk, person.name, language), language=language,
         intro=gettext(language, "staff.overdue.intro" if all(item.level == 0 for item in items)
                       else "staff.overdue.intro_escalated"),
         rows=rows, case_no=single, purpose=f"overdue.{now:%Y%m%d%H%M}",
@@ -193,7 +193,7 @@ def request_callbacks(desk: Desk, now: datetime) -> int:
                 care, language = ladders.ladder(desk, case, "callback")[0], desk_language(desk)
                 message = compose.staff_note(
                     desk.sender, to=care.email, subject=gettext(language, "staff.callback.subject", case_no=case.case_no),
-                    greeting=care.name, language=language,
+                    greeting=ladders.name_of(desk, care.name, language), language=language,
                     intro=gettext(language, "staff.callback.intro", case_no=case.case_no, day=f"{since:%Y-%m-%d}"),
                     rows=[(gettext(language, "staff.row.customer"), case.customer_name or "—"),
                           (gettext(language, "staff.row.phone"), str((case.fields or {}).get("phone", "—")))],
@@ -239,7 +239,7 @@ def auto_close_notice(session: Session, desk: Desk, case: Case, rule: AutoClose,
     message = compose.staff_note(
         desk.sender, to=case.owner_email, language=language,
         subject=gettext(language, "staff.auto_close.subject", case_no=case.case_no, day=f"{closes_at:%Y-%m-%d}"),
-        greeting=case.owner or case.owner_email,
+        greeting=ladders.name_of(desk, case.owner or case.owner_email, language),
         intro=gettext(language, "staff.auto_close.intro", case_no=case.case_no, after=compose.span_text(rule.after, language),
                       at=f"{closes_at:%Y-%m-%d %H:%M}"),
         rows=[(gettext(language, "staff.row.customer"), case.customer_name or case.sender or "—"),
@@ -293,7 +293,7 @@ def send_digests(desk: Desk, now: datetime) -> int:
                 rows += [("", ""), (gettext(language, "attention.digest_intro"), ""), *section]
             message = compose.staff_note(
                 desk.sender, to=email, subject=subject, language=language,
-                greeting=items[0][0].owner if items else gettext(language, "attention.digest_greeting"),
+                greeting=ladders.name_of(desk, items[0][0].owner, language) if items else gettext(language, "attention.digest_greeting"),
                 intro=gettext(language, "staff.digest.intro") if items else gettext(language, "attention.digest_intro"),
                 rows=rows if items else section, case_no=None, purpose="digest", msgid=digest_id,
             )

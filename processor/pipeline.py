@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from outputs import compose, outbox, reasons
 from parsers import ParsedDocument, ParseError
 from parsers.mail import case_ref_pattern
-from processor import answering, attention, returns, staff, trust
+from processor import answering, attention, ladders, returns, staff, trust
 from processor.archive import archive_bytes, read_original
 from processor.cases import find_case, open_case, record, record_reply, sender_address
 from processor.config import Config
@@ -396,7 +396,8 @@ def notify_owner(desk: Desk, session, case, doc: ParsedDocument, examined: Exami
     cc = list(dict.fromkeys(action.to.lower() for action in examined.actions
                             if action.type in ("inform", "escalate") and action.to and action.to.lower() != notice.to.lower()))
     message = compose.owner_notice(
-        desk.sender, to=notice.to, owner=decision.owner or "", case_no=case.case_no, kind=doc.kind,
+        desk.sender, to=notice.to, owner=ladders.name_of(desk, decision.owner, desk.config.desk.default_language),
+        case_no=case.case_no, kind=doc.kind,
         fields=doc.field_values, category=decision.category, level=decision.level,
         business_line=decision.business_line, origin=case.sender,
         deadlines=[d.as_json() for d in decision.deadlines], escalate="escalate" in by_type, cc=cc,

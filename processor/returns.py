@@ -330,10 +330,10 @@ def request_of(session: Session, case: Case) -> ReturnRequest | None:
 def override(session: Session, desk: Desk, case: Case, line_no: int, decision: str, reason: str, actor: str) -> ReturnLine:
     request = request_of(session, case)
     if request is None:
-        raise LookupError("this case has no return request")
+        raise LookupError("command.error.no_request", {})  # (catalog id, values): worded for the staff member
     line = next((line for line in request.lines if line.line_no == line_no), None)
     if line is None:
-        raise LookupError(f"the request has no line {line_no}; it has 1–{len(request.lines)}")
+        raise LookupError("command.error.no_line", {"number": line_no, "count": len(request.lines)})
     record(session, desk, case, "line_override", actor, line=line_no, **{"from": line.decision, "to": decision},
            why=reason)
     line.decision, line.decision_reason, line.decided_by = decision, reason or because(("return.management", {})), actor

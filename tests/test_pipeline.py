@@ -126,6 +126,7 @@ def test_maildir_messages_are_marked_seen_and_outbox_written(desk, desk_dir):
     outcomes = run_once(desk)
     assert [o.status for o in outcomes] == ["processed"]
     assert [p.name for p in (desk_dir / "inbox" / "cur").iterdir()] == ["1764.M1.test:2,S"]
-    written = sorted(p.name for p in (desk_dir / "outbox").iterdir())
+    # the owner's digest follows too when the test runs after today's digest time (real clock)
+    written = sorted(p.name for p in (desk_dir / "outbox").iterdir() if "-digest-" not in p.name)
     assert len(written) == 2 and any("acknowledgement" in name for name in written)
     assert run_once(desk) == []  # seen messages are not read again
