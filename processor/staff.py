@@ -31,7 +31,7 @@ from processor import returns, trust
 from processor.cases import STATUSES, case_facts, record
 from processor.desk import Desk
 from processor.ladders import name_of
-from processor.rules.engine import SignalGroup, matches
+from processor.rules.engine import Role, SignalGroup, matches
 from processor.store.models import Case
 
 COMMAND_LINE = re.compile(r"^\s*#([A-Za-z_]+)\b[ \t:：]*(.*)$")
@@ -147,7 +147,7 @@ def _event(action: StaffAction, type_: str, **detail) -> None:  # noqa: ANN003
 
 
 def assign(action: StaffAction, argument: str) -> str:
-    person = action.desk.rules.find_staff(argument)
+    person = find_person(action.desk, argument)
     if person is None:
         raise CommandError("command.error.nobody", who=argument)
     case = action.case
@@ -162,6 +162,17 @@ def assign(action: StaffAction, argument: str) -> str:
     )
     outbox.queue(action.session, notice, "owner_notice", case_id=case.id)
     return say(action, "result.owner", name=name_of(action.desk, person.name, language_of(action)), email=person.email)
+
+
+def find_person(desk: Desk, who: str) -> Role | None:
+    """`#assign` by a person's or role's name (in either script, or a role's name in any catalog
+    language: 技術經理, Technical Manager), role key or address."""
+    rules = desk.rules
+    found = rules.find_staff(who) or rules.find_staff(to_simplified(who))
+    wanted = to_simplified(who.strip()).lower()
+    return found or next((role for key, role in rules.roles.items()
+                          if wanted in {to_simplified(label(language, "role", key, role.name)).lower()
+                                        for language in LANGUAGES}), None)
 
 
 def set_status(action: StaffAction, argument: str) -> str:
