@@ -2,6 +2,8 @@
 #             and end with what needs a person (`aftersales attention`)
 # make test — install, then run every test
 # make test-quick — the quick loop: every test not marked slow (no servers, OCR, LibreOffice, corpora)
+# make lint — ruff (check and format), and the layers of pyproject.toml [tool.importlinter] (import-linter)
+# make wording — learn the wording model (processor/data/wording_model.json) from the labelled corpus again
 # make catalogs — regenerate the zh_Hant message catalog from zh_Hans (OpenCC + reviewed overrides)
 PYTHON ?= python3
 VENV   := .venv
@@ -10,7 +12,7 @@ STAMP  := $(VENV)/.installed
 DEMO   := demo
 SAMPLES ?= ../shared/samples
 
-.PHONY: install system-packages demo test test-quick accuracy lint catalogs clean
+.PHONY: install system-packages demo test test-quick accuracy lint catalogs wording clean
 
 install: $(STAMP)
 
@@ -47,11 +49,16 @@ test-quick: install
 accuracy: install
 	$(BIN)/python tests/accuracy.py $(SAMPLES)
 
+wording: install
+	$(BIN)/python tools/train_wording.py
+
 catalogs: install
 	$(BIN)/python -m outputs.i18n
 
 lint: install
-	$(BIN)/ruff check processor parsers outputs tests
+	$(BIN)/ruff check processor parsers outputs vocabulary tests
+	$(BIN)/lint-imports
+	$(BIN)/ruff format --check processor parsers outputs vocabulary tests
 
 clean:
 	rm -rf $(VENV) $(DEMO) *.egg-info

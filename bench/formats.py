@@ -21,8 +21,10 @@ import docx  # noqa: E402
 import openpyxl  # noqa: E402
 import pdfplumber  # noqa: E402
 
-from parsers import parse_document  # noqa: E402
-from parsers.sniff import sniff  # noqa: E402
+from parsers import (
+    parse_document,  # noqa: E402
+    sniff,  # noqa: E402
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 

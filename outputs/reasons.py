@@ -65,3 +65,13 @@ def with_detail(stored: str | None, language: str) -> str:
     lines = [reason_text(stored, language)]
     lines += [gettext(language, "reason.detail", detail=detail) for detail in details(stored)]
     return "\n".join(lines)
+
+
+def added(stored: str | None, *more: tuple[str, dict[str, Any]]) -> str | None:
+    """Coded reasons with `more` after them (a quarantine's, then why no notice went out);
+    text kept uncoded stays as it was."""
+    found = parsed(stored) if stored else []
+    if found is None:
+        return stored
+    kept = [(item["code"], {k: v for k, v in item.items() if k != "code"}) for item in found]
+    return because(*kept, *more)

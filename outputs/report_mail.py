@@ -7,6 +7,7 @@ import io
 from email.message import EmailMessage
 from email.utils import make_msgid
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -16,9 +17,12 @@ from matplotlib import pyplot as plt  # noqa: E402
 
 from outputs.compose import message_id, new_message  # noqa: E402
 from outputs.i18n import environment, gettext  # noqa: E402
+from outputs.report_values import desk_title, is_rate, shown, value_label  # noqa: E402
 from outputs.report_workbook import build_workbook  # noqa: E402
-from processor.desk import Desk  # noqa: E402
-from processor.reports import Kpis, desk_title, is_rate, shown, value_label  # noqa: E402
+
+if TYPE_CHECKING:  # annotations only: the desk and its KPIs, handed over by processor/reports.py
+    from processor.desk import Desk
+    from processor.reports import Kpis
 
 CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "SimHei",
              "Microsoft YaHei", "PingFang SC", "Noto Sans CJK JP")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -18,9 +18,12 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from outputs.i18n import gettext, label
-from processor.desk import Desk
-from processor.reports import HOURS as HOURS_KPIS
-from processor.reports import Kpis, desk_title, is_rate, value_label
+from outputs.report_values import HOURS as HOURS_KPIS
+from outputs.report_values import desk_title, is_rate, value_label
+
+if TYPE_CHECKING:  # annotations only: the desk and its KPIs, handed over by processor/reports.py
+    from processor.desk import Desk
+    from processor.reports import Kpis
 
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="2F5597")

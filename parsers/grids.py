@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from parsers import normalise
+from parsers.forms import pairs_in_line, read_pairs  # the line splitter lives with the form engine
 from parsers.labels import LabelTable, load_table
 from parsers.language import to_simplified
 from parsers.model import ParsedDocument
@@ -41,8 +42,6 @@ def find_header(rows: Sequence[Row], table: LabelTable) -> tuple[int, dict[int, 
 def row_pairs(row: Row, source: str, table: LabelTable) -> list[tuple[str, Any, str]]:
     """Label/value pairs across a row: `客户单位 | X | 经销商代码 | Y`, or `label：value` cells.
     Merged cells repeat their text in each cell they cover, so repeats count once."""
-    from parsers.forms import pairs_in_line  # the line splitter lives with the form engine
-
     cells = [cell for position, cell in enumerate(row) if position == 0 or cell != row[position - 1]]
     pairs = []
     position = 0
@@ -75,8 +74,6 @@ def read_grid(doc: ParsedDocument, rows: Sequence[Row], source: str) -> bool:
     table = load_table()
     header = find_header(rows, table)
     header_index = header[0] if header else len(rows)
-    from parsers.forms import read_pairs
-
     for index, row in enumerate(rows[:header_index]):
         read_pairs(doc, row_pairs(row, f"{source} row {index + 1}", table))
     if header is None:

@@ -17,13 +17,15 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import resource
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 
+from parsers import _failed, parse_document
 from parsers.limits import MiB, ParseLimits
-from parsers.model import ParsedDocument, ParseError
+from parsers.model import ParsedDocument, ParseError, reason_text
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +38,6 @@ _pools: dict[int, ProcessPoolExecutor] = {}  # by memory limit (MB)
 
 def parse(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
     """`parsers.parse_document` in a process of the pool, within the limits."""
-    from parsers import _failed, parse_document
-
     for attempt in (1, 2):
         pool = _pool(limits.max_memory_mb)
         try:
@@ -79,10 +79,6 @@ def _discard(pool: ProcessPoolExecutor, *, kill: bool) -> None:
 
 
 def _limit_memory(memory_mb: int) -> None:
-    import resource
-
-    from parsers.model import reason_text
-
     # the catalog that words a refusal, loaded before the cap: a document that ran out of memory
     # must still be refused in words, not with a second MemoryError from importing them
     reason_text({"code": "out_of_memory", "file": "", "limit": str(memory_mb)})

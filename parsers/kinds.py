@@ -10,13 +10,15 @@ from pathlib import Path
 from parsers.language import to_simplified
 from parsers.meaning import Lexicon, Term, prepare
 from parsers.model import ParsedDocument
+from vocabulary import Kind
 
 KINDS = Path(__file__).with_name("kinds.toml")
 
 
 @lru_cache(maxsize=2)
-def load_kinds(path: Path = KINDS) -> dict[str, dict[str, list[str]]]:
-    return tomllib.loads(path.read_text(encoding="utf-8"))["kinds"]
+def load_kinds(path: Path = KINDS) -> dict[Kind, dict[str, list[str]]]:
+    """The words of each kind of form; a kind not in the vocabulary is a ValueError at once."""
+    return {Kind(kind): words for kind, words in tomllib.loads(path.read_text(encoding="utf-8"))["kinds"].items()}
 
 
 @lru_cache(maxsize=2)
@@ -36,10 +38,12 @@ def satisfaction(text: str, survey: bool = False) -> bool | None:
     Not satisfied wins; a negated satisfied word (谈不上满意, "not happy with") is not satisfied.
     In an answer to our survey (`survey`), how the problem stands counts too."""
     lexicon, _ = _answers()
-    hits = [hit for hit in lexicon.find(prepare(text)) if survey or not hit.group.startswith("survey:")]
+    prepared = prepare(text)
+    hits = [hit for hit in lexicon.find(prepared) if survey or not hit.group.startswith("survey:")]
     hits = [dataclasses.replace(hit, group=hit.group.removeprefix("survey:")) for hit in hits]
     hits = [hit for hit in hits if not any(o is not hit and o.start <= hit.start and hit.end <= o.end
                                            and (o.end - o.start) > (hit.end - hit.start) for o in hits)]
+    hits = [hit for hit in hits if not (hit.group == "satisfied" and _in_quotes(prepared, hit.start, hit.end))]
     if any(hit.group == "not_satisfied" and not hit.negated for hit in hits):
         return False
     if any(hit.group == "satisfied" and hit.negated for hit in hits):
@@ -47,6 +51,14 @@ def satisfaction(text: str, survey: bool = False) -> bool | None:
     if any(hit.group == "satisfied" for hit in hits):
         return True
     return None
+
+
+SCARE_QUOTES = "\"'“”‘’「」『』"
+
+
+def _in_quotes(text: str, start: int, end: int) -> bool:
+    """A word in quotes is another's word, said with irony: you "fixed" it, 所谓的「修好了」."""
+    return 0 < start and end < len(text) and text[start - 1] in SCARE_QUOTES and text[end] in SCARE_QUOTES
 
 
 def answers_survey(subject: str, quoted: str) -> bool:
@@ -91,4 +103,4 @@ def kind_scores(title: str, body: str) -> dict[str, int]:
 def recognise_kind(title: str, body: str) -> str:
     """The best-scoring kind; the title decides ties (the order of kinds.toml breaks the rest)."""
     scores = kind_scores(title, body)
-    return max(scores, key=scores.__getitem__) if scores else "unknown"
+    return max(scores, key=scores.__getitem__) if scores else Kind.UNKNOWN

@@ -16,6 +16,9 @@ from string import Formatter
 
 import lxml.html
 
+from parsers import (
+    parse_document,  # the registry imports this module when a mail comes, not at its own import
+)
 from parsers.addresses import sender_identity, valid_address
 from parsers.kinds import answers_survey, is_courtesy, kind_scores, satisfaction
 from parsers.language import detect_language
@@ -26,6 +29,7 @@ from parsers.people import read_sender_fields
 from parsers.products import read_product
 from parsers.purchase_dates import read_purchase_date
 from parsers.text import decode, read_text_fields
+from vocabulary import Kind
 
 MAX_NESTING = 3
 # Form kinds a mail's own text is taken for only with strong evidence (a keyword in the subject
@@ -54,7 +58,7 @@ AUTO_SUBJECTS = re.compile(
     r"^\s*(?:auto(?:matic)?[ -]?reply|auto[ -]?response|out of (?:the )?office|自动回复|自動回覆|自动答复|休假|不在办公室)",
     re.IGNORECASE,
 )
-FORM_KIND_PRIORITY = ("return_sheet", "inspection", "feedback_form", "callback", "complaint")
+FORM_KIND_PRIORITY = (Kind.RETURN_SHEET, Kind.INSPECTION, Kind.FEEDBACK_FORM, Kind.CALLBACK, Kind.COMPLAINT)
 BLOCK_TAGS = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote"}
 
 
@@ -90,7 +94,7 @@ def report_refused_attachments(doc: ParsedDocument) -> None:
     mail is understood without them, the reason it cannot be processed when it is not."""
     refused = doc.meta.get("refused", [])
     for name in refused:
-        if doc.kind == "unknown":
+        if doc.kind == Kind.UNKNOWN:
             doc.fail("attachment_refused", file=name)
         else:
             doc.warnings.append(ParseError("attachment_refused", file=name).__str__())
@@ -100,14 +104,14 @@ def report_broken_attachments(doc: ParsedDocument) -> None:
     """An attachment that could not be read makes the mail's errors, unless the mail stands
     on its own (a complete complaint in the body): then it is a warning on the case."""
     reasons = [error for attachment in doc.attachments for error in attachment.errors]
-    if not reasons or doc.kind in ("bounce", "auto_reply", "reply", "callback"):
+    if not reasons or doc.kind in (Kind.BOUNCE, Kind.AUTO_REPLY, Kind.REPLY, Kind.CALLBACK):
         return
-    if best_form(doc.attachments) is not None or (doc.kind == "complaint" and len(doc.fields) >= 4):
+    if best_form(doc.attachments) is not None or (doc.kind == Kind.COMPLAINT and len(doc.fields) >= 4):
         doc.warnings.extend(reasons)
         return
     doc.errors.extend(reasons)
     doc.reasons.extend(reason for attachment in doc.attachments for reason in attachment.reasons)
-    doc.kind = "unknown"
+    doc.kind = Kind.UNKNOWN
 
 
 # Headers whose order matters to trust: Authentication-Results count only above our server's
@@ -213,8 +217,6 @@ def html_to_text(html: str) -> str:
 
 def walk(message: EmailMessage, doc: ParsedDocument, limits: ParseLimits, depth: int):
     """The body text, and the forwarded messages parsed; attachments parsed into `doc`."""
-    from parsers import parse_document  # the registry imports this module
-
     plain, html = [], []
     forwarded: list[ParsedDocument] = []
     attachments = 0
@@ -331,7 +333,7 @@ def decide_kind(
     meta = doc.meta
     subject = meta["subject"]
     if is_bounce(meta) or is_auto_reply(meta):
-        doc.kind = "bounce" if is_bounce(meta) else "auto_reply"
+        doc.kind = Kind.BOUNCE if is_bounce(meta) else Kind.AUTO_REPLY
         doc.fields.pop("email", None)  # a robot's address is no customer's
         return
     doc.case_ref = find_case_ref(meta, case_ref)
@@ -342,19 +344,22 @@ def decide_kind(
     inner = next((f for f in forwarded if f.kind in FORM_KIND_PRIORITY), None)
     if inner is None and quoted and FORWARD_START.match(quoted.split("\n", 1)[0]):
         inner = _forwarded_inline(doc, quoted)
-    if doc.case_ref and top_kind(subject, own) != "inspection":  # a verdict in the body names its case
+    if doc.case_ref and top_kind(subject, own) != Kind.INSPECTION:  # a verdict in the body names its case
         answer_about_case(doc, own, quoted)
         return
     read_text_fields(doc, own, "body")
     own_kind = body_kind(subject, own, doc)
-    if inner is not None and (own_kind != "complaint" or len(doc.fields) <= 2 or inner.fields):
+    if inner is not None and (own_kind != Kind.COMPLAINT or len(doc.fields) <= 2 or inner.fields):
         adopt(doc, inner, sender_too=True)
+        if doc.kind == Kind.COMPLAINT:  # the forwarded words unsigned: the one who forwards them is the contact
+            read_sender_fields(doc, own)
         return
     doc.kind = own_kind
-    if doc.kind == "complaint":
-        told = own + ("\n\n" + quoted if forwards(subject, quoted) else "")
+    if doc.kind == Kind.COMPLAINT:
+        again = quoted if forwards(subject, quoted) else ""
+        told = own + ("\n\n" + again if again else "")
         doc.text = told  # what is judged: a complaint forwarded again is its forwarded words too
-        read_sender_fields(doc, told)
+        read_sender_fields(doc, own, again)
         read_product(doc, doc.meta["subject"] + "\n" + told)
         read_purchase_date(doc, told, sent_day(doc.meta.get("date")))
         doc.put("description", _description(own), "body", 0.6)
@@ -381,13 +386,16 @@ def sent_day(header: str | None) -> date | None:
 def answer_about_case(doc: ParsedDocument, own: str, quoted: str) -> None:
     """A mail quoting our case number: a callback answer when it says whether the customer is
     satisfied or answers our survey (satisfied, not satisfied or neither), else a reply; a
-    plain thank-you is marked a courtesy (recorded on a closed case, not a reopening)."""
+    plain thank-you is marked a courtesy (recorded on a closed case, not a reopening). The
+    writer's name and phone are read from its own words too (a reply often brings a number to
+    call back on; a stranger quoting a case opens a linked case with them)."""
     survey = answers_survey(doc.meta["subject"], quoted[:300] + "\n" + quoted[-600:])
     verdict = satisfaction(own, survey)
-    doc.kind = "callback" if verdict is not None or survey else "reply"
+    doc.kind = Kind.CALLBACK if verdict is not None or survey else Kind.REPLY
     if verdict is not None:
         doc.put("satisfied", verdict, "body", 0.9)
     doc.meta["courtesy"] = verdict is None and is_courtesy(own)
+    read_sender_fields(doc, own)
 
 
 def top_kind(subject: str, own: str) -> str | None:
@@ -401,11 +409,11 @@ def body_kind(subject: str, own: str, doc: ParsedDocument) -> str:
     person is a complaint (it opens a case and is answered in their language)."""
     scores = kind_scores(subject, own)
     form = max(scores, key=scores.__getitem__) if scores else None
-    if form == "complaint" or (form is not None and scores[form] >= BODY_FORM_MIN_SCORE
+    if form == Kind.COMPLAINT or (form is not None and scores[form] >= BODY_FORM_MIN_SCORE
                                and len(doc.fields) >= BODY_FORM_MIN_FIELDS):
         return form
     has_words = len(re.sub(r"\W", "", subject + own)) >= 4
-    return "complaint" if has_words else "unknown"
+    return Kind.COMPLAINT if has_words else Kind.UNKNOWN
 
 
 def _forwarded_inline(doc: ParsedDocument, quoted: str) -> ParsedDocument:
@@ -419,7 +427,7 @@ def _forwarded_inline(doc: ParsedDocument, quoted: str) -> ParsedDocument:
     read_text_fields(inner, rest, "forwarded text")
     inner.kind = body_kind("", rest, inner)
     inner.text = rest
-    if inner.kind == "complaint":  # the forwarded writer's name and phone, from its words
+    if inner.kind == Kind.COMPLAINT:  # the forwarded writer's name and phone, from its words
         read_sender_fields(inner, rest)
     return inner
 
@@ -438,7 +446,7 @@ def adopt(doc: ParsedDocument, source: ParsedDocument, sender_too: bool = False)
         if sender_too or name not in doc.fields:
             doc.fields[name] = found
     doc.warnings.extend(source.warnings)
-    if source.kind == "complaint" and source.format == "eml" and source.text:
+    if source.kind == Kind.COMPLAINT and source.format == "eml" and source.text:
         doc.put("description", _description(source.text), "forwarded body", 0.6)
         doc.text = "\n\n".join(part for part in (doc.text, source.text) if part)  # judged on both
 

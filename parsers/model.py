@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from vocabulary import Kind
+
 
 class ParseError(Exception):
     """A document that cannot be read, as a reason code with its values (`encrypted_pdf`,
@@ -26,7 +28,8 @@ class ParseError(Exception):
 
 def reason_text(reason: dict[str, str], language: str = "en") -> str:
     """A coded reason worded from the catalog (English: the log's and `inspect`'s wording)."""
-    from outputs.i18n import gettext  # the catalogs live with the outputs; read lazily
+    # imported here for start-up speed (issue 23): Babel costs 40 ms that `aftersales --help` must not pay
+    from vocabulary.catalogs import gettext
 
     return gettext(language, f"reason.{reason['code']}", **{k: v for k, v in reason.items() if k != "code"})
 
@@ -43,7 +46,7 @@ class FieldValue:
 class ParsedDocument:
     file: str
     format: str
-    kind: str = "unknown"
+    kind: str = Kind.UNKNOWN
     language: str | None = None
     title: str = ""
     text: str = ""

@@ -1,65 +1,111 @@
-"""What format a file really is, from its bytes first and its name second."""
+"""What format a file really is, from its bytes first and its name second: each format of the
+registry (parsers/__init__.py `FORMATS`) declares what it reads — magic bytes its files start
+with, or a `score` of its own — and the format that scores highest takes the file.
+
+Scores: SURE when the bytes say so (a PDF header, a zip holding word/document.xml); LIKELY when
+they fit more than one format and the name decides (a zip named .docx); MAIL for a mail's
+headers (or a .eml name); NAMED when only the file's name says so (its parser then says it is
+broken); TEXT for any readable text. 0: not this format."""
 
 from __future__ import annotations
 
 import io
 import re
 import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+
+SURE, LIKELY, MAIL, NAMED, TEXT = 100, 50, 40, 10, 5
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
 HEADER_LINE = re.compile(rb"^[A-Za-z][A-Za-z0-9-]{1,40}:[ \t]", re.MULTILINE)
 MAIL_HEADERS = (b"from:", b"to:", b"subject:", b"date:", b"message-id:", b"received:", b"mime-version:")
 
+Score = Callable[[bytes, str], int]  # (the file's bytes, its name's suffix, lower case) → how sure
 
-def sniff(data: bytes, filename: str) -> str | None:
-    """One of eml, docx, xlsx, xls, doc, pdf, image, text; None for what no parser reads."""
-    head = data[:8]
+
+@dataclass(frozen=True)
+class Format:
+    """A format the desk reads: its parser, and how a file is known to be of it."""
+
+    name: str
+    parser: str  # "module:function", imported the first time a file of the format comes
+    magic: tuple[bytes, ...] = ()  # a file that starts so is of this format
+    score: Score | None = None  # or its own test
+    suffixes: tuple[str, ...] = ()  # a file so named is taken for it when nothing scores higher
+    asked_as: str | None = None  # how the polite note names it among the types we ask for (".docx")
+
+    def scores(self, data: bytes, suffix: str) -> int:
+        found = SURE if self.magic and data.startswith(self.magic) else 0
+        if self.score is not None:
+            found = max(found, self.score(data, suffix))
+        return found or (NAMED if suffix in self.suffixes else 0)
+
+
+def best_format(formats: tuple[Format, ...], data: bytes, filename: str) -> Format | None:
+    """The format that scores highest for the file (the table's order breaks ties); None when
+    none does."""
     suffix = filename.lower().rsplit(".", 1)[-1] if "." in filename else ""
-    if head.startswith(b"%PDF") or data[:1024].find(b"%PDF-") >= 0:
-        return "pdf"
-    if head.startswith(b"PK\x03\x04"):
-        return _office_zip(data) or ("docx" if suffix in ("docx", "doc") else suffix or None)
-    if head.startswith(OLE_MAGIC):
-        return _ole_kind(data, suffix)
-    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"GIF8", b"BM")):
-        return "image"
-    if suffix in ("eml", "msg") or _looks_like_mail(data):
-        return "eml"
-    if suffix in ("docx", "xlsx", "xls", "doc", "pdf"):
-        return suffix  # named so, but its bytes are not: its parser will say it is broken
-    if _is_text(data):
-        return "text"
-    return None
+    scored = [(found.scores(data, suffix), -position, found) for position, found in enumerate(formats)]
+    best = max(scored, key=lambda entry: entry[:2], default=None)
+    return best[2] if best and best[0] > 0 else None
 
 
-def _office_zip(data: bytes) -> str | None:
-    try:
-        names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
-    except zipfile.BadZipFile:
-        return None
-    if "word/document.xml" in names:
-        return "docx"
-    if "xl/workbook.xml" in names:
-        return "xlsx"
-    return None
+# ---------------------------------------------------------------- the formats' own tests
 
 
-def _ole_kind(data: bytes, suffix: str) -> str:
-    """A binary Office file: Word and Excel streams are named inside the compound file."""
-    probe = data[:65536]
-    if "WordDocument".encode("utf-16-le") in probe:
-        return "doc"
-    if "Workbook".encode("utf-16-le") in probe or "Book\0".encode("utf-16-le") in probe:
-        return "xls"
-    return suffix if suffix in ("xls", "doc") else "doc"
+def pdf(data: bytes, suffix: str) -> int:
+    return SURE if data[:1024].find(b"%PDF-") >= 0 or data.startswith(b"%PDF") else 0
 
 
-def _looks_like_mail(data: bytes) -> bool:
+def office_zip(member: str, suffixes: tuple[str, ...]) -> Score:
+    """An Office Open XML file is a zip holding its part (`word/document.xml`); a zip without
+    one is taken for the format its name says (its parser will say it is broken)."""
+
+    def score(data: bytes, suffix: str) -> int:
+        if not data.startswith(ZIP_MAGIC):
+            return 0
+        if member in _zip_names(data):
+            return SURE
+        return LIKELY if suffix in suffixes else 0  # the other Office format's part, if there is one, is SURE
+
+    return score
+
+
+def ole(stream_names: tuple[str, ...], when_unknown: Callable[[str], bool]) -> Score:
+    """A binary Office file (an OLE compound file): Word and Excel streams are named inside; a
+    compound file with neither is taken for what `when_unknown(suffix)` says."""
+
+    def score(data: bytes, suffix: str) -> int:
+        if not data.startswith(OLE_MAGIC):
+            return 0
+        probe = data[:65536]
+        if any(name.encode("utf-16-le") in probe for name in stream_names):
+            return SURE
+        known = ("WordDocument", "Workbook", "Book\0")
+        if any(name.encode("utf-16-le") in probe for name in known):
+            return 0  # another format's stream: that format is sure
+        return LIKELY if when_unknown(suffix) else 0
+
+    return score
+
+
+def mail(data: bytes, suffix: str) -> int:
+    if suffix in ("eml", "msg"):
+        return MAIL
     head = data[:4096].lower()
     headers = HEADER_LINE.findall(data[:4096])
-    return len(headers) >= 3 and sum(marker in head for marker in MAIL_HEADERS) >= 2
+    return MAIL if len(headers) >= 3 and sum(marker in head for marker in MAIL_HEADERS) >= 2 else 0
 
 
-def _is_text(data: bytes) -> bool:
+def text(data: bytes, suffix: str) -> int:
     sample = data[:4096]
-    return bool(sample) and b"\x00" not in sample
+    return TEXT if sample and b"\x00" not in sample else 0
+
+
+def _zip_names(data: bytes) -> set[str]:
+    try:
+        return set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+    except zipfile.BadZipFile:
+        return set()

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from parsers.addresses import normalise
 from parsers.model import ParsedDocument
-from processor.actions import NO_REPLY, SILENT_KINDS, from_ourselves
+from processor.actions import NO_REPLY, from_ourselves
 from processor.desk import Rulebook
 from processor.store.models import OutboxMessage, utcnow
+from vocabulary import SILENT_KINDS
 
 # what counts against the per-address cap: the desk's automatic mails to outside senders (a
 # purpose passed to `withheld` counts too, so a new kind of notice shares the same budget)

@@ -10,9 +10,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from outputs import compose, outbox, reasons
+from outputs import compose, reasons
 from outputs.i18n import gettext, has, label
 from parsers.model import ParsedDocument
+from processor import outbox
 from processor.cases import OPEN_STATUSES, from_utc_naive, to_utc_naive
 from processor.desk import Rulebook
 from processor.store.models import Case, CaseEvent, Document, ReturnRequest

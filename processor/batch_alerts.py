@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from outputs import compose, outbox
+from outputs import compose
 from outputs.compose import span_text
 from outputs.i18n import gettext
+from processor import outbox
 from processor.ladders import name_of
 from processor.rules.lifecycle import since
 from processor.store.models import BatchAlert, Case, CaseEvent

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from outputs import compose, outbox
+from outputs import compose
 from outputs.i18n import gettext
 from parsers.model import ParsedDocument
-from processor import batch_alerts, ladders
+from processor import batch_alerts, ladders, outbox
 from processor.case_numbers import next_case_number
 from processor.examining import unverified
 from processor.rules.engine import Decision, matches

@@ -116,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     attention.add_argument("--days", type=int, default=7,
                            help="quarantined and filed items of the last DAYS days (default 7); held and uncertain: all open")
     attention.add_argument("--json", action="store_true", help="one JSON object per item (JSON Lines)")
+    attention.add_argument("--at", metavar="TIME", help='what needed a person then ("2026-12-31 16:00"; default: now)')
     rules = command("rules", cmd_rules, "work with rule files")
     rules.add_argument("action", choices=["check", "replay"],
                        help="check: validate a rule file; replay: list the cases a new rule file would judge otherwise")
@@ -469,10 +470,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def periodic_report(args: argparse.Namespace) -> int:
-    from outputs import outbox
     from outputs.i18n import gettext
     from outputs.report_mail import report_message
-    from processor import reports
+    from outputs.report_values import shown
+    from processor import outbox, reports
     from processor.delivery import deliver
 
     with open_desk(args) as desk:
@@ -503,8 +504,8 @@ def periodic_report(args: argparse.Namespace) -> int:
         for column in ("KPI", "this period", "previous", "target"):
             table.add_column(column)
         for name, value, previous in kpis.headline():
-            target = reports.shown(kpis.targets[name], name) if name in kpis.targets else ""
-            table.add_row(gettext(language, f"kpi.{name}"), reports.shown(value, name), reports.shown(previous, name),
+            target = shown(kpis.targets[name], name) if name in kpis.targets else ""
+            table.add_row(gettext(language, f"kpi.{name}"), shown(value, name), shown(previous, name),
                           target)
         Console().print(table)
         print(f"wrote {folder / attachment.get_filename()}")
@@ -563,7 +564,8 @@ def cmd_attention(args: argparse.Namespace) -> int:
     with open_desk(args) as desk:
         language = desk.config.desk.default_language
         with desk.store.transaction() as session:
-            items = attention.gather(session, desk.now(), timedelta(days=args.days))
+            moment = moment_given(args.at, desk.timezone) or desk.now()
+            items = attention.gather(session, moment, timedelta(days=args.days))
         rows = attention.rows(items, desk, language)
     if args.json:
         for item, (_, _, when, _, why) in zip(items, rows, strict=True):

@@ -8,17 +8,17 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
-from outputs import compose, outbox
+from outputs import compose
 from outputs.i18n import gettext
 from outputs.reasons import because, reason
-from outputs.smtp import deliver_by_smtp
 from parsers.model import ParsedDocument
-from processor import problems
+from processor import outbox, problems
 from processor.cases import record
 from processor.desk import Desk
 from processor.ladders import name_of
+from processor.smtp import deliver_by_smtp
 from processor.store.models import Case, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -33,8 +33,6 @@ def deliver(desk: Desk) -> int:
     envelope_from = desk.config.smtp.from_address or desk.config.desk.address
 
     def failed(row: OutboxMessage) -> None:
-        from sqlalchemy.orm import object_session
-
         undeliverable(desk, object_session(row), row, row.last_error or "refused")
 
     result = deliver_by_smtp(desk.store, desk.config, envelope_from, on_failure=failed)

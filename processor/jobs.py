@@ -24,9 +24,9 @@ from datetime import datetime, time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from outputs import compose, outbox
+from outputs import compose
 from outputs.i18n import gettext, label
-from processor import attention, ladders
+from processor import attention, ladders, outbox
 from processor.cases import (
     case_facts,
     from_utc_naive,

@@ -17,10 +17,12 @@ from outputs.reasons import reason as coded
 from parsers.mail import is_auto_reply, is_bounce, read_headers
 from parsers.model import ParsedDocument, reason_text
 from processor import problems
-from processor.actions import SILENT_KINDS, reply_address
+from processor.actions import reply_address
+from processor.actions.notify_sender import notify_sender
 from processor.desk import Desk
-from processor.pipeline import Incoming, Outcome, notify_sender
+from processor.pipeline import Incoming, Outcome
 from processor.store.models import Document
+from vocabulary import SILENT_KINDS
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from outputs import compose, outbox, reasons
+from outputs import compose, reasons
 from outputs.i18n import gettext
 from outputs.reasons import because, reason
+from processor import outbox
 from processor.desk import Desk
 from processor.store.models import Document, Problem, SourcePoll, utcnow
 

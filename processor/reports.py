@@ -19,8 +19,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from outputs.i18n import gettext, label
+from outputs.i18n import gettext
+from outputs.report_values import HEADLINE
 from parsers.language import to_simplified
+from processor import outbox
 from processor.cases import from_utc_naive, to_utc_naive
 from processor.desk import Desk
 from processor.store.models import (
@@ -41,11 +43,7 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 AGE_BUCKETS = ((1, "day1"), (3, "day3"), (7, "day7"), (30, "day30"), (math.inf, "older"))  # days open → `age.ID`
 BREAKDOWNS = ("category", "level", "business_line", "channel", "product", "batch")  # `report.by.NAME`
 REPEAT_WINDOW = timedelta(days=90)
-# the headline KPIs, by canonical name (their labels are the catalogs' `kpi.NAME`), and how each is shown
-HEADLINE = ("received", "response_timeliness", "closure_rate", "callback_rate", "satisfaction",
-            "handling_hours_mean", "handling_hours_p90", "repeat_customers")
-RATES = frozenset({"response_timeliness", "closure_rate", "callback_rate", "satisfaction"})
-HOURS = frozenset({"handling_hours_mean", "handling_hours_p90"})
+
 
 
 # ---------------------------------------------------------------- periods
@@ -224,19 +222,6 @@ class Kpis:
                 for name in HEADLINE]
 
 
-def is_rate(name: str) -> bool:
-    return name in RATES
-
-
-def shown(value: object, name: str) -> str:
-    """A KPI as people read it: rates in per cent, hours with one decimal, — for none."""
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:.1%}" if is_rate(name) else f"{value:.1f}"
-    return str(value)
-
-
 def ratio(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
@@ -310,24 +295,6 @@ def breakdowns(cases: list[CaseRow], master: dict[str, str]) -> dict[str, list[t
     found["product"] = products.most_common(20)
     found["batch"] = Counter(c.batch for c in cases if c.batch).most_common(20)
     return found
-
-
-def desk_title(desk: Desk, language: str) -> str:
-    """The desk's name in the report's language: the catalog's while the desk keeps the default
-    name (and always in English), else the configured one."""
-    name = desk.config.desk.name
-    return gettext(language, "desk.name") if language == "en" or name == gettext("zh-Hans", "desk.name") else name
-
-
-def value_label(desk: Desk, language: str, fact: str, key: str | None) -> str:
-    """A canonical value as its reader names it: the catalog's `category.…` etc., else the rule
-    file's own label (a desk's added category), else the value; — for none."""
-    groups = {"category": desk.rules.categories, "level": desk.rules.levels, "business_line": desk.rules.business_lines}
-    kinds = {"business_line": "line"}
-    if fact not in (*groups, "channel", "status"):
-        return key or "—"
-    group = groups.get(fact, {}).get(key or "")
-    return label(language, kinds.get(fact, fact), key, default=group.label if group else None)
 
 
 def timeliness(cases: list[CaseRow], step: str, end: datetime) -> float | None:
@@ -482,8 +449,6 @@ def report_mail(desk: Desk, kpis: Kpis, to: list[str]):  # noqa: ANN201 - an Ema
 
 def send_due_reports(desk: Desk, now: datetime) -> int:
     """Produce and queue every report that is due and not yet made."""
-    from outputs import outbox
-
     sent = 0
     with desk.store.transaction() as session:
         since = first_activity(session)

@@ -10,23 +10,24 @@ Decisions: accepted · refused · pending (waits for an inspection) · held (wai
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from outputs import compose, outbox
+from outputs import compose
 from outputs.i18n import gettext
-from outputs.reasons import because, reason, reason_text  # the line's and request's coded reasons
+from outputs.reasons import reason_text  # the line's and request's coded reasons
 from parsers.addresses import normalise
 from parsers.language import to_simplified
 from parsers.model import ParsedDocument
-from processor import trust
+from processor import outbox, trust
 from processor.case_numbers import next_number
 from processor.cases import record
 from processor.desk import Desk
+from processor.return_conditions import Asked, Verdict, because, period_of, reason
+from processor.return_conditions.table import CONDITIONS
 from processor.store.models import (
     Case,
     CaseEvent,
@@ -43,25 +44,11 @@ DECISIONS = ("accepted", "refused", "pending", "held")  # named by the catalogs:
 OPEN_DECISIONS = ("pending", "held")
 
 
-@dataclass
-class Verdict:
-    decision: str
-    reason: str  # coded (see `because`), worded for each reader by reason_text
-
-
 def decision_label(decision: str, language: str) -> str:
     return gettext(language, f"decision.{decision}")
 
 
 # ---------------------------------------------------------------- periods and ratios
-
-
-def period_of(day: date, kind: str) -> str:
-    if kind == "quarter":
-        return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
-    if kind == "year":
-        return str(day.year)
-    return f"{day.year}-{day.month:02d}"
 
 
 def _in_period(day: date | None, period: str, kind: str) -> bool:
@@ -264,37 +251,15 @@ def policy(session: Session, desk: Desk, request: ReturnRequest, dealer: Party, 
         return Verdict("held", because(reason("return.reviewed", reason_label=f"return_reason.{line.reason or 'other'}")))
     if rule.await_ == "inspection":
         return Verdict("pending", because(reason("return.awaiting_inspection")))
-    attributes = dealer.attributes or {}
-    day = request.sheet_date or received
+    asked = Asked(line, rule, settings, dealer.attributes or {}, request.sheet_date or received, received,
+                  purchases=lambda period: purchases_in(session, dealer.code, period),
+                  returned=lambda period: returned_in(session, dealer.code, period, settings.ratio_period, ("unsaleable",)))
     reasons = []
-    for condition in rule.accept_when:
-        if condition == "within_window":
-            window = int(attributes.get("window_days", settings.default_window_days))
-            if line.ship_date is None:
-                return Verdict("held", because(reason("return.no_ship_date")))
-            age = (day - line.ship_date).days
-            if age > window:
-                return Verdict("refused", because(reason("return.past_window", age=age, window=window)))
-            reasons.append(reason("return.within_window", age=age, window=window))
-        elif condition == "within_ratio":
-            period = period_of(day, settings.ratio_period)
-            bought = purchases_in(session, dealer.code, period)
-            if not bought:
-                return Verdict("held", because(reason("return.no_purchases", period=period)))
-            limit = float(attributes.get("ratio_limit", settings.default_ratio_limit))
-            after = (returned_in(session, dealer.code, period, settings.ratio_period, ("unsaleable",))
-                     + (line.amount or 0)) / bought
-            if after > limit:
-                return Verdict("refused", because(reason("return.over_ratio", after=f"{after:.1%}", limit=f"{limit:.1%}",
-                                                         period=period)))
-            reasons.append(reason("return.within_ratio", after=f"{after:.1%}", limit=f"{limit:.1%}"))
-        elif condition == "reported_in_time":
-            if line.ship_date is None:
-                return Verdict("held", because(reason("return.no_ship_date")))
-            age = (received - line.ship_date).days
-            if age > rule.report_within_days:
-                return Verdict("refused", because(reason("return.reported_late", days=rule.report_within_days, age=age)))
-            reasons.append(reason("return.reported_in_time", age=age))
+    for condition in rule.accept_when:  # each one must hold; the first that does not decides the line
+        held = CONDITIONS[condition](asked)
+        if isinstance(held, Verdict):
+            return held
+        reasons.append(held)
     return Verdict("accepted", because(*(reasons or [reason("return.within_policy")])))
 
 

@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from outputs import compose, outbox
+from outputs import compose
 from outputs.i18n import LANGUAGES, gettext, label, to_traditional
 from parsers.language import to_simplified
 from parsers.model import ParsedDocument
-from processor import returns, trust
+from processor import outbox, returns, trust
 from processor.cases import STATUSES, case_facts, record
 from processor.desk import Desk
 from processor.ladders import name_of

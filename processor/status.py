@@ -12,12 +12,11 @@ from outputs import reasons
 from processor.desk import Desk
 from processor.problems import open_problems
 from processor.store.models import Document, OutboxMessage, SourcePoll, utcnow
+from processor.worker import sources_of
 
 
 def gather(desk: Desk, session: Session) -> tuple[list[str], int]:
     """(the lines, how many problems are open)."""
-    from processor.worker import sources_of
-
     def local(moment: datetime | None) -> str:
         return moment.replace(tzinfo=UTC).astimezone(desk.timezone).strftime("%Y-%m-%d %H:%M") if moment else "never"
 

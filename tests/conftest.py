@@ -41,13 +41,19 @@ def desk(desk_dir: Path):
     opened.close()
 
 
+def settle(*paths: Path, seconds: float = 60) -> None:
+    """Date files back as a writer that finished `seconds` ago would leave them (the folder
+    source takes only settled files)."""
+    old = time.time() - seconds
+    for path in paths:
+        os.utime(path, (old, old))
+
+
 def drop_settled(folder: Path, source: Path) -> Path:
-    """Copy a file into a shared folder as a writer that finished a minute ago would leave it
-    (the folder source takes only settled files)."""
+    """Copy a file into a shared folder as a writer that finished a minute ago would leave it."""
     target = folder / source.name
     shutil.copy(source, target)
-    old = time.time() - 60
-    os.utime(target, (old, old))
+    settle(target)
     return target
 
 

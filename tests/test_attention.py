@@ -102,8 +102,8 @@ def test_attention_command_lists_them(desk, desk_dir):
     assert listed.returncode == 0, listed.stderr
     kinds = [json.loads(line)["kind"] for line in listed.stdout.splitlines()]
     assert kinds == ["quarantined", "quarantined", "filed_for_staff", "held_return", "uncertain"]  # old.docx too
-    # the seed is dated by the frozen NOW, the command runs on today's clock: a window that reaches it
-    table = subprocess.run([*command, "--days", "3650"], capture_output=True, text=True, env=env, timeout=120)
+    table = subprocess.run([*command, "--at", f"{NOW:%Y-%m-%d %H:%M}"], capture_output=True, text=True, env=env,
+                           timeout=120)  # the last 7 days as of the frozen clock
     assert table.returncode == 0 and "坏表格.docx" in table.stdout and "CS-2611-0005" in table.stdout
     bad = subprocess.run([*command, "--days", "0"], capture_output=True, text=True, env=env, timeout=120)
     assert bad.returncode == 2 and "--days" in bad.stderr

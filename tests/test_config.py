@@ -6,6 +6,7 @@ import pytest
 
 from processor.config import load_config, secret
 from processor.errors import ConfigError
+from processor.rules.engine import BUILTIN_RULES, load_rules
 
 
 def write(tmp_path, text):
@@ -47,3 +48,14 @@ def test_secret_comes_from_the_named_variable(monkeypatch):
     monkeypatch.delenv("AFTERSALES_TEST_SECRET")
     with pytest.raises(ConfigError, match=r"\$AFTERSALES_TEST_SECRET is not set"):
         secret("AFTERSALES_TEST_SECRET", "imap")
+
+
+def test_an_unknown_returns_condition_is_named_with_the_known_ones(tmp_path):
+    rules = BUILTIN_RULES.read_text(encoding="utf-8").replace(
+        'accept_when = ["reported_in_time"]', 'accept_when = ["reported_in_tme"]')
+    assert 'accept_when = ["reported_in_tme"]' in rules
+    path = tmp_path / "rules.toml"
+    path.write_text(rules, encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"unknown condition reported_in_tme; known: within_window, within_ratio, "
+                                          r"reported_in_time"):
+        load_rules(path)

@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 
 import pytest
 from sqlalchemy import func, select
@@ -16,7 +15,7 @@ from sqlalchemy import func, select
 from processor.config import load_config
 from processor.desk import Desk
 from processor.store.models import Case, Document, OutboxMessage
-from tests.conftest import ROOT, SAMPLES
+from tests.conftest import ROOT, SAMPLES, drop_settled
 from tests.mailservers import wait_for
 from tests.pgserver import bindir
 from tests.test_mail_servers import (  # noqa: F401 - fixtures
@@ -45,9 +44,7 @@ def test_two_distributed_workers_share_the_sources_and_answer_each_mail_once(pg_
         shutil.copy(path, pg_desk_dir / "inbox" / "new" / f"17640{index:05d}.M{index}.test")
     for name, target in (("016-docx-complaint-form.docx", "shared"), ("018-docx-complaint-form.docx", "second"),
                          ("022-pdf-complaint-form.pdf", "second"), ("048-bad-not-a-docx.docx", "shared")):
-        shutil.copy(SAMPLES / name, pg_desk_dir / target / "incoming" / name)
-        old = time.time() - 60
-        os.utime(pg_desk_dir / target / "incoming" / name, (old, old))
+        drop_settled(pg_desk_dir / target / "incoming", SAMPLES / name)
     command = [sys.executable, "-m", "processor", "--config", str(config), "run", "--distributed", "--once"]
     workers = [subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(2)]
     for worker in workers:

@@ -12,7 +12,6 @@ import os
 import resource
 import subprocess
 import sys
-import time
 import zipfile
 from email import policy
 from email.message import EmailMessage
@@ -28,7 +27,7 @@ from outputs.reasons import reason_text
 from processor.config import load_config
 from processor.desk import Desk
 from processor.store.models import Document, OutboxMessage
-from tests.conftest import ROOT, sample
+from tests.conftest import ROOT, sample, settle
 from tests.test_parser_quirks import _form_docx
 
 pytestmark = pytest.mark.slow  # the whole worker, as a process, on bombs and a 30 MB mail
@@ -141,9 +140,7 @@ def test_hostile_files_and_mails_are_quarantined_or_made_harmless(desk_dir):
     }
     for index, (name, data) in enumerate(mails.items()):
         (desk_dir / "inbox" / "new" / f"17640{index:05d}.M{index}.{name}").write_bytes(data)
-    old = time.time() - 60
-    for path in incoming.iterdir():
-        os.utime(path, (old, old))
+    settle(*incoming.iterdir())
 
     command = [sys.executable, "-m", "processor", "--config", str(config), "run", "--once"]
     run = subprocess.run([sys.executable, "-c", ACCOUNTED, *command], cwd=ROOT, capture_output=True, text=True,

@@ -14,7 +14,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections import Counter
 from email import policy
 from email.message import EmailMessage
@@ -28,7 +27,7 @@ from processor.desk import Desk
 from processor.sources import imap as imap_source
 from processor.store.models import Case, Document, OutboxMessage, utcnow
 from processor.worker import run_once
-from tests.conftest import ROOT
+from tests.conftest import ROOT, settle
 from tests.mailservers import Dovecot, SmtpServer, wait_for
 
 pytestmark = [pytest.mark.slow,  # Dovecot and an SMTP server
@@ -129,9 +128,7 @@ def large_batch(dovecot: Dovecot, config, *, mails: int, files: int):  # noqa: A
         (incoming / f"note-{number}.txt").write_text(
             f"客户投诉\n投诉人：赵敏{number}\n联系电话：1370000{number:04d}\n电子邮件：{ALICE}\n"
             f"产品名称：空调\n投诉内容：空调第{number}次不制冷，要求维修。\n", encoding="utf-8")
-    old = time.time() - 60  # settled: the folder source takes files that stopped changing
-    for path in incoming.iterdir():
-        os.utime(path, (old, old))
+    settle(*incoming.iterdir())
     return incoming
 
 

@@ -25,7 +25,7 @@ from processor.config import load_config
 from processor.desk import Desk
 from processor.store.models import Case, Document, MailboxState, OutboxMessage, Problem, SourcePoll
 from processor.worker import run_once
-from tests.conftest import ROOT, publish_calendar
+from tests.conftest import ROOT, publish_calendar, settle
 from tests.test_mail_servers import servers, wire  # noqa: F401 - the real Dovecot and SMTP fixtures
 
 ALICE = "alice@example.test"
@@ -169,8 +169,7 @@ def test_a_file_name_with_a_newline_cannot_forge_a_log_line(desk_dir):
     name = "note\n2026-11-28 08:00:00,000 ERROR forged: the desk is on fire.txt"
     path = desk_dir / "shared" / "incoming" / name
     path.write_text("客户投诉\n投诉人：王喆\n联系电话：13800138000\n产品名称：热水器\n投诉内容：漏水。\n", encoding="utf-8")
-    old = time.time() - 60
-    os.utime(path, (old, old))
+    settle(path)
     result = aftersales("--config", str(desk_dir / "aftersales.toml"), "run", "--once")
     assert result.returncode == 0, result.stderr
     assert "forged" in result.stderr  # it was logged …
@@ -351,8 +350,7 @@ def test_a_writer_pausing_longer_than_the_settle_time_gets_no_prefix_taken(desk_
         assert list(folder_source(desk_dir).items()) == []  # still open for writing: left alone
     finally:
         writer.wait(timeout=10)
-    old = time.time() - 60
-    os.utime(path, (old, old))
+    settle(path)
     ((item, _done),) = list(folder_source(desk_dir).items())
     assert len(item.data) == 30000
 
@@ -361,8 +359,7 @@ def test_temporary_names_are_left_alone(desk_dir):
     incoming = desk_dir / "shared" / "incoming"
     for name in ("~$form.docx", "form.docx.part", "x.tmp", "y.crdownload", ".hidden.txt"):
         (incoming / name).write_text(NOTE, encoding="utf-8")
-        old = time.time() - 60
-        os.utime(incoming / name, (old, old))
+    settle(*incoming.iterdir())
     assert list(folder_source(desk_dir).items()) == []
 
 
@@ -376,9 +373,7 @@ def test_names_of_250_characters_settle_and_their_duplicates_too(desk_dir):
         for round_ in range(2):
             (incoming / long_name).write_text(NOTE + ("" if round_ == 0 else "再次"), encoding="utf-8")
             (incoming / unreadable).write_bytes(b"\x00\x01\x02 not a form" + bytes([round_]))
-            for path in incoming.iterdir():
-                old = time.time() - 60
-                os.utime(path, (old, old))
+            settle(*incoming.iterdir())
             outcomes = run_once(desk)
             assert sorted(o.status for o in outcomes) == ["processed", "quarantined"]
             assert os.listdir(incoming) == []

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import email
 import io
-import time
 from email import policy
 from email.message import EmailMessage
 
@@ -19,6 +18,7 @@ from processor.master_data import import_folder
 from processor.pipeline import Incoming, process
 from processor.returns import exchange_ratio
 from processor.store.models import Case, OutboxMessage, Party, Product, Purchase, ReturnRequest
+from tests.conftest import settle
 from tests.test_lifecycle import at
 
 DEALER = "dealer@hf-shunda.example.test"
@@ -28,10 +28,7 @@ HEADER = ["订单号", "料号", "品名", "规格", "数量", "单位", "单价
 def drop(desk, name: str, data: bytes) -> None:
     target = desk.config.path(desk.config.master_data.folder) / name
     target.write_bytes(data)
-    old = time.time() - 10
-    import os
-
-    os.utime(target, (old, old))
+    settle(target, seconds=10)
 
 
 @pytest.fixture

@@ -4,8 +4,10 @@ actions act on the answers."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import lru_cache
@@ -14,11 +16,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from outputs.report_values import HEADLINE  # the KPIs a report shows
 from parsers.labels import load_table
 from parsers.meaning import Hit, Lexicon, Term, prepare
 from parsers.model import ParsedDocument
+from parsers.people import without_signature
 from processor.config import describe_validation_error
 from processor.errors import ConfigError
+from processor.return_conditions.table import CONDITIONS
 from processor.rules.lifecycle import (
     AutoClose,
     BatchAlert,
@@ -30,6 +35,7 @@ from processor.rules.lifecycle import (
     deadline_json,
     matches,
 )
+from processor.rules.wording import WordingModel, load_model, read_fact
 from processor.rules.working_days import WorkingCalendar, YearDays
 
 BUILTIN_RULES = Path(__file__).parent.parent / "data" / "rules.toml"
@@ -43,11 +49,14 @@ class _Strict(BaseModel):
 class Family(_Strict):
     """Signals of one meaning (media, injury, demands, …) with the weight each hit adds;
     `ignore` lists longer terms that contain a signal but mean something else (冰箱报警).
-    Weight 0 makes a cue: it counts only inside a combination (修 alone is no repair fault)."""
+    Weight 0 makes a cue: it counts only inside a combination (修 alone is no repair fault).
+    `negatable = false` for context (a product, "after the repair", our staff): a negator
+    before it negates what follows ("still not cold after the repair" is still after one)."""
 
     weight: float = Field(default=1.0, ge=0)
     signals: list[str] = []
     ignore: list[str] = []
+    negatable: bool = True
 
 
 class Combination(_Strict):
@@ -59,6 +68,7 @@ class Combination(_Strict):
     all: list[str] = Field(min_length=1)
     weight: float = Field(default=2.0, gt=0)
     within: int = Field(default=60, gt=0)
+    same_sentence: bool = False  # all parts in one sentence (批号 B261058，共22桶。 names a lot; 这批…不良 blames it)
 
 
 class SignalGroup(_Strict):
@@ -75,7 +85,8 @@ class SignalGroup(_Strict):
     def terms(self, group: str) -> list[Term]:
         found = [Term(signal, f"{group}/signals", 1.0) for signal in self.signals]
         for name, family in self.families.items():
-            found += [Term(signal, f"{group}/{name}", family.weight) for signal in family.signals]
+            found += [Term(signal, f"{group}/{name}", family.weight, negatable=family.negatable)
+                      for signal in family.signals]
             found += [Term(word, f"{group}/{name}", ignore=True) for word in family.ignore]
         return found
 
@@ -100,10 +111,17 @@ class Role(_Strict):
 
 
 class ReturnReason(_Strict):
-    accept_when: list[Literal["within_window", "within_ratio", "reported_in_time"]] = []
+    accept_when: list[str] = []  # names of processor/return_conditions/table.py
     report_within_days: int = 7
     hold: bool = False
     await_: Literal["inspection"] | None = Field(default=None, alias="await")
+
+    @field_validator("accept_when")
+    @classmethod
+    def known_conditions(cls, names: list[str]) -> list[str]:
+        if unknown := [name for name in names if name not in CONDITIONS]:
+            raise ValueError(f"unknown condition {', '.join(unknown)}; known: {', '.join(CONDITIONS)}")
+        return names
 
 
 class ReturnsPolicy(_Strict):
@@ -144,6 +162,21 @@ class CalendarYear(_Strict):
     workdays: list[date] = []
 
 
+class Wording(_Strict):
+    """The second reader (processor/rules/wording.py): a model of the labelled corpus' wording
+    beside the lexicon. `trust`: the bonus the lexicon's answer gets against the model's
+    probabilities, per fact (a fact not listed is the lexicon's alone; 1 or more: the model only
+    settles what the lexicon was unsure of). `model`: a model file, relative to the rule file
+    (default: the built-in one); `enabled = false` leaves judging to the lexicon."""
+
+    enabled: bool = True
+    model: str | None = None
+    trust: dict[Literal["category", "level", "business_line"], float] = {}
+    # families (`level.major/injury`) whose un-negated trigger of weight 2 the model cannot read
+    # away: seed 004 §四.3 puts personal safety first, and for major complaints recall comes first
+    binding: list[str] = []
+
+
 class RuleSet(_Strict):
     categories: dict[str, SignalGroup]
     levels: dict[str, SignalGroup]
@@ -163,19 +196,24 @@ class RuleSet(_Strict):
     required: dict[str, list[str]] = {}
     permissions: Permissions = Permissions()
     targets: dict[str, float] = {}  # KPI name (processor/reports.py) → the target the reports show
+    wording: Wording = Wording()
     _lexicon: Lexicon | None = PrivateAttr(default=None)
+    _folder: Path | None = PrivateAttr(default=None)  # the rule file's, for a model file named in it
 
     @field_validator("targets")
     @classmethod
     def _known_kpis(cls, targets: dict[str, float]) -> dict[str, float]:
-        from processor.reports import (
-            HEADLINE,  # the KPIs a report shows (imported late: reports needs the desk)
-        )
-
         unknown = sorted(set(targets) - set(HEADLINE))
         if unknown:
             raise ValueError(f"unknown KPI {', '.join(unknown)}: use one of {', '.join(HEADLINE)}")
         return targets
+
+    def wording_model(self) -> WordingModel | None:
+        if not self.wording.enabled:
+            return None
+        if self.wording.model is None or self._folder is None:
+            return load_model()
+        return load_model((self._folder / self.wording.model).resolve())
 
     def lexicon(self) -> Lexicon:
         """Every signal of the rule file in one matcher, built on first use and kept."""
@@ -242,7 +280,8 @@ class RuleSet(_Strict):
 
 
     def check_combinations(self) -> None:
-        """Every family a combination names must exist: a typo would silently never fire."""
+        """Every family a combination or `[wording] binding` names must exist: a typo would
+        silently never fire."""
         families = {f"{fact}.{name}/{family}" for fact, groups in self.signal_groups().items()
                     for name, group in groups.items() for family in group.families}
         for fact, groups in self.signal_groups().items():
@@ -251,6 +290,9 @@ class RuleSet(_Strict):
                     for part in combination.all:
                         if family_key(f"{fact}.{name}", part) not in families:
                             raise ValueError(f"{fact}.{name}.combinations.{key}: family `{part}` is not defined")
+        for family in self.wording.binding:
+            if family not in families:
+                raise ValueError(f"wording.binding: family `{family}` is not defined (write it as `level.major/injury`)")
 
     def check_permissions(self) -> None:
         roles = {*self.roles, "staff"}
@@ -326,6 +368,7 @@ def _load_rules(path: Path, _mtime: float) -> RuleSet:
         raise ConfigError(f"{path}: cannot read the rule file: {exc}") from None
     try:
         rules = RuleSet.model_validate(data)
+        rules._folder = path.parent
         rules.check_references()
     except ValidationError as exc:
         raise ConfigError(f"{path}: {describe_validation_error(exc)}") from None
@@ -347,12 +390,20 @@ def decide(doc: ParsedDocument, rules: RuleSet, calendar: WorkingCalendar, recei
     decision = Decision()
     facts: dict[str, Any] = {"kind": doc.kind}
     if doc.kind == "complaint":
-        evidence = Evidence(rules.lexicon().find(prepare(document_text(doc))), rules.combinations())
-        decision.category = _strongest(rules.categories, "category", rules.defaults.category, evidence, decision)
+        prepared = prepare(document_text(doc))
+        hits = rules.lexicon().find(prepared)
+        # what happened decides the category (the subject saying what it is about) and the line;
+        # a threat's condition counts for the level, another's hypothetical for nothing
+        happened = Evidence([hit for hit in hits if not hit.hypothetical], rules.combinations())
+        about = dataclasses.replace(happened, topic_end=max(prepared.find("\n"), 0))
+        evidence = Evidence([hit for hit in hits if not hit.counterfactual], rules.combinations())
+        decision.category = _strongest(rules.categories, "category", rules.defaults.category, about, decision)
         decision.level = _level(rules, doc, evidence, decision)
         decision.business_line = _strongest(
-            rules.business_lines, "business_line", rules.defaults.business_line, evidence, decision
+            rules.business_lines, "business_line", rules.defaults.business_line, happened, decision
         )
+        _second_reading(rules, lambda: prepare(document_text(doc, signature=True)),
+                        {"category": about, "level": evidence, "business_line": happened}, decision)
         facts |= {"category": decision.category, "level": decision.level, "business_line": decision.business_line}
     decision.missing = [name for name in rules.required.get(doc.kind, []) if doc.value(name) is None]
     if doc.kind in CASE_KINDS:
@@ -361,11 +412,47 @@ def decide(doc: ParsedDocument, rules: RuleSet, calendar: WorkingCalendar, recei
     return decision
 
 
-def document_text(doc: ParsedDocument) -> str:
+STRONG = 4  # evidence four times a group's threshold: the lexicon is as sure as it gets
+
+
+def _second_reading(
+    rules: RuleSet, wording: Callable[[], str], evidence_for: dict[str, Evidence], decision: Decision
+) -> None:
+    """The wording model's reading beside the lexicon's, fact by fact (wording.py says why):
+    the lexicon's answer weighs `trust` for each time its evidence reaches its group's threshold
+    (at most STRONG times; an answer without a group, the default level, once), more where the
+    text is too short for the model to read much. Where the two disagree, staff are asked to
+    confirm. Each fact's strength is read on the evidence it was decided on (`evidence_for`:
+    the category's with its subject, the level's with its threats); a `binding` family's
+    trigger (an injury, a safety hazard) settles it."""
+    model = rules.wording_model()
+    if model is None:
+        return
+    weights = model.weights(wording())  # the text as the model reads it, worked out only when there is a model
+    groups = rules.signal_groups()
+    for fact, trust in rules.wording.trust.items():
+        evidence = evidence_for[fact]
+        lexicon = getattr(decision, fact)
+        if evidence.triggered([family for family in rules.wording.binding if family.startswith(f"{fact}.{lexicon}/")]):
+            decision.fired.append({"rule": f"{fact} = {lexicon}", "why": "a binding trigger: the wording model is not asked"})
+            continue
+        group = groups[fact].get(lexicon)
+        strength = evidence.score(f"{fact}.{lexicon}") / group.threshold if group and group.threshold else 1.0
+        reading = read_fact(model, fact, weights, lexicon, fact in decision.uncertain,
+                            trust * min(max(strength, 1.0), STRONG) / model.confidence(weights))
+        setattr(decision, fact, reading.value)
+        decision.fired.append({"rule": f"{fact} = {reading.value}", "why": reading.explain()})
+        if not reading.agree and fact not in decision.uncertain:
+            decision.uncertain.append(fact)
+
+
+def document_text(doc: ParsedDocument, signature: bool = False) -> str:
     """What the signals are matched on: title, body and the free-text fields; a form's labels
-    left out (a 购车日期 row says nothing about what the complaint is about)."""
-    parts = [doc.title, without_labels(doc.text), str(doc.value("description") or ""),
-             str(doc.value("customer_opinion") or "")]
+    and the writer's signature block left out (a 购车日期 row, or 律师 under a name, says
+    nothing about what the complaint is about). The wording model reads the signature too
+    (`signature=True`): who writes (a company's quality department) is part of how a mail reads."""
+    body = doc.text if signature else without_signature(doc.text)
+    parts = [doc.title, without_labels(body), str(doc.value("description") or ""), str(doc.value("customer_opinion") or "")]
     return "\n".join(parts)
 
 
@@ -383,6 +470,11 @@ def without_labels(text: str) -> str:
 
 
 FAMILY_CAP = 2
+# The subject says what a mail is about (电视屏幕一条条的 over a runaround told in the body):
+# a category or line with a signal in it gains this much. Levels do not: 投诉 in a subject is
+# no claim.
+TOPIC_BONUS = 1.5
+TOPIC_WEIGHT = 0.75  # a fault (0.75) tells the topic; a product or a delivery named (≤ 0.5) does not
 
 
 def family_key(group: str, part: str) -> str:
@@ -403,26 +495,63 @@ class Evidence:
         return {(h.written, h.group): h for h in self.hits if h.group.startswith(prefix) and h.negated == negated}
 
     combinations: dict[str, dict[str, Combination]] = field(default_factory=dict)  # group → its combinations
+    topic_end: int = 0  # where the subject line ends: what a mail is about is said there first
+    # asked for many times per document (score, uncertainty, explanation): worked out once
+    _families: dict[str, list[Hit]] = field(default_factory=dict, init=False, repr=False)
+    _combined: dict[str, dict[str, list[Hit]]] = field(default_factory=dict, init=False, repr=False)
+    _scores: dict[str, float] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for hit in self.hits:
+            if not hit.negated:
+                self._families.setdefault(hit.group, []).append(hit)
+
+    def triggered(self, families: list[str]) -> bool:
+        """Whether a trigger of one of these families was found, not negated: a signal of weight 2
+        or more (a weak one, 差点 or 烫手, needs company)."""
+        return any(hit.group in families and hit.weight >= 2 and not hit.negated for hit in self.hits)
 
     def score(self, group: str) -> float:
         """The weights of the distinct signals found, each family counting at most its
         FAMILY_CAP strongest (ten fault words do not outweigh one "after the repair"), plus
-        the weight of each combination found."""
+        the weight of each combination found, plus TOPIC_BONUS when the subject speaks for it."""
+        if group not in self._scores:
+            self._scores[group] = self._score(group)
+        return self._scores[group]
+
+    def _score(self, group: str) -> float:
         per_family: dict[str, list[float]] = {}
         for hit in self._of(group, negated=False).values():
             per_family.setdefault(hit.group, []).append(hit.weight)
         signals = sum(sum(sorted(weights, reverse=True)[:FAMILY_CAP]) for weights in per_family.values())
-        return signals + sum(self.combinations[group][name].weight for name in self.combined(group))
+        combined = sum(self.combinations[group][name].weight for name in self.combined(group))
+        return signals + combined + (TOPIC_BONUS if signals + combined and self.in_topic(group) else 0.0)
+
+    def in_topic(self, group: str) -> bool:
+        """Whether the subject line holds a signal of the group (保固內還收檢測費？) or a part of one
+        of its combinations (空调加了两次氟还是不凉). Naming a product or a delivery (weight below TOPIC_WEIGHT)
+        is no topic: 热水器 in a subject says what, not which kind of complaint."""
+        prefix = group + "/"
+        if any(h.start < self.topic_end and h.weight >= TOPIC_WEIGHT and not h.negated and h.group.startswith(prefix)
+               for h in self.hits):
+            return True
+        for combination in self.combinations.get(group, {}).values():
+            parts = [[h for h in self._families.get(family_key(group, part), []) if h.start < self.topic_end]
+                     for part in combination.all]
+            if all(parts) and _together(parts, combination.within, combination.same_sentence):
+                return True
+        return False
 
     def combined(self, group: str) -> dict[str, list[Hit]]:
         """The group's combinations found, each with the hits that make it."""
-        found = {}
-        for name, combination in self.combinations.get(group, {}).items():
-            parts = [[h for h in self.hits if h.group == family_key(group, part) and not h.negated]
-                     for part in combination.all]
-            if together := _together(parts, combination.within):
-                found[name] = together
-        return found
+        if group not in self._combined:
+            found = {}
+            for name, combination in self.combinations.get(group, {}).items():
+                parts = [self._families.get(family_key(group, part), []) for part in combination.all]
+                if all(parts) and (together := _together(parts, combination.within, combination.same_sentence)):
+                    found[name] = together
+            self._combined[group] = found
+        return self._combined[group]
 
     def found(self, group: str) -> list[str]:
         signals = [f"{hit.written} ({hit.group.split('/')[1]})" for hit in self._of(group, negated=False).values()
@@ -441,13 +570,15 @@ class Evidence:
         return f"{parts[0]} (score {self.score(group):g})" + "".join(f"; {part}" for part in parts[1:])
 
 
-def _together(parts: list[list[Hit]], within: int) -> list[Hit] | None:
-    """One hit of each part, all within `within` characters of each other (the closest set)."""
+def _together(parts: list[list[Hit]], within: int, same_sentence: bool = False) -> list[Hit] | None:
+    """One hit of each part, all within `within` characters of each other (the closest set),
+    and in the anchor's sentence when `same_sentence`."""
     best: list[Hit] | None = None
     for anchor in parts[0]:
         chosen = [anchor]
         for candidates in parts[1:]:
-            near = [h for h in candidates if abs(h.start - anchor.start) <= within]
+            near = [h for h in candidates if abs(h.start - anchor.start) <= within
+                    and (not same_sentence or h.sentence == anchor.sentence)]
             if not near:
                 break
             chosen.append(min(near, key=lambda h: abs(h.start - anchor.start)))

@@ -11,9 +11,10 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from processor.rules.working_days import WorkingCalendar, parse_within
+from vocabulary import CaseStatus
 
-STATUSES = ("received", "acknowledged", "assigned", "investigating", "replied", "callback", "closed", "reopened")
-OPEN_STATUSES = tuple(status for status in STATUSES if status != "closed")
+STATUSES = tuple(CaseStatus)
+OPEN_STATUSES = tuple(status for status in STATUSES if status != CaseStatus.CLOSED)
 # What may start or complete a step: a status the case reaches, or one of these events.
 EVENTS = frozenset(STATUSES) | {
     "staff_reply", "customer_reply", "callback_requested", "callback_answer", "return_sheet", "return_slip_sent",

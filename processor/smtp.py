@@ -32,6 +32,7 @@ from processor.config import Config, Smtp
 from processor.mail_login import Login, login_for, tls_context
 from processor.store import Store
 from processor.store.models import OutboxMessage, utcnow
+from vocabulary import OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -179,13 +180,13 @@ def claim_due(store: Store, lease: timedelta, limit: int = CLAIM_BATCH) -> list[
     sent well within it."""
     now = utcnow()
     due = or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now)
-    pending = OutboxMessage.status.in_(("queued", "sending"))
+    pending = OutboxMessage.status.in_((OutboxStatus.QUEUED, OutboxStatus.SENDING))
     with store.transaction() as session:
         candidates = (select(OutboxMessage.id).where(pending, due).order_by(OutboxMessage.id).limit(limit)
                       .with_for_update(skip_locked=True))
         claimed = session.execute(
             update(OutboxMessage).where(OutboxMessage.id.in_(candidates), pending, due)
-            .values(status="sending", attempts=OutboxMessage.attempts + 1, next_attempt_at=now + lease)
+            .values(status=OutboxStatus.SENDING, attempts=OutboxMessage.attempts + 1, next_attempt_at=now + lease)
             .returning(OutboxMessage.id, OutboxMessage.recipients, OutboxMessage.raw)
             .execution_options(synchronize_session=False)).all()
     return sorted((Claimed(*row) for row in claimed), key=lambda mail: mail.id)
@@ -243,7 +244,7 @@ def send_claimed(store: Store, settings: Smtp, connection: SmtpConnection, claim
 def mark_sent(database: Connection, row_id: int) -> None:
     """Marked in the open transaction, committed by the caller once the server took the mail."""
     database.execute(update(OutboxMessage).where(OutboxMessage.id == row_id)
-                     .values(status="sent", sent_at=utcnow(), next_attempt_at=None))
+                     .values(status=OutboxStatus.SENT, sent_at=utcnow(), next_attempt_at=None))
 
 
 def note_refused(database: Connection, row_id: int, refused: dict) -> None:
@@ -256,14 +257,14 @@ def _defer_or_fail(row: OutboxMessage, permanent: bool, what: str, settings: Smt
                    on_failure: Callable[[OutboxMessage], None] | None) -> None:
     row.last_error = what[:2000]
     if permanent or row.attempts >= settings.max_attempts:
-        row.status, row.next_attempt_at = "failed", None
+        row.status, row.next_attempt_at = OutboxStatus.FAILED, None
         result.failed.append(row.id)
         log.error("outbox %s to %s failed for good: %s", row.id, row.recipients, what)
         if on_failure:
             on_failure(row)
         return
     pause = min(MAX_PAUSE, timedelta(seconds=settings.retry_seconds * 2 ** (row.attempts - 1)))
-    row.status, row.next_attempt_at = "queued", utcnow() + pause
+    row.status, row.next_attempt_at = OutboxStatus.QUEUED, utcnow() + pause
     result.deferred += 1
     log.warning("outbox %s deferred (%s); next try in %s", row.id, what, pause)
 
@@ -271,5 +272,5 @@ def _defer_or_fail(row: OutboxMessage, permanent: bool, what: str, settings: Smt
 def release(store: Store, row_ids: list[int]) -> None:
     """Give claimed rows back untried (the server was unreachable): no attempt is counted."""
     with store.transaction() as session:
-        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(row_ids), OutboxMessage.status == "sending")
-                        .values(status="queued", attempts=OutboxMessage.attempts - 1, next_attempt_at=None))
+        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(row_ids), OutboxMessage.status == OutboxStatus.SENDING)
+                        .values(status=OutboxStatus.QUEUED, attempts=OutboxMessage.attempts - 1, next_attempt_at=None))

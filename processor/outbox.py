@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from parsers.addresses import normalise
 from processor.store.models import OutboxMessage, utcnow
+from vocabulary import OutboxStatus
 
 
 def queue(
@@ -33,7 +34,7 @@ def queue(
         recipient_key=normalise(recipients[0])[:320] if recipients else None,
         subject=str(message["Subject"]),
         raw=message.as_bytes(policy=SMTP_POLICY),  # CRLF line ends, as the wire and .eml files want
-        status="queued",
+        status=OutboxStatus.QUEUED,
     )
     session.add(row)  # inserted at the commit, with the case's other rows (one round trip for all)
     return row
@@ -59,11 +60,11 @@ def deliver_to_folder(store, folder: Path) -> int:  # noqa: ANN001
     """Deliver every queued mail into the outbox folder; returns how many were written."""
     delivered = 0
     with store.transaction() as session:
-        ids = session.scalars(select(OutboxMessage.id).where(OutboxMessage.status == "queued")).all()
+        ids = session.scalars(select(OutboxMessage.id).where(OutboxMessage.status == OutboxStatus.QUEUED)).all()
     for message_id in ids:
         with store.transaction() as session:
             row = session.get(OutboxMessage, message_id)
-            if row is None or row.status != "queued":
+            if row is None or row.status != OutboxStatus.QUEUED:
                 continue
             write_to_folder(folder, row)
             row.status, row.sent_at, row.attempts = "written", utcnow(), row.attempts + 1
