@@ -15,6 +15,10 @@ from parsers.meaning import Lexicon, Term, prepare
     ("满意个屁，修完第三天又坏了。", False),
     ("满意才怪，等了一个月。", False),
     ("满意，谢谢你们跑了两趟。", True),
+    ("师傅换了个阀门，结果今天还是这样，一放水就咕咚咕咚响。", False),  # the problem as it was
+    ("Came and went, and the fridge is as bad as ever.", False),
+    ("搞掂晒，部洗衣機而家好靜，唔該晒。", True),  # fixed, in Cantonese
+    ("The heater is working again since Tuesday, cheers.", True),
 ])
 def test_a_survey_answer(text, verdict):
     assert satisfaction(text, survey=True) is verdict
