@@ -48,6 +48,15 @@ def kind_label(kind: str | None, language: str) -> str:
     return label(language, "kind", kind or "unknown", default=gettext(language, "kind.unknown"))
 
 
+FACT_KINDS = {"category": "category", "level": "level", "business_line": "line", "status": "status"}
+
+
+def fact_label(language: str, fact: str, value: str | None, own: dict[str, dict[str, str]] | None = None) -> str:
+    """A case's canonical fact (`business_line` = `after_sales`) named in `language`; a desk's
+    own value, which the catalogs do not name, by its rule file label (`own`, RuleSet.labels)."""
+    return label(language, FACT_KINDS[fact], value, (own or {}).get(fact, {}).get(value or ""))
+
+
 def greeting(language: str, name: str | None, *, partner: bool = False) -> str:
     if name:
         return gettext(language, "mail.greeting", name=name)
@@ -271,17 +280,13 @@ def owner_notice(
     `held` return lines with their reasons, how to reach the customer, the deadlines and the
     `#` commands that apply. `rule_labels`: a desk's own categories' names from its rule file."""
     uncertain = list(dict.fromkeys(uncertain or []))
-    own = rule_labels or {}
     mark = gettext(language, "owner.uncertain_mark")
     facts = [
-        (gettext(language, "owner.fact.category"), label(language, "category", category, own.get("category", {}).get(category or ""))
-         + (mark if "category" in uncertain else "")),
-        (gettext(language, "owner.fact.level"), label(language, "level", level, own.get("level", {}).get(level or ""))
-         + (mark if "level" in uncertain else "")),
-        (gettext(language, "owner.fact.line"), label(language, "line", business_line, own.get("business_line", {}).get(business_line or ""))
-         + (mark if "business_line" in uncertain else "")),
-        (gettext(language, "owner.fact.sender"), origin or "—"),
+        (gettext(language, f"owner.fact.{'line' if fact == 'business_line' else fact}"),
+         fact_label(language, fact, value, rule_labels) + (mark if fact in uncertain else ""))
+        for fact, value in (("category", category), ("level", level), ("business_line", business_line))
     ]
+    facts.append((gettext(language, "owner.fact.sender"), origin or "—"))
     uncertain_names = gettext(language, "punct.list_sep").join(
         gettext(language, f"owner.fact.{'line' if fact == 'business_line' else fact}") for fact in uncertain)
     contact = ""
@@ -328,15 +333,30 @@ def customer_mail(
 
 def staff_note(
     sender: Sender, *, to: str, subject: str, greeting: str, intro: str, rows: list[tuple[str, str]],
-    case_no: str | None, purpose: str, closing: str = "", cc: list[str] | None = None,
-    in_reply_to: str | None = None, msgid: str | None = None, language: str = i18n.SOURCE_LANGUAGE,
+    case_no: str | None, purpose: str, language: str, closing: str = "", cc: list[str] | None = None,
+    in_reply_to: str | None = None, msgid: str | None = None,
 ) -> EmailMessage:
-    """A short mail to staff, in the desk's language: overdue reminders, digests, command
-    results, callback requests. The caller words `intro` and `rows` from the catalog."""
+    """A short mail to staff, in the desk's `language` (which every caller names): overdue
+    reminders, digests, command results, callback requests, alerts. The caller words
+    `subject`, `intro`, `rows` and `closing` from the catalog (tests/test_no_display_text_in_code
+    checks that no literal text reaches them)."""
     text = render("staff_note", language, greeting=greeting, intro=intro, rows=rows, closing=closing,
                   desk_name=desk_name(sender, language))
     return new_message(speaking(sender, language), to, subject, text,
                        msgid=msgid or message_id(sender, case_no, purpose), cc=cc, in_reply_to=in_reply_to)
+
+
+SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(office hour|working day|hour|day|month)s?\s*$")
+
+
+def span_text(span: str, language: str) -> str:
+    """A rule file's length of time (`7 days`, `2 office hours`, `3 months`) in `language`."""
+    found = SPAN.match(span)
+    if found is None:
+        return span
+    number = found.group(1).removesuffix(".0")
+    unit = found.group(2).replace(" ", "_")
+    return gettext(language, f"span.{unit}{'' if number == '1' else 's'}", n=number)
 
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

@@ -5,7 +5,7 @@ inform and the escalation's addressee are copied."""
 from __future__ import annotations
 
 from outputs import compose
-from processor import outbox, returns
+from processor import ladders, outbox, returns
 from processor.actions import Action
 from processor.actions.step import Step
 from processor.cases import record
@@ -25,7 +25,7 @@ def handle(step: Step, action: Action) -> None:
     # case's rows before their commit) for every other case
     opened_request = any(other.type == ActionType.RETURN_SLIP for other in planned)
     message = compose.owner_notice(
-        desk.sender, to=action.to, owner=decision.owner or "", case_no=case.case_no, kind=doc.kind,
+        desk.sender, to=action.to, owner=ladders.name_of(desk, decision.owner, desk.config.desk.default_language), case_no=case.case_no, kind=doc.kind,
         fields=doc.field_values, category=decision.category, level=decision.level,
         business_line=decision.business_line, origin=case.sender,
         deadlines=[d.as_json() for d in decision.deadlines], escalate=escalate, cc=cc,
