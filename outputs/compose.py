@@ -8,6 +8,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from email.header import Header
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 from typing import Any
@@ -45,6 +46,15 @@ def field_label(name: str, language: str) -> str:
 
 def kind_label(kind: str | None, language: str) -> str:
     return label(language, "kind", kind or "unknown", default=gettext(language, "kind.unknown"))
+
+
+FACT_KINDS = {"category": "category", "level": "level", "business_line": "line", "status": "status"}
+
+
+def fact_label(language: str, fact: str, value: str | None, own: dict[str, dict[str, str]] | None = None) -> str:
+    """A case's canonical fact (`business_line` = `after_sales`) named in `language`; a desk's
+    own value, which the catalogs do not name, by its rule file label (`own`, RuleSet.labels)."""
+    return label(language, FACT_KINDS[fact], value, (own or {}).get(fact, {}).get(value or ""))
 
 
 def greeting(language: str, name: str | None, *, partner: bool = False) -> str:
@@ -123,20 +133,21 @@ def new_message(
     """A mail; `attachments` are (file name, bytes, MIME type), names in any script (RFC 2231);
     `related` are (Content-ID, bytes, MIME type) images the HTML part shows inline."""
     message = EmailMessage()
-    message["From"] = formataddr((sender.name, sender.address))
-    message["To"] = to
+    put_header(message, "From", formataddr((sender.name, sender.address), charset="utf-8"),
+               formataddr((sender.name, sender.address)))
+    put_header(message, "To", to)
     if cc:
-        message["Cc"] = ", ".join(cc)
-    message["Subject"] = header_safe(subject)
-    message["Date"] = format_datetime(now or datetime.now().astimezone())
-    message["Message-ID"] = msgid or make_msgid(domain=sender.domain)
+        put_header(message, "Cc", ", ".join(cc))
+    put_header(message, "Subject", header_safe(subject))
+    put_header(message, "Date", format_datetime(now or datetime.now().astimezone()))
+    put_header(message, "Message-ID", msgid or make_msgid(domain=sender.domain))
     if in_reply_to:
-        message["In-Reply-To"] = in_reply_to
-        message["References"] = " ".join([*(references or []), in_reply_to][-10:])
+        put_header(message, "In-Reply-To", in_reply_to)
+        put_header(message, "References", " ".join([*(references or []), in_reply_to][-10:]))
     if automatic:  # RFC 3834: autoresponders must not answer us, and we answer no robot
-        message["Auto-Submitted"] = "auto-replied"
-        message["X-Auto-Response-Suppress"] = "All"
-        message["Precedence"] = "auto_reply"
+        put_header(message, "Auto-Submitted", "auto-replied")
+        put_header(message, "X-Auto-Response-Suppress", "All")
+        put_header(message, "Precedence", "auto_reply")
     message.set_content(text, charset="utf-8")
     if html:
         message.add_alternative(html, subtype="html", charset="utf-8")
@@ -148,6 +159,42 @@ def new_message(
         maintype, subtype = mime.split("/", 1)
         message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     return message
+
+
+MAX_HEADER_LINE = 78  # RFC 5322's recommended line length, the default policy's too
+PLAIN_ASCII = re.compile(r"[\x20-\x7e]*")  # printable US-ASCII: no line break, no control character
+
+
+def put_header(message: EmailMessage, name: str, value: str, unencoded: str | None = None) -> None:
+    """A header of a mail we compose, stored as it goes on the wire when that is plain: the
+    default policy parses every value set into a header object and folds it again when the
+    mail is written, a third of the CPU of a mail. A value that is printable ASCII and fits on
+    a line, or text RFC 2047-encoded into lines that fit, is stored as such (read back, it is
+    parsed as ever); anything else (a line break, which the policy refuses, an address it must
+    encode) goes through the policy as before, as `unencoded` when given."""
+    original = value
+    if not value.isascii():
+        value = Header(value, "utf-8", header_name=name).encode() if name == "Subject" else value
+    elif len(name) + 2 + len(value) > MAX_HEADER_LINE:
+        value = folded(name, value)
+    lines = value.split("\n ")
+    if (all(PLAIN_ASCII.fullmatch(line) for line in lines) and len(name) + 2 + len(lines[0]) <= MAX_HEADER_LINE
+            and all(len(line) < MAX_HEADER_LINE for line in lines[1:])):
+        message.set_raw(name, "\n ".join(lines))
+        return
+    message[name] = unencoded if unencoded is not None else original
+
+
+def folded(name: str, value: str) -> str:
+    """An ASCII value folded at its spaces into lines that fit (`References` of ten ids)."""
+    lines, line = [], name + ":"
+    for word in value.split(" "):
+        if line != name + ":" and len(line) + 1 + len(word) > MAX_HEADER_LINE - 1:
+            lines.append(line)
+            line = ""
+        line += " " + word
+    lines.append(line)
+    return "\n".join(lines)[len(name) + 2:]
 
 
 def confirm_rows(confirm: list[str], fields: dict[str, Any], lines: list[dict[str, Any]],
@@ -233,17 +280,13 @@ def owner_notice(
     `held` return lines with their reasons, how to reach the customer, the deadlines and the
     `#` commands that apply. `rule_labels`: a desk's own categories' names from its rule file."""
     uncertain = list(dict.fromkeys(uncertain or []))
-    own = rule_labels or {}
     mark = gettext(language, "owner.uncertain_mark")
     facts = [
-        (gettext(language, "owner.fact.category"), label(language, "category", category, own.get("category", {}).get(category or ""))
-         + (mark if "category" in uncertain else "")),
-        (gettext(language, "owner.fact.level"), label(language, "level", level, own.get("level", {}).get(level or ""))
-         + (mark if "level" in uncertain else "")),
-        (gettext(language, "owner.fact.line"), label(language, "line", business_line, own.get("business_line", {}).get(business_line or ""))
-         + (mark if "business_line" in uncertain else "")),
-        (gettext(language, "owner.fact.sender"), origin or "—"),
+        (gettext(language, f"owner.fact.{'line' if fact == 'business_line' else fact}"),
+         fact_label(language, fact, value, rule_labels) + (mark if fact in uncertain else ""))
+        for fact, value in (("category", category), ("level", level), ("business_line", business_line))
     ]
+    facts.append((gettext(language, "owner.fact.sender"), origin or "—"))
     uncertain_names = gettext(language, "punct.list_sep").join(
         gettext(language, f"owner.fact.{'line' if fact == 'business_line' else fact}") for fact in uncertain)
     contact = ""
@@ -290,15 +333,30 @@ def customer_mail(
 
 def staff_note(
     sender: Sender, *, to: str, subject: str, greeting: str, intro: str, rows: list[tuple[str, str]],
-    case_no: str | None, purpose: str, closing: str = "", cc: list[str] | None = None,
-    in_reply_to: str | None = None, msgid: str | None = None, language: str = i18n.SOURCE_LANGUAGE,
+    case_no: str | None, purpose: str, language: str, closing: str = "", cc: list[str] | None = None,
+    in_reply_to: str | None = None, msgid: str | None = None,
 ) -> EmailMessage:
-    """A short mail to staff, in the desk's language: overdue reminders, digests, command
-    results, callback requests. The caller words `intro` and `rows` from the catalog."""
+    """A short mail to staff, in the desk's `language` (which every caller names): overdue
+    reminders, digests, command results, callback requests, alerts. The caller words
+    `subject`, `intro`, `rows` and `closing` from the catalog (tests/test_no_display_text_in_code
+    checks that no literal text reaches them)."""
     text = render("staff_note", language, greeting=greeting, intro=intro, rows=rows, closing=closing,
                   desk_name=desk_name(sender, language))
     return new_message(speaking(sender, language), to, subject, text,
                        msgid=msgid or message_id(sender, case_no, purpose), cc=cc, in_reply_to=in_reply_to)
+
+
+SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(office hour|working day|hour|day|month)s?\s*$")
+
+
+def span_text(span: str, language: str) -> str:
+    """A rule file's length of time (`7 days`, `2 office hours`, `3 months`) in `language`."""
+    found = SPAN.match(span)
+    if found is None:
+        return span
+    number = found.group(1).removesuffix(".0")
+    unit = found.group(2).replace(" ", "_")
+    return gettext(language, f"span.{unit}{'' if number == '1' else 's'}", n=number)
 
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

@@ -8,7 +8,7 @@ import re
 from datetime import date
 from email import policy
 from email.header import decode_header
-from email.message import EmailMessage
+from email.message import Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from functools import lru_cache
@@ -65,7 +65,11 @@ BLOCK_TAGS = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", 
 def parse(data: bytes, filename: str, limits: ParseLimits, depth: int = 0) -> ParsedDocument:
     if len(data) > limits.max_message_bytes:
         raise ParseError("message_too_large", size=f"{len(data) / MiB:.0f}", limit=f"{limits.max_message_bytes / MiB:.0f}")
-    message = BytesParser(policy=policy.default).parsebytes(data)
+    # parsed once, with the compat32 policy: the default policy makes a header object of every
+    # header looked at (Content-Type per part, filenames, list headers), a third of a mail's
+    # parse; what is read is decoded here on demand (header_text, raw_value), and the sender's
+    # identity comes from the raw From either way (read_headers)
+    message = BytesParser(policy=policy.compat32).parsebytes(data)
     doc = ParsedDocument(file=filename, format="eml")
     doc.meta = read_headers(message)
     if doc.meta["sender"]:
@@ -121,7 +125,7 @@ TRACE_HEADERS = ("received", "authentication-results")
 LIST_HEADERS = ("List-Id", "List-Unsubscribe", "Feedback-ID")
 
 
-def read_headers(message: EmailMessage) -> dict:
+def read_headers(message: Message) -> dict:
     raw = [(name, raw_value(value)) for name, value in message.raw_items()]
     sender_name = parseaddr(header_text(message, "From"))[0]  # for greetings only, never for trust
     return {
@@ -136,7 +140,8 @@ def read_headers(message: EmailMessage) -> dict:
         "in_reply_to": header_text(message, "In-Reply-To") or None,
         "references": header_text(message, "References").split(),
         "date": header_text(message, "Date") or None,
-        "authentication_results": [str(value) for value in message.get_all("Authentication-Results", [])],
+        "authentication_results": ["".join(str(value).splitlines())
+                                   for value in message.get_all("Authentication-Results", [])],
         "auto_submitted": header_text(message, "Auto-Submitted").lower() or None,
         "precedence": header_text(message, "Precedence").lower() or None,
         "x_autoreply": bool(message.get("X-Autoreply") or message.get("X-Autorespond")),
@@ -158,7 +163,7 @@ def raw_value(value: str | bytes) -> str:
     return " ".join(value.split())
 
 
-def header_text(message: EmailMessage, name: str) -> str:
+def header_text(message: Message, name: str) -> str:
     """A header decoded from its raw form: RFC 2047 words in the charset they claim (widened:
     gb2312 → gb18030), raw 8-bit headers guessed, folded lines joined."""
     raw = None
@@ -179,7 +184,7 @@ def header_text(message: EmailMessage, name: str) -> str:
     return re.sub(r"\s+", " ", "".join(parts)).strip()
 
 
-def part_filename(part: EmailMessage) -> str | None:
+def part_filename(part: Message) -> str | None:
     """RFC 2231 names come decoded; Outlook's encoded-words inside a parameter are decoded here."""
     name = part.get_filename()
     if name and "=?" in name:
@@ -192,7 +197,7 @@ def part_filename(part: EmailMessage) -> str | None:
     return name
 
 
-def part_text(part: EmailMessage) -> str:
+def part_text(part: Message) -> str:
     payload = part.get_payload(decode=True) or b""
     text = decode(payload, part.get_content_charset())
     return html_to_text(text) if part.get_content_type() == "text/html" else text
@@ -215,7 +220,7 @@ def html_to_text(html: str) -> str:
     return "\n".join(line.strip() for line in text.splitlines()).strip()
 
 
-def walk(message: EmailMessage, doc: ParsedDocument, limits: ParseLimits, depth: int):
+def walk(message: Message, doc: ParsedDocument, limits: ParseLimits, depth: int):
     """The body text, and the forwarded messages parsed; attachments parsed into `doc`."""
     plain, html = [], []
     forwarded: list[ParsedDocument] = []
@@ -264,14 +269,14 @@ def walk(message: EmailMessage, doc: ParsedDocument, limits: ParseLimits, depth:
     return body, forwarded
 
 
-def parts_of(message: EmailMessage) -> list[tuple[EmailMessage, str, bool]]:
+def parts_of(message: Message) -> list[tuple[Message, str, bool]]:
     """(part, content type, whether it belongs to a forwarded message/rfc822 rather than to the
     mail itself) of every part, in `walk()` order. Each Content-Type is parsed once: the
     default policy parses a header anew at each look, and looking again per part made a
     mail with many parts cost the square of their number."""
-    found: list[tuple[EmailMessage, str, bool]] = []
+    found: list[tuple[Message, str, bool]] = []
 
-    def visit(node: EmailMessage, inside: bool) -> None:
+    def visit(node: Message, inside: bool) -> None:
         content_type = node.get_content_type()
         found.append((node, content_type, inside))
         if node.is_multipart():
@@ -472,7 +477,7 @@ def best_form(attachments: list[ParsedDocument]) -> ParsedDocument | None:
 BOUNCED_ID = re.compile(r"^\s*Message-ID\s*:\s*(<[^>\s]+>)", re.IGNORECASE | re.MULTILINE)
 
 
-def bounce_details(message: EmailMessage, data: bytes, own_id: str | None) -> dict:
+def bounce_details(message: Message, data: bytes, own_id: str | None) -> dict:
     """From a delivery report: the Message-IDs of the mail that bounced, whether it failed or is
     only delayed, and the status the server gave (RFC 3464, and the text of older bouncers)."""
     ids: list[str] = []
@@ -485,7 +490,7 @@ def bounce_details(message: EmailMessage, data: bytes, own_id: str | None) -> di
                     action = action if action == "failed" else str(block["Action"]).strip().lower()
                 for name in ("Final-Recipient", "Status", "Diagnostic-Code"):
                     if block.get(name):
-                        status.append(f"{name}: {str(block[name]).strip()}")
+                        status.append(f"{name}: {''.join(str(block[name]).splitlines()).strip()}")  # unfolded
         elif content_type == "message/rfc822" and part.is_multipart():
             if original := part.get_payload()[0].get("Message-ID"):
                 ids.append(str(original).strip())

@@ -59,5 +59,12 @@ def _by_part_number(folded: str, products: list[dict[str, str | None]]) -> dict[
 
 
 def _by_name(folded: str, products: list[dict[str, str | None]]) -> dict[str, str | None] | None:
-    named = [p for p in products if len(p.get("name") or "") >= 2 and to_simplified(p["name"] or "").casefold() in folded]
+    named = [p for p in products if len(p.get("name") or "") >= 2 and _folded(p["name"] or "") in folded]
     return max(named, key=lambda p: len(p["name"] or ""), default=None)
+
+
+@lru_cache(maxsize=65536)
+def _folded(name: str) -> str:
+    """A product name as prose is compared with it, converted once per name (OpenCC is not
+    free, and every complaint is compared with every product on record)."""
+    return to_simplified(name).casefold()

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from outputs import compose
+from outputs import compose, reasons
 from outputs.i18n import gettext, has, label
 from parsers.model import ParsedDocument
 from processor import outbox
@@ -20,8 +20,8 @@ from processor.store.models import Case, CaseEvent, Document, ReturnRequest
 
 KINDS = ("quarantined", "filed_for_staff", "held_return", "uncertain")  # the order they are listed in
 WINDOW = timedelta(days=7)  # quarantined and filed items this recent are listed (older ones were seen)
-CONFIRMING = ("category", "level")
-NO_CASE = "attention.reason.no_case"  # the reason code of an item filed for staff  # a staff command on a fact settles its uncertainty
+CONFIRMING = ("category", "level")  # a staff command on a fact settles its uncertainty
+NO_CASE = "attention.reason.no_case"  # the reason code of an item filed for staff
 
 
 @dataclass(frozen=True)
@@ -89,9 +89,12 @@ def uncertain(session: Session) -> list[Item]:
 
 
 def reason_text(language: str, reason: str) -> str:
-    """A stored reason in the reader's language: a catalog id (a reason code) by its text,
-    other text as it was kept."""
-    return gettext(language, reason) if reason and has(language, reason) else reason
+    """A stored reason in the reader's language: coded reasons by their catalog text with the
+    technical detail on a line of its own, a bare catalog id by its text, other text (kept
+    before reasons had codes) as it was."""
+    if reason and has(language, reason):
+        return gettext(language, reason)
+    return reasons.with_detail(reason, language)
 
 
 def describe(item: Item, language: str) -> str:
@@ -105,6 +108,18 @@ def describe(item: Item, language: str) -> str:
     return reason_text(language, item.reason)
 
 
+def codes(item: Item) -> list[str]:
+    """The reason codes of an item (`quarantine.poison`), for scripts; none for text kept uncoded."""
+    if item.kind == "uncertain":
+        return [f"attention.fact.{fact}" for fact in item.reason.split(", ")]
+    if item.kind == "filed_for_staff":
+        return [f"kind.{item.reason}"]
+    return reasons.codes(item.reason) or ([item.reason] if item.reason.startswith("attention.") else [])
+
+
+COLUMNS = ("what", "ref", "when", "sender", "why")  # of `rows`; headed by the catalog's attention.column.*
+
+
 def rows(items: list[Item], book: Rulebook, language: str) -> list[tuple[str, str, str, str, str]]:
     """(what, which, when, from whom, why) of each item, for the command's table and the digest."""
     return [(gettext(language, f"attention.kind.{item.kind}"), item.ref,
@@ -114,14 +129,18 @@ def rows(items: list[Item], book: Rulebook, language: str) -> list[tuple[str, st
 
 def digest_rows(items: list[Item], book: Rulebook, language: str) -> list[tuple[str, str]]:
     """The digest's "needs attention" section: (label, value) rows of a staff note."""
-    return [(f"[{what}] {which}", f"{why}（{when}）" if language != "en" else f"{why} ({when})")
-            for what, which, when, _, why in rows(items, book, language)]
+    found = []
+    for what, which, when, _, why in rows(items, book, language):
+        first, *details = why.split("\n")
+        found.append((f"[{what}] {which}", "\n    ".join([gettext(language, "attention.digest_row", why=first, when=when),
+                                                         *details])))
+    return found
 
 
 def tell_staff(book: Rulebook, session: Session, row: Document, doc: ParsedDocument) -> str:
     """An item filed for staff: its reason kept (so `attention` lists it) and the desk's
     operator or staff addresses told at once; returns what was done, for the run's table."""
-    row.reason = row.reason or NO_CASE
+    row.reason = row.reason or reasons.because(reasons.reason(NO_CASE))
     to = book.attention_addresses()
     if not to:
         return "filed for staff (no [desk] operator or staff_addresses to tell)"
@@ -135,7 +154,7 @@ def tell_staff(book: Rulebook, session: Session, row: Document, doc: ParsedDocum
               (gettext(language, "attention.row.sender"), row.sender or "—"),
               (gettext(language, "attention.row.received"), when),
               (gettext(language, "attention.row.why"), reason_text(language, row.reason))],
-        case_no=None, purpose="filed",
+        case_no=None, purpose="filed", language=language,
     )
     outbox.queue(session, message, "filed_for_staff", document_id=row.id)
     return f"filed for staff: told {', '.join(to)}"

@@ -13,7 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from outputs import compose
+from outputs.compose import span_text
+from outputs.i18n import gettext
 from processor import outbox
+from processor.ladders import name_of
 from processor.rules.lifecycle import since
 from processor.store.models import BatchAlert, Case, CaseEvent
 
@@ -76,16 +79,18 @@ def mail(session: Session, book: Rulebook, rule: BatchAlertRule, alert: BatchAle
     people = [book.rules.roles[role] for role in rule.to]
     rows = [(case.case_no, f"{(case.customer_name or case.sender or '—')}  "
                            f"{str((case.fields or {}).get('description') or '')[:80]}") for case in cases]
+    language = book.config.desk.default_language  # a staff mail: the desk's
     if joined:
-        subject = f"[{cases[0].case_no}] 同批次又一投诉：{alert.label} / batch alert {alert.id}"
-        intro = f"批次预警 {alert.id}（{alert.label}）又收到一宗投诉，已加入该预警："
+        subject = gettext(language, "staff.batch.subject_joined", case_no=cases[0].case_no, batch=alert.label,
+                          alert=alert.id)
+        intro = gettext(language, "staff.batch.intro_joined", batch=alert.label, alert=alert.id)
     else:
-        subject = f"批次预警：{alert.label} {len(cases)} 宗投诉 / batch alert {alert.id}"
-        intro = (f"{rule.window} 内有 {len(cases)} 宗投诉指向同一批次或同一产品型号（{alert.label}），"
-                 f"请调查并提出质量报告：")
+        subject = gettext(language, "staff.batch.subject", batch=alert.label, alert=alert.id, count=len(cases))
+        intro = gettext(language, "staff.batch.intro", batch=alert.label, count=len(cases),
+                        window=span_text(rule.window, language))
     message = compose.staff_note(
         book.sender, to=people[0].email, cc=[person.email for person in people[1:]] or None, subject=subject,
-        greeting=people[0].name, intro=intro, rows=rows + [("依据", rule.why)] if rule.why else rows,
+        greeting=name_of(book, people[0].name, language), intro=intro, rows=rows, language=language,
         case_no=cases[0].case_no if joined else None, purpose=f"batch_alert{alert.id}",
     )
     outbox.queue(session, message, "batch_alert", case_id=cases[0].id if joined else None)

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from outputs import compose
+from outputs.i18n import gettext
 from parsers.model import ParsedDocument
 from processor import batch_alerts, ladders, outbox
 from processor.case_numbers import next_case_number
@@ -160,15 +161,18 @@ def tell_not_satisfied(session: Session, book: Rulebook, case: Case, doc: Parsed
         return []
     rework = next((d for d in open_deadlines(case) if d["step"] == "rework"), None)
     words = (doc.value("customer_opinion") or doc.text or "").strip()[:2000] or "—"
+    language = book.config.desk.default_language  # a staff mail: the desk's
+    own = book.rules.labels()
     message = compose.staff_note(
-        book.sender, to=told[0].email, cc=[person.email for person in told[1:]] or None,
-        subject=f"[{case.case_no}] 客户不满意，已重新打开 / customer not satisfied", greeting=told[0].name,
-        intro=f"案件 {case.case_no} 回访时客户表示不满意，案件已重新打开，请重新处理。客户原话：\n\n{words}\n",
-        rows=[("客户", case.customer_name or case.sender or "—"), ("类别", case.category or "—"),
-              ("业务线", case.business_line or "—"),
-              ("重新处理期限", rework["due"].replace("T", " ")[:16] if rework else "—")],
+        book.sender, to=told[0].email, cc=[person.email for person in told[1:]] or None, language=language,
+        subject=gettext(language, "staff.not_satisfied.subject", case_no=case.case_no), greeting=ladders.name_of(book, told[0].name, language),
+        intro=gettext(language, "staff.not_satisfied.intro", case_no=case.case_no, words=words),
+        rows=[(gettext(language, "staff.row.customer"), case.customer_name or case.sender or "—"),
+              (gettext(language, "staff.row.category"), compose.fact_label(language, "category", case.category, own)),
+              (gettext(language, "staff.row.line"), compose.fact_label(language, "business_line", case.business_line, own)),
+              (gettext(language, "staff.row.rework_due"), rework["due"].replace("T", " ")[:16] if rework else "—")],
         case_no=case.case_no, purpose="not_satisfied",
-        closing="回复本邮件即可处理此案件（例如 #reply 答复内容）。",
+        closing=gettext(language, "staff.not_satisfied.closing"),
     )
     outbox.queue(session, message, "not_satisfied", case_id=case.id)
     return [person.email for person in told]

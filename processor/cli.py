@@ -570,7 +570,7 @@ def cmd_attention(args: argparse.Namespace) -> int:
     if args.json:
         for item, (_, _, when, _, why) in zip(items, rows, strict=True):
             print(json.dumps({"kind": item.kind, "ref": item.ref, "at": when, "sender": item.sender, "why": why,
-                              "reason": item.reason}, ensure_ascii=False))
+                              "reason": item.reason, "codes": attention.codes(item)}, ensure_ascii=False))
         return 0
     from outputs.i18n import gettext
 
@@ -578,9 +578,9 @@ def cmd_attention(args: argparse.Namespace) -> int:
         print(gettext(language, "attention.none"))
         return 0
     table = Table(title=f"{gettext(language, 'attention.title')}: {len(rows)}")
-    for column in ("what", "case / file", "when", "from", "why"):
-        table.add_column(column, no_wrap=column in ("case / file", "when"), overflow="fold",
-                         ratio=1 if column == "why" else None)
+    for column in attention.COLUMNS:
+        table.add_column(gettext(language, f"attention.column.{column}"), no_wrap=column in ("ref", "when"),
+                         overflow="fold", ratio=1 if column == "why" else None)
     for row in rows:
         table.add_row(*row)
     wide_console().print(table)

@@ -11,10 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from outputs import compose
+from outputs.i18n import gettext
+from outputs.reasons import because, reason
 from parsers.model import ParsedDocument
 from processor import outbox, problems
 from processor.cases import record
 from processor.desk import Desk
+from processor.ladders import name_of
 from processor.smtp import deliver_by_smtp
 from processor.store.models import Case, OutboxMessage
 
@@ -35,7 +38,8 @@ def deliver(desk: Desk) -> int:
     result = deliver_by_smtp(desk.store, desk.config, envelope_from, on_failure=failed)
     with desk.store.transaction() as session:  # the operator is told; the problem ends with a mail sent
         if result.login_refused:
-            problems.report(desk, session, "smtp_login", "smtp:login", f"SMTP login refused: {result.login_refused}")
+            problems.report(desk, session, "smtp_login", "smtp:login",
+                            because(reason("problem.smtp_login", detail=result.login_refused)))
         elif result.sent:
             problems.resolve(session, "smtp:login")
     return result.sent
@@ -52,11 +56,16 @@ def undeliverable(desk: Desk, session: Session, row: OutboxMessage, why: str) ->
     to = (case.owner_email if case and case.owner_email else None) or next(iter(desk.config.desk.staff_addresses), None)
     if to is None or to in row.recipients:
         return
+    language = desk.config.desk.default_language  # a staff mail: the desk's
     message = compose.staff_note(
-        desk.sender, to=to, subject=f"{'[' + case.case_no + '] ' if case else ''}邮件无法送达 / undeliverable",
-        greeting=(case.owner if case else None) or to,
-        intro="以下邮件无法送达，请改用电话等方式联系：",
-        rows=[("收件人", ", ".join(row.recipients)), ("主题", row.subject), ("原因", why[:300])],
+        desk.sender, to=to, language=language,
+        subject=gettext(language, "staff.undeliverable.subject_case" if case else "staff.undeliverable.subject",
+                        case_no=case.case_no if case else ""),
+        greeting=name_of(desk, (case.owner if case else None) or to, language),
+        intro=gettext(language, "staff.undeliverable.intro"),
+        rows=[(gettext(language, "staff.row.recipients"), ", ".join(row.recipients)),
+              (gettext(language, "staff.row.subject"), row.subject),
+              (gettext(language, "staff.row.server_answer"), why[:300])],
         case_no=case.case_no if case else None, purpose="undeliverable",
     )
     outbox.queue(session, message, "delivery_failed", case_id=case.id if case else None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -67,6 +67,7 @@ class Rulebook:
 @dataclass
 class Desk(Rulebook):
     store: Store | None = None
+    cache: dict[str, object] = field(default_factory=dict)  # what a process reads once (master data)
 
     @classmethod
     def open(cls, config: Config) -> Desk:

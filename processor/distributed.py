@@ -243,7 +243,8 @@ def quarantine_in_folder(current: Desk, document_id: int, reason: str) -> None:
         row = session.get(Document, document_id)
         source = next((s for s in sources_of(current) if s.name == row.source and isinstance(s, FolderSource)), None)
         if source is not None:
-            source.quarantine_copy(row.filename, read_original(current.config.archive_dir, session, row), reason)
+            source.quarantine_copy(row.filename, read_original(current.config.archive_dir, session, row), reason,
+                                   row.reason)
 
 
 def run(config: Config, *, once: bool = False, concurrency: int = 2) -> None:

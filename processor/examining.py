@@ -64,23 +64,17 @@ def match_master_data(desk: Desk, doc: ParsedDocument) -> None:
     complaint in prose that names a product on record is about that product."""
     if desk.store is None:
         return
-    from processor.master_data import (  # the store's side: `inspect` has none and never comes here
-        known_codes,
-        known_products,
-    )
+    # the store's side: `inspect` has none and never comes here
+    from processor.master_data import known
 
-    if doc.kind == "complaint":
-        with desk.store.transaction() as session:
-            products = known_products(session)
-        name_known_product(doc, "\n".join([doc.title, doc.text]), products)
     scanned = [part for part in (doc, *doc.attachments) if part.meta.get("ocr")]
-    if not scanned:
+    if doc.kind != "complaint" and not scanned:
         return
-
-    with desk.store.transaction() as session:
-        known = known_codes(session)
+    master = known(desk)  # one read per process, cached until master data is imported
+    if doc.kind == "complaint":
+        name_known_product(doc, "\n".join([doc.title, doc.text]), master.products)
     for part in scanned:
-        if unsure := match_known(part, known):
+        if unsure := match_known(part, master.codes):
             part.meta["unverified"] = list(dict.fromkeys([*part.meta.get("unverified", []), *unsure]))
 
 

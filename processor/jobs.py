@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from outputs import compose
-from outputs.i18n import gettext
+from outputs.i18n import gettext, label
 from processor import attention, ladders, outbox
 from processor.cases import (
     case_facts,
@@ -65,9 +65,21 @@ class Overdue:
     level: int
 
 
-def step_name(desk: Desk, step: str) -> str:
+def step_name(desk: Desk, step: str, language: str) -> str:
+    """A step's name in `language`: the catalog's, else the rule file's own name for it."""
     known = desk.rules.steps.get(step)
-    return known.name if known and known.name else step
+    return label(language, "step", step, known.name if known and known.name else None)
+
+
+def desk_language(desk: Desk) -> str:
+    """Staff mails are in the desk's language."""
+    return desk.config.desk.default_language
+
+
+def case_labels(desk: Desk, case: Case, language: str) -> dict[str, str]:
+    """The case's canonical facts named for a reader (a desk's own category by its rule label)."""
+    own = desk.rules.labels()
+    return {fact: compose.fact_label(language, fact, getattr(case, fact), own) for fact in compose.FACT_KINDS}
 
 
 def escalate_overdue(desk: Desk, now: datetime) -> int:
@@ -118,31 +130,41 @@ def new_rungs(session: Session, desk: Desk, case: Case, now: datetime) -> list[t
 def overdue_notice(session: Session, desk: Desk, person: Role, items: list[Overdue], now: datetime) -> None:
     """One mail to one person listing every overdue step that reached them in this run (a
     step that climbed two rungs at once, as its monitor sees it, is listed once)."""
+    language = desk_language(desk)
     highest = {(item.case.id, item.deadline["step"]): item for item in sorted(items, key=lambda item: item.level)}
     items = sorted(highest.values(), key=lambda item: (item.deadline["due"], item.case.case_no))
     rows = []
     for item in items:
-        case, deadline = item.case, item.deadline
-        whose = "" if item.level == 0 else f"（第 {item.level} 级上报，负责人 {case.owner or '—'}）"
-        outside = f"，期限落在{OUTSIDE.get(deadline['outside'], deadline['outside'])}" if deadline.get("outside") else ""
-        rows.append((f"{case.case_no} {step_name(desk, deadline['step'])}",
-                     f"期限 {deadline['due'].replace('T', ' ')[:16]}{outside}{whose}  "
-                     f"{case.customer_name or case.sender or '—'} / {case.category or '—'} / {case.level or '—'}"
-                     f"  依据：{deadline.get('why', '')}"))
+        case, deadline, labels = item.case, item.deadline, case_labels(desk, item.case, language)
+        whose = "" if item.level == 0 else gettext(language, "staff.overdue.escalated", level=item.level,
+                                                   owner=ladders.name_of(desk, case.owner, language))
+        outside = gettext(language, "staff.overdue.outside", when=gettext(language, f"outside.{OUTSIDE[deadline['outside']]}")
+                          ) if deadline.get("outside") in OUTSIDE else ""
+        rows.append((f"{case.case_no} {step_name(desk, deadline['step'], language)}",
+                     gettext(language, "staff.overdue.row", due=due_text(deadline["due"]), outside=outside, whose=whose,
+                             who=case.customer_name or case.sender or "—", category=labels["category"],
+                             level=labels["level"])))
     single = items[0].case.case_no if len({item.case.case_no for item in items}) == 1 else None
-    subject = (f"[{single}] 逾期：{step_name(desk, items[0].deadline['step'])} / overdue" if len(items) == 1 and single
-               else f"逾期案件 {len(items)} 项 / {len(items)} overdue steps")
+    subject = (gettext(language, "staff.overdue.subject_one", case_no=single,
+                       step=step_name(desk, items[0].deadline["step"], language)) if len(items) == 1 and single
+               else gettext(language, "staff.overdue.subject_many", count=len(items)))
     message = compose.staff_note(
-        desk.sender, to=person.email, subject=subject, greeting=person.name,
-        intro="以下案件步骤已超过期限，请处理：" if all(item.level == 0 for item in items)
-        else "以下案件步骤已超过期限，负责人尚未处理，现上报给您：",
+        desk.sender, to=person.email, subject=subject, greeting=ladders.name_of(desk, person.name, language), language=language,
+        intro=gettext(language, "staff.overdue.intro" if all(item.level == 0 for item in items)
+                      else "staff.overdue.intro_escalated"),
         rows=rows, case_no=single, purpose=f"overdue.{now:%Y%m%d%H%M}",
-        closing="回复带案件编号的邮件即可处理此案件（例如 #status investigating、#reply 答复内容）。",
+        closing=gettext(language, "staff.overdue.closing"),
     )
     outbox.queue(session, message, "overdue", case_id=items[0].case.id if single else None)
 
 
-OUTSIDE = {"a holiday": "节假日", "a weekend": "周末", "after office hours": "下班时间"}
+# where a deadline falls outside the working calendar (processor/rules/lifecycle.outside_calendar) → its id
+OUTSIDE = {"a holiday": "holiday", "a weekend": "weekend", "after office hours": "after_hours"}
+
+
+def due_text(due: str) -> str:
+    """`2026-11-29T12:40+08:00` → `2026-11-29 12:40`."""
+    return due.replace("T", " ")[:16]
 
 
 # ---------------------------------------------------------------- callback
@@ -168,11 +190,13 @@ def request_callbacks(desk: Desk, now: datetime) -> int:
                 )
                 how = f"survey mailed to {case.sender}"
             else:
-                care = ladders.ladder(desk, case, "callback")[0]
+                care, language = ladders.ladder(desk, case, "callback")[0], desk_language(desk)
                 message = compose.staff_note(
-                    desk.sender, to=care.email, subject=f"[{case.case_no}] 请回访客户 / callback",
-                    greeting=care.name, intro=f"案件 {case.case_no} 已于 {since:%Y-%m-%d} 答复客户，请电话回访并回复本邮件“满意”或“不满意”。",
-                    rows=[("客户", case.customer_name or "—"), ("电话", str((case.fields or {}).get("phone", "—")))],
+                    desk.sender, to=care.email, subject=gettext(language, "staff.callback.subject", case_no=case.case_no),
+                    greeting=ladders.name_of(desk, care.name, language), language=language,
+                    intro=gettext(language, "staff.callback.intro", case_no=case.case_no, day=f"{since:%Y-%m-%d}"),
+                    rows=[(gettext(language, "staff.row.customer"), case.customer_name or "—"),
+                          (gettext(language, "staff.row.phone"), str((case.fields or {}).get("phone", "—")))],
                     case_no=case.case_no, purpose="callback",
                 )
                 how = f"callback requested from {care.email}"
@@ -210,12 +234,17 @@ def auto_close_notice(session: Session, desk: Desk, case: Case, rule: AutoClose,
     """Once per case: the owner hears that it will close itself, and how to keep it open."""
     if not case.owner_email or any(event.type == "auto_close_notice" for event in case.events):
         return
+    language = desk_language(desk)
+    labels = case_labels(desk, case, language)
     message = compose.staff_note(
-        desk.sender, to=case.owner_email, subject=f"[{case.case_no}] 将于 {closes_at:%Y-%m-%d} 自动关闭 / closes itself",
-        greeting=case.owner or case.owner_email,
-        intro=f"案件 {case.case_no} 自受理起将满期限，将于 {closes_at:%Y-%m-%d %H:%M} 自动关闭。如需继续处理，请回复本邮件（例如 #status investigating）。",
-        rows=[("客户", case.customer_name or case.sender or "—"), ("类别", case.category or "—"),
-              ("状态", case.status), ("依据", rule.why)],
+        desk.sender, to=case.owner_email, language=language,
+        subject=gettext(language, "staff.auto_close.subject", case_no=case.case_no, day=f"{closes_at:%Y-%m-%d}"),
+        greeting=ladders.name_of(desk, case.owner or case.owner_email, language),
+        intro=gettext(language, "staff.auto_close.intro", case_no=case.case_no, after=compose.span_text(rule.after, language),
+                      at=f"{closes_at:%Y-%m-%d %H:%M}"),
+        rows=[(gettext(language, "staff.row.customer"), case.customer_name or case.sender or "—"),
+              (gettext(language, "staff.row.category"), labels["category"]),
+              (gettext(language, "staff.row.status"), labels["status"])],
         case_no=case.case_no, purpose="auto_close_notice",
     )
     outbox.queue(session, message, "auto_close_notice", case_id=case.id)
@@ -250,21 +279,22 @@ def send_digests(desk: Desk, now: datetime) -> int:
             section = needs if email in {address.lower() for address in desk.attention_addresses()} else []
             if not items and not section:
                 continue
-            rows = []
+            language = desk_language(desk)
+            rows, overdue = [], 0
             for case, deadline in sorted(items, key=lambda item: item[1]["due"]):
-                late = "逾期 " if datetime.fromisoformat(deadline["due"]) <= now else ""
-                rows.append((f"{case.case_no} {step_name(desk, deadline['step'])}",
-                             f"{late}{deadline['due'].replace('T', ' ')[:16]}  {case.customer_name or ''}"))
-            overdue = sum(1 for row in rows if row[1].startswith("逾期"))
-            language = desk.config.desk.default_language
-            subject = (f"今日待办 {now:%Y-%m-%d}：{len(rows)} 项，逾期 {overdue} 项 / daily digest" if rows else
-                       gettext(language, "attention.digest_subject", day=f"{now:%Y-%m-%d}", count=len(section)))
+                late = datetime.fromisoformat(deadline["due"]) <= now
+                overdue += late
+                rows.append((f"{case.case_no} {step_name(desk, deadline['step'], language)}",
+                             gettext(language, "staff.digest.row_overdue" if late else "staff.digest.row",
+                                     due=due_text(deadline["due"]), who=case.customer_name or "").rstrip()))
+            subject = (gettext(language, "staff.digest.subject", day=f"{now:%Y-%m-%d}", count=len(rows), overdue=overdue)
+                       if rows else gettext(language, "attention.digest_subject", day=f"{now:%Y-%m-%d}", count=len(section)))
             if section:  # what needs a person, after the steps (its own heading row)
                 rows += [("", ""), (gettext(language, "attention.digest_intro"), ""), *section]
             message = compose.staff_note(
-                desk.sender, to=email, subject=subject,
-                greeting=items[0][0].owner if items else gettext(language, "attention.digest_greeting"),
-                intro="以下案件步骤今天到期或已经逾期：" if items else gettext(language, "attention.digest_intro"),
+                desk.sender, to=email, subject=subject, language=language,
+                greeting=ladders.name_of(desk, items[0][0].owner, language) if items else gettext(language, "attention.digest_greeting"),
+                intro=gettext(language, "staff.digest.intro") if items else gettext(language, "attention.digest_intro"),
                 rows=rows if items else section, case_no=None, purpose="digest", msgid=digest_id,
             )
             outbox.queue(session, message, "digest")
@@ -276,4 +306,4 @@ def attention_section(desk: Desk, session: Session, now: datetime) -> list[tuple
     """The digest's "needs attention" rows (processor/attention.py): the same list as
     `aftersales attention`, in the desk's language."""
     items = attention.gather(session, now)
-    return attention.digest_rows(items, desk, desk.config.desk.default_language)
+    return attention.digest_rows(items, desk, desk_language(desk))

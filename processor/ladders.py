@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from outputs.i18n import label
 from processor.rules.engine import Role
 from processor.rules.lifecycle import LINE_DIRECTOR, OWNER, case_facts
 
@@ -37,3 +38,15 @@ def ladder(book: Rulebook, case: Case, step: str) -> list[Role]:
     """Who hears of this step overdue, in order (the owner alone when no ladder matches)."""
     chosen = book.rules.escalation.ladder_for(step, case_facts(case))
     return people(book, case, chosen.ladder if chosen else [OWNER])
+
+
+def name_of(book: Rulebook, who: str | None, language: str) -> str:
+    """A person as a staff mail names them: one of the rule file's roles (by its name or
+    address) by the catalog's name of that role in `language` (`role.service_manager`), else
+    as the rule file or the case writes them."""
+    if not who:
+        return "—"
+    for key, role in book.rules.roles.items():
+        if who in (role.name, role.email):
+            return label(language, "role", key, role.name)
+    return who

@@ -56,6 +56,36 @@ def load_tables(path: Path = TABLES) -> list[Table]:
     ]
 
 
+# How long a worker trusts the master data it read before reading it again: an import by this
+# process is seen at once (import_file forgets it), one by another worker within this time.
+RECHECK_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Known:
+    """The master data a mail is matched against, read once in one transaction."""
+
+    products: list[dict[str, str | None]]
+    codes: dict[str, list[str]]
+    read_at: float
+
+
+def known(desk: Desk) -> Known:
+    """The desk's master data, from its cache: read from the store on first use, again after an
+    import by this process and after RECHECK_SECONDS (another worker may have imported)."""
+    cached = desk.cache.get("master_data")
+    if cached is None or time.monotonic() - cached.read_at > RECHECK_SECONDS:
+        with desk.store.transaction() as session:
+            cached = Known(known_products(session), known_codes(session), time.monotonic())
+        desk.cache["master_data"] = cached
+    return cached
+
+
+def forget(desk: Desk) -> None:
+    """Master data changed: the next mail reads it again."""
+    desk.cache.pop("master_data", None)
+
+
 def known_codes(session: Session) -> dict[str, list[str]]:
     """The codes on record, by the field or line column that carries them: what a code read by
     OCR is matched against (parsers/shapes.match_known)."""
@@ -108,8 +138,11 @@ def import_file(desk: Desk, path: Path) -> tuple[str, int]:
     rows = read_rows(path, desk.limits.max_rows, desk.limits.max_file_bytes)
     table, header_at, columns = recognise(rows, path.name)
     records = [record for row in rows[header_at + 1:] if (record := _record(row, columns))]
-    with desk.store.transaction() as session:
-        count = UPSERTS[table.name](session, records, path.name)
+    try:
+        with desk.store.transaction() as session:
+            count = UPSERTS[table.name](session, records, path.name)
+    finally:
+        forget(desk)
     return table.name, count
 
 

@@ -24,9 +24,13 @@ def queue(
     session: Session, message: EmailMessage, purpose: str, *, case_id: int | None = None,
     document_id: int | None = None,
 ) -> OutboxMessage:
-    recipients = [address for _, address in getaddresses(message.get_all("To", []) + message.get_all("Cc", []))]
+    headers: dict[str, list[str]] = {}
+    for name, value in message.raw_items():  # as stored: compose's own, not parsed again (issue 23)
+        headers.setdefault(name.lower(), []).append(str(value))
+    recipients = [address for _, address in getaddresses(headers.get("to", []) + headers.get("cc", []))]
+    message_id = headers.get("message-id", [None])[0]
     row = OutboxMessage(
-        message_id=message["Message-ID"],
+        message_id=message_id.strip() if message_id else None,
         purpose=purpose,
         case_id=case_id,
         document_id=document_id,

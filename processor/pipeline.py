@@ -21,7 +21,7 @@ from email import policy
 from email.parser import BytesHeaderParser
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from parsers import ParseError
@@ -61,7 +61,7 @@ class Outcome:
     owner: str | None = None
     next_deadline: str | None = None
     reason: str | None = None
-    reason_code: str | None = None  # a quarantine's reason code (the parser's first), for the .reason.txt
+    coded_reason: str | None = None  # a quarantine's reason as stored (coded), for the .reason.txt
     actions: list[str] = field(default_factory=list)
 
 
@@ -109,7 +109,7 @@ def processed_before(session, row: Document, message_id: str) -> bool:  # noqa: 
         Document.id != row.id, Document.status != DocumentStatus.RECEIVED).limit(1)) is not None
 
 
-OCR_WAIT = "OCR not available"
+OCR_WAIT = ("reason.ocr_unavailable", "OCR not available")  # its code; the English kept before reasons had codes
 
 
 def retry_waiting_for_ocr(desk: Desk) -> list[Outcome]:
@@ -117,7 +117,7 @@ def retry_waiting_for_ocr(desk: Desk) -> list[Outcome]:
     it can: a fax is never dropped."""
     with desk.store.transaction() as session:
         waiting = session.scalars(select(Document).where(
-            Document.status == DocumentStatus.QUARANTINED, Document.reason.contains(OCR_WAIT))).all()
+            Document.status == DocumentStatus.QUARANTINED, or_(*(Document.reason.contains(wait) for wait in OCR_WAIT)))).all()
         if not waiting:
             return []
         # the OCR stack (OpenCV, numpy: seconds of CPU) imported only when a scan waits for it

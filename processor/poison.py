@@ -12,6 +12,8 @@ from email.parser import BytesHeaderParser
 
 from sqlalchemy import select
 
+from outputs.reasons import because
+from outputs.reasons import reason as coded
 from parsers.mail import is_auto_reply, is_bounce, read_headers
 from parsers.model import ParsedDocument, reason_text
 from processor import problems
@@ -49,14 +51,16 @@ def failed_document(desk: Desk, digest: str, source: str, filename: str, data: b
                         row.tries, limit, error)
             return None
         reason = f"could not be processed in {row.tries} tries ({error}): staff should look at it"
-        row.status, row.reason = "quarantined", reason
+        row.status, row.reason = "quarantined", because(coded("quarantine.poison", tries=row.tries, detail=error))
         headers = headers_of(data, filename) if data else None
         sender = reply_address(headers, desk.own_addresses()) if headers and headers.kind not in SILENT_KINDS else None
         if sender:  # in reply to the mail itself, so it threads with it
             notify_sender(desk, session, row, headers, sender, reason_text(FOR_THE_SENDER), [FOR_THE_SENDER])
         problems.report(desk, session, "poison_item", f"poison:{row.id}",
-                        f"poison item: {source} {filename} (document {row.id}) quarantined after {row.tries} tries: {error}")
-        return Outcome("quarantined", filename, document_id=row.id, sender=sender, reason=reason)
+                        because(coded("problem.poison", **problems.source_named(source), file=filename, document=row.id, tries=row.tries,
+                                      detail=error)))
+        return Outcome("quarantined", filename, document_id=row.id, sender=sender, reason=reason,
+                       coded_reason=row.reason)
 
 
 def headers_of(data: bytes, filename: str) -> ParsedDocument | None:

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from outputs import compose
+from outputs import compose, reasons
+from outputs.i18n import gettext
+from outputs.reasons import because, reason
 from processor import outbox
 from processor.desk import Desk
 from processor.store.models import Document, Problem, SourcePoll, utcnow
@@ -26,7 +28,7 @@ log = logging.getLogger(__name__)
 
 SUMMARY_EVERY = timedelta(days=1)
 
-Finding = tuple[str, str]  # (key: what it is about, summary: one line for the operator)
+Finding = tuple[str, str]  # (key: what it is about, summary: coded (outputs/reasons.py), one line for the operator)
 Check = Callable[[Desk, Session, datetime], list[Finding]]
 
 
@@ -38,8 +40,18 @@ def unreachable_mailboxes(desk: Desk, session: Session, now: datetime) -> list[F
     since = now - timedelta(minutes=desk.config.worker.unreachable_minutes)
     rows = session.scalars(select(SourcePoll).where(SourcePoll.source.startswith("imap:"),
                                                     SourcePoll.failing_since <= since)).all()
-    return [(row.source, f"{row.source} unreachable since {row.failing_since:%Y-%m-%d %H:%M} UTC: {row.last_error}")
+    return [(row.source, because(reason("problem.unreachable", **source_named(row.source),
+                                        since=local_time(desk, row.failing_since), detail=row.last_error)))
             for row in rows]
+
+
+SOURCE_KINDS = ("imap", "maildir", "folder")  # named by the catalogs' source.*
+
+
+def source_named(source: str) -> dict[str, str]:
+    """A source (`imap:complaints`) as coded values for a reader: its kind's catalog id and its name."""
+    kind, _, name = source.partition(":")
+    return {"source_label": f"source.{kind if kind in SOURCE_KINDS else 'other'}", "source": name or source}
 
 
 def quarantine_growing(desk: Desk, session: Session, now: datetime) -> list[Finding]:
@@ -47,14 +59,14 @@ def quarantine_growing(desk: Desk, session: Session, now: datetime) -> list[Find
     count = session.scalar(select(func.count(Document.id)).where(
         Document.status == "quarantined", Document.received_at >= now - timedelta(days=1)))
     limit = desk.config.worker.quarantine_per_day
-    return [("quarantine", f"{count} items quarantined in the last 24 hours (alert at {limit})")] if count >= limit else []
+    return [("quarantine", because(reason("problem.quarantine_growing", count=count, limit=limit)))] if count >= limit else []
 
 
 def calendar_not_published(desk: Desk, session: Session, now: datetime) -> list[Finding]:
     """This year's holiday schedule, or from November next year's, is not published: deadlines
     in it are provisional until the rule file or the packages carry it."""
-    warning = desk.calendar.warning(desk.now().date())
-    return [("calendar", warning)] if warning else []
+    years = desk.calendar.unpublished(desk.now().date())
+    return [("calendar", because(reason("problem.calendar", years=", ".join(map(str, years)), last=years[-1])))] if years else []
 
 
 # kind → check; the kinds here are closed when their check no longer finds them.
@@ -84,7 +96,8 @@ def run_checks(desk: Desk) -> None:
 
 
 def report(desk: Desk, session: Session, kind: str, key: str, summary: str) -> Problem:
-    """Open a problem, or note that it is still there; a new one is mailed to the operator."""
+    """Open a problem, or note that it is still there; a new one is mailed to the operator.
+    `summary`: coded (outputs/reasons.because), worded in the desk's language for the mail."""
     problem = session.scalars(select(Problem).where(Problem.key == key)).first()
     now = utcnow()
     if problem is not None and problem.status == "open":
@@ -95,8 +108,8 @@ def report(desk: Desk, session: Session, kind: str, key: str, summary: str) -> P
         session.add(problem)
     problem.kind, problem.summary, problem.status = kind, summary, "open"
     problem.first_seen, problem.last_seen, problem.closed_at, problem.summarised_at = now, now, None, now
-    log.error("problem: %s", summary)
-    tell_operator(desk, session, f"新问题 / new problem: {summary}"[:200], [(problem.key, summary)])
+    log.error("problem: %s", reasons.with_detail(summary, "en"))
+    tell_operator(desk, session, "problem.subject_new", [problem])
     return problem
 
 
@@ -111,7 +124,7 @@ def resolve(session: Session, key: str) -> bool:
 
 def close(problem: Problem) -> None:
     problem.status, problem.closed_at = "closed", utcnow()
-    log.info("problem over: %s", problem.summary)
+    log.info("problem over: %s", reasons.reason_text(problem.summary, "en"))
 
 
 def open_problems(session: Session, kind: str | None = None) -> list[Problem]:
@@ -124,25 +137,39 @@ def summarise(desk: Desk, session: Session, now: datetime) -> None:
     problems = open_problems(session)
     if not problems or min(p.summarised_at or p.first_seen for p in problems) > now - SUMMARY_EVERY:
         return
-    tell_operator(desk, session, f"仍未解决的问题 / open problems: {len(problems)}",
-                  [(p.key, f"{p.summary} (since {p.first_seen:%Y-%m-%d %H:%M} UTC)") for p in problems])
+    tell_operator(desk, session, "problem.subject_open", problems)
     for problem in problems:
         problem.summarised_at = now
 
 
-def tell_operator(desk: Desk, session: Session, subject: str, rows: list[tuple[str, str]]) -> None:
+def tell_operator(desk: Desk, session: Session, subject: str, found: list[Problem]) -> None:
+    """One mail to each operator listing `found`, in the desk's language: each problem's
+    summary, since when, and its technical detail on a line of its own."""
     operators = desk.config.desk.operator
+    language = desk.config.desk.default_language
+    first = reasons.reason_text(found[0].summary, language)
+    title = gettext(language, subject, desk=compose.desk_name(desk.sender, language), count=len(found),
+                    summary=first if len(first) <= 80 else first[:78] + "…")
     if not operators:
-        log.warning("no [desk] operator to tell: %s", subject)
+        log.warning("no [desk] operator to tell: %s", title)
         return
+    rows = [(gettext(language, f"problem.kind.{problem.kind}", default=problem.kind),
+             "\n    ".join([gettext(language, "problem.row", summary=reasons.reason_text(problem.summary, language),
+                                  since=local_time(desk, problem.first_seen), key=problem.key),
+                          *(gettext(language, "reason.detail", detail=detail) for detail in reasons.details(problem.summary))]))
+            for problem in found]
     for to in operators:
         message = compose.staff_note(
-            desk.sender, to=to, subject=f"[{desk.config.desk.name}] {subject}", greeting=to,
-            intro="售后邮件处理台需要您处理以下问题（`aftersales status` 可查看全部）：",
-            rows=rows, case_no=None, purpose="problem",
-            closing="问题解决后会自动关闭；需手动关闭的，用 `aftersales status --close KEY`。",
+            desk.sender, to=to, subject=title, greeting=to, language=language,
+            intro=gettext(language, "problem.intro"), rows=rows, case_no=None, purpose="problem",
+            closing=gettext(language, "problem.closing"),
         )
         outbox.queue(session, message, "problem")
+
+
+def local_time(desk: Desk, moment: datetime) -> str:
+    """A stored (naive UTC) moment in the desk's time."""
+    return moment.replace(tzinfo=UTC).astimezone(desk.timezone).strftime("%Y-%m-%d %H:%M")
 
 
 # ---------------------------------------------------------------- sources

@@ -9,7 +9,6 @@ Decisions: accepted · refused · pending (waits for an inspection) · held (wai
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import date, datetime
 from typing import Any
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from outputs import compose
 from outputs.i18n import gettext
+from outputs.reasons import reason_text  # the line's and request's coded reasons
 from parsers.addresses import normalise
 from parsers.language import to_simplified
 from parsers.model import ParsedDocument
@@ -42,24 +42,6 @@ log = logging.getLogger(__name__)
 
 DECISIONS = ("accepted", "refused", "pending", "held")  # named by the catalogs: decision.*
 OPEN_DECISIONS = ("pending", "held")
-
-
-def reason_text(stored: str | None, language: str) -> str:
-    """A line's or request's reason for a reader: coded reasons from the catalog; a person's own
-    words (`#line 2 accept 特批`) as they wrote them."""
-    if not stored:
-        return ""
-    try:
-        found = json.loads(stored)
-    except ValueError:
-        return stored
-    if not isinstance(found, list):
-        return stored
-    texts = []
-    for item in found:
-        values = {k: (gettext(language, v) if k.endswith("_label") else v) for k, v in item.items() if k != "code"}
-        texts.append(gettext(language, item["code"], **values))
-    return gettext(language, "punct.list_sep").join(texts)
 
 
 def decision_label(decision: str, language: str) -> str:
@@ -313,10 +295,10 @@ def request_of(session: Session, case: Case) -> ReturnRequest | None:
 def override(session: Session, desk: Desk, case: Case, line_no: int, decision: str, reason: str, actor: str) -> ReturnLine:
     request = request_of(session, case)
     if request is None:
-        raise LookupError("this case has no return request")
+        raise LookupError("command.error.no_request", {})  # (catalog id, values): worded for the staff member
     line = next((line for line in request.lines if line.line_no == line_no), None)
     if line is None:
-        raise LookupError(f"the request has no line {line_no}; it has 1–{len(request.lines)}")
+        raise LookupError("command.error.no_line", {"number": line_no, "count": len(request.lines)})
     record(session, desk, case, "line_override", actor, line=line_no, **{"from": line.decision, "to": decision},
            why=reason)
     line.decision, line.decision_reason, line.decided_by = decision, reason or because(("return.management", {})), actor

@@ -24,13 +24,14 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from outputs import compose
-from outputs.i18n import gettext, label
+from outputs.i18n import LANGUAGES, gettext, label, to_traditional
 from parsers.language import to_simplified
 from parsers.model import ParsedDocument
 from processor import outbox, returns, trust
 from processor.cases import STATUSES, case_facts, record
 from processor.desk import Desk
-from processor.rules.engine import SignalGroup, matches
+from processor.ladders import name_of
+from processor.rules.engine import Role, SignalGroup, matches
 from processor.store.models import Case
 
 COMMAND_LINE = re.compile(r"^\s*#([A-Za-z_]+)\b[ \t:：]*(.*)$")
@@ -42,7 +43,18 @@ STATUS_WORDS = {
 
 
 class CommandError(Exception):
-    """A command that cannot be carried out; the message goes back to the staff member."""
+    """A command that cannot be carried out: a catalog id and its values, worded in the desk's
+    language in the mail back to the staff member (str(): English, for the log)."""
+
+    def __init__(self, msgid: str, **values: object) -> None:
+        super().__init__(msgid)
+        self.msgid, self.values = msgid, values
+
+    def text(self, language: str) -> str:
+        return gettext(language, self.msgid, **self.values)
+
+    def __str__(self) -> str:
+        return self.text("en")
 
 
 @dataclass
@@ -88,14 +100,14 @@ def act(session: Session, desk: Desk, case: Case, doc: ParsedDocument, *, actor:
         handler = HANDLERS.get(command.name)
         try:
             if handler is None:
-                raise CommandError(f"unknown command; known: {', '.join('#' + name for name in HANDLERS)}")
+                raise CommandError("command.error.unknown", known=", ".join("#" + name for name in HANDLERS))
             if not trust.may_send_command(desk, action.roles, permission_for(command)):
                 _event(action, "command_refused", command=command.name, why="not permitted for the sender's roles",
                        roles=sorted(action.roles))
-                raise CommandError(f"not permitted for your roles ({', '.join(sorted(action.roles))})")
+                raise CommandError("command.error.not_permitted", roles=", ".join(sorted(action.roles)) or "—")
             action.done.append((f"#{command.name} {command.argument}".strip()[:80], handler(action, command.argument)))
         except CommandError as exc:
-            action.done.append((f"#{command.name} {command.argument}".strip()[:80], say(action, "result.not_done", why=exc)))
+            action.done.append((f"#{command.name} {command.argument}".strip()[:80], say(action, "result.not_done", why=exc.text(language_of(action)))))
     send_new_slip(action)
     confirm(action)
     return "; ".join(f"{what}: {result}" for what, result in action.done)
@@ -122,7 +134,7 @@ def confirm(action: StaffAction) -> None:
     case = action.case
     message = compose.staff_note(
         action.desk.sender, to=action.actor, subject=say(action, "subject.commands", case_no=case.case_no),
-        greeting=action.actor, intro=say(action, "commands.intro", case_no=case.case_no, owner=case.owner or "—",
+        greeting=action.actor, intro=say(action, "commands.intro", case_no=case.case_no, owner=name_of(action.desk, case.owner, language_of(action)),
                                          status=label(language_of(action), "status", case.status)),
         rows=action.done, case_no=case.case_no, purpose="commands", in_reply_to=action.doc.meta.get("message_id"),
         language=language_of(action),
@@ -135,28 +147,39 @@ def _event(action: StaffAction, type_: str, **detail) -> None:  # noqa: ANN003
 
 
 def assign(action: StaffAction, argument: str) -> str:
-    person = action.desk.rules.find_staff(argument)
+    person = find_person(action.desk, argument)
     if person is None:
-        raise CommandError(f"nobody called `{argument}` in the rule file's [roles] or [[people]]")
+        raise CommandError("command.error.nobody", who=argument)
     case = action.case
     case.owner, case.owner_email = person.name, person.email
     status = "assigned" if case.status in ("received", "acknowledged") else None
     _event(action, "assigned", owner=person.name, to=person.email, status=status)
     notice = compose.staff_note(
         action.desk.sender, to=person.email, subject=say(action, "subject.assigned", case_no=case.case_no),
-        greeting=person.name, intro=say(action, "assigned.intro", actor=action.actor, case_no=case.case_no),
+        greeting=name_of(action.desk, person.name, language_of(action)), intro=say(action, "assigned.intro", actor=action.actor, case_no=case.case_no),
         rows=compose.understood(case.fields or {}, language_of(action)),
         case_no=case.case_no, purpose="assign", closing=say(action, "assigned.closing"), language=language_of(action),
     )
     outbox.queue(action.session, notice, "owner_notice", case_id=case.id)
-    return say(action, "result.owner", name=person.name, email=person.email)
+    return say(action, "result.owner", name=name_of(action.desk, person.name, language_of(action)), email=person.email)
+
+
+def find_person(desk: Desk, who: str) -> Role | None:
+    """`#assign` by a person's or role's name (in either script, or a role's name in any catalog
+    language: 技術經理, Technical Manager), role key or address."""
+    rules = desk.rules
+    found = rules.find_staff(who) or rules.find_staff(to_simplified(who))
+    wanted = to_simplified(who.strip()).lower()
+    return found or next((role for key, role in rules.roles.items()
+                          if wanted in {to_simplified(label(language, "role", key, role.name)).lower()
+                                        for language in LANGUAGES}), None)
 
 
 def set_status(action: StaffAction, argument: str) -> str:
-    word = argument.split()[0] if argument else ""
+    word = to_simplified(argument.split()[0]) if argument else ""
     status = STATUS_WORDS.get(word, word.lower())
     if status not in STATUSES:
-        raise CommandError(f"`{argument}` is not a status; use one of {', '.join(STATUSES)}")
+        raise CommandError("command.error.not_status", word=argument, known=status_words(language_of(action)))
     if status == "closed":
         return close(action, argument[len(word):].strip())
     _event(action, "status", status=status)
@@ -166,9 +189,9 @@ def set_status(action: StaffAction, argument: str) -> str:
 def reply(action: StaffAction, text: str) -> str:
     case = action.case
     if not text:
-        raise CommandError("#reply needs the text to send to the customer")
+        raise CommandError("command.error.reply_text")
     if not case.sender:
-        raise CommandError("the case has no customer address; please call the customer instead")
+        raise CommandError("command.error.no_address")
     message = compose.customer_mail(
         action.desk.sender, "case_reply", to=case.sender, case_no=case.case_no, kind=case.kind,
         language=case.language, greeting_name=case.customer_name, automatic=False, text=text,
@@ -179,16 +202,34 @@ def reply(action: StaffAction, text: str) -> str:
     return say(action, "result.replied", to=case.sender)
 
 
-def _pick(groups: dict[str, SignalGroup], argument: str, what: str) -> str:
+def _pick(action: StaffAction, groups: dict[str, SignalGroup], argument: str, what: str) -> str:
+    """A category or level by its id, its rule label or its name in any catalog language."""
     wanted = to_simplified(argument.strip()).lower()
     for name, group in groups.items():
-        if wanted in (name.lower(), to_simplified(group.label).lower()):
+        names = {name.lower(), to_simplified(group.label).lower(),
+                 *(to_simplified(label(language, what, name, group.label)).lower() for language in LANGUAGES)}
+        if wanted in names:
             return name
-    raise CommandError(f"`{argument}` is not a {what}; use one of {', '.join(g.label for g in groups.values())}")
+    language = language_of(action)
+    raise CommandError("command.error.not_a", word=argument, what=gettext(language, f"attention.fact.{what}"),
+                       known=gettext(language, "punct.list_sep").join(label(language, what, name, g.label)
+                                                                       for name, g in groups.items()))
+
+
+def status_words(language: str) -> str:
+    """The words `#status` takes, as a staff member of the desk's language would write them."""
+    if language == "en":
+        return ", ".join(STATUSES)
+    first = {}
+    for word, status in STATUS_WORDS.items():
+        first.setdefault(status, word)
+    words = [first.get(status, status) for status in STATUSES]
+    shown = [to_traditional(word, {}) for word in words] if language == "zh-Hant" else words
+    return gettext(language, "punct.list_sep").join(shown)
 
 
 def set_category(action: StaffAction, argument: str) -> str:
-    category = _pick(action.desk.rules.categories, argument, "category")
+    category = _pick(action, action.desk.rules.categories, argument, "category")
     _event(action, "category", **{"from": action.case.category, "to": category})
     action.case.category = category
     return say(action, "result.category", label=label(language_of(action), "category", category,
@@ -196,7 +237,7 @@ def set_category(action: StaffAction, argument: str) -> str:
 
 
 def set_level(action: StaffAction, argument: str) -> str:
-    level = _pick(action.desk.rules.levels, argument, "level")
+    level = _pick(action, action.desk.rules.levels, argument, "level")
     _event(action, "level", **{"from": action.case.level, "to": level})
     action.case.level = level
     return say(action, "result.level", label=label(language_of(action), "level", level,
@@ -212,20 +253,20 @@ def escalate_if_routed(action: StaffAction) -> str:
     to = rules.roles[rule.owner]
     message = compose.staff_note(
         action.desk.sender, to=to.email, subject=say(action, "subject.escalation", case_no=case.case_no),
-        greeting=to.name, intro=say(action, "escalation.intro", actor=action.actor, case_no=case.case_no),
-        rows=[(say(action, "escalation.owner"), case.owner or "—"),
+        greeting=name_of(action.desk, to.name, language_of(action)), intro=say(action, "escalation.intro", actor=action.actor, case_no=case.case_no),
+        rows=[(say(action, "escalation.owner"), name_of(action.desk, case.owner, language_of(action))),
               (say(action, "escalation.customer"), case.customer_name or case.sender or "—")],
         case_no=case.case_no, purpose="escalate", cc=[case.owner_email] if case.owner_email else None,
         language=language_of(action),
     )
     outbox.queue(action.session, message, "escalation", case_id=case.id)
     _event(action, "escalated", to=to.email, why="made a major complaint")
-    return say(action, "result.escalated", name=to.name)
+    return say(action, "result.escalated", name=name_of(action.desk, to.name, language_of(action)))
 
 
 def close(action: StaffAction, why: str) -> str:
     if action.case.status == "closed":
-        raise CommandError("the case is already closed")
+        raise CommandError("command.error.closed")
     _event(action, "closed", status="closed", why=why or "closed by staff")
     return say(action, "result.closed")
 
@@ -238,13 +279,13 @@ def line(action: StaffAction, argument: str) -> str:
     """`#line 2 accept 特批` / `#line 3 refuse 超出调换比例`: management decides a return line."""
     parts = argument.split(maxsplit=2)
     if len(parts) < 2 or not parts[0].isdigit() or parts[1].lower() not in LINE_WORDS:
-        raise CommandError("use #line <number> accept|refuse <reason>")
+        raise CommandError("command.error.line_usage")
     decision = LINE_WORDS[parts[1].lower()]
     try:
         returns.override(action.session, action.desk, action.case, int(parts[0]), decision,
                          parts[2] if len(parts) > 2 else "", action.actor)
-    except LookupError as exc:
-        raise CommandError(str(exc)) from None
+    except LookupError as exc:  # (catalog id, values): no request, or no such line
+        raise CommandError(exc.args[0], **exc.args[1]) from None
     return say(action, "result.line", number=parts[0], decision=returns.decision_label(decision, language_of(action)))
 
 
@@ -261,7 +302,7 @@ def send_new_slip(action: StaffAction) -> None:
 
 def note(action: StaffAction, text: str) -> str:
     if not text:
-        raise CommandError("#note needs a text")
+        raise CommandError("command.error.note_text")
     _event(action, "note", text=text[:4000])
     return say(action, "result.note")
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from outputs import reasons
 from processor.desk import Desk
 from processor.problems import open_problems
 from processor.store.models import Document, OutboxMessage, SourcePoll, utcnow
@@ -40,5 +41,11 @@ def gather(desk: Desk, session: Session) -> tuple[list[str], int]:
                  f"{count(Document, Document.status == 'quarantined', Document.received_at >= day)} in the last 24 hours")
     found = open_problems(session)
     lines.append(f"problems: {len(found)} open" if found else "problems: none")
-    lines.extend(f"  {p.key}  since {local(p.first_seen)}: {p.summary}" for p in found)
+    lines.extend(f"  {p.key}  since {local(p.first_seen)}: {summary_line(p.summary)}" for p in found)
     return lines, len(found)
+
+
+def summary_line(summary: str) -> str:
+    """A problem's coded summary on one line, in English like the rest of `status`."""
+    details = reasons.details(summary)
+    return reasons.reason_text(summary, "en") + (f" ({'; '.join(details)})" if details else "")

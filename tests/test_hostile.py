@@ -23,6 +23,7 @@ import pypdfium2 as pdfium
 import pytest
 from sqlalchemy import select
 
+from outputs.reasons import reason_text
 from processor.config import load_config
 from processor.desk import Desk
 from processor.store.models import Document, OutboxMessage
@@ -162,7 +163,8 @@ def test_hostile_files_and_mails_are_quarantined_or_made_harmless(desk_dir):
 
     with Desk.open(load_config(config)) as desk, desk.store.transaction() as session:
         documents = {row.filename: row for row in session.scalars(select(Document))}
-        reasons = {name: row.reason or "" for name, row in documents.items()}
+        # the reasons as the catalog words them in English (they are stored as codes)
+        reasons = {name: reason_text(row.reason, "en") for name, row in documents.items()}
         assert "unsafe" in reasons["bomb.docx"] and "unsafe" in reasons["entities.xlsx"]
         assert "encrypted" in reasons["046.pdf"] or "password" in reasons["046.pdf"]
         assert reasons["locked.docx"] and "500 pages" in reasons["long.pdf"]

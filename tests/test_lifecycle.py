@@ -163,7 +163,7 @@ def test_staff_commands_by_mail_act_on_the_case_and_are_confirmed(desk, opened):
     assert "原邮件内容" not in text_of(reply)
     (result,) = outbox(desk, "command_result")
     assert result["To"] == MANAGER
-    assert "unknown command" in text_of(result) and "#assign" in text_of(result)
+    assert "未知命令" in text_of(result) and "#assign" in text_of(result)  # in the desk's language
 
 
 def test_commands_from_a_customer_are_never_executed(desk, opened):

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from outputs import compose
+from outputs import compose, reasons
 from processor import pipeline
 from processor.config import load_config
 from processor.desk import Desk
@@ -235,7 +235,7 @@ timeout_seconds = 2
         imap_source._BACKOFF.clear()
         run_once(desk)
         mails = rows(desk, OutboxMessage, OutboxMessage.purpose == "problem")
-        assert len(mails) == 2 and "open problems: 1" in mails[1].subject
+        assert len(mails) == 2 and "仍未解决的问题：1 项" in mails[1].subject  # in the desk's language
         with desk.store.transaction() as session:  # the mailbox is back
             session.get(SourcePoll, "imap:down").failing_since = None
         imap_source._BACKOFF.clear()
@@ -472,7 +472,7 @@ def test_an_smtp_login_refused_is_a_problem_until_a_mail_goes_out(wire, monkeypa
         run_once(desk)
         (problem,) = rows(desk, Problem, Problem.kind == "smtp_login")
         assert (problem.key, problem.kind, problem.status) == ("smtp:login", "smtp_login", "open")
-        assert "login refused" in problem.summary
+        assert "login refused" in reasons.with_detail(problem.summary, "en")
         monkeypatch.setenv("TEST_SMTP_PASSWORD", "deskpw")
         run_once(desk)
         (problem,) = rows(desk, Problem, Problem.kind == "smtp_login")

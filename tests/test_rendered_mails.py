@@ -5,26 +5,36 @@ simplified characters in zh-Hant, no Chinese in English text. Fails on the code 
 
 from __future__ import annotations
 
+import email
 import io
 import re
 import shutil
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from email import policy
 from email.message import EmailMessage
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import opencc
 import pdfplumber
 import pytest
+from sqlalchemy import select
 
 from outputs import compose
+from outputs.reasons import because, reason
 from outputs.slips import render_slip, slip_pdf
-from parsers.model import ParseError
-from processor import returns
+from parsers.model import ParsedDocument, ParseError
+from processor import attention, batch_alerts, cases, delivery, jobs, problems, returns, staff
+from processor.config import load_config
+from processor.desk import Desk
+from processor.sources.folder import reason_file
+from processor.store.models import BatchAlert, Case, Document, OutboxMessage, utcnow
+from tests.conftest import publish_calendar
 
 LANGUAGES = ("zh-Hans", "zh-Hant", "en")
 DESK = compose.Sender("售后服务中心", "desk@desk.localhost")
 ALLOWED_LATIN = re.compile(
-    r"[\w.+-]+@[\w.-]+|https?://\S+|\b[A-Z]{1,4}-?\d[\w-]*|\b[A-Z]{2,}\b|#\w+|\b(?:accept|refuse)\b|"
+    r"`[^`]*`|\[+[\w.]+\]+|[\w.+-]+@[\w.-]+|https?://\S+|\b[A-Z]{1,4}-?\d[\w-]*|\b[A-Z]{2,}\b|#\w+|\b(?:accept|refuse)\b|"
     r"\.(?:pdf|docx?|xlsx?|png|jpe?g)\b|\b[a-z]+\.(?:pdf|docx)\b|\bPDF\b|\bP90\b|[a-z_]+\.[a-z_]+"
 )
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
@@ -148,3 +158,131 @@ def test_the_slip_converts_to_one_page_in_the_dealers_language(language):
     for kept in ("华东汽配", "张伟", "机油", "桶"):  # the dealer's own words stay as written
         text = text.replace(kept, "")
     in_its_language(text.replace("HD-01", ""), language, f"slip {language}")
+
+
+# ---------------------------------------------------------------- staff mails, from a desk of each language
+
+STAFF_NOW = datetime(2026, 11, 26, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Thursday, after the digest time
+OPERATOR = "ops@desk.localhost"
+MANAGER = "service.manager@desk.localhost"
+CUSTOMERS_WORDS = ("还是有异响", "還是有異響", "反馈单", "反饋單")  # what senders wrote
+DESK_WORDS = ("INBOX",)  # the desk's own source name, from its config
+
+
+def at_utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def without_details(text: str, language: str) -> str:
+    """A person's text without its technical detail lines (an exception, a server's answer),
+    which are kept as they were on purpose: labelled, and never translated."""
+    labels = (compose.gettext(language, "reason.detail", detail=""), compose.gettext(language, "staff.row.server_answer"))
+    return "\n".join(line for line in text.splitlines() if not any(label.strip() in line for label in labels))
+
+
+@pytest.fixture(params=LANGUAGES)
+def staff_desk(request, desk_dir):
+    config = desk_dir / "aftersales.toml"
+    publish_calendar(desk_dir)
+    text = config.read_text(encoding="utf-8")
+    assert 'default_language = "zh-Hans"' in text and "operator = []" in text
+    config.write_text(text.replace('default_language = "zh-Hans"', f'default_language = "{request.param}"')
+                      .replace("operator = []", f'operator = ["{OPERATOR}"]'), encoding="utf-8")
+    with Desk.open(load_config(config)) as desk:
+        yield desk
+
+
+def a_case(session, number: int, **facts) -> Case:  # noqa: ANN001
+    values = dict(case_no=f"CS-2611-{number:04d}", opened_at=at_utc(STAFF_NOW - timedelta(days=3)), kind="complaint",
+                  status="investigating", category="service", level="major", business_line="after_sales",
+                  language="zh-Hans", sender="c@example.test", customer_name="王先生", owner="服务经理",
+                  owner_email=MANAGER, fields={"phone": "13800000000", "description": "发动机异响"}, deadlines=[])
+    case = Case(**{**values, **facts})
+    session.add(case)
+    session.flush()
+    return case
+
+
+def commands(language: str) -> str:
+    """A staff member's reply in the desk's language: commands done, and some not understood."""
+    if language == "en":
+        return "#note called the customer\n#bogus\n#status nonsense\n#assign technical_manager\n#level complaint"
+    said = "#note 已联系客户\n#bogus\n#status 不存在\n#assign 技术经理\n#level 投诉"
+    return compose.i18n.to_traditional(said, {}) if language == "zh-Hant" else said
+
+
+def staff_mails(desk: Desk) -> list[tuple[str, EmailMessage]]:
+    """Every staff mail the desk writes, each made by the code that writes it in the worker."""
+    due = (STAFF_NOW - timedelta(days=1)).replace(hour=12, minute=0)
+    with desk.store.transaction() as session:
+        a_case(session, 1, deadlines=[{"step": "close", "due": due.isoformat(timespec="minutes"), "why": "seed",
+                                       "outside": "a weekend"}], next_deadline_at=at_utc(due))
+        a_case(session, 2, status="replied", sender=None, category="product_quality",
+               updated_at=at_utc(STAFF_NOW - timedelta(days=5)))
+        a_case(session, 3, category="repair_quality", opened_at=at_utc(STAFF_NOW - timedelta(days=87)))
+        quarantined = Document(sha256="1" * 64, size=1, filename="complaint.eml", source="imap:INBOX", archive_path="x",
+                               status="quarantined", received_at=at_utc(STAFF_NOW - timedelta(hours=2)),
+                               reason=because(reason("quarantine.poison", tries=3, detail="ValueError: bad header")))
+        session.add(quarantined)
+    jobs.escalate_overdue(desk, STAFF_NOW)
+    jobs.request_callbacks(desk, STAFF_NOW)
+    jobs.auto_close(desk, STAFF_NOW)
+    jobs.send_digests(desk, STAFF_NOW)
+    with desk.store.transaction() as session:
+        case = session.scalars(select(Case).where(Case.case_no == "CS-2611-0001")).one()
+        rule = desk.rules.batch_alert
+        alert = BatchAlert(key="batch_no=BN-2611", label="BN-2611", opened_at=case.opened_at)
+        session.add(alert)
+        session.flush()
+        batch_alerts.mail(session, desk, rule, alert, [case, case, case], joined=False)
+        batch_alerts.mail(session, desk, rule, alert, [case], joined=True)
+        cases.tell_not_satisfied(session, desk, case, ParsedDocument(file="r.eml", format="eml", text="还是有异响"))
+        sent = OutboxMessage(message_id="<x@desk.localhost>", purpose="acknowledgement", case_id=case.id,
+                             recipients=["ghost@example.test"], subject="[CS-2611-0001]", raw=b"")
+        delivery.undeliverable(desk, session, sent, "550 5.1.1 user unknown")
+        problems.report(desk, session, "poison_item", "poison:1", because(reason(
+            "problem.poison", **problems.source_named("imap:INBOX"), file="complaint.eml", document=1, tries=3,
+            detail="ValueError: bad header")))
+        problems.report(desk, session, "calendar", "calendar", because(reason("problem.calendar", years="2027", last=2027)))
+        for problem in problems.open_problems(session):
+            problem.summarised_at = problem.first_seen - timedelta(days=2)
+        problems.summarise(desk, session, utcnow())
+        filed = Document(sha256="2" * 64, size=1, filename="反馈单.docx", source="folder:shared", archive_path="x",
+                         status="recorded", received_at=at_utc(STAFF_NOW))
+        session.add(filed)
+        session.flush()
+        attention.tell_staff(desk, session, filed, ParsedDocument(file="反馈单.docx", format="docx", kind="feedback_form"))
+        command = ParsedDocument(file="c.eml", format="eml", kind="reply", text=commands(desk.config.desk.default_language),
+                                 meta={"sender": MANAGER})
+        staff.act(session, desk, case, command, actor=MANAGER, document_id=filed.id)
+    with desk.store.transaction() as session:
+        rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        return [(row.purpose, email.message_from_bytes(row.raw, policy=policy.default)) for row in rows if row.raw]
+
+
+def test_every_staff_mail_is_in_the_desks_language(staff_desk):
+    language = staff_desk.config.desk.default_language
+    found = staff_mails(staff_desk)
+    assert {purpose for purpose, _ in found} == {
+        "overdue", "callback", "auto_close_notice", "digest", "batch_alert", "not_satisfied", "delivery_failed",
+        "problem", "filed_for_staff", "command_result", "owner_notice"}
+    for purpose, message in found:
+        for part, text in parts(message).items():
+            text = without_details(text.split("<")[0] if part == "from" else text, language)
+            for word in (*CUSTOMERS_WORDS, *DESK_WORDS, *re.findall(r"#\w+ (\S+)", commands(language))):
+                text = text.replace(word, "")
+            in_its_language(text, language, f"{purpose} {part}")
+    digest = next(m for purpose, m in found if purpose == "digest" and OPERATOR in m["To"])
+    body = parts(digest)["text/plain"]
+    detail = compose.gettext(language, "reason.detail", detail="ValueError: bad header")
+    assert compose.gettext(language, "attention.digest_intro") in body and detail in body  # its detail kept
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_reason_file_and_the_attention_list_are_in_the_desks_language(language):
+    stored = because(reason("reason.encrypted_pdf", file="投诉表.pdf"), reason("quarantine.no_notice", detail="no sender"))
+    text = reason_file("投诉表.pdf", "投诉表.pdf is encrypted", language, stored)
+    assert "reason.encrypted_pdf" in text  # the code, for whoever searches the log
+    text = without_details(text, language).replace("投诉表.pdf", "").replace("reason.encrypted_pdf, quarantine.no_notice", "")
+    in_its_language(text, language, f".reason.txt {language}")
+    assert compose.gettext(language, "reason.detail", detail="no sender") in reason_file("x", "", language, stored)

@@ -217,7 +217,7 @@ def test_management_overrides_a_line_by_mail_and_the_dealer_gets_a_slip(desk, ma
     command["Subject"] = f"Re: [{outcome.case_no}] 新退换货申请"
     command.set_content("#line 1 accept 老客户特批\n#line 2 refuse 不符合退货政策\n#line 9 accept x")
     result = send(desk, bytes(command), "cmd.eml")
-    assert "no line 9" in result.reason
+    assert "退货申请没有第 9 行" in result.reason  # said back in the desk's language
     assert [(d, r) for _, d, r in decisions(desk, outcome.case_no)] == [("accepted", "老客户特批"), ("refused", "不符合退货政策")]
     assert len(slips(desk)) == 2
     assert [row.cells[9].text for row in slip_document(slips(desk)[-1]).tables[1].rows[1:-1]] == ["同意", "不同意"]

@@ -68,6 +68,7 @@ def test_inspect_of_a_plain_mail_loads_nothing_heavy(tmp_path):
     loaded = modules_loaded(tmp_path, "inspect", str(mail), cwd=tmp_path)
     assert heavy_in(loaded) == {}
     assert "parsers.mail" in loaded  # it did parse the mail
+    assert "sqlalchemy" not in loaded  # parse + decide need no store (the rules' [targets] once pulled it in)
 
 
 def test_inspect_of_a_scan_still_loads_the_ocr_stack(tmp_path):

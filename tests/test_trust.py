@@ -14,6 +14,7 @@ import docx
 import pytest
 from sqlalchemy import select
 
+from outputs.reasons import reason_text
 from parsers.addresses import normalise, sender_identity
 from processor.config import load_config
 from processor.desk import Desk
@@ -206,7 +207,7 @@ def test_a_role_runs_only_the_commands_the_rule_file_gives_it(desk, case_no):
     (result,) = [row for row in outbox(desk) if row.purpose == "command_result"]
     from email import message_from_bytes, policy
 
-    assert "not permitted" in message_from_bytes(result.raw, policy=policy.default).get_body(("plain",)).get_content()
+    assert "无权执行此命令" in message_from_bytes(result.raw, policy=policy.default).get_body(("plain",)).get_content()
     assert any("not permitted" in str(e.detail) for e in case.events if e.type == "command_refused")
 
 
@@ -304,7 +305,7 @@ def test_a_verdict_from_a_stranger_decides_nothing(desk, pending):
     assert len(slips(desk)) == slips_before
     with desk.store.transaction() as session:
         row = session.scalars(select(Document).where(Document.filename == "verdict.eml")).one()
-        assert "not acted on" in (row.reason or "")
+        assert "not acted on" in reason_text(row.reason, "en")
         assert not session.scalars(select(CaseEvent).where(CaseEvent.actor == "quality")).all()
 
 

@@ -4,6 +4,7 @@ staff (file_for_staff.py tells them)."""
 
 from __future__ import annotations
 
+from outputs import reasons
 from parsers.mail import case_ref_pattern
 from processor import returns, trust
 from processor.actions import Action
@@ -20,17 +21,17 @@ def apply(step: Step) -> str | None:
     desk, session, doc, row = step.desk, step.session, step.doc, step.row
     case = named_case(step)
     if not trust.may_send_verdicts(desk, doc, step.item.source):
-        why = f"inspection verdict from {doc.meta.get('sender') or step.item.source}, not the quality department"
+        why = reasons.reason("filed.verdict_not_quality", sender=doc.meta.get("sender") or step.item.source)
     elif case is None:
-        why = "inspection verdict names no case we know (a part number alone decides nothing)"
+        why = reasons.reason("filed.verdict_no_case")
     else:
         lines = returns.apply_inspection(session, desk, doc, case, document_id=row.id, actor=step.actor)
         request = returns.request_of(session, case)
         slip = returns.issue_slip(session, desk, request, to=returns.slip_address(session, request, case),
                                   now=desk.now()) if lines else None
         return f"inspection decided {len(lines)} return lines of {case.case_no}" + (f"; slip {slip}" if slip else "")
-    row.reason = f"{why}: recorded for staff, not acted on"
-    return row.reason
+    row.reason = reasons.because(why)  # coded: file_for_staff.py and `attention` word it for staff
+    return f"{reasons.reason_text(row.reason, 'en')}: recorded for staff, not acted on"
 
 
 def named_case(step: Step) -> Case | None:

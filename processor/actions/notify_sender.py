@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from outputs import compose
+from outputs import compose, reasons
 from parsers.model import ParsedDocument
 from processor import answering, outbox
 from processor.actions import Action
@@ -16,7 +16,9 @@ from processor.store.models import Document
 def handle(step: Step, action: Action) -> None:
     reason = action.detail["reason"]
     if why := notify_sender(step.desk, step.session, step.row, step.doc, action.to, reason, action.detail.get("reasons")):
-        step.row.reason = step.outcome.reason = f"{reason} (no notice sent: {why})"
+        step.outcome.reason = f"{reason} (no notice sent: {why})"
+        step.row.reason = reasons.added(step.row.reason, reasons.reason("quarantine.no_notice", detail=why))
+        step.outcome.coded_reason = step.row.reason
 
 
 def notify_sender(desk: Desk, session: Session, row: Document, doc: ParsedDocument, to: str, reason: str,

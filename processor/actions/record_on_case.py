@@ -4,6 +4,7 @@ quoted one for staff (the plan is made again for it)."""
 
 from __future__ import annotations
 
+from outputs import reasons
 from processor import staff, trust
 from processor.actions import Action
 from processor.actions.step import Step
@@ -18,9 +19,10 @@ def handle(step: Step, action: Action) -> list[Action] | None:
     session, desk, doc, row, outcome = step.session, step.desk, step.doc, step.row, step.outcome
     case = find_case(session, doc.case_ref)
     if case is None:
-        reason = f"refers to case {doc.case_ref}, which this desk does not know: staff should check it"
-        row.status, row.reason = DocumentStatus.QUARANTINED, reason
-        outcome.status, outcome.reason = DocumentStatus.QUARANTINED, reason
+        row.status = DocumentStatus.QUARANTINED
+        row.reason = reasons.because(reasons.reason("quarantine.unknown_case", case=doc.case_ref))
+        outcome.status, outcome.coded_reason = DocumentStatus.QUARANTINED, row.reason
+        outcome.reason = f"refers to case {doc.case_ref}, which this desk does not know: staff should check it"
         return None
     if not trust.is_party(session, desk, case, doc):
         return as_new_case(step, case)

@@ -9,11 +9,12 @@ dealer's figures come with the question (processor/returns.py asks it)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
+
+from outputs.reasons import because, reason  # noqa: F401 - the lines' coded reasons, stored as outputs/reasons.py keeps them
 
 if TYPE_CHECKING:  # annotations only: the rule file's models import the table (to check its names)
     from processor.rules.engine import ReturnReason, ReturnsPolicy
@@ -26,18 +27,6 @@ Reason = tuple[str, dict[str, Any]]  # a catalog id and its values
 class Verdict:
     decision: str
     reason: str  # coded (see `because`), worded for each reader by returns.reason_text
-
-
-def because(*reasons: Reason) -> str:
-    """Reasons as stored on a line: catalog ids with their values, as JSON (`return.past_window`,
-    age=…); a value named `*_label` is itself an id (`return_reason.other`), named in the reader's
-    language too."""
-    return json.dumps([{"code": code, **{k: str(v) for k, v in values.items()}} for code, values in reasons],
-                      ensure_ascii=False)
-
-
-def reason(msgid: str, /, **values: Any) -> Reason:
-    return msgid, values
 
 
 def period_of(day: date, kind: str) -> str:

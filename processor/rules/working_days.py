@@ -46,11 +46,15 @@ class WorkingCalendar:
             return any(self.year(year).provisional for year in range(start.year, due.year + 1))
         return False
 
-    def warning(self, today: date) -> str | None:
-        """What the operator must hear: this year's schedule, or from November next year's,
-        is not published, so deadlines in it are provisional."""
+    def unpublished(self, today: date) -> list[int]:
+        """The years the operator must hear of: this one, or from November the next, whose
+        schedule is not published (deadlines in them are provisional)."""
         years = [today.year] + ([today.year + 1] if today.month >= WARN_FROM_MONTH else [])
-        unpublished = [year for year in years if self.year(year).provisional]
+        return [year for year in years if self.year(year).provisional]
+
+    def warning(self, today: date) -> str | None:
+        """What the operator must hear (`rules check`, the log), in English."""
+        unpublished = self.unpublished(today)
         if not unpublished:
             return None
         names = " and ".join(str(year) for year in unpublished)

@@ -22,7 +22,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from outputs.i18n import gettext, has
+from outputs import reasons
+from outputs.i18n import gettext
 from processor.pipeline import Incoming, Outcome
 from processor.sources import Done
 
@@ -35,13 +36,15 @@ NAME_BYTES = 255  # what a file name may take on every common file system
 REASON = ".reason.txt"
 
 
-def reason_file(filename: str, reason: str, language: str, code: str | None = None) -> str:
+def reason_file(filename: str, reason: str, language: str, coded: str | None = None) -> str:
     """The `.reason.txt` beside a quarantined file, in the desk's language: what happened, why
-    (a reason code worded by the catalog, else the reason as kept), its code, what to do."""
-    why = gettext(language, f"reason.{code}") if code and has(language, f"reason.{code}") and reason == code else reason
+    (the coded reason worded by the catalog, its technical detail on a line of its own; else
+    the reason as kept), its codes, what to do."""
+    why = reasons.reason_text(coded, language) if reasons.parsed(coded) else reason
     lines = [filename, "", gettext(language, "reason_file.heading"), "", gettext(language, "reason_file.why", reason=why)]
-    if code:
-        lines.append(gettext(language, "reason_file.code", code=code))
+    lines += [gettext(language, "reason.detail", detail=detail) for detail in reasons.details(coded)]
+    if codes := reasons.codes(coded):
+        lines.append(gettext(language, "reason_file.code", code=", ".join(codes)))
     return "\n".join([*lines, "", gettext(language, "reason_file.todo"), ""])
 
 
@@ -60,8 +63,9 @@ class FolderSource:
                 continue
             limit = self.max_message_bytes if path.suffix.lower() == ".eml" else self.max_bytes
             if path.stat().st_size > limit:
-                reason = f"{path.name}: {path.stat().st_size // (1024 * 1024)} MB > {limit // (1024 * 1024)} MB"
-                self._move(path, self.quarantine, reason, self.language, "file_too_large")
+                size, most = f"{path.stat().st_size / (1024 * 1024):.1f}", f"{limit // (1024 * 1024)}"
+                self._move(path, self.quarantine, f"{path.name}: {size} MB > {most} MB", self.language,
+                           reasons.because(reasons.reason("reason.file_too_large", file=path.name, size=size, limit=most)))
                 continue
             try:
                 data = read_whole(path)
@@ -86,21 +90,21 @@ class FolderSource:
     def settle(self, path: Path, outcome: Outcome) -> None:
         if outcome.status == "quarantined":
             self._move(path, self.quarantine, outcome.reason or "could not be processed", self.language,
-                       outcome.reason_code)
+                       outcome.coded_reason)
         else:
             self._move(path, self.processed, None)
 
-    def quarantine_copy(self, filename: str, data: bytes, reason: str) -> Path:
+    def quarantine_copy(self, filename: str, data: bytes, reason: str, coded: str | None = None) -> Path:
         """A file already moved to `processed/` (shared workers decide later) put into
         quarantine after all, from the archive's copy."""
         staging = self.quarantine.parent / f".{self.quarantine.name}-staging"
         staging.mkdir(parents=True, exist_ok=True)
         path = staging / fitted(Path(filename).name, 0)
         path.write_bytes(data)
-        return self._move(path, self.quarantine, reason, self.language)
+        return self._move(path, self.quarantine, reason, self.language, coded)
 
     @staticmethod
-    def _move(path: Path, folder: Path, reason: str | None, language: str = "zh-Hans", code: str | None = None) -> Path:
+    def _move(path: Path, folder: Path, reason: str | None, language: str = "zh-Hans", coded: str | None = None) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         room = len(REASON.encode()) + len(".9999")  # a .reason.txt and a counter must fit beside it
         name = fitted(path.name, room)
@@ -112,7 +116,7 @@ class FolderSource:
             counter += 1
         shutil.move(str(path), target)
         if reason:
-            target.with_name(target.name + REASON).write_text(reason_file(path.name, reason, language, code),
+            target.with_name(target.name + REASON).write_text(reason_file(path.name, reason, language, coded),
                                                               encoding="utf-8")
         return target
 
