@@ -20,9 +20,22 @@ from parsers.normalise import CONTROL
 from parsers.shapes import line_value
 
 SHOWN_FIELDS = (
-    "customer_name", "company", "dealer_code", "phone", "product_name", "product_model", "part_no",
-    "serial_no", "batch_no", "vin", "plate_no", "quantity", "purchase_date", "purchase_place",
-    "request", "description",
+    "customer_name",
+    "company",
+    "dealer_code",
+    "phone",
+    "product_name",
+    "product_model",
+    "part_no",
+    "serial_no",
+    "batch_no",
+    "vin",
+    "plate_no",
+    "quantity",
+    "purchase_date",
+    "purchase_place",
+    "request",
+    "description",
 )
 ENUM_FIELDS = {"request": "request"}  # a field whose value is a canonical id, named by the catalog
 # a reply the staff member opened with a greeting of their own gets none from the template
@@ -51,7 +64,9 @@ def kind_label(kind: str | None, language: str) -> str:
 FACT_KINDS = {"category": "category", "level": "level", "business_line": "line", "status": "status"}
 
 
-def fact_label(language: str, fact: str, value: str | None, own: dict[str, dict[str, str]] | None = None) -> str:
+def fact_label(
+    language: str, fact: str, value: str | None, own: dict[str, dict[str, str]] | None = None
+) -> str:
     """A case's canonical fact (`business_line` = `after_sales`) named in `language`; a desk's
     own value, which the catalogs do not name, by its rule file label (`own`, RuleSet.labels)."""
     return label(language, FACT_KINDS[fact], value, (own or {}).get(fact, {}).get(value or ""))
@@ -94,12 +109,20 @@ def value_text(name: str, value: Any, language: str) -> str:
     return text if len(text) <= 200 else text[:197] + "…"
 
 
-def understood(fields: dict[str, Any], language: str, marked: dict[str, str] | None = None) -> list[tuple[str, str]]:
+def understood(
+    fields: dict[str, Any], language: str, marked: dict[str, str] | None = None
+) -> list[tuple[str, str]]:
     """(label, value) of the fields worth repeating to the sender, in a fixed order; `marked`
     adds a note to a field's value (`（待确认）`)."""
     marked = marked or {}
-    return [(field_label(name, language), value_text(name, fields[name], language) + marked.get(name, ""))
-            for name in SHOWN_FIELDS if name in fields and fields[name] not in (None, "")]
+    return [
+        (
+            field_label(name, language),
+            value_text(name, fields[name], language) + marked.get(name, ""),
+        )
+        for name in SHOWN_FIELDS
+        if name in fields and fields[name] not in (None, "")
+    ]
 
 
 def message_id(sender: Sender, case_no: str | None, purpose: str) -> str:
@@ -133,8 +156,12 @@ def new_message(
     """A mail; `attachments` are (file name, bytes, MIME type), names in any script (RFC 2231);
     `related` are (Content-ID, bytes, MIME type) images the HTML part shows inline."""
     message = EmailMessage()
-    put_header(message, "From", formataddr((sender.name, sender.address), charset="utf-8"),
-               formataddr((sender.name, sender.address)))
+    put_header(
+        message,
+        "From",
+        formataddr((sender.name, sender.address), charset="utf-8"),
+        formataddr((sender.name, sender.address)),
+    )
     put_header(message, "To", to)
     if cc:
         put_header(message, "Cc", ", ".join(cc))
@@ -178,8 +205,11 @@ def put_header(message: EmailMessage, name: str, value: str, unencoded: str | No
     elif len(name) + 2 + len(value) > MAX_HEADER_LINE:
         value = folded(name, value)
     lines = value.split("\n ")
-    if (all(PLAIN_ASCII.fullmatch(line) for line in lines) and len(name) + 2 + len(lines[0]) <= MAX_HEADER_LINE
-            and all(len(line) < MAX_HEADER_LINE for line in lines[1:])):
+    if (
+        all(PLAIN_ASCII.fullmatch(line) for line in lines)
+        and len(name) + 2 + len(lines[0]) <= MAX_HEADER_LINE
+        and all(len(line) < MAX_HEADER_LINE for line in lines[1:])
+    ):
         message.set_raw(name, "\n ".join(lines))
         return
     message[name] = unencoded if unencoded is not None else original
@@ -194,11 +224,12 @@ def folded(name: str, value: str) -> str:
             line = ""
         line += " " + word
     lines.append(line)
-    return "\n".join(lines)[len(name) + 2:]
+    return "\n".join(lines)[len(name) + 2 :]
 
 
-def confirm_rows(confirm: list[str], fields: dict[str, Any], lines: list[dict[str, Any]],
-                 language: str) -> list[tuple[str, str]]:
+def confirm_rows(
+    confirm: list[str], fields: dict[str, Any], lines: list[dict[str, Any]], language: str
+) -> list[tuple[str, str]]:
     """(label, value) of each value the sender is asked to confirm: a field, or a return
     line's value (`lines[0].amount` → `第1行 金额`)."""
     rows = []
@@ -208,14 +239,30 @@ def confirm_rows(confirm: list[str], fields: dict[str, Any], lines: list[dict[st
         elif (found := line_value(name)) and found[0] < len(lines):
             number, column = found[0] + 1, found[1]
             where = gettext(language, "mail.line_no", number=number)
-            rows.append((f"{where} {field_label(column, language)}", str(lines[number - 1].get(column, "?"))))
+            rows.append(
+                (
+                    f"{where} {field_label(column, language)}",
+                    str(lines[number - 1].get(column, "?")),
+                )
+            )
     return rows
 
 
 def acknowledgement(
-    sender: Sender, *, to: str, case_no: str, kind: str, language: str, fields: dict[str, Any],
-    missing: list[str], reply_by: str | None, in_reply_to: str | None, references: list[str],
-    confirm: list[str] | None = None, refused: list[str] | None = None, reply_by_provisional: bool = False,
+    sender: Sender,
+    *,
+    to: str,
+    case_no: str,
+    kind: str,
+    language: str,
+    fields: dict[str, Any],
+    missing: list[str],
+    reply_by: str | None,
+    in_reply_to: str | None,
+    references: list[str],
+    confirm: list[str] | None = None,
+    refused: list[str] | None = None,
+    reply_by_provisional: bool = False,
     lines: list[dict[str, Any]] | None = None,
 ) -> EmailMessage:
     """The text and HTML parts are rendered from the same catalog ids, so they say the same in
@@ -225,16 +272,28 @@ def acknowledgement(
     subject = gettext(language, "subject.acknowledgement", case_no=case_no, kind=kind_name)
     context = dict(
         greeting=greeting(language, fields.get("customer_name") or fields.get("contact_person")),
-        kind_label=kind_name, case_no=case_no, understood=understood(fields, language),
-        missing=[field_label(name, language) for name in missing], reply_by=reply_by,
-        reply_by_provisional=reply_by_provisional, desk_name=desk_name(sender, language),
-        confirm=confirm_rows(confirm or [], fields, lines or [], language), refused=refused or [], subject=subject,
+        kind_label=kind_name,
+        case_no=case_no,
+        understood=understood(fields, language),
+        missing=[field_label(name, language) for name in missing],
+        reply_by=reply_by,
+        reply_by_provisional=reply_by_provisional,
+        desk_name=desk_name(sender, language),
+        confirm=confirm_rows(confirm or [], fields, lines or [], language),
+        refused=refused or [],
+        subject=subject,
     )
     text = render("acknowledgement", language, **context)
     html = environment(language).get_template("mail/acknowledgement.html.j2").render(**context)
     return new_message(
-        speaking(sender, language), to, subject, text, html=html, msgid=message_id(sender, case_no, "ack"),
-        in_reply_to=in_reply_to, references=references,
+        speaking(sender, language),
+        to,
+        subject,
+        text,
+        html=html,
+        msgid=message_id(sender, case_no, "ack"),
+        in_reply_to=in_reply_to,
+        references=references,
     )
 
 
@@ -248,19 +307,35 @@ def reason_text(reason: str | dict[str, Any], language: str) -> str:
 
 
 def notice(
-    sender: Sender, *, to: str, language: str, reason: str, filename: str | None,
-    in_reply_to: str | None, references: list[str], reasons: list[dict[str, Any]] | None = None,
+    sender: Sender,
+    *,
+    to: str,
+    language: str,
+    reason: str,
+    filename: str | None,
+    in_reply_to: str | None,
+    references: list[str],
+    reasons: list[dict[str, Any]] | None = None,
 ) -> EmailMessage:
     """The polite note to a sender whose mail or file could not be processed: the coded
     `reasons` in their language (`reason`, the log's text, only when none has a code)."""
     language = i18n.language_of(language)
     shown = [reason_text(found, language) for found in reasons] if reasons else [reason]
-    text = render("notice", language, reasons=shown, filename=filename, desk_name=desk_name(sender, language))
+    text = render(
+        "notice", language, reasons=shown, filename=filename, desk_name=desk_name(sender, language)
+    )
     first = shown[0]
-    subject = gettext(language, "subject.notice", what=first if len(first) <= 40 else first[:38] + "…")
+    subject = gettext(
+        language, "subject.notice", what=first if len(first) <= 40 else first[:38] + "…"
+    )
     return new_message(
-        speaking(sender, language), to, subject, text, msgid=message_id(sender, None, "notice"),
-        in_reply_to=in_reply_to, references=references,
+        speaking(sender, language),
+        to,
+        subject,
+        text,
+        msgid=message_id(sender, None, "notice"),
+        in_reply_to=in_reply_to,
+        references=references,
     )
 
 
@@ -268,11 +343,25 @@ COMMANDS = ("reply", "status", "assign", "category", "level", "note", "close")
 
 
 def owner_notice(
-    sender: Sender, *, to: str, owner: str, case_no: str, kind: str, fields: dict[str, Any],
-    category: str | None, level: str | None, business_line: str | None, origin: str | None,
-    deadlines: list[dict[str, str]], escalate: bool, cc: list[str],
-    uncertain: list[str] | None = None, why: str = "", unverified: list[str] | None = None,
-    held: list[tuple[str, str]] | None = None, language: str = i18n.SOURCE_LANGUAGE,
+    sender: Sender,
+    *,
+    to: str,
+    owner: str,
+    case_no: str,
+    kind: str,
+    fields: dict[str, Any],
+    category: str | None,
+    level: str | None,
+    business_line: str | None,
+    origin: str | None,
+    deadlines: list[dict[str, str]],
+    escalate: bool,
+    cc: list[str],
+    uncertain: list[str] | None = None,
+    why: str = "",
+    unverified: list[str] | None = None,
+    held: list[tuple[str, str]] | None = None,
+    language: str = i18n.SOURCE_LANGUAGE,
     rule_labels: dict[str, dict[str, str]] | None = None,
 ) -> EmailMessage:
     """To the case's owner, in the desk's language: the facts with their labels, `uncertain`
@@ -282,68 +371,154 @@ def owner_notice(
     uncertain = list(dict.fromkeys(uncertain or []))
     mark = gettext(language, "owner.uncertain_mark")
     facts = [
-        (gettext(language, f"owner.fact.{'line' if fact == 'business_line' else fact}"),
-         fact_label(language, fact, value, rule_labels) + (mark if fact in uncertain else ""))
-        for fact, value in (("category", category), ("level", level), ("business_line", business_line))
+        (
+            gettext(language, f"owner.fact.{'line' if fact == 'business_line' else fact}"),
+            fact_label(language, fact, value, rule_labels) + (mark if fact in uncertain else ""),
+        )
+        for fact, value in (
+            ("category", category),
+            ("level", level),
+            ("business_line", business_line),
+        )
     ]
     facts.append((gettext(language, "owner.fact.sender"), origin or "—"))
     uncertain_names = gettext(language, "punct.list_sep").join(
-        gettext(language, f"owner.fact.{'line' if fact == 'business_line' else fact}") for fact in uncertain)
+        gettext(language, f"owner.fact.{'line' if fact == 'business_line' else fact}")
+        for fact in uncertain
+    )
     contact = ""
     if not origin:
         phone = fields.get("phone")
-        contact = gettext(language, "owner.no_email", phone=phone) if phone else gettext(language, "owner.no_contact")
-    shown_unverified = {name: gettext(language, "owner.unverified_mark") for name in unverified or []}
+        contact = (
+            gettext(language, "owner.no_email", phone=phone)
+            if phone
+            else gettext(language, "owner.no_contact")
+        )
+    shown_unverified = {
+        name: gettext(language, "owner.unverified_mark") for name in unverified or []
+    }
     commands = [c for c in COMMANDS if c != "reply" or origin]
     if kind == "return_sheet":
         commands.append("line")
     text = render(
-        "owner_notice", language, owner=owner, case_no=case_no, kind_label=kind_label(kind, language),
-        facts=facts, uncertain=uncertain_names, why=why, contact=contact,
-        understood=understood(fields, language, shown_unverified), held=held or [],
-        deadlines=[(label(language, "step", d["step"]), deadline_text(d, language)) for d in deadlines],
-        escalate=escalate, commands=commands, desk_name=desk_name(sender, language),
+        "owner_notice",
+        language,
+        owner=owner,
+        case_no=case_no,
+        kind_label=kind_label(kind, language),
+        facts=facts,
+        uncertain=uncertain_names,
+        why=why,
+        contact=contact,
+        understood=understood(fields, language, shown_unverified),
+        held=held or [],
+        deadlines=[
+            (label(language, "step", d["step"]), deadline_text(d, language)) for d in deadlines
+        ],
+        escalate=escalate,
+        commands=commands,
+        desk_name=desk_name(sender, language),
     )
-    who = fields.get("customer_name") or fields.get("company") or origin or fields.get("phone") or "—"
-    subject = gettext(language, "subject.owner_notice", case_no=case_no, kind=kind_label(kind, language), who=who)
-    return new_message(speaking(sender, language), to, subject, text, msgid=message_id(sender, case_no, "owner"), cc=cc)
+    who = (
+        fields.get("customer_name") or fields.get("company") or origin or fields.get("phone") or "—"
+    )
+    subject = gettext(
+        language, "subject.owner_notice", case_no=case_no, kind=kind_label(kind, language), who=who
+    )
+    return new_message(
+        speaking(sender, language),
+        to,
+        subject,
+        text,
+        msgid=message_id(sender, case_no, "owner"),
+        cc=cc,
+    )
 
 
 def deadline_text(deadline: dict[str, Any], language: str) -> str:
     """`2026-11-29 12:40`, marked when that year's holidays are not published yet."""
     due = datetime.fromisoformat(deadline["due"]).strftime("%Y-%m-%d %H:%M")
-    return due + (gettext(language, "owner.deadline_provisional") if deadline.get("provisional") else "")
+    return due + (
+        gettext(language, "owner.deadline_provisional") if deadline.get("provisional") else ""
+    )
 
 
 def customer_mail(
-    sender: Sender, template: str, *, to: str, case_no: str, kind: str, language: str, greeting_name: str | None,
-    in_reply_to: str | None = None, automatic: bool = True, **context: Any,
+    sender: Sender,
+    template: str,
+    *,
+    to: str,
+    case_no: str,
+    kind: str,
+    language: str,
+    greeting_name: str | None,
+    in_reply_to: str | None = None,
+    automatic: bool = True,
+    **context: Any,
 ) -> EmailMessage:
     """A mail to the customer about their case, in their language (`survey`, `case_reply`); a
     staff reply that greets the customer itself gets no second greeting."""
     language = i18n.language_of(language)
     kind_name = kind_label(kind, language)
     own_greeting = OWN_GREETING.match(str(context.get("text", "")))
-    text = render(template, language, greeting="" if own_greeting else greeting(language, greeting_name),
-                  case_no=case_no, desk_name=desk_name(sender, language), **context)
+    text = render(
+        template,
+        language,
+        greeting="" if own_greeting else greeting(language, greeting_name),
+        case_no=case_no,
+        desk_name=desk_name(sender, language),
+        **context,
+    )
     subject = gettext(language, f"subject.{template}", case_no=case_no, kind=kind_name)
-    return new_message(speaking(sender, language), to, subject, text, msgid=message_id(sender, case_no, template),
-                       in_reply_to=in_reply_to, automatic=automatic)
+    return new_message(
+        speaking(sender, language),
+        to,
+        subject,
+        text,
+        msgid=message_id(sender, case_no, template),
+        in_reply_to=in_reply_to,
+        automatic=automatic,
+    )
 
 
 def staff_note(
-    sender: Sender, *, to: str, subject: str, greeting: str, intro: str, rows: list[tuple[str, str]],
-    case_no: str | None, purpose: str, language: str, closing: str = "", cc: list[str] | None = None,
-    in_reply_to: str | None = None, msgid: str | None = None,
+    sender: Sender,
+    *,
+    to: str,
+    subject: str,
+    greeting: str,
+    intro: str,
+    rows: list[tuple[str, str]],
+    case_no: str | None,
+    purpose: str,
+    language: str,
+    closing: str = "",
+    cc: list[str] | None = None,
+    in_reply_to: str | None = None,
+    msgid: str | None = None,
 ) -> EmailMessage:
     """A short mail to staff, in the desk's `language` (which every caller names): overdue
     reminders, digests, command results, callback requests, alerts. The caller words
     `subject`, `intro`, `rows` and `closing` from the catalog (tests/test_no_display_text_in_code
     checks that no literal text reaches them)."""
-    text = render("staff_note", language, greeting=greeting, intro=intro, rows=rows, closing=closing,
-                  desk_name=desk_name(sender, language))
-    return new_message(speaking(sender, language), to, subject, text,
-                       msgid=msgid or message_id(sender, case_no, purpose), cc=cc, in_reply_to=in_reply_to)
+    text = render(
+        "staff_note",
+        language,
+        greeting=greeting,
+        intro=intro,
+        rows=rows,
+        closing=closing,
+        desk_name=desk_name(sender, language),
+    )
+    return new_message(
+        speaking(sender, language),
+        to,
+        subject,
+        text,
+        msgid=msgid or message_id(sender, case_no, purpose),
+        cc=cc,
+        in_reply_to=in_reply_to,
+    )
 
 
 SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(office hour|working day|hour|day|month)s?\s*$")
@@ -363,8 +538,17 @@ DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 
 
 def return_slip(
-    sender: Sender, *, to: str, case_no: str, slip_no: str, language: str, greeting_name: str | None,
-    rows: list[tuple[str, str]], docx: bytes, pdf: bytes | None, decisions: set[str] | None = None,
+    sender: Sender,
+    *,
+    to: str,
+    case_no: str,
+    slip_no: str,
+    language: str,
+    greeting_name: str | None,
+    rows: list[tuple[str, str]],
+    docx: bytes,
+    pdf: bytes | None,
+    decisions: set[str] | None = None,
     return_days: int | None = None,
 ) -> EmailMessage:
     """The return slip to the dealer: a summary in the body, the slip attached (.docx, and PDF).
@@ -374,15 +558,35 @@ def return_slip(
     decisions = decisions if decisions is not None else {"accepted"}
     accepts = "accepted" in decisions
     title = gettext(language, "slip.title" if accepts else "slip.title_decision")
-    text = render("return_slip", language, greeting=greeting(language, greeting_name, partner=True),
-                  case_no=case_no, slip_no=slip_no, title=title, rows=rows, accepted=accepts,
-                  refused="refused" in decisions, waiting=bool(decisions & {"pending", "held"}),
-                  return_days=return_days, desk_name=desk_name(sender, language))
-    subject = gettext(language, "subject.return_slip" if accepts else "subject.return_decision",
-                      case_no=case_no, slip_no=slip_no)
+    text = render(
+        "return_slip",
+        language,
+        greeting=greeting(language, greeting_name, partner=True),
+        case_no=case_no,
+        slip_no=slip_no,
+        title=title,
+        rows=rows,
+        accepted=accepts,
+        refused="refused" in decisions,
+        waiting=bool(decisions & {"pending", "held"}),
+        return_days=return_days,
+        desk_name=desk_name(sender, language),
+    )
+    subject = gettext(
+        language,
+        "subject.return_slip" if accepts else "subject.return_decision",
+        case_no=case_no,
+        slip_no=slip_no,
+    )
     stem = gettext(language, "slip.file" if accepts else "slip.file_decision", slip_no=slip_no)
     attachments = [(f"{stem}.docx", docx, DOCX_TYPE)]
     if pdf:
         attachments.append((f"{stem}.pdf", pdf, "application/pdf"))
-    return new_message(speaking(sender, language), to, subject, text, msgid=message_id(sender, case_no, "slip"),
-                       attachments=attachments)
+    return new_message(
+        speaking(sender, language),
+        to,
+        subject,
+        text,
+        msgid=message_id(sender, case_no, "slip"),
+        attachments=attachments,
+    )

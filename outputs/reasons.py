@@ -22,8 +22,13 @@ def reason(msgid: str, /, **values: Any) -> tuple[str, dict[str, Any]]:
 
 def because(*reasons: tuple[str, dict[str, Any]]) -> str:
     """Reasons as stored: catalog ids with their values, as JSON."""
-    return json.dumps([{"code": code, **{k: str(v) for k, v in values.items() if v is not None}}
-                       for code, values in reasons], ensure_ascii=False)
+    return json.dumps(
+        [
+            {"code": code, **{k: str(v) for k, v in values.items() if v is not None}}
+            for code, values in reasons
+        ],
+        ensure_ascii=False,
+    )
 
 
 def parsed(stored: str | None) -> list[dict[str, str]] | None:
@@ -34,7 +39,9 @@ def parsed(stored: str | None) -> list[dict[str, str]] | None:
         found = json.loads(stored)
     except ValueError:
         return None
-    if not isinstance(found, list) or not all(isinstance(item, dict) and "code" in item for item in found):
+    if not isinstance(found, list) or not all(
+        isinstance(item, dict) and "code" in item for item in found
+    ):
         return None
     return found
 
@@ -50,7 +57,11 @@ def reason_text(stored: str | None, language: str) -> str:
         return stored or ""
     texts = []
     for item in found:
-        values = {k: (gettext(language, v) if k.endswith("_label") else v) for k, v in item.items() if k != "code"}
+        values = {
+            k: (gettext(language, v) if k.endswith("_label") else v)
+            for k, v in item.items()
+            if k != "code"
+        }
         texts.append(gettext(language, item["code"], **values))
     return gettext(language, "punct.list_sep").join(texts)
 

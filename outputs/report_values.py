@@ -13,8 +13,16 @@ if TYPE_CHECKING:  # annotations only: the renderers are handed the processor's 
     from processor.desk import Desk
 
 # the headline KPIs, by canonical name (their labels are the catalogs' `kpi.NAME`), and how each is shown
-HEADLINE = ("received", "response_timeliness", "closure_rate", "callback_rate", "satisfaction",
-            "handling_hours_mean", "handling_hours_p90", "repeat_customers")
+HEADLINE = (
+    "received",
+    "response_timeliness",
+    "closure_rate",
+    "callback_rate",
+    "satisfaction",
+    "handling_hours_mean",
+    "handling_hours_p90",
+    "repeat_customers",
+)
 RATES = frozenset({"response_timeliness", "closure_rate", "callback_rate", "satisfaction"})
 HOURS = frozenset({"handling_hours_mean", "handling_hours_p90"})
 
@@ -36,13 +44,21 @@ def desk_title(desk: Desk, language: str) -> str:
     """The desk's name in the report's language: the catalog's while the desk keeps the default
     name (and always in English), else the configured one."""
     name = desk.config.desk.name
-    return gettext(language, "desk.name") if language == "en" or name == gettext("zh-Hans", "desk.name") else name
+    return (
+        gettext(language, "desk.name")
+        if language == "en" or name == gettext("zh-Hans", "desk.name")
+        else name
+    )
 
 
 def value_label(desk: Desk, language: str, fact: str, key: str | None) -> str:
     """A canonical value as its reader names it: the catalog's `category.…` etc., else the rule
     file's own label (a desk's added category), else the value; — for none."""
-    groups = {"category": desk.rules.categories, "level": desk.rules.levels, "business_line": desk.rules.business_lines}
+    groups = {
+        "category": desk.rules.categories,
+        "level": desk.rules.levels,
+        "business_line": desk.rules.business_lines,
+    }
     kinds = {"business_line": "line"}
     if fact not in (*groups, "channel", "status"):
         return key or "—"

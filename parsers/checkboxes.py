@@ -21,13 +21,17 @@ import numpy as np
 from PIL import Image
 
 CHECKED, UNCHECKED = "☑", "☐"
-TICK_READ = re.compile(r"^[1lI|/\\:：.,'`]+(?=[\u4e00-\u9fff])")  # the end of a tick read before an option's words
+TICK_READ = re.compile(
+    r"^[1lI|/\\:：.,'`]+(?=[\u4e00-\u9fff])"
+)  # the end of a tick read before an option's words
 CLOSE_GAPS = np.ones((5, 5), np.uint8)  # joins the breaks a fax puts into a box's sides
 HEIGHT = (0.3, 0.9)  # a box's height as a share of its cell's
 ASPECT = (0.25, 1.6)  # width / height of anything taken for a box
 STRAIGHT = 0.85  # this share of a hole's columns and rows run (nearly) its full height and width
 NARROW = 0.75  # a box narrower than this (width / height) is a ticked glyph drawn blank
-GLYPH_HOLE = 0.15  # a hole right after a box whose height differs by more than this share is a character's
+GLYPH_HOLE = (
+    0.15  # a hole right after a box whose height differs by more than this share is a character's
+)
 INK_INSIDE = 0.04  # a box with more ink than this inside is ticked
 MAX_OPTIONS = 12
 GAP = 0.6  # an option's words end at a blank run this many box heights wide
@@ -54,21 +58,37 @@ def find_boxes(ink: np.ndarray, box_read: bool = False) -> list[Box]:
     holes, outlines = [], []
     for contour, (_, _, _, parent) in zip(contours, hierarchy[0], strict=True):
         x, y, width, height = cv2.boundingRect(contour)
-        if not (HEIGHT[0] * ink.shape[0] <= height <= HEIGHT[1] * ink.shape[0] and ASPECT[0] <= width / height <= ASPECT[1]):
+        if not (
+            HEIGHT[0] * ink.shape[0] <= height <= HEIGHT[1] * ink.shape[0]
+            and ASPECT[0] <= width / height <= ASPECT[1]
+        ):
             continue
         if parent >= 0 and straight_sided(contour, x, y, width, height):
-            inside = ink[y + 2:y + height - 2, x + 2:x + width - 2]
-            ticked = width / height < NARROW or (inside.size > 0 and float(inside.mean()) > INK_INSIDE)
+            inside = ink[y + 2 : y + height - 2, x + 2 : x + width - 2]
+            ticked = width / height < NARROW or (
+                inside.size > 0 and float(inside.mean()) > INK_INSIDE
+            )
             holes.append(Box(x, x + width, y, y + height, ticked))
-        elif parent < 0 and framed(closed[y:y + height, x:x + width]):
+        elif parent < 0 and framed(closed[y : y + height, x : x + width]):
             outlines.append(Box(x, x + width, y, y + height, ticked=True))
-    boxes = without_glyph_holes(holes + [box for box in outlines if any(same_size(box, hole) for hole in holes)
-                                         and not any(overlaps(box, hole) for hole in holes)])
+    boxes = without_glyph_holes(
+        holes
+        + [
+            box
+            for box in outlines
+            if any(same_size(box, hole) for hole in holes)
+            and not any(overlaps(box, hole) for hole in holes)
+        ]
+    )
     if holes and is_choice(boxes):  # a row of boxes already: look for the ones a tick hid
         boxes += frames_like(closed, ink, holes[0], boxes)
-    elif len(holes) == 1 and not holes[0].ticked:  # one empty box: its twin's tick may hide the other
+    elif (
+        len(holes) == 1 and not holes[0].ticked
+    ):  # one empty box: its twin's tick may hide the other
         found = boxes + frames_like(closed, ink, holes[0], boxes)
-        if is_choice(found) and (box_read or starts_the_ink(ink, min(found, key=lambda box: box.left))):
+        if is_choice(found) and (
+            box_read or starts_the_ink(ink, min(found, key=lambda box: box.left))
+        ):
             boxes = found  # a question's boxes come first in its cell; a 口 inside words does not
     return sorted(boxes, key=lambda box: box.left)
 
@@ -82,8 +102,11 @@ def without_glyph_holes(holes: list[Box]) -> list[Box]:
     for hole in sorted(holes, key=lambda box: box.left):
         before = kept[-1] if kept else None
         height = before.bottom - before.top if before else 0
-        if before and hole.left - before.right < before.right - before.left and \
-                abs((hole.bottom - hole.top) - height) > GLYPH_HOLE * height:
+        if (
+            before
+            and hole.left - before.right < before.right - before.left
+            and abs((hole.bottom - hole.top) - height) > GLYPH_HOLE * height
+        ):
             continue
         kept.append(hole)
     return kept
@@ -91,7 +114,7 @@ def without_glyph_holes(holes: list[Box]) -> list[Box]:
 
 def starts_the_ink(ink: np.ndarray, box: Box) -> bool:
     """Nothing is written left of the box on its line (a speck or two aside)."""
-    return int(ink[box.top:box.bottom, :max(0, box.left - 2)].any(axis=0).sum()) <= 2
+    return int(ink[box.top : box.bottom, : max(0, box.left - 2)].any(axis=0).sum()) <= 2
 
 
 def frames_like(closed: np.ndarray, ink: np.ndarray, hole: Box, found: list[Box]) -> list[Box]:
@@ -105,33 +128,50 @@ def frames_like(closed: np.ndarray, ink: np.ndarray, hole: Box, found: list[Box]
         return []
     band = closed[top:bottom]
     side = band.mean(axis=0) >= STRAIGHT
-    above = np.concatenate([[0], np.cumsum(closed[top - 3:top].any(axis=0))])
-    below = np.concatenate([[0], np.cumsum(closed[bottom:bottom + 3].any(axis=0))])
+    above = np.concatenate([[0], np.cumsum(closed[top - 3 : top].any(axis=0))])
+    below = np.concatenate([[0], np.cumsum(closed[bottom : bottom + 3].any(axis=0))])
     boxes: list[Box] = []
     for left in range(3, closed.shape[1] - width - 3):
         right = left + width
-        if not (side[left - 3:left].any() and side[right:right + 3].any()):
+        if not (side[left - 3 : left].any() and side[right : right + 3].any()):
             continue
         if min(above[right] - above[left], below[right] - below[left]) < STRAIGHT * width:
             continue
         box = Box(left, right, top, bottom, ticked=True)
         if not any(overlaps(box, other) for other in [*found, *boxes]):
-            inside = ink[top + 2:bottom - 2, left + 2:right - 2]
-            boxes.append(Box(left, right, top, bottom, ticked=inside.size > 0 and float(inside.mean()) > INK_INSIDE))
+            inside = ink[top + 2 : bottom - 2, left + 2 : right - 2]
+            boxes.append(
+                Box(
+                    left,
+                    right,
+                    top,
+                    bottom,
+                    ticked=inside.size > 0 and float(inside.mean()) > INK_INSIDE,
+                )
+            )
     return boxes
 
 
 def framed(shape: np.ndarray) -> bool:
     """Ink all along the four edges of its bounding rectangle, as a box's sides are."""
     edge = max(3, round(0.15 * min(shape.shape)))
-    sides = (shape[:, :edge].any(axis=1), shape[:, -edge:].any(axis=1), shape[:edge].any(axis=0), shape[-edge:].any(axis=0))
+    sides = (
+        shape[:, :edge].any(axis=1),
+        shape[:, -edge:].any(axis=1),
+        shape[:edge].any(axis=0),
+        shape[-edge:].any(axis=0),
+    )
     return all(side.mean() >= STRAIGHT for side in sides)
 
 
 def same_size(one: Box, other: Box) -> bool:
     """Alike within a third: an outline around a box's hole is a stroke's width larger."""
-    return (abs((one.right - one.left) - (other.right - other.left)) <= 0.33 * (other.right - other.left) + 6
-            and abs((one.bottom - one.top) - (other.bottom - other.top)) <= 0.33 * (other.bottom - other.top) + 6)
+    return (
+        abs((one.right - one.left) - (other.right - other.left))
+        <= 0.33 * (other.right - other.left) + 6
+        and abs((one.bottom - one.top) - (other.bottom - other.top))
+        <= 0.33 * (other.bottom - other.top) + 6
+    )
 
 
 def overlaps(one: Box, other: Box) -> bool:
@@ -144,7 +184,9 @@ def straight_sided(contour: np.ndarray, x: int, y: int, width: int, height: int)
     hole = np.zeros((height, width), np.uint8)
     cv2.drawContours(hole, [contour - [x, y]], -1, 1, thickness=cv2.FILLED)
     columns, rows = hole.sum(axis=0), hole.sum(axis=1)
-    return bool((columns >= 0.8 * height).mean() >= STRAIGHT and (rows >= 0.8 * width).mean() >= STRAIGHT)
+    return bool(
+        (columns >= 0.8 * height).mean() >= STRAIGHT and (rows >= 0.8 * width).mean() >= STRAIGHT
+    )
 
 
 def is_choice(boxes: list[Box]) -> bool:
@@ -153,8 +195,15 @@ def is_choice(boxes: list[Box]) -> bool:
     Options have their words between them: boxes side by side are the holes of letters and
     digits (`0064`, `OB`) in a code."""
     ordered = sorted(boxes, key=lambda box: box.left)
-    apart = all(after.left - before.right >= before.right - before.left for before, after in zip(ordered, ordered[1:], strict=False))
-    return (len(boxes) >= 2 or any(box.ticked for box in boxes)) and len(boxes) <= MAX_OPTIONS and apart
+    apart = all(
+        after.left - before.right >= before.right - before.left
+        for before, after in zip(ordered, ordered[1:], strict=False)
+    )
+    return (
+        (len(boxes) >= 2 or any(box.ticked for box in boxes))
+        and len(boxes) <= MAX_OPTIONS
+        and apart
+    )
 
 
 def option_end(ink: np.ndarray, start: int, stop: int, height: int) -> int:
@@ -171,8 +220,12 @@ def option_end(ink: np.ndarray, start: int, stop: int, height: int) -> int:
     return stop
 
 
-def read_choices(image: Image.Image, ink: np.ndarray, boxes: list[Box],
-                 read: Callable[[list[Image.Image]], list[tuple[str, float]]]) -> tuple[str, float]:
+def read_choices(
+    image: Image.Image,
+    ink: np.ndarray,
+    boxes: list[Box],
+    read: Callable[[list[Image.Image]], list[tuple[str, float]]],
+) -> tuple[str, float]:
     """The cell as `☑words ☐words …`, each option's words read on their own (all of a cell's in
     one call of the recogniser), with the lowest confidence. `image` and `ink` are the same
     cell; `read` recognises a list of one-line images."""
@@ -182,7 +235,12 @@ def read_choices(image: Image.Image, ink: np.ndarray, boxes: list[Box],
         end = option_end(ink, box.right + 1, stop, box.bottom - box.top)
         if end - box.right > 4:
             crops[index] = image.crop((box.right + 2, 0, min(ink.shape[1], end + 4), ink.shape[0]))
-    words = {index: (TICK_READ.sub("", text), certainty)
-             for index, (text, certainty) in zip(crops, read(list(crops.values())), strict=True)}
-    parts = [(CHECKED if box.ticked else UNCHECKED) + words.get(index, ("", 1.0))[0] for index, box in enumerate(boxes)]
+    words = {
+        index: (TICK_READ.sub("", text), certainty)
+        for index, (text, certainty) in zip(crops, read(list(crops.values())), strict=True)
+    }
+    parts = [
+        (CHECKED if box.ticked else UNCHECKED) + words.get(index, ("", 1.0))[0]
+        for index, box in enumerate(boxes)
+    ]
     return " ".join(parts), min((certainty for _, certainty in words.values()), default=1.0)

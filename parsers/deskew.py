@@ -39,7 +39,8 @@ def skew_angle(ink: np.ndarray) -> float:
 
 def shrink(ink: np.ndarray, factor: int) -> Image.Image:
     return Image.fromarray(ink.astype(np.uint8) * 255).resize(
-        (max(1, ink.shape[1] // factor), max(1, ink.shape[0] // factor)), Image.Resampling.BOX)
+        (max(1, ink.shape[1] // factor), max(1, ink.shape[0] // factor)), Image.Resampling.BOX
+    )
 
 
 def halved(small: Image.Image) -> Image.Image:
@@ -48,7 +49,13 @@ def halved(small: Image.Image) -> Image.Image:
 
 def sharpness(small: Image.Image, angle: float) -> float:
     """How sharp the rows of ink are after rotating by `angle`: the variance of the row sums."""
-    return float(np.var(np.asarray(small.rotate(angle, resample=Image.Resampling.BILINEAR), dtype=np.float32).sum(axis=1)))
+    return float(
+        np.var(
+            np.asarray(
+                small.rotate(angle, resample=Image.Resampling.BILINEAR), dtype=np.float32
+            ).sum(axis=1)
+        )
+    )
 
 
 def profile_angle(small: Image.Image, rough: float) -> float:
@@ -66,27 +73,41 @@ def ruling_angle(ink: np.ndarray) -> float | None:
     # Keep only long level strokes (text goes): thickened so that a tilted rule stays one run.
     thick = cv2.dilate(small, np.ones((3, 1), np.uint8))
     level = cv2.morphologyEx(thick, cv2.MORPH_OPEN, np.ones((1, max(15, width // 40)), np.uint8))
-    found = cv2.HoughLinesP(level, 2, np.pi / 360, threshold=max(50, width // 6),
-                            minLineLength=int(width * MIN_RULE), maxLineGap=max(4, width // 150))
+    found = cv2.HoughLinesP(
+        level,
+        2,
+        np.pi / 360,
+        threshold=max(50, width // 6),
+        minLineLength=int(width * MIN_RULE),
+        maxLineGap=max(4, width // 150),
+    )
     if found is None:
         return None
     ys, xs = np.nonzero(level)
-    segments = sorted(found.reshape(-1, 4).astype(float), key=lambda s: -abs(s[2] - s[0]))[:MAX_SEGMENTS]
+    segments = sorted(found.reshape(-1, 4).astype(float), key=lambda s: -abs(s[2] - s[0]))[
+        :MAX_SEGMENTS
+    ]
     angles, weights = [], []
     for x1, y1, x2, y2 in segments:
         if x2 == x1 or abs(np.degrees(np.arctan2(y2 - y1, x2 - x1))) > MAX_TILT:
             continue
         slope = fitted_slope(xs, ys, (x1, y1, x2, y2))
-        angles.append(float(np.degrees(np.arctan(slope))))  # image y grows downwards: levelled counter-clockwise
+        angles.append(
+            float(np.degrees(np.arctan(slope)))
+        )  # image y grows downwards: levelled counter-clockwise
         weights.append(float(np.hypot(x2 - x1, y2 - y1)))
     if len(angles) < 2:
         return None
     order = np.argsort(angles)
     cumulative = np.cumsum(np.asarray(weights)[order])
-    return round(float(np.asarray(angles)[order][np.searchsorted(cumulative, cumulative[-1] / 2)]), 3)
+    return round(
+        float(np.asarray(angles)[order][np.searchsorted(cumulative, cumulative[-1] / 2)]), 3
+    )
 
 
-def fitted_slope(xs: np.ndarray, ys: np.ndarray, segment: tuple[float, float, float, float]) -> float:
+def fitted_slope(
+    xs: np.ndarray, ys: np.ndarray, segment: tuple[float, float, float, float]
+) -> float:
     """The slope of the rule a Hough segment lies on, fitted to the rule's own pixels: Hough's
     angles come in coarse steps, the pixels give a twentieth of a degree."""
     x1, y1, x2, y2 = segment

@@ -46,11 +46,24 @@ def convert(binary: str, data: bytes, suffix: str, target: str, seconds: float) 
         source = folder / f"input.{suffix}"
         source.write_bytes(data)
         command = [
-            binary, "--headless", "--norestore", "--nolockcheck",
+            binary,
+            "--headless",
+            "--norestore",
+            "--nolockcheck",
             f"-env:UserInstallation=file://{folder / 'profile'}",
-            "--convert-to", target, "--outdir", str(folder / "out"), str(source),
+            "--convert-to",
+            target,
+            "--outdir",
+            str(folder / "out"),
+            str(source),
         ]
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(folder), "LANG": "C.UTF-8"}
-        subprocess.run(command, cwd=folder, env=env, capture_output=True, timeout=max(seconds, 10), check=False)
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(folder),
+            "LANG": "C.UTF-8",
+        }
+        subprocess.run(
+            command, cwd=folder, env=env, capture_output=True, timeout=max(seconds, 10), check=False
+        )
         result = folder / "out" / f"input.{target.split(':')[0]}"
         return result.read_bytes()

@@ -18,7 +18,17 @@ from parsers.model import ParsedDocument, ParseError
 W_P, W_T, W_TBL, W_TR, W_TC = qn("w:p"), qn("w:t"), qn("w:tbl"), qn("w:tr"), qn("w:tc")
 W_SYM, W_CHECKBOX, W_TAB = qn("w:sym"), qn("w:checkBox"), qn("w:tab")
 # Symbol-font check boxes (Wingdings / Wingdings 2 code points) as the marks forms.py reads.
-SYMBOL_MARKS = {"F0FE": "☑", "F0FD": "☑", "F078": "☒", "F0FC": "✔", "F050": "✔", "F0A8": "□", "F06F": "□", "F0A3": "□", "F030": "□"}
+SYMBOL_MARKS = {
+    "F0FE": "☑",
+    "F0FD": "☑",
+    "F078": "☒",
+    "F0FC": "✔",
+    "F050": "✔",
+    "F0A8": "□",
+    "F06F": "□",
+    "F0A3": "□",
+    "F030": "□",
+}
 
 
 def parse(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:

@@ -35,7 +35,12 @@ def read_pairs(doc: ParsedDocument, pairs: Iterable[tuple[str, Any, str]]) -> No
 
 
 def put_field(
-    doc: ParsedDocument, table: LabelTable, field: str, raw: Any, source: str, confidence: float = 1.0
+    doc: ParsedDocument,
+    table: LabelTable,
+    field: str,
+    raw: Any,
+    source: str,
+    confidence: float = 1.0,
 ) -> None:
     value = table.normalise(field, raw)
     doc.put(field, value, source, confidence)
@@ -80,7 +85,9 @@ def read_label_lines(doc: ParsedDocument, lines: Iterable[str], source: str) -> 
             last = collected[-1][:2]
         elif last and collected and table.types.get(table.field_for(last[0]) or "") == "longtext":
             label, value, where = collected[-1]
-            joiner = "" if re.match(r"^[\u3000-\u303f\uff00-\uffef\u4e00-\u9fff]", line.strip()) else " "
+            joiner = (
+                "" if re.match(r"^[\u3000-\u303f\uff00-\uffef\u4e00-\u9fff]", line.strip()) else " "
+            )
             collected[-1] = (label, (value + joiner + line.strip()).strip(), where)
     read_pairs(doc, collected)
 

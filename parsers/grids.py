@@ -42,7 +42,9 @@ def find_header(rows: Sequence[Row], table: LabelTable) -> tuple[int, dict[int, 
 def row_pairs(row: Row, source: str, table: LabelTable) -> list[tuple[str, Any, str]]:
     """Label/value pairs across a row: `客户单位 | X | 经销商代码 | Y`, or `label：value` cells.
     Merged cells repeat their text in each cell they cover, so repeats count once."""
-    cells = [cell for position, cell in enumerate(row) if position == 0 or cell != row[position - 1]]
+    cells = [
+        cell for position, cell in enumerate(row) if position == 0 or cell != row[position - 1]
+    ]
     pairs = []
     position = 0
     while position < len(cells):
@@ -50,8 +52,10 @@ def row_pairs(row: Row, source: str, table: LabelTable) -> list[tuple[str, Any, 
         label = cell.strip() if isinstance(cell, str) else None
         is_label = bool(label) and table.field_for(label) is not None
         following = cells[position + 1] if position + 1 < len(cells) else None
-        if is_label and not normalise.is_empty(following) and not (
-            isinstance(following, str) and table.field_for(following)
+        if (
+            is_label
+            and not normalise.is_empty(following)
+            and not (isinstance(following, str) and table.field_for(following))
         ):
             pairs.append((label, following, f"{source} col {position + 1}"))
             position += 2
@@ -90,7 +94,9 @@ def read_grid(doc: ParsedDocument, rows: Sequence[Row], source: str) -> bool:
                 line[column] = value
         if len(line) >= MIN_LINE_VALUES:
             if "unit" not in line:  # `12桶` in the quantity column carries the unit
-                raw_quantity = next((row[p] for p, c in columns.items() if c == "quantity" and p < len(row)), None)
+                raw_quantity = next(
+                    (row[p] for p, c in columns.items() if c == "quantity" and p < len(row)), None
+                )
                 if unit := table.enum("unit", normalise.unit_of(raw_quantity)):
                     line["unit"] = unit
             doc.lines.append(line)
@@ -98,7 +104,10 @@ def read_grid(doc: ParsedDocument, rows: Sequence[Row], source: str) -> bool:
     return True
 
 
-LINE_ROW_LABEL = re.compile(r"^(?:第\s*\d+\s*[行项条]|[行项]\s*\d+|明细\s*\d+|line\s*\d+|item\s*\d+|no\.?\s*\d+)$", re.IGNORECASE)
+LINE_ROW_LABEL = re.compile(
+    r"^(?:第\s*\d+\s*[行项条]|[行项]\s*\d+|明细\s*\d+|line\s*\d+|item\s*\d+|no\.?\s*\d+)$",
+    re.IGNORECASE,
+)
 CODE = re.compile(r"^(?=.*\d)[A-Za-z0-9][A-Za-z0-9\-_/.·]*$")  # holds a digit
 NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
 HAN = re.compile(r"^[\u4e00-\u9fff]+$")
@@ -108,8 +117,12 @@ STRAY = ".·•:：,，;；'\"`"  # marks a recogniser reads into the edges of a
 
 def line_tokens(text: str) -> list[str]:
     """The values of a run, split on spaces, colons and middle dots, stray marks trimmed from each."""
-    cleaned = re.sub(r"(?<=\d),(?=\d{3}(?:\.\d+)?(?!\d))", "", normalise.clean_text(text))  # 19,338.00
-    cleaned = re.sub(r"(?<=[A-Za-z0-9])-\s+(?=[A-Za-z0-9])", "-", cleaned)  # `OB- 5Z18`: a code broken after its hyphen
+    cleaned = re.sub(
+        r"(?<=\d),(?=\d{3}(?:\.\d+)?(?!\d))", "", normalise.clean_text(text)
+    )  # 19,338.00
+    cleaned = re.sub(
+        r"(?<=[A-Za-z0-9])-\s+(?=[A-Za-z0-9])", "-", cleaned
+    )  # `OB- 5Z18`: a code broken after its hyphen
     cleaned = re.sub(r"(?<=\d)[)）,，;；:]|[(（]", " ", cleaned)
     return [token.strip(STRAY) for token in re.split(r"[\s·•:：]+", cleaned) if token.strip(STRAY)]
 
@@ -121,13 +134,15 @@ def join_split_codes(codes: list[str]) -> list[str]:
     index = 1
     while len(codes) > CODE_COLUMNS and index < len(codes):
         if codes[index].isdigit() and codes[index - 1][-1:].isdigit():
-            codes[index - 1:index + 1] = [f"{codes[index - 1]}-{codes[index]}"]
+            codes[index - 1 : index + 1] = [f"{codes[index - 1]}-{codes[index]}"]
         else:
             index += 1
     return codes
 
 
-def price_and_amount(quantity: int, rest: list[str]) -> tuple[float | None, float | None, list[str]]:
+def price_and_amount(
+    quantity: int, rest: list[str]
+) -> tuple[float | None, float | None, list[str]]:
     """Unit price and amount from the values after the quantity, and what is left. The pair
     with quantity × price = amount wins; it may need a dropped decimal point put back (`88 0`)
     or the amount cut from a date it ran into (`1760.02026年11月09日`)."""
@@ -139,16 +154,21 @@ def price_and_amount(quantity: int, rest: list[str]) -> tuple[float | None, floa
     for price, used in prices:
         if price is None or len(rest) <= used:
             continue
-        expected = round(quantity * float(price), 2)  # 6 × 129.9 is 779.4000000000001 in floating point
+        expected = round(
+            quantity * float(price), 2
+        )  # 6 × 129.9 is 779.4000000000001 in floating point
         for pieces in (1, 2):  # the amount may be broken in two (`8, ,592.00`)
-            following = "".join(rest[used:used + pieces])
-            after = rest[used + pieces:]
+            following = "".join(rest[used : used + pieces])
+            after = rest[used + pieces :]
             for written in (f"{expected:.2f}", f"{expected:.1f}", f"{expected:.0f}"):
                 if following == written:
                     return float(price), expected, after
                 if following.startswith(written) and pieces == 1:
-                    return float(price), expected, [following[len(written):], *after]
-            if NUMBER.match(following) and abs(float(normalise.number(following)) - expected) < 0.01:
+                    return float(price), expected, [following[len(written) :], *after]
+            if (
+                NUMBER.match(following)
+                and abs(float(normalise.number(following)) - expected) < 0.01
+            ):
                 return float(price), expected, after
     numbers = []
     while rest and NUMBER.match(rest[0]) and len(numbers) < 2:
@@ -165,16 +185,30 @@ def line_from_tokens(text: str) -> dict[str, Any] | None:
     price = amount), which also mends the decimal points and gaps a recogniser loses."""
     table = load_table()
     tokens = line_tokens(text)
-    quantity_at = next((i for i, token in enumerate(tokens) if token.isdigit() and i + 1 < len(tokens)
-                        and table.enum("unit", tokens[i + 1])), None)  # `37 片`: a unit says it best
+    quantity_at = next(
+        (
+            i
+            for i, token in enumerate(tokens)
+            if token.isdigit() and i + 1 < len(tokens) and table.enum("unit", tokens[i + 1])
+        ),
+        None,
+    )  # `37 片`: a unit says it best
     if quantity_at is None:
-        quantity_at = next((i for i, token in enumerate(tokens) if token.isdigit() and i + 1 < len(tokens)
-                            and NUMBER.match(tokens[i + 1])), None)
+        quantity_at = next(
+            (
+                i
+                for i, token in enumerate(tokens)
+                if token.isdigit() and i + 1 < len(tokens) and NUMBER.match(tokens[i + 1])
+            ),
+            None,
+        )
     if quantity_at is None or quantity_at < 2:
         return None
     line: dict[str, Any] = {}
     before = tokens[:quantity_at]
-    codes = join_split_codes([token for token in before if CODE.match(token) and not HAN.match(token)])
+    codes = join_split_codes(
+        [token for token in before if CODE.match(token) and not HAN.match(token)]
+    )
     names = [token for token in before if HAN.match(token)]
     if codes:
         line["order_no"] = table.normalise_column("order_no", codes[0])
@@ -185,7 +219,7 @@ def line_from_tokens(text: str) -> dict[str, Any] | None:
     if len(codes) > 2:
         line["spec"] = " ".join(codes[2:])
     line["quantity"] = int(tokens[quantity_at])
-    rest = tokens[quantity_at + 1:]
+    rest = tokens[quantity_at + 1 :]
     if rest and (unit := table.enum("unit", rest[0])):
         line["unit"] = unit
         rest = rest[1:]

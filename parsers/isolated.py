@@ -41,15 +41,31 @@ def parse(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
     for attempt in (1, 2):
         pool = _pool(limits.max_memory_mb)
         try:
-            return pool.submit(parse_document, data, filename, limits).result(timeout=limits.max_seconds + GRACE_SECONDS)
+            return pool.submit(parse_document, data, filename, limits).result(
+                timeout=limits.max_seconds + GRACE_SECONDS
+            )
         except FutureTimeout:
-            log.error("reading %s did not stop after %.0f s: its process is killed", filename, limits.max_seconds)
+            log.error(
+                "reading %s did not stop after %.0f s: its process is killed",
+                filename,
+                limits.max_seconds,
+            )
             _discard(pool, kill=True)
-            return _failed(filename, "unknown", ParseError("too_slow", file=filename, seconds=f"{limits.max_seconds:g}"))
-        except BrokenProcessPool:  # its process died (killed by the kernel, or with another's timeout)
+            return _failed(
+                filename,
+                "unknown",
+                ParseError("too_slow", file=filename, seconds=f"{limits.max_seconds:g}"),
+            )
+        except (
+            BrokenProcessPool
+        ):  # its process died (killed by the kernel, or with another's timeout)
             _discard(pool, kill=False)
             if attempt == 2:
-                return _failed(filename, "unknown", ParseError("reader_died", file=filename, limit=limits.max_memory_mb))
+                return _failed(
+                    filename,
+                    "unknown",
+                    ParseError("reader_died", file=filename, limit=limits.max_memory_mb),
+                )
     raise AssertionError("unreachable")
 
 
@@ -62,7 +78,9 @@ def _pool(memory_mb: int) -> ProcessPoolExecutor:
             # shared by the pool's processes; the others (OpenCV, the OCR stack, openpyxl: seconds
             # of CPU) in a process when it first reads such a file
             context.set_forkserver_preload(["parsers", "parsers.mail"])
-            pool = ProcessPoolExecutor(PROCESSES, mp_context=context, initializer=_limit_memory, initargs=(memory_mb,))
+            pool = ProcessPoolExecutor(
+                PROCESSES, mp_context=context, initializer=_limit_memory, initargs=(memory_mb,)
+            )
             _pools[memory_mb] = pool
         return pool
 

@@ -18,7 +18,10 @@ KINDS = Path(__file__).with_name("kinds.toml")
 @lru_cache(maxsize=2)
 def load_kinds(path: Path = KINDS) -> dict[Kind, dict[str, list[str]]]:
     """The words of each kind of form; a kind not in the vocabulary is a ValueError at once."""
-    return {Kind(kind): words for kind, words in tomllib.loads(path.read_text(encoding="utf-8"))["kinds"].items()}
+    return {
+        Kind(kind): words
+        for kind, words in tomllib.loads(path.read_text(encoding="utf-8"))["kinds"].items()
+    }
 
 
 @lru_cache(maxsize=2)
@@ -26,8 +29,14 @@ def _answers(path: Path = KINDS) -> tuple[Lexicon, dict]:
     """The words of callback answers (satisfied / not satisfied / courtesy / survey) in one
     matcher, built on first use."""
     data = tomllib.loads(path.read_text(encoding="utf-8"))
-    terms = [Term(word, verdict) for verdict, words in data["satisfaction"].items() for word in words]
-    terms += [Term(word, f"survey:{verdict}") for verdict, words in data["survey_answers"].items() for word in words]
+    terms = [
+        Term(word, verdict) for verdict, words in data["satisfaction"].items() for word in words
+    ]
+    terms += [
+        Term(word, f"survey:{verdict}")
+        for verdict, words in data["survey_answers"].items()
+        for word in words
+    ]
     terms += [Term(word, "courtesy") for word in data["courtesy"]["words"]]
     terms += [Term(word, "survey") for word in data["survey"]["words"]]
     return Lexicon(terms), data
@@ -41,9 +50,22 @@ def satisfaction(text: str, survey: bool = False) -> bool | None:
     prepared = prepare(text)
     hits = [hit for hit in lexicon.find(prepared) if survey or not hit.group.startswith("survey:")]
     hits = [dataclasses.replace(hit, group=hit.group.removeprefix("survey:")) for hit in hits]
-    hits = [hit for hit in hits if not any(o is not hit and o.start <= hit.start and hit.end <= o.end
-                                           and (o.end - o.start) > (hit.end - hit.start) for o in hits)]
-    hits = [hit for hit in hits if not (hit.group == "satisfied" and _in_quotes(prepared, hit.start, hit.end))]
+    hits = [
+        hit
+        for hit in hits
+        if not any(
+            o is not hit
+            and o.start <= hit.start
+            and hit.end <= o.end
+            and (o.end - o.start) > (hit.end - hit.start)
+            for o in hits
+        )
+    ]
+    hits = [
+        hit
+        for hit in hits
+        if not (hit.group == "satisfied" and _in_quotes(prepared, hit.start, hit.end))
+    ]
     if any(hit.group == "not_satisfied" and not hit.negated for hit in hits):
         return False
     if any(hit.group == "satisfied" and hit.negated for hit in hits):
@@ -58,7 +80,12 @@ SCARE_QUOTES = "\"'“”‘’「」『』"
 
 def _in_quotes(text: str, start: int, end: int) -> bool:
     """A word in quotes is another's word, said with irony: you "fixed" it, 所谓的「修好了」."""
-    return 0 < start and end < len(text) and text[start - 1] in SCARE_QUOTES and text[end] in SCARE_QUOTES
+    return (
+        0 < start
+        and end < len(text)
+        and text[start - 1] in SCARE_QUOTES
+        and text[end] in SCARE_QUOTES
+    )
 
 
 def answers_survey(subject: str, quoted: str) -> bool:

@@ -34,7 +34,9 @@ class LabelTable:
         key = label_key(text)
         if not key or key in self.by_label:
             return key or None
-        candidates = [label for label in self.by_label if abs(len(label) - len(key)) <= 1 and len(label) >= 2]
+        candidates = [
+            label for label in self.by_label if abs(len(label) - len(key)) <= 1 and len(label) >= 2
+        ]
         found = difflib.get_close_matches(key, candidates, n=1, cutoff=cutoff)
         return found[0] if found else None
 
@@ -45,7 +47,12 @@ class LabelTable:
         key = re.sub(r"[^\w]", "", to_simplified(normalise.clean_text(text or ""))).lower()
         if vocabulary is None or len(key) < 2 or self.enum(vocabulary, key):
             return None
-        words = [word.lower() for words in self.values[vocabulary].values() for word in words if len(word) >= 2]
+        words = [
+            word.lower()
+            for words in self.values[vocabulary].values()
+            for word in words
+            if len(word) >= 2
+        ]
         found = difflib.get_close_matches(key, words, n=1, cutoff=cutoff)
         return found[0] if found else None
 
@@ -96,11 +103,16 @@ class LabelTable:
 def _display_labels(path: Path = TABLE) -> dict[str, tuple[str, str]]:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     shown = {}
-    for field, spec in [*data["fields"].items(), *data.get("columns", {}).items()]:  # a field's name wins
+    for field, spec in [
+        *data["fields"].items(),
+        *data.get("columns", {}).items(),
+    ]:  # a field's name wins
         if field in shown:
             continue
         chinese = next((label for label in spec["labels"] if not label.isascii()), field)
-        english = next((label for label in spec["labels"] if label.isascii()), field.replace("_", " "))
+        english = next(
+            (label for label in spec["labels"] if label.isascii()), field.replace("_", " ")
+        )
         shown[field] = (chinese, english)
     return shown
 

@@ -26,7 +26,9 @@ class ParseLimits:
     max_pages: int = 50
     max_rows: int = 20000
     max_seconds: float = 60.0  # wall time for one document, its attachments included
-    max_memory_mb: int = 4096  # address space of the process that reads it (the worker's isolated parse)
+    max_memory_mb: int = (
+        4096  # address space of the process that reads it (the worker's isolated parse)
+    )
     convert_doc: bool = True  # binary .doc through LibreOffice, when it is installed
     # Not a bound, but the one thing of the desk's config a parser must know: how our case
     # numbers look ([desk] case_number_format), so only they make a mail a reply to a case.
@@ -35,8 +37,12 @@ class ParseLimits:
 
 def check_size(data: bytes, filename: str, limits: ParseLimits) -> None:
     if len(data) > limits.max_file_bytes:
-        raise ParseError("file_too_large", file=filename, size=f"{len(data) / MiB:.1f}",
-                         limit=f"{limits.max_file_bytes / MiB:.0f}")
+        raise ParseError(
+            "file_too_large",
+            file=filename,
+            size=f"{len(data) / MiB:.1f}",
+            limit=f"{limits.max_file_bytes / MiB:.0f}",
+        )
 
 
 def open_zip(data: bytes, filename: str, limits: ParseLimits) -> zipfile.ZipFile:
@@ -45,11 +51,15 @@ def open_zip(data: bytes, filename: str, limits: ParseLimits) -> zipfile.ZipFile
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
-        raise ParseError("damaged_archive", file=filename, ext=filename.rsplit(".", 1)[-1]) from None
+        raise ParseError(
+            "damaged_archive", file=filename, ext=filename.rsplit(".", 1)[-1]
+        ) from None
     total = sum(info.file_size for info in archive.infolist())
     packed = max(1, sum(info.compress_size for info in archive.infolist()))
     if total > limits.max_unzipped_bytes or total / packed > limits.max_zip_ratio:
-        raise ParseError("zip_bomb", file=filename, size=f"{total / MiB:.0f}", ratio=f"{total / packed:.0f}")
+        raise ParseError(
+            "zip_bomb", file=filename, size=f"{total / MiB:.0f}", ratio=f"{total / packed:.0f}"
+        )
     for info in archive.infolist():
         if info.flag_bits & 0x1:
             raise ParseError("password_protected", file=filename)

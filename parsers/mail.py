@@ -58,13 +58,37 @@ AUTO_SUBJECTS = re.compile(
     r"^\s*(?:auto(?:matic)?[ -]?reply|auto[ -]?response|out of (?:the )?office|自动回复|自動回覆|自动答复|休假|不在办公室)",
     re.IGNORECASE,
 )
-FORM_KIND_PRIORITY = (Kind.RETURN_SHEET, Kind.INSPECTION, Kind.FEEDBACK_FORM, Kind.CALLBACK, Kind.COMPLAINT)
-BLOCK_TAGS = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote"}
+FORM_KIND_PRIORITY = (
+    Kind.RETURN_SHEET,
+    Kind.INSPECTION,
+    Kind.FEEDBACK_FORM,
+    Kind.CALLBACK,
+    Kind.COMPLAINT,
+)
+BLOCK_TAGS = {
+    "p",
+    "div",
+    "br",
+    "tr",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "table",
+    "blockquote",
+}
 
 
 def parse(data: bytes, filename: str, limits: ParseLimits, depth: int = 0) -> ParsedDocument:
     if len(data) > limits.max_message_bytes:
-        raise ParseError("message_too_large", size=f"{len(data) / MiB:.0f}", limit=f"{limits.max_message_bytes / MiB:.0f}")
+        raise ParseError(
+            "message_too_large",
+            size=f"{len(data) / MiB:.0f}",
+            limit=f"{limits.max_message_bytes / MiB:.0f}",
+        )
     # parsed once, with the compat32 policy: the default policy makes a header object of every
     # header looked at (Content-Type per part, filenames, list headers), a third of a mail's
     # parse; what is read is decoded here on demand (header_text, raw_value), and the sender's
@@ -87,7 +111,9 @@ def parse(data: bytes, filename: str, limits: ParseLimits, depth: int = 0) -> Pa
     doc.title = doc.meta["subject"]
     doc.language = detect_language(doc.title + "\n" + own) or detect_language(body)
     marked = "\n".join(line for line in body.splitlines() if line.lstrip().startswith(">"))
-    decide_kind(doc, own, quoted + "\n" + marked, forwarded, case_ref_pattern(limits.case_number_format))
+    decide_kind(
+        doc, own, quoted + "\n" + marked, forwarded, case_ref_pattern(limits.case_number_format)
+    )
     report_broken_attachments(doc)
     report_refused_attachments(doc)
     return doc
@@ -110,7 +136,9 @@ def report_broken_attachments(doc: ParsedDocument) -> None:
     reasons = [error for attachment in doc.attachments for error in attachment.errors]
     if not reasons or doc.kind in (Kind.BOUNCE, Kind.AUTO_REPLY, Kind.REPLY, Kind.CALLBACK):
         return
-    if best_form(doc.attachments) is not None or (doc.kind == Kind.COMPLAINT and len(doc.fields) >= 4):
+    if best_form(doc.attachments) is not None or (
+        doc.kind == Kind.COMPLAINT and len(doc.fields) >= 4
+    ):
         doc.warnings.extend(reasons)
         return
     doc.errors.extend(reasons)
@@ -140,8 +168,10 @@ def read_headers(message: Message) -> dict:
         "in_reply_to": header_text(message, "In-Reply-To") or None,
         "references": header_text(message, "References").split(),
         "date": header_text(message, "Date") or None,
-        "authentication_results": ["".join(str(value).splitlines())
-                                   for value in message.get_all("Authentication-Results", [])],
+        "authentication_results": [
+            "".join(str(value).splitlines())
+            for value in message.get_all("Authentication-Results", [])
+        ],
         "auto_submitted": header_text(message, "Auto-Submitted").lower() or None,
         "precedence": header_text(message, "Precedence").lower() or None,
         "x_autoreply": bool(message.get("X-Autoreply") or message.get("X-Autorespond")),
@@ -243,13 +273,16 @@ def walk(message: Message, doc: ParsedDocument, limits: ParseLimits, depth: int)
             continue
         attachments += 1
         if attachments > limits.max_attachments:
-            doc.warnings.append(f"more than {limits.max_attachments} attachments: the rest were not read")
+            doc.warnings.append(
+                f"more than {limits.max_attachments} attachments: the rest were not read"
+            )
             break
         payload = part.get_payload(decode=True) or b""
         name = filename or f"attachment-{attachments}"
         if len(payload) > limits.max_file_bytes:  # refused by name; the rest of the mail is read
             doc.meta.setdefault("refused", []).append(
-                f"{name} ({len(payload) / MiB:.0f} MB, over the limit of {limits.max_file_bytes / MiB:.0f} MB)")
+                f"{name} ({len(payload) / MiB:.0f} MB, over the limit of {limits.max_file_bytes / MiB:.0f} MB)"
+            )
             continue
         if content_type.startswith(("video/", "audio/")):
             doc.evidence.append(name)
@@ -333,7 +366,11 @@ def _digits(name: str, spec: str) -> str:
 
 
 def decide_kind(
-    doc: ParsedDocument, own: str, quoted: str, forwarded: list[ParsedDocument], case_ref: re.Pattern[str],
+    doc: ParsedDocument,
+    own: str,
+    quoted: str,
+    forwarded: list[ParsedDocument],
+    case_ref: re.Pattern[str],
 ) -> None:
     meta = doc.meta
     subject = meta["subject"]
@@ -349,14 +386,18 @@ def decide_kind(
     inner = next((f for f in forwarded if f.kind in FORM_KIND_PRIORITY), None)
     if inner is None and quoted and FORWARD_START.match(quoted.split("\n", 1)[0]):
         inner = _forwarded_inline(doc, quoted)
-    if doc.case_ref and top_kind(subject, own) != Kind.INSPECTION:  # a verdict in the body names its case
+    if (
+        doc.case_ref and top_kind(subject, own) != Kind.INSPECTION
+    ):  # a verdict in the body names its case
         answer_about_case(doc, own, quoted)
         return
     read_text_fields(doc, own, "body")
     own_kind = body_kind(subject, own, doc)
     if inner is not None and (own_kind != Kind.COMPLAINT or len(doc.fields) <= 2 or inner.fields):
         adopt(doc, inner, sender_too=True)
-        if doc.kind == Kind.COMPLAINT:  # the forwarded words unsigned: the one who forwards them is the contact
+        if (
+            doc.kind == Kind.COMPLAINT
+        ):  # the forwarded words unsigned: the one who forwards them is the contact
             read_sender_fields(doc, own)
         return
     doc.kind = own_kind
@@ -370,14 +411,20 @@ def decide_kind(
         doc.put("description", _description(own), "body", 0.6)
 
 
-HEADER_LINE = re.compile(r"^\s*(?:From|To|Date|Subject|Sent|发件人|收件人|日期|时间|主题|寄件者|寄件日期|主旨)\s*[:：]", re.IGNORECASE | re.MULTILINE)
+HEADER_LINE = re.compile(
+    r"^\s*(?:From|To|Date|Subject|Sent|发件人|收件人|日期|时间|主题|寄件者|寄件日期|主旨)\s*[:：]",
+    re.IGNORECASE | re.MULTILINE,
+)
 FORWARDED_SUBJECT = re.compile(r"^\s*(?:fwd?|转发|轉寄|转寄|轉發)\s*[:：]", re.IGNORECASE)
 
 
 def forwards(subject: str, quoted: str) -> bool:
     """A mail that forwards text (`Fw:` subject, or a forwarded-message line): the forwarded
     words are the customer's too (a complaint sent again because nobody answered)."""
-    return bool(quoted) and (bool(FORWARDED_SUBJECT.match(subject or "")) or bool(FORWARD_START.match(quoted.split("\n", 1)[0])))
+    return bool(quoted) and (
+        bool(FORWARDED_SUBJECT.match(subject or ""))
+        or bool(FORWARD_START.match(quoted.split("\n", 1)[0]))
+    )
 
 
 def sent_day(header: str | None) -> date | None:
@@ -414,8 +461,11 @@ def body_kind(subject: str, own: str, doc: ParsedDocument) -> str:
     person is a complaint (it opens a case and is answered in their language)."""
     scores = kind_scores(subject, own)
     form = max(scores, key=scores.__getitem__) if scores else None
-    if form == Kind.COMPLAINT or (form is not None and scores[form] >= BODY_FORM_MIN_SCORE
-                               and len(doc.fields) >= BODY_FORM_MIN_FIELDS):
+    if form == Kind.COMPLAINT or (
+        form is not None
+        and scores[form] >= BODY_FORM_MIN_SCORE
+        and len(doc.fields) >= BODY_FORM_MIN_FIELDS
+    ):
         return form
     has_words = len(re.sub(r"\W", "", subject + own)) >= 4
     return Kind.COMPLAINT if has_words else Kind.UNKNOWN
@@ -427,7 +477,9 @@ def _forwarded_inline(doc: ParsedDocument, quoted: str) -> ParsedDocument:
     header, _, rest = quoted.partition("\n\n")
     if not HEADER_LINE.search(header):  # the forwarded words right below the line, no headers
         header, rest = "", quoted.split("\n", 1)[-1]
-    if match := re.search(r"(?:From|发件人|寄件者)\s*[:：].*?([\w.+-]+@[\w-]+(?:\.[\w-]+)+)", header):
+    if match := re.search(
+        r"(?:From|发件人|寄件者)\s*[:：].*?([\w.+-]+@[\w-]+(?:\.[\w-]+)+)", header
+    ):
         inner.put("email", match.group(1).lower(), "forwarded header")
     read_text_fields(inner, rest, "forwarded text")
     inner.kind = body_kind("", rest, inner)
@@ -490,7 +542,9 @@ def bounce_details(message: Message, data: bytes, own_id: str | None) -> dict:
                     action = action if action == "failed" else str(block["Action"]).strip().lower()
                 for name in ("Final-Recipient", "Status", "Diagnostic-Code"):
                     if block.get(name):
-                        status.append(f"{name}: {''.join(str(block[name]).splitlines()).strip()}")  # unfolded
+                        status.append(
+                            f"{name}: {''.join(str(block[name]).splitlines()).strip()}"
+                        )  # unfolded
         elif content_type == "message/rfc822" and part.is_multipart():
             if original := part.get_payload()[0].get("Message-ID"):
                 ids.append(str(original).strip())
@@ -498,8 +552,11 @@ def bounce_details(message: Message, data: bytes, own_id: str | None) -> dict:
             ids.extend(BOUNCED_ID.findall(decode(part.get_payload(decode=True) or b"")))
     if not ids:  # bouncers that quote the original as text
         ids = [found for found in BOUNCED_ID.findall(decode(data[:200000])) if found != own_id]
-    return {"bounced_message_ids": list(dict.fromkeys(ids)), "bounce_action": action or "failed",
-            "bounce_status": "; ".join(status)[:1000] or None}
+    return {
+        "bounced_message_ids": list(dict.fromkeys(ids)),
+        "bounce_action": action or "failed",
+        "bounce_status": "; ".join(status)[:1000] or None,
+    }
 
 
 def is_bounce(meta: dict) -> bool:
@@ -532,4 +589,3 @@ def find_case_ref(meta: dict, pattern: re.Pattern[str] | None = None) -> str | N
         if match := pattern.search(text):
             return match.group(1).upper()
     return None
-

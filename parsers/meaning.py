@@ -39,11 +39,34 @@ _SPACES = re.compile(r"[ \t\u3000\xa0]+")
 # mapped to Mandarin so each signal and each negator is written once. Longer forms first
 # (唔该 is "please/thanks", not 不该); 仲 is 还 except in 仲裁 (arbitration).
 _CANTONESE = {
-    "唔该": "谢谢", "唔使": "不用", "唔好": "不要", "冇人": "没人", "点解": "为什么", "边个": "谁", "搞掂": "搞定",
-    "咗": "了", "冇": "没", "唔": "不", "嘅": "的", "哋": "们", "嚟": "来", "喺": "在", "佢": "他", "睇": "看",
-    "畀": "给", "啲": "些", "嘢": "东西", "咩": "什么", "乜": "什么", "咁": "这么", "嗰": "那", "呢度": "这里",
+    "唔该": "谢谢",
+    "唔使": "不用",
+    "唔好": "不要",
+    "冇人": "没人",
+    "点解": "为什么",
+    "边个": "谁",
+    "搞掂": "搞定",
+    "咗": "了",
+    "冇": "没",
+    "唔": "不",
+    "嘅": "的",
+    "哋": "们",
+    "嚟": "来",
+    "喺": "在",
+    "佢": "他",
+    "睇": "看",
+    "畀": "给",
+    "啲": "些",
+    "嘢": "东西",
+    "咩": "什么",
+    "乜": "什么",
+    "咁": "这么",
+    "嗰": "那",
+    "呢度": "这里",
 }
-_CANTONESE_WORD = re.compile("|".join(sorted(map(re.escape, _CANTONESE), key=len, reverse=True)) + "|仲(?!裁)")
+_CANTONESE_WORD = re.compile(
+    "|".join(sorted(map(re.escape, _CANTONESE), key=len, reverse=True)) + "|仲(?!裁)"
+)
 
 
 def normalise(text: str) -> str:
@@ -65,9 +88,13 @@ _MASKS = [
     re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),  # mail addresses
     re.compile(r"(?:https?://|www\.)\S+"),  # links
     # codes with letters and digits: PO-2610-088, SO2612315, VINs, RMA-2610-027, model numbers
-    re.compile(r"(?<![a-z0-9])(?=[a-z0-9\-_/.]*\d)(?=[a-z0-9\-_/.]*[a-z])[a-z0-9][a-z0-9\-_/.]{3,}(?![a-z0-9])"),
+    re.compile(
+        r"(?<![a-z0-9])(?=[a-z0-9\-_/.]*\d)(?=[a-z0-9\-_/.]*[a-z])[a-z0-9][a-z0-9\-_/.]{3,}(?![a-z0-9])"
+    ),
     # dates: 2026-11-20, 2026/11/20, 2026年11月20日, 11月20日, 11/20
-    re.compile(r"\d{2,4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*[日号]?|\d{1,2}\s*月\s*\d{1,2}\s*[日号]?"),
+    re.compile(
+        r"\d{2,4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*[日号]?|\d{1,2}\s*月\s*\d{1,2}\s*[日号]?"
+    ),
     # amounts: ¥3999, $120
     re.compile(r"[¥$€£]\s*\d[\d,.]*"),
     # references of digit groups joined by slashes: invoice 26/1087, 2611/0042 (a date 11/20 is short)
@@ -117,7 +144,9 @@ class Hit:
     end: int
     negated: bool = False
     negatable: bool = True
-    hypothetical: bool = False  # in a sentence of a condition (如果下次还是一样, "if it happens again")
+    hypothetical: bool = (
+        False  # in a sentence of a condition (如果下次还是一样, "if it happens again")
+    )
     counterfactual: bool = False  # in a sentence of another's hypothetical (要是她早就发网上了)
     sentence: int = 0  # which sentence of the text it is in (combinations may need one sentence)
 
@@ -150,7 +179,9 @@ class Lexicon:
         if not self.size:
             return []
         hits: list[Hit] = []
-        ignored: list[tuple[int, int, str]] = []  # where a false friend is, and the group it speaks for
+        ignored: list[
+            tuple[int, int, str]
+        ] = []  # where a false friend is, and the group it speaks for
         for end_index, (key, found) in self._automaton.iter(prepared):
             start, end = end_index - len(key) + 1, end_index + 1
             for term, stem in found:
@@ -159,9 +190,24 @@ class Lexicon:
                 if term.ignore:
                     ignored.append((start, end, _owner(term.group)))
                 else:
-                    hits.append(Hit(term.written, term.group, term.weight, start, end, negatable=term.negatable))
-        hits = [hit for hit in hits if not any(s <= hit.start and hit.end <= e and _owner(hit.group) == owner
-                                               for s, e, owner in ignored)]
+                    hits.append(
+                        Hit(
+                            term.written,
+                            term.group,
+                            term.weight,
+                            start,
+                            end,
+                            negatable=term.negatable,
+                        )
+                    )
+        hits = [
+            hit
+            for hit in hits
+            if not any(
+                s <= hit.start and hit.end <= e and _owner(hit.group) == owner
+                for s, e, owner in ignored
+            )
+        ]
         hits = _longest_per_group(hits)  # 购买了: 购买, not 买了 too
         if not hits:
             return hits
@@ -170,12 +216,22 @@ class Lexicon:
         others = [match.end() for match in COUNTERFACTUAL.finditer(prepared)]
         ends = [match.start() for match in SENTENCE_END.finditer(prepared)]
         return [
-            Hit(h.written, h.group, h.weight, h.start, h.end,
-                negated=h.negatable and (any(_in_scope(s, h.start, prepared) for s in scopes)
-                                         or bool(SCORNED.match(prepared, h.end))), negatable=h.negatable,
+            Hit(
+                h.written,
+                h.group,
+                h.weight,
+                h.start,
+                h.end,
+                negated=h.negatable
+                and (
+                    any(_in_scope(s, h.start, prepared) for s in scopes)
+                    or bool(SCORNED.match(prepared, h.end))
+                ),
+                negatable=h.negatable,
                 hypothetical=any(_in_sentence(c, h.start, prepared) for c in conditions),
                 counterfactual=any(_in_sentence(c, h.start, prepared) for c in others),
-                sentence=bisect.bisect_left(ends, h.start))
+                sentence=bisect.bisect_left(ends, h.start),
+            )
             for h in hits
         ]
 
@@ -202,25 +258,87 @@ def _stands_alone(text: str, start: int, end: int, key: str, stem: bool) -> bool
         return False
     if key.isdigit() and start > 0 and text[start - 1] in "+-.":
         return False
-    return stem or not _ASCII_WORD.match(key[-1]) or end >= len(text) or not _ASCII_WORD.match(text[end])
+    return (
+        stem
+        or not _ASCII_WORD.match(key[-1])
+        or end >= len(text)
+        or not _ASCII_WORD.match(text[end])
+    )
 
 
 # ── 4. Negation and its scope
 NEGATORS = {
-    "不", "没", "没有", "未", "无", "别", "不会", "并非", "并不", "并没", "并没有", "从未", "从没", "从来没", "从来没有",
-    "不要", "不想", "不打算", "不准备", "不用", "无需", "不必", "不曾", "绝不", "决不", "没人", "无人", "没有人",
-    "不再", "不至于", "毫无", "谈不上", "算不上", "称不上", "不太", "不怎么", "不算", "没法", "不够",
-    "no", "not", "never", "without", "nobody", "none", "neither", "nor", "nothing", "hardly",
+    "不",
+    "没",
+    "没有",
+    "未",
+    "无",
+    "别",
+    "不会",
+    "并非",
+    "并不",
+    "并没",
+    "并没有",
+    "从未",
+    "从没",
+    "从来没",
+    "从来没有",
+    "不要",
+    "不想",
+    "不打算",
+    "不准备",
+    "不用",
+    "无需",
+    "不必",
+    "不曾",
+    "绝不",
+    "决不",
+    "没人",
+    "无人",
+    "没有人",
+    "不再",
+    "不至于",
+    "毫无",
+    "谈不上",
+    "算不上",
+    "称不上",
+    "不太",
+    "不怎么",
+    "不算",
+    "没法",
+    "不够",
+    "no",
+    "not",
+    "never",
+    "without",
+    "nobody",
+    "none",
+    "neither",
+    "nor",
+    "nothing",
+    "hardly",
     # Cantonese (a traditional text is made simplified first: 唔係 → 唔系)
-    "唔", "冇", "未曾", "唔系", "唔会", "唔使", "唔算", "冇人", "毋须",
+    "唔",
+    "冇",
+    "未曾",
+    "唔系",
+    "唔会",
+    "唔使",
+    "唔算",
+    "冇人",
+    "毋须",
 }
 # a word scorned right after it says the opposite: 满意个鬼, 满意个屁, 满意才怪, 好个头
 SCORNED = re.compile(r"\s*(?:个鬼|个屁|个头|个毛|个锤子|才怪)")
-_EN_NEGATOR = re.compile(r"\b(?:no|not|never|without|nobody|none|neither|nor|nothing|hardly|\w+n't|cannot)\b")
+_EN_NEGATOR = re.compile(
+    r"\b(?:no|not|never|without|nobody|none|neither|nor|nothing|hardly|\w+n't|cannot)\b"
+)
 # An intention given up negates what it meant to do: 我本来想打12315，后来想想还是先跟你们说.
 # (差点/险些 are not here: 差点出事 is a near miss, a safety signal of its own.)
-INTENT_GIVEN_UP = re.compile(r"本来想|原本想|本想|本来打算|原本打算|一度想|曾经想|想过要|"
-                             r"\b(?:i was going to|i was about to|i thought about|i considered|i had considered)\b")
+INTENT_GIVEN_UP = re.compile(
+    r"本来想|原本想|本想|本来打算|原本打算|一度想|曾经想|想过要|"
+    r"\b(?:i was going to|i was about to|i thought about|i considered|i had considered)\b"
+)
 # What ends a negation's reach: the clause ends, or the sentence turns to a consequence/condition.
 CLAUSE_END = re.compile(r"[,，。.!！?？;；:：\n()（）\"“”]")
 SCOPE_BREAKERS = re.compile(
@@ -241,7 +359,9 @@ def _segmenter():  # noqa: ANN202 - rjieba's module
 
 
 # a character every Chinese negator begins with: a text with none of them needs no segmenter
-_NEGATOR_STARTS = re.compile("[" + "".join(sorted({word[0] for word in NEGATORS if not word.isascii()})) + "]")
+_NEGATOR_STARTS = re.compile(
+    "[" + "".join(sorted({word[0] for word in NEGATORS if not word.isascii()})) + "]"
+)
 
 
 def negations(prepared: str) -> list[int]:
@@ -255,7 +375,11 @@ def negations(prepared: str) -> list[int]:
         if position < 0:  # the segmenter changed the text: fall back to no negation found
             break
         position += len(word)
-        if word in NEGATORS and not word.isascii() and not TIME_AFTER_NEGATOR.match(prepared, position):
+        if (
+            word in NEGATORS
+            and not word.isascii()
+            and not TIME_AFTER_NEGATOR.match(prepared, position)
+        ):
             ends.append(position)
     ends.extend(match.end() for match in _EN_NEGATOR.finditer(prepared))
     ends.extend(match.end() for match in INTENT_GIVEN_UP.finditer(prepared))
@@ -266,9 +390,13 @@ def negations(prepared: str) -> list[int]:
 # 校正完还是一样 is no repair that failed). A threat's consequence is hypothetical too: levels
 # count it (再不处理我就去12315), categories and lines do not.
 # Another's hypothetical (要是她早就发网上了, "if I were you I'd go to the papers"): not even a threat.
-COUNTERFACTUAL = re.compile(r"要是(?:她|他|别人|换了|换作|换成)|如果(?:是|换)?(?:她|他|别人|我朋友|我同事)|换作别人|换成别人|换了别人|"
-                            r"\b(?:if (?:i were|it were|she|he|they)|in (?:my|your|her|his) (?:place|shoes))\b")
-CONDITION = re.compile(r"如果|要是|假如|假设|万一|倘若|若是|\b(?:if|in case|unless|should (?:the|it|this|that|they))\b")
+COUNTERFACTUAL = re.compile(
+    r"要是(?:她|他|别人|换了|换作|换成)|如果(?:是|换)?(?:她|他|别人|我朋友|我同事)|换作别人|换成别人|换了别人|"
+    r"\b(?:if (?:i were|it were|she|he|they)|in (?:my|your|her|his) (?:place|shoes))\b"
+)
+CONDITION = re.compile(
+    r"如果|要是|假如|假设|万一|倘若|若是|\b(?:if|in case|unless|should (?:the|it|this|that|they))\b"
+)
 SENTENCE_END = re.compile(r"[。.!！?？;；\n]")
 CONDITION_REACH = 50
 

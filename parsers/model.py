@@ -31,7 +31,9 @@ def reason_text(reason: dict[str, str], language: str = "en") -> str:
     # imported here for start-up speed (issue 23): Babel costs 40 ms that `aftersales --help` must not pay
     from vocabulary.catalogs import gettext
 
-    return gettext(language, f"reason.{reason['code']}", **{k: v for k, v in reason.items() if k != "code"})
+    return gettext(
+        language, f"reason.{reason['code']}", **{k: v for k, v in reason.items() if k != "code"}
+    )
 
 
 @dataclass
@@ -58,7 +60,9 @@ class ParsedDocument:
     evidence: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    reasons: list[dict[str, str]] = field(default_factory=list)  # the errors as codes (ParseError.reason)
+    reasons: list[dict[str, str]] = field(
+        default_factory=list
+    )  # the errors as codes (ParseError.reason)
 
     def fail(self, code: str, **params: Any) -> None:
         """An error with its reason code: worded in English in `errors`, kept coded in `reasons`."""
@@ -85,10 +89,15 @@ class ParsedDocument:
     @property
     def provenance(self) -> dict[str, dict[str, Any]]:
         shown = {
-            name: {"source": found.source, "confidence": round(found.confidence, 3),
-                   **({"read": found.read} if found.read is not None else {})}
+            name: {
+                "source": found.source,
+                "confidence": round(found.confidence, 3),
+                **({"read": found.read} if found.read is not None else {}),
+            }
             for name, found in self.fields.items()
         }
-        for name, read in self.meta.get("line_readings", {}).items():  # a return line's mended values
+        for name, read in self.meta.get(
+            "line_readings", {}
+        ).items():  # a return line's mended values
             shown[name] = {"source": "line", "read": read}
         return shown

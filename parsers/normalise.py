@@ -21,9 +21,17 @@ _MONTHS = {
     name: number
     for number, names in enumerate(
         [
-            ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"),
-            ("may",), ("jun", "june"), ("jul", "july"), ("aug", "august"),
-            ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
             ("dec", "december"),
         ],
         start=1,
@@ -31,10 +39,16 @@ _MONTHS = {
     for name in names
 }
 # Separators include the comma and the middle dot a recogniser reads a faxed full stop as.
-_YMD = re.compile(r"(?P<y>(?:19|20)\d{2})\s*[-/.,，·年]\s*(?P<m>\d{1,2})\s*[-/.,，·月]\s*(?P<d>\d{1,2})\s*[日号號]?")
+_YMD = re.compile(
+    r"(?P<y>(?:19|20)\d{2})\s*[-/.,，·年]\s*(?P<m>\d{1,2})\s*[-/.,，·月]\s*(?P<d>\d{1,2})\s*[日号號]?"
+)
 _YMD_COMPACT = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<m>[01]\d)(?P<d>[0-3]\d)(?!\d)")
-_EN_MDY = re.compile(r"(?P<mon>[A-Za-z]{3,9})\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>(?:19|20)\d{2})")
-_EN_DMY = re.compile(r"(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+(?P<mon>[A-Za-z]{3,9})\.?,?\s+(?P<y>(?:19|20)\d{2})")
+_EN_MDY = re.compile(
+    r"(?P<mon>[A-Za-z]{3,9})\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>(?:19|20)\d{2})"
+)
+_EN_DMY = re.compile(
+    r"(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+(?P<mon>[A-Za-z]{3,9})\.?,?\s+(?P<y>(?:19|20)\d{2})"
+)
 _TIME = re.compile(r"(?P<h>[0-2]?\d)\s*[:：时時点點]\s*(?P<mi>[0-5]\d)")
 _NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?|[-+]?\.\d+")
 EXCEL_EPOCH = datetime(1899, 12, 30)
@@ -103,7 +117,11 @@ def phone(value: Any) -> str | None:
     digits = re.sub(r"\D", "", raw)
     if not 7 <= len(digits) <= 15:
         return None
-    china = re.fullmatch(r"(?:00)?86(1[3-9]\d{9}|0?[1-9]\d{8,10})", digits) if raw.startswith(("+", "00")) else None
+    china = (
+        re.fullmatch(r"(?:00)?86(1[3-9]\d{9}|0?[1-9]\d{8,10})", digits)
+        if raw.startswith(("+", "00"))
+        else None
+    )
     if raw.startswith("00") and not china:
         return "+" + digits[2:]
     if china:  # +86 139 0000 2222 is 13900002222 at home; a landline keeps its trunk 0
@@ -169,7 +187,9 @@ def number(value: Any) -> int | float | None:
         return None
     if isinstance(value, (int, float)):
         return int(value) if float(value).is_integer() else float(value)
-    cleaned = re.sub(r"(?<=\d)\s*\.\s+(?=\d)|(?<=\d)\s+\.(?=\d)", ".", clean_text(value or ""))  # `268. 50`, as OCR reads it
+    cleaned = re.sub(
+        r"(?<=\d)\s*\.\s+(?=\d)|(?<=\d)\s+\.(?=\d)", ".", clean_text(value or "")
+    )  # `268. 50`, as OCR reads it
     match = _NUMBER.search(cleaned)
     if not match:
         return None

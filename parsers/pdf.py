@@ -32,13 +32,17 @@ def parse(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
     except PDFPasswordIncorrect:
         raise ParseError("password_protected", file=filename) from None
     except Exception as exc:  # pdfminer raises many types for broken files
-        inner = " ".join(type(arg).__name__ for arg in exc.args) + " " + type(exc.__context__).__name__
+        inner = (
+            " ".join(type(arg).__name__ for arg in exc.args) + " " + type(exc.__context__).__name__
+        )
         if any(word in (str(exc) + inner).lower() for word in ("encrypt", "password")):
             raise ParseError("encrypted_pdf", file=filename) from None
         raise ParseError("damaged_pdf", file=filename, detail=type(exc).__name__) from None
     with pdf:
         if len(pdf.pages) > limits.max_pages:
-            raise ParseError("too_many_pages", file=filename, pages=len(pdf.pages), limit=limits.max_pages)
+            raise ParseError(
+                "too_many_pages", file=filename, pages=len(pdf.pages), limit=limits.max_pages
+            )
         texts, scanned = [], []
         try:
             for number, page in enumerate(pdf.pages, start=1):
@@ -68,13 +72,14 @@ def parse(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
             doc.fields.setdefault(name, found)
         doc.lines.extend(extra.lines)
         doc.text += "\n" + extra.text
-        doc.meta.update({key: value for key, value in extra.meta.items() if key in ("ocr", "fax", "unverified")})
+        doc.meta.update(
+            {key: value for key, value in extra.meta.items() if key in ("ocr", "fax", "unverified")}
+        )
     doc.title = next((line for line in doc.text.splitlines() if line.strip()), "")
     doc.kind = recognise_kind(doc.title, doc.text)
     if doc.lines and doc.kind in ("unknown", "complaint"):
         doc.kind = "return_sheet"
     return doc
-
 
 
 def read_scanned_pages(doc: ParsedDocument, data: bytes, numbers: list[int]) -> None:

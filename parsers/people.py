@@ -20,25 +20,118 @@ SURNAMES = set(
     "满闻位厉伊仝区郜海阚花权强帅屠豆朴盖练廉禹井祖漆巴丰支卿国狄平計计索宣晋相初门云容敬来扈晁芮都普阙浦戈伏鹿薄邸雍辜羊阿乌母裘亓修邰赫杭况那宿鲜印逯隆茹诸战慕危玉银亢嵇公哈湛宾戎勾茅利於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由"
     "張劉陳楊黃趙吳許韓馮鄧蕭葉蘇魏呂盧薑崔鍾譚陸範賈韋鄒閻雷龍賀顧龔萬錢嚴溫莊聶魯嶽殷詹歐關蘭喬龐顏倪紀單裴塗駱藍靳鮑饒艾陽穆盧竇戚"
 )
-DOUBLE_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐", "长孙", "宇文", "司徒", "夏侯", "歐陽", "司馬")
-NOT_NAMES = ("客服", "经理", "师傅", "先生", "女士", "小姐", "老师", "同志", "您好", "你好", "谢谢", "此致", "敬礼", "顾客", "客户", "车主",
-             "用户", "爷爷", "奶奶", "妈妈", "爸爸", "阿姨", "叔叔", "主管", "主任", "代表", "律师", "课长", "部长", "专员", "工程师",
-             "行政", "财务", "采购", "销售", "业务", "售后", "公司", "单位", "报销", "敬上", "上午", "下午", "晚上", "周末", "明天",
-             "今天", "联系", "电话", "地址", "祝好", "感谢", "多谢", "麻烦", "尽快",
-             # the labels of an order's lines (商品：电热水壶) are no names
-             "商品", "产品", "型号", "订单", "品名", "名称", "数量", "规格", "颜色", "品牌", "日期", "时间", "金额", "单号")
+DOUBLE_SURNAMES = (
+    "欧阳",
+    "司马",
+    "上官",
+    "诸葛",
+    "东方",
+    "皇甫",
+    "尉迟",
+    "公孙",
+    "慕容",
+    "令狐",
+    "长孙",
+    "宇文",
+    "司徒",
+    "夏侯",
+    "歐陽",
+    "司馬",
+)
+NOT_NAMES = (
+    "客服",
+    "经理",
+    "师傅",
+    "先生",
+    "女士",
+    "小姐",
+    "老师",
+    "同志",
+    "您好",
+    "你好",
+    "谢谢",
+    "此致",
+    "敬礼",
+    "顾客",
+    "客户",
+    "车主",
+    "用户",
+    "爷爷",
+    "奶奶",
+    "妈妈",
+    "爸爸",
+    "阿姨",
+    "叔叔",
+    "主管",
+    "主任",
+    "代表",
+    "律师",
+    "课长",
+    "部长",
+    "专员",
+    "工程师",
+    "行政",
+    "财务",
+    "采购",
+    "销售",
+    "业务",
+    "售后",
+    "公司",
+    "单位",
+    "报销",
+    "敬上",
+    "上午",
+    "下午",
+    "晚上",
+    "周末",
+    "明天",
+    "今天",
+    "联系",
+    "电话",
+    "地址",
+    "祝好",
+    "感谢",
+    "多谢",
+    "麻烦",
+    "尽快",
+    # the labels of an order's lines (商品：电热水壶) are no names
+    "商品",
+    "产品",
+    "型号",
+    "订单",
+    "品名",
+    "名称",
+    "数量",
+    "规格",
+    "颜色",
+    "品牌",
+    "日期",
+    "时间",
+    "金额",
+    "单号",
+)
 
 MOBILE = re.compile(r"(?<![\w+])(?:(?:\+|00)\s?86[\s\-]?)?1[3-9]\d(?:[\s\-]?\d){8}(?![\w])")
 # Any phone as people write it: +CC, (area), groups split by spaces, dashes or dots.
-PHONE = re.compile(r"(?<![\w+#./-])(?:(?:\+|00)\d{1,3}[\s\-.]?)?(?:\(\d{2,4}\)\s?)?\d[\d\s\-.]{5,}\d(?![\w/])")
-PHONE_LABEL = re.compile(r"(?:电话|電話|手机|手機|联系|聯絡|聯繫|call|phone|tel|mob|mobile|cell|whatsapp|打我|致电|回电|回個電|回个电)", re.IGNORECASE)
+PHONE = re.compile(
+    r"(?<![\w+#./-])(?:(?:\+|00)\d{1,3}[\s\-.]?)?(?:\(\d{2,4}\)\s?)?\d[\d\s\-.]{5,}\d(?![\w/])"
+)
+PHONE_LABEL = re.compile(
+    r"(?:电话|電話|手机|手機|联系|聯絡|聯繫|call|phone|tel|mob|mobile|cell|whatsapp|打我|致电|回电|回個電|回个电)",
+    re.IGNORECASE,
+)
 NOT_PHONE_LABEL = re.compile(
     r"(?:sn|s/n|serial|order|invoice|ref|lot|batch|no\.?|编号|編號|单号|單號|订单|訂單|条码|條碼|批号|批號|序列号|序號|发票|發票|号码|號碼|合同|税号|稅號|工单|工單|vin|车架号|車架號)\s*[:：#]?\s*$",
     re.IGNORECASE,
 )
-OURS = re.compile(r"(?:你们|你們|贵司|貴司|贵公司|貴公司|店里|店裡|门店|門店|客服|热线|熱線|售后|售後|your|the shop'?s?|the dealer'?s?)"
-                  r"[^\n，,。]{0,8}(?:电话|電話|热线|熱線|号码|號碼|number|hotline|line)\s*[:：]?\s*$", re.IGNORECASE)
-DATE_LIKE = re.compile(r"^(?:19|20)\d{2}[-./]\d{1,2}[-./]\d{1,2}$|^\d{1,2}[-./]\d{1,2}[-./](?:19|20)\d{2}$")
+OURS = re.compile(
+    r"(?:你们|你們|贵司|貴司|贵公司|貴公司|店里|店裡|门店|門店|客服|热线|熱線|售后|售後|your|the shop'?s?|the dealer'?s?)"
+    r"[^\n，,。]{0,8}(?:电话|電話|热线|熱線|号码|號碼|number|hotline|line)\s*[:：]?\s*$",
+    re.IGNORECASE,
+)
+DATE_LIKE = re.compile(
+    r"^(?:19|20)\d{2}[-./]\d{1,2}[-./]\d{1,2}$|^\d{1,2}[-./]\d{1,2}[-./](?:19|20)\d{2}$"
+)
 SIGN_OFF = re.compile(
     r"^(?:regards|best regards|kind regards|warm regards|best wishes|best|thanks|thank you|many thanks|thx|ty|sincerely|"
     r"yours sincerely|yours truly|yours|cheers|"
@@ -46,20 +139,76 @@ SIGN_OFF = re.compile(
     re.IGNORECASE,
 )
 _UPPER, _LOWER = r"[A-ZÀ-ÞŁŚŻ]", r"[a-zß-ÿłśżć]"
-_LATIN_WORD = rf"{_UPPER}(?:{_LOWER}+(?:['’]{_UPPER}{_LOWER}+)?|'{_UPPER}{_LOWER}+|c{_UPPER}{_LOWER}+)"
+_LATIN_WORD = (
+    rf"{_UPPER}(?:{_LOWER}+(?:['’]{_UPPER}{_LOWER}+)?|'{_UPPER}{_LOWER}+|c{_UPPER}{_LOWER}+)"
+)
 LATIN_NAME = re.compile(
     rf"^(?:(?:Mr|Mrs|Ms|Miss|Dr|PC|Sgt|Prof)\.?\s+)?(?P<name>{_LATIN_WORD}(?:[ -]{_LATIN_WORD}){{1,2}})(?:\s+\d+)?$"
 )
-LATIN_DISPLAY = re.compile(rf"{_LATIN_WORD}(?:[ -]{_LATIN_WORD}){{0,2}}|[a-z]+(?: [a-z]+)?", re.IGNORECASE)
+LATIN_DISPLAY = re.compile(
+    rf"{_LATIN_WORD}(?:[ -]{_LATIN_WORD}){{0,2}}|[a-z]+(?: [a-z]+)?", re.IGNORECASE
+)
 TITLED = re.compile(r"(?P<name>[\u4e00-\u9fff](?:先生|女士|小姐|太太|太))(?![\u4e00-\u9fff])")
 ADDRESS_SUFFIXES = "太嫂"
 TITLE_ONLY = re.compile(r"^(?:mr|mrs|ms|miss|dr|madam)\.?\s+\S+$", re.IGNORECASE)
 # 老刘, 小王, 阿陈 signed on a line of their own, or after 我是/我係/我叫: what the writer goes by
 FAMILIAR = re.compile(r"^(?:我是|我係|我叫|我)?(?P<name>[老小阿][\u4e00-\u9fff])[,，.。!！]?$")
-NOT_PERSON = ("service", "reception", "team", "support", "info", "admin", "office", "sales", "department", "dept",
-              "customer", "noreply", "no-reply", "desk", "center", "centre", "ltd", "limited", "inc", "gmbh", "co.",
-              "公司", "部", "办", "群", "报销", "財務", "财务", "采购", "採購", "中心", "管委", "委员", "委員", "事务所", "事務所",
-              "店", "厂", "廠", "科", "组", "處", "处", "课", "課", "物流", "汽配", "电器", "電器", "小区", "社区", "社區", "业主", "業主")
+NOT_PERSON = (
+    "service",
+    "reception",
+    "team",
+    "support",
+    "info",
+    "admin",
+    "office",
+    "sales",
+    "department",
+    "dept",
+    "customer",
+    "noreply",
+    "no-reply",
+    "desk",
+    "center",
+    "centre",
+    "ltd",
+    "limited",
+    "inc",
+    "gmbh",
+    "co.",
+    "公司",
+    "部",
+    "办",
+    "群",
+    "报销",
+    "財務",
+    "财务",
+    "采购",
+    "採購",
+    "中心",
+    "管委",
+    "委员",
+    "委員",
+    "事务所",
+    "事務所",
+    "店",
+    "厂",
+    "廠",
+    "科",
+    "组",
+    "處",
+    "处",
+    "课",
+    "課",
+    "物流",
+    "汽配",
+    "电器",
+    "電器",
+    "小区",
+    "社区",
+    "社區",
+    "业主",
+    "業主",
+)
 NAME_LINE = re.compile(
     r"^(?:[-—–~]+\s*)?(?:客户|顾客|车主|联系人|署名|姓名|name)?[:：]?\s*(?P<name>[\u4e00-\u9fff·]{2,4})"
     r"(?:\s*[(（]?(?:先生|女士|小姐)?[)）]?)?(?:\s+.*)?$",
@@ -81,14 +230,18 @@ def read_sender_fields(doc: ParsedDocument, own: str, forwarded: str = "") -> No
     if doc.value("phone") is None and (phone := find_phone(own) or find_phone(forwarded)):
         doc.put("phone", phone, "body", PROSE_CONFIDENCE)
     shown = display_name(doc.meta.get("sender_name") or "")
-    if doc.value("customer_name") is None and (name := signature_name(own) or signature_name(forwarded)):
+    if doc.value("customer_name") is None and (
+        name := signature_name(own) or signature_name(forwarded)
+    ):
         fuller = shown is not None and shown != name and _part_of(name, shown)
         doc.put("customer_name", shown if fuller else name, "signature", SIGNATURE_CONFIDENCE)
     if doc.value("customer_name") is None and shown and not TITLE_ONLY.match(shown):
         doc.put("customer_name", shown, "From display name", DISPLAY_NAME_CONFIDENCE)
     if doc.value("customer_name") is None and (name := addressed_name(own)):
         doc.put("customer_name", name, "body", ADDRESS_CONFIDENCE)
-    if doc.value("customer_name") is None and shown:  # "Mrs Cheung": a form of address too, the writer's own last
+    if (
+        doc.value("customer_name") is None and shown
+    ):  # "Mrs Cheung": a form of address too, the writer's own last
         doc.put("customer_name", shown, "From display name", ADDRESS_CONFIDENCE)
 
 
@@ -120,13 +273,21 @@ def find_phone(text: str) -> str | None:
             raw = match.group(0).strip(" .-")
             before = line[: match.start()]
             digits = re.sub(r"\D", "", raw)
-            if DATE_LIKE.match(raw) or NOT_PHONE_LABEL.search(before[-14:]) or not 7 <= len(digits) <= 15:
+            if (
+                DATE_LIKE.match(raw)
+                or NOT_PHONE_LABEL.search(before[-14:])
+                or not 7 <= len(digits) <= 15
+            ):
                 continue
-            if OURS.search(before[-16:]):  # 打你们店里的电话…, "your hotline": the desk's number, not the writer's
+            if OURS.search(
+                before[-16:]
+            ):  # 打你们店里的电话…, "your hotline": the desk's number, not the writer's
                 continue
             if MOBILE.fullmatch(raw):
                 rank = 0
-            elif PHONE_LABEL.search(before[-16:]) or PHONE_LABEL.search(line[match.end():match.end() + 6]):
+            elif PHONE_LABEL.search(before[-16:]) or PHONE_LABEL.search(
+                line[match.end() : match.end() + 6]
+            ):
                 rank = 1
             elif seen > signature_from and len(line.strip()) <= 60:
                 rank = 2
@@ -142,11 +303,13 @@ def signature_name(text: str) -> str | None:
     """The writer's full name from the last lines: after a sign-off ("Regards, John Smith",
     "此致 敬礼 / 王秀兰"), or a short line of the signature block holding a name among a
     title, a department and a phone (`鸿达汽配 采购主管 葛建平`, `律师：邵文博`)."""
-    lines = [line.strip() for line in unicodedata.normalize("NFKC", text).splitlines() if line.strip()]
+    lines = [
+        line.strip() for line in unicodedata.normalize("NFKC", text).splitlines() if line.strip()
+    ]
     tail = lines[-6:]
     for index, line in enumerate(tail):
         if match := SIGN_OFF.match(line):
-            for candidate in [match["rest"], *tail[index + 1:]]:
+            for candidate in [match["rest"], *tail[index + 1 :]]:
                 if name := name_in_line(candidate) or first_name(candidate):
                     return name
     for line in reversed(tail[-4:]):
@@ -183,7 +346,9 @@ def without_signature(text: str) -> str:
     start = len(lines)
     while start > 1 and _signature_line(unicodedata.normalize("NFKC", lines[start - 1]).strip()):
         start -= 1
-    if not any(PHONE.search(line) or MOBILE.search(line) or name_in_line(line) for line in lines[start:]):
+    if not any(
+        PHONE.search(line) or MOBILE.search(line) or name_in_line(line) for line in lines[start:]
+    ):
         return text
     return "\n".join(lines[:start])
 
@@ -210,8 +375,28 @@ def name_in_line(line: str) -> str | None:
 
 
 FIRST_NAME = re.compile(rf"^(?P<name>{_LATIN_WORD})[,.]?$")
-NOT_FIRST_NAMES = {"Thanks", "Thank", "Regards", "Best", "Cheers", "Sent", "Sincerely", "Yours", "Team", "Customer",
-                   "Manager", "Director", "Sales", "Service", "Support", "Admin", "Office", "Mobile", "Phone", "Tel"}
+NOT_FIRST_NAMES = {
+    "Thanks",
+    "Thank",
+    "Regards",
+    "Best",
+    "Cheers",
+    "Sent",
+    "Sincerely",
+    "Yours",
+    "Team",
+    "Customer",
+    "Manager",
+    "Director",
+    "Sales",
+    "Service",
+    "Support",
+    "Admin",
+    "Office",
+    "Mobile",
+    "Phone",
+    "Tel",
+}
 
 
 def first_name(line: str) -> str | None:
@@ -222,7 +407,12 @@ def first_name(line: str) -> str | None:
 
 def _strip_phone(line: str) -> str:
     line = PHONE.sub("", MOBILE.sub("", line))
-    return re.sub(r"(?:电话|電話|手机|手機|tel|phone|mobile)[.:：]?\s*$", "", line.strip(), flags=re.IGNORECASE).strip(" ,，;；")
+    return re.sub(
+        r"(?:电话|電話|手机|手機|tel|phone|mobile)[.:：]?\s*$",
+        "",
+        line.strip(),
+        flags=re.IGNORECASE,
+    ).strip(" ,，;；")
 
 
 def chinese_name(token: str) -> str | None:
@@ -235,7 +425,9 @@ def chinese_name(token: str) -> str | None:
         return None
     if len(token) == 4 and not simplified.startswith(DOUBLE_SURNAMES):
         return None
-    if len(token) == 2 and simplified[1] in ADDRESS_SUFFIXES:  # 张太, 陈嫂: a form of address, not a name
+    if (
+        len(token) == 2 and simplified[1] in ADDRESS_SUFFIXES
+    ):  # 张太, 陈嫂: a form of address, not a name
         return None
     if simplified[0] in SURNAMES or simplified.startswith(DOUBLE_SURNAMES):
         return token
@@ -257,14 +449,18 @@ def display_name(text: str) -> str | None:
         return None
     if LATIN_DISPLAY.fullmatch(text):
         return text
-    if re.fullmatch(r"[\u4e00-\u9fff·]{2,4}", text) and not any(word in to_simplified(text) for word in NOT_NAMES):
+    if re.fullmatch(r"[\u4e00-\u9fff·]{2,4}", text) and not any(
+        word in to_simplified(text) for word in NOT_NAMES
+    ):
         return text
     return None
 
 
 def addressed_name(text: str) -> str | None:
     """A form of address the writer signs or introduces with: 周小姐, 黄先生, 我係李太."""
-    lines = [line.strip() for line in unicodedata.normalize("NFKC", text).splitlines() if line.strip()]
+    lines = [
+        line.strip() for line in unicodedata.normalize("NFKC", text).splitlines() if line.strip()
+    ]
     for line in [*reversed(lines[-4:]), *lines[:3]]:
         for match in TITLED.finditer(line):
             if to_simplified(match["name"][0]) in SURNAMES:

@@ -30,36 +30,53 @@ def read_product(doc: ParsedDocument, text: str) -> None:
     simplified = to_simplified(text)
     if match := _product_pattern().search(simplified):
         aligned = len(simplified) == len(text)
-        word = text[match.start():match.end()] if aligned else match.group(0)
+        word = text[match.start() : match.end()] if aligned else match.group(0)
         doc.put("product_name", word, "body", PRODUCT_CONFIDENCE)
 
 
-def name_known_product(doc: ParsedDocument, text: str, products: list[dict[str, str | None]]) -> None:
+def name_known_product(
+    doc: ParsedDocument, text: str, products: list[dict[str, str | None]]
+) -> None:
     """The master data's product that the text names: its part number as a word of its own
     first (`PB-52708`), else the longest product name in it (`朗逸`, `10W-40 全合成机油`).
     A product already read from a label stays; one read from a prose word gives way."""
     current = doc.fields.get("product_name")
-    if (current is not None and current.confidence >= KNOWN_PRODUCT_CONFIDENCE) or not text or not products:
+    if (
+        (current is not None and current.confidence >= KNOWN_PRODUCT_CONFIDENCE)
+        or not text
+        or not products
+    ):
         return
     folded = to_simplified(text).casefold()
     found = _by_part_number(folded, products) or _by_name(folded, products)
     if found is None:
         return
-    doc.put("product_name", found.get("name") or found["part_no"], "master data", KNOWN_PRODUCT_CONFIDENCE)
+    doc.put(
+        "product_name",
+        found.get("name") or found["part_no"],
+        "master data",
+        KNOWN_PRODUCT_CONFIDENCE,
+    )
     if doc.value("product_model") is None and found.get("part_no"):
         doc.put("product_model", found["part_no"], "master data", KNOWN_PRODUCT_CONFIDENCE)
 
 
-def _by_part_number(folded: str, products: list[dict[str, str | None]]) -> dict[str, str | None] | None:
+def _by_part_number(
+    folded: str, products: list[dict[str, str | None]]
+) -> dict[str, str | None] | None:
     for product in products:
         part_no = (product.get("part_no") or "").casefold()
-        if len(part_no) >= 4 and re.search(rf"(?<![0-9a-z]){re.escape(part_no)}(?![0-9a-z])", folded):
+        if len(part_no) >= 4 and re.search(
+            rf"(?<![0-9a-z]){re.escape(part_no)}(?![0-9a-z])", folded
+        ):
             return product
     return None
 
 
 def _by_name(folded: str, products: list[dict[str, str | None]]) -> dict[str, str | None] | None:
-    named = [p for p in products if len(p.get("name") or "") >= 2 and _folded(p["name"] or "") in folded]
+    named = [
+        p for p in products if len(p.get("name") or "") >= 2 and _folded(p["name"] or "") in folded
+    ]
     return max(named, key=lambda p: len(p["name"] or ""), default=None)
 
 

@@ -26,7 +26,9 @@ MENDED = 0.5  # the confidence of a value mended or guessed: below scan.UNVERIFI
 FUZZY_CUTOFF = 80  # rapidfuzz ratio (0-100) a reading needs to be taken for a known code
 LINE_CODES = ("order_no", "part_no", "batch_no")
 CENT = 0.01
-LINE_VALUE = re.compile(r"lines\[(\d+)\]\.(\w+)$")  # how a return line's value is named in `unverified`
+LINE_VALUE = re.compile(
+    r"lines\[(\d+)\]\.(\w+)$"
+)  # how a return line's value is named in `unverified`
 
 
 def line_value(name: str) -> tuple[int, str] | None:
@@ -58,11 +60,22 @@ class Reading:
 def load_shapes(path: Path = SHAPES) -> Shapes:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     confusions = data["confusions"]
-    return Shapes({name: spec["templates"] for name, spec in data["shapes"].items()},
-                  confusions["digit"], confusions["letter"], confusions["hyphen"], confusions["han"],
-                  {kind: re.compile(pattern) for kind, pattern in data["phones"].items()},
-                  {name: re.compile("|".join(patterns)) for name, patterns in data.get("spacing", {}).items()},
-                  {name: re.compile("|".join(patterns)) for name, patterns in data.get("hyphens", {}).items()})
+    return Shapes(
+        {name: spec["templates"] for name, spec in data["shapes"].items()},
+        confusions["digit"],
+        confusions["letter"],
+        confusions["hyphen"],
+        confusions["han"],
+        {kind: re.compile(pattern) for kind, pattern in data["phones"].items()},
+        {
+            name: re.compile("|".join(patterns))
+            for name, patterns in data.get("spacing", {}).items()
+        },
+        {
+            name: re.compile("|".join(patterns))
+            for name, patterns in data.get("hyphens", {}).items()
+        },
+    )
 
 
 def fit(text: str, template: str, shapes: Shapes) -> tuple[str, int] | None:
@@ -98,7 +111,9 @@ def read_code(name: str, raw: Any) -> Reading | None:
     joined = re.sub(r"\s*-\s*", "-", raw.strip())
     text = re.sub(r"\s+", "", joined)
     gaps = gap_positions(joined)
-    candidates: list[tuple[int, int, str]] = []  # (cost, 0 when the gaps were kept as hyphens, value)
+    candidates: list[
+        tuple[int, int, str]
+    ] = []  # (cost, 0 when the gaps were kept as hyphens, value)
     for template in templates:
         if gaps and (found := fit(re.sub(r"\s+", "-", joined), template, shapes)):
             candidates.append((found[1], 0, found[0]))
@@ -106,14 +121,20 @@ def read_code(name: str, raw: Any) -> Reading | None:
             candidates.append((found[1] + bool(gaps), 1, found[0]))
         if len(text) == len(template) - 1:  # a hyphen (or other fixed mark) lost
             for index, want in enumerate(template):
-                if want not in "A9" and (found := fit(text[:index] + want + text[index:], template, shapes)):
+                if want not in "A9" and (
+                    found := fit(text[:index] + want + text[index:], template, shapes)
+                ):
                     candidates.append((found[1] + 2, 1, found[0]))
         if len(text) == len(template) + 1:  # a character too many: most likely a speck beside a gap
             for index in range(len(text)):
-                if found := fit(text[:index] + text[index + 1:], template, shapes):
-                    candidates.append((found[1] + (1 if index in gaps or index + 1 in gaps else 2), 1, found[0]))
-        if len(text) > len(template) + 1 and not (text[len(template)].isascii() and text[len(template)].isalnum()):
-            if found := fit(text[:len(template)], template, shapes):
+                if found := fit(text[:index] + text[index + 1 :], template, shapes):
+                    candidates.append(
+                        (found[1] + (1 if index in gaps or index + 1 in gaps else 2), 1, found[0])
+                    )
+        if len(text) > len(template) + 1 and not (
+            text[len(template)].isascii() and text[len(template)].isalnum()
+        ):
+            if found := fit(text[: len(template)], template, shapes):
                 candidates.append((found[1] + 3, 1, found[0]))
     if not candidates:
         return Reading(raw, fits=False, mended=False)
@@ -160,14 +181,19 @@ def closest_code(reading: str, known: Iterable[str]) -> tuple[str, float] | None
     from rapidfuzz import fuzz, process
 
     choices = {code: folded(code) for code in known}
-    found = process.extractOne(folded(reading), choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+    found = process.extractOne(
+        folded(reading), choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF
+    )
     return (found[2], float(found[1])) if found else None
 
 
 def folded(code: str) -> str:
     """A code with each character a recogniser confuses written as the digit it is taken for."""
     shapes = load_shapes()
-    return "".join(shapes.digit.get(char, shapes.hyphen.get(char, char)) for char in re.sub(r"\s+", "", code.upper()))
+    return "".join(
+        shapes.digit.get(char, shapes.hyphen.get(char, char))
+        for char in re.sub(r"\s+", "", code.upper())
+    )
 
 
 # ---------------------------------------------------------------- on a whole document
@@ -179,7 +205,11 @@ def check_document(doc: ParsedDocument, known: Mapping[str, Iterable[str]] | Non
     unverified = list(doc.meta.get("unverified", []))
     for name, found in doc.fields.items():
         found.value = spaced(name, found.value)
-        if name == "phone" and isinstance(found.value, str) and not phone_fits(found.value.lstrip("+")):
+        if (
+            name == "phone"
+            and isinstance(found.value, str)
+            and not phone_fits(found.value.lstrip("+"))
+        ):
             found.confidence = min(found.confidence, MENDED)
             unverified.append(name)
         elif (reading := read_code(name, found.value)) is not None:
@@ -238,28 +268,45 @@ def check_sums(doc: ParsedDocument, index: int) -> list[str]:
                 return []
             exact = amount / quantity
             if abs(exact - round(exact, 2)) <= 1e-9 and digits_alike(price, exact):
-                mend_line(doc, index, "unit_price", round(exact, 2))  # the price lost a digit the amount kept
+                mend_line(
+                    doc, index, "unit_price", round(exact, 2)
+                )  # the price lost a digit the amount kept
                 return [f"{key}.unit_price", f"{key}.amount"]
             mend_line(doc, index, "amount", round(quantity * price, 2))
             return [f"{key}.unit_price", f"{key}.amount"]
         if isinstance(price, (int, float)) and amount is None:
             mend_line(doc, index, "amount", round(quantity * price, 2))
             return [f"{key}.amount"]
-        if isinstance(amount, (int, float)) and price is None and abs(amount / quantity - round(amount / quantity, 2)) <= 1e-9:
+        if (
+            isinstance(amount, (int, float))
+            and price is None
+            and abs(amount / quantity - round(amount / quantity, 2)) <= 1e-9
+        ):
             mend_line(doc, index, "unit_price", round(amount / quantity, 2))
             return [f"{key}.unit_price"]
-    elif quantity is None and isinstance(price, (int, float)) and isinstance(amount, (int, float)) and price > 0:
+    elif (
+        quantity is None
+        and isinstance(price, (int, float))
+        and isinstance(amount, (int, float))
+        and price > 0
+    ):
         count = amount / price
-        if count >= 1 and abs(count - round(count)) * price <= CENT:  # the quantity lost, price and amount kept
+        if (
+            count >= 1 and abs(count - round(count)) * price <= CENT
+        ):  # the quantity lost, price and amount kept
             mend_line(doc, index, "quantity", round(count))
             return [f"{key}.quantity"]
-    return [f"{key}.{name}" for name in ("quantity", "unit_price", "amount")]  # not vouched for, or not read
+    return [
+        f"{key}.{name}" for name in ("quantity", "unit_price", "amount")
+    ]  # not vouched for, or not read
 
 
 def digits_alike(read: float, worked_out: float) -> bool:
     """A price read with digits lost or broken (`18.0` for `1899.0`) that the worked-out price
     begins with, as the recogniser saw it."""
-    shown = f"{read:.6f}".rstrip("0").rstrip(".").replace(".", "")  # every digit read: 1.899 is 1899 misread
+    shown = (
+        f"{read:.6f}".rstrip("0").rstrip(".").replace(".", "")
+    )  # every digit read: 1.899 is 1899 misread
     return f"{worked_out:.2f}".replace(".", "").startswith(shown[:2]) and len(shown) >= 2
 
 
@@ -269,14 +316,24 @@ def match_known(doc: ParsedDocument, known: Mapping[str, Iterable[str]]) -> list
     unsure = []
     codes = {name: set(values) for name, values in known.items()}
     for name, found in doc.fields.items():
-        if name in codes and isinstance(found.value, str) and codes[name] and found.value not in codes[name]:
+        if (
+            name in codes
+            and isinstance(found.value, str)
+            and codes[name]
+            and found.value not in codes[name]
+        ):
             if match := closest_code(found.value, codes[name]):
                 mend_field(doc, name, match[0])
             unsure.append(name)
     for index, line in enumerate(doc.lines):
         for column in LINE_CODES:
             value = line.get(column)
-            if column in codes and isinstance(value, str) and codes[column] and value not in codes[column]:
+            if (
+                column in codes
+                and isinstance(value, str)
+                and codes[column]
+                and value not in codes[column]
+            ):
                 if match := closest_code(value, codes[column]):
                     mend_line(doc, index, column, match[0])
                 unsure.append(f"lines[{index}].{column}")

@@ -20,7 +20,15 @@ SURE, LIKELY, MAIL, NAMED, TEXT = 100, 50, 40, 10, 5
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 HEADER_LINE = re.compile(rb"^[A-Za-z][A-Za-z0-9-]{1,40}:[ \t]", re.MULTILINE)
-MAIL_HEADERS = (b"from:", b"to:", b"subject:", b"date:", b"message-id:", b"received:", b"mime-version:")
+MAIL_HEADERS = (
+    b"from:",
+    b"to:",
+    b"subject:",
+    b"date:",
+    b"message-id:",
+    b"received:",
+    b"mime-version:",
+)
 
 Score = Callable[[bytes, str], int]  # (the file's bytes, its name's suffix, lower case) → how sure
 
@@ -47,7 +55,9 @@ def best_format(formats: tuple[Format, ...], data: bytes, filename: str) -> Form
     """The format that scores highest for the file (the table's order breaks ties); None when
     none does."""
     suffix = filename.lower().rsplit(".", 1)[-1] if "." in filename else ""
-    scored = [(found.scores(data, suffix), -position, found) for position, found in enumerate(formats)]
+    scored = [
+        (found.scores(data, suffix), -position, found) for position, found in enumerate(formats)
+    ]
     best = max(scored, key=lambda entry: entry[:2], default=None)
     return best[2] if best and best[0] > 0 else None
 
@@ -68,7 +78,9 @@ def office_zip(member: str, suffixes: tuple[str, ...]) -> Score:
             return 0
         if member in _zip_names(data):
             return SURE
-        return LIKELY if suffix in suffixes else 0  # the other Office format's part, if there is one, is SURE
+        return (
+            LIKELY if suffix in suffixes else 0
+        )  # the other Office format's part, if there is one, is SURE
 
     return score
 

@@ -11,9 +11,18 @@ from parsers.model import ParsedDocument
 
 # Labels say what a charset calls itself; these are the supersets that decode what was sent.
 CHARSET_SUPERSETS = {
-    "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030", "euc-cn": "gb18030",
-    "big5": "big5hkscs", "cp950": "big5hkscs", "x-big5": "big5hkscs",
-    "ascii": "utf-8", "us-ascii": "utf-8", "iso-8859-1": "cp1252", "latin-1": "cp1252",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "cp936": "gb18030",
+    "euc-cn": "gb18030",
+    "big5": "big5hkscs",
+    "cp950": "big5hkscs",
+    "x-big5": "big5hkscs",
+    "ascii": "utf-8",
+    "us-ascii": "utf-8",
+    "iso-8859-1": "cp1252",
+    "latin-1": "cp1252",
 }
 
 

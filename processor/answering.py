@@ -26,7 +26,9 @@ from vocabulary import SILENT_KINDS
 CAPPED_PURPOSES = ("acknowledgement", "notice")
 
 
-def withheld(book: Rulebook, session: Session, doc: ParsedDocument, to: str | None, purpose: str) -> str | None:
+def withheld(
+    book: Rulebook, session: Session, doc: ParsedDocument, to: str | None, purpose: str
+) -> str | None:
     """None when the desk may write to `to` about `doc` now (an automatic mail of `purpose`,
     its outbox purpose); else why not, to record for staff."""
     if not to:
@@ -40,7 +42,9 @@ def withheld(book: Rulebook, session: Session, doc: ParsedDocument, to: str | No
         # notice with a complaint still gets that acknowledged
         return "it answers a mail of ours (a loop)"
     if over_cap(book, session, to, {*CAPPED_PURPOSES, purpose}):
-        return f"over {book.config.desk.max_acks_per_sender_per_hour} mails to this address in an hour"
+        return (
+            f"over {book.config.desk.max_acks_per_sender_per_hour} mails to this address in an hour"
+        )
     return None
 
 
@@ -55,9 +59,16 @@ def over_cap(book: Rulebook, session: Session, to: str, purposes: set[str]) -> b
     key = normalise(to)
     since = utcnow() - timedelta(hours=1)  # the wall clock: a flood is counted in real time
     with session.no_autoflush:
-        sent = session.scalar(select(func.count(OutboxMessage.id)).where(
-            OutboxMessage.recipient_key == key, OutboxMessage.created_at >= since,
-            OutboxMessage.purpose.in_(purposes)))
-    pending = sum(1 for row in session.new  # queued in this transaction, not yet flushed
-                  if isinstance(row, OutboxMessage) and row.recipient_key == key and row.purpose in purposes)
+        sent = session.scalar(
+            select(func.count(OutboxMessage.id)).where(
+                OutboxMessage.recipient_key == key,
+                OutboxMessage.created_at >= since,
+                OutboxMessage.purpose.in_(purposes),
+            )
+        )
+    pending = sum(
+        1
+        for row in session.new  # queued in this transaction, not yet flushed
+        if isinstance(row, OutboxMessage) and row.recipient_key == key and row.purpose in purposes
+    )
     return sent + pending >= book.config.desk.max_acks_per_sender_per_hour

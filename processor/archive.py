@@ -47,7 +47,9 @@ def read_original(root: Path, session: Session, document: Document) -> bytes:
         return path.read_bytes()
     kept = session.get(Original, document.sha256)
     if kept is None:
-        raise FileNotFoundError(f"the original of {document.filename} ({document.sha256[:12]}…) is neither "
-                                f"in the archive {root} nor in the store")
+        raise FileNotFoundError(
+            f"the original of {document.filename} ({document.sha256[:12]}…) is neither "
+            f"in the archive {root} nor in the store"
+        )
     archive_bytes(root, kept.data)
     return kept.data

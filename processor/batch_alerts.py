@@ -34,7 +34,9 @@ def keys(rule: BatchAlertRule, fields: dict[str, Any]) -> list[tuple[str, str]]:
     for names in rule.same:
         values = [_SPACE.sub(" ", str(fields.get(name) or "")).strip() for name in names]
         if all(values):
-            key = "|".join(f"{name}={value.upper()}" for name, value in zip(names, values, strict=True))
+            key = "|".join(
+                f"{name}={value.upper()}" for name, value in zip(names, values, strict=True)
+            )
             found.append((key, " ".join(values)))
     return found
 
@@ -46,15 +48,22 @@ def check(session: Session, book: Rulebook, case: Case) -> str | None:
     if rule is None or case.kind != "complaint":
         return None
     for key, label in keys(rule, case.fields or {}):
-        alert = session.scalars(select(BatchAlert).where(BatchAlert.key == key).order_by(BatchAlert.id.desc())).first()
+        alert = session.scalars(
+            select(BatchAlert).where(BatchAlert.key == key).order_by(BatchAlert.id.desc())
+        ).first()
         if alert is not None:
             link(session, case, alert, at=case.opened_at, joined=True)
             mail(session, book, rule, alert, [case], joined=True)
             return f"joined batch alert {alert.id} ({label})"
         window_start = since(case.opened_at, rule.window)
-        candidates = session.scalars(select(Case).where(
-            Case.kind == "complaint", Case.opened_at >= window_start, Case.id != case.id,
-            Case.batch_alert_id.is_(None))).all()
+        candidates = session.scalars(
+            select(Case).where(
+                Case.kind == "complaint",
+                Case.opened_at >= window_start,
+                Case.id != case.id,
+                Case.batch_alert_id.is_(None),
+            )
+        ).all()
         same = [other for other in candidates if key in dict(keys(rule, other.fields or {}))]
         if len(same) + 1 >= rule.threshold:
             alert = BatchAlert(key=key, label=label, opened_at=case.opened_at)
@@ -70,27 +79,66 @@ def check(session: Session, book: Rulebook, case: Case) -> str | None:
 
 def link(session: Session, case: Case, alert: BatchAlert, *, at: datetime, joined: bool) -> None:
     case.batch_alert_id = alert.id
-    session.add(CaseEvent(case_id=case.id, type="batch_alert", actor="desk", at=at,
-                          detail={"alert": alert.id, "batch": alert.label, "joined": joined}))
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            type="batch_alert",
+            actor="desk",
+            at=at,
+            detail={"alert": alert.id, "batch": alert.label, "joined": joined},
+        )
+    )
 
 
-def mail(session: Session, book: Rulebook, rule: BatchAlertRule, alert: BatchAlert, cases: list[Case], *,
-         joined: bool) -> None:
+def mail(
+    session: Session,
+    book: Rulebook,
+    rule: BatchAlertRule,
+    alert: BatchAlert,
+    cases: list[Case],
+    *,
+    joined: bool,
+) -> None:
     people = [book.rules.roles[role] for role in rule.to]
-    rows = [(case.case_no, f"{(case.customer_name or case.sender or '—')}  "
-                           f"{str((case.fields or {}).get('description') or '')[:80]}") for case in cases]
+    rows = [
+        (
+            case.case_no,
+            f"{(case.customer_name or case.sender or '—')}  "
+            f"{str((case.fields or {}).get('description') or '')[:80]}",
+        )
+        for case in cases
+    ]
     language = book.config.desk.default_language  # a staff mail: the desk's
     if joined:
-        subject = gettext(language, "staff.batch.subject_joined", case_no=cases[0].case_no, batch=alert.label,
-                          alert=alert.id)
+        subject = gettext(
+            language,
+            "staff.batch.subject_joined",
+            case_no=cases[0].case_no,
+            batch=alert.label,
+            alert=alert.id,
+        )
         intro = gettext(language, "staff.batch.intro_joined", batch=alert.label, alert=alert.id)
     else:
-        subject = gettext(language, "staff.batch.subject", batch=alert.label, alert=alert.id, count=len(cases))
-        intro = gettext(language, "staff.batch.intro", batch=alert.label, count=len(cases),
-                        window=span_text(rule.window, language))
+        subject = gettext(
+            language, "staff.batch.subject", batch=alert.label, alert=alert.id, count=len(cases)
+        )
+        intro = gettext(
+            language,
+            "staff.batch.intro",
+            batch=alert.label,
+            count=len(cases),
+            window=span_text(rule.window, language),
+        )
     message = compose.staff_note(
-        book.sender, to=people[0].email, cc=[person.email for person in people[1:]] or None, subject=subject,
-        greeting=name_of(book, people[0].name, language), intro=intro, rows=rows, language=language,
-        case_no=cases[0].case_no if joined else None, purpose=f"batch_alert{alert.id}",
+        book.sender,
+        to=people[0].email,
+        cc=[person.email for person in people[1:]] or None,
+        subject=subject,
+        greeting=name_of(book, people[0].name, language),
+        intro=intro,
+        rows=rows,
+        language=language,
+        case_no=cases[0].case_no if joined else None,
+        purpose=f"batch_alert{alert.id}",
     )
     outbox.queue(session, message, "batch_alert", case_id=cases[0].id if joined else None)

@@ -30,4 +30,6 @@ def next_number(session: Session, counter: str, when: datetime, pattern: str) ->
         .returning(CaseCounter.last_seq)
     )
     sequence = session.execute(statement).scalar_one()
-    return pattern.format(yy=when.strftime("%y"), yyyy=when.strftime("%Y"), mm=when.strftime("%m"), seq=sequence)
+    return pattern.format(
+        yy=when.strftime("%y"), yyyy=when.strftime("%Y"), mm=when.strftime("%m"), seq=sequence
+    )

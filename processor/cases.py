@@ -38,8 +38,16 @@ def from_utc_naive(moment: datetime, book: Rulebook) -> datetime:
 
 
 def record(
-    session: Session, book: Rulebook, case: Case, type_: str, actor: str, *, status: str | None = None,
-    document_id: int | None = None, at: datetime | None = None, **detail: Any,
+    session: Session,
+    book: Rulebook,
+    case: Case,
+    type_: str,
+    actor: str,
+    *,
+    status: str | None = None,
+    document_id: int | None = None,
+    at: datetime | None = None,
+    **detail: Any,
 ) -> CaseEvent:
     """One event on a case (and its new status, if any); the deadlines follow."""
     at = at or book.now()
@@ -47,8 +55,14 @@ def record(
         detail = {"from": case.status, "to": status, **detail}
         case.status = status
         case.closed_at = to_utc_naive(at) if status == "closed" else None
-    event = CaseEvent(case_id=case.id, type=type_, actor=actor, document_id=document_id, detail=detail,
-                      at=to_utc_naive(at))
+    event = CaseEvent(
+        case_id=case.id,
+        type=type_,
+        actor=actor,
+        document_id=document_id,
+        detail=detail,
+        at=to_utc_naive(at),
+    )
     session.add(event)
     case.updated_at = to_utc_naive(at)
     settle_deadlines(book, case, {type_, status} - {None}, at)
@@ -62,15 +76,23 @@ def settle_deadlines(book: Rulebook, case: Case, happened: set[str], at: datetim
     deadlines = [dict(deadline) for deadline in case.deadlines or []]
     for deadline in deadlines:
         step = book.rules.steps.get(deadline["step"])
-        if deadline.get("done") is None and step and (case.status in step.done_when or happened & set(step.done_on)):
+        if (
+            deadline.get("done") is None
+            and step
+            and (case.status in step.done_when or happened & set(step.done_on))
+        ):
             deadline["done"] = at.isoformat(timespec="minutes")
     for rule in book.rules.deadlines:
         if rule.on in happened and matches(rule.when, case_facts(case)):
-            deadlines = [d for d in deadlines if not (d["step"] == rule.step and d.get("done") is None)]
+            deadlines = [
+                d for d in deadlines if not (d["step"] == rule.step and d.get("done") is None)
+            ]
             deadlines.append(deadline_json(book.calendar, at, rule, deadlines, book.rules.steps))
     case.deadlines = deadlines  # a new list, so the JSON column is written
     pending = [datetime.fromisoformat(d["due"]) for d in deadlines if d.get("done") is None]
-    case.next_deadline_at = to_utc_naive(min(pending)) if pending and case.status != "closed" else None
+    case.next_deadline_at = (
+        to_utc_naive(min(pending)) if pending and case.status != "closed" else None
+    )
 
 
 def open_deadlines(case: Case) -> list[dict[str, Any]]:
@@ -86,8 +108,15 @@ def sender_address(doc: ParsedDocument) -> str | None:
 
 
 def open_case(
-    session: Session, book: Rulebook, doc: ParsedDocument, decision: Decision, *, received: datetime,
-    document_id: int, actor: str, channel: str | None = None,
+    session: Session,
+    book: Rulebook,
+    doc: ParsedDocument,
+    decision: Decision,
+    *,
+    received: datetime,
+    document_id: int,
+    actor: str,
+    channel: str | None = None,
 ) -> Case:
     case = Case(
         case_no=next_case_number(session, received, book.config.desk.case_number_format),
@@ -104,14 +133,27 @@ def open_case(
         owner=decision.owner,
         owner_role=decision.owner_role,
         owner_email=decision.owner_email,
-        fields={**doc.field_values, **({"lines": doc.lines} if doc.lines else {}),
-                **({"unverified": doubtful} if (doubtful := unverified(doc)) else {})},  # attachments' too
+        fields={
+            **doc.field_values,
+            **({"lines": doc.lines} if doc.lines else {}),
+            **({"unverified": doubtful} if (doubtful := unverified(doc)) else {}),
+        },  # attachments' too
         deadlines=[deadline.as_json() for deadline in decision.deadlines],
     )
     session.add(case)
     session.flush()
-    record(session, book, case, "received", actor, document_id=document_id, at=received, kind=doc.kind,
-           file=doc.file, rules=decision.fired)
+    record(
+        session,
+        book,
+        case,
+        "received",
+        actor,
+        document_id=document_id,
+        at=received,
+        kind=doc.kind,
+        file=doc.file,
+        rules=decision.fired,
+    )
     batch_alerts.check(session, book, case)
     return case
 
@@ -130,30 +172,78 @@ def customer_verdict(book: Rulebook, doc: ParsedDocument) -> bool | None:
     return doc.value("satisfied") if doc.kind == "callback" else None
 
 
-def record_reply(session: Session, book: Rulebook, case: Case, doc: ParsedDocument, *, actor: str,
-                 document_id: int) -> str:
+def record_reply(
+    session: Session,
+    book: Rulebook,
+    case: Case,
+    doc: ParsedDocument,
+    *,
+    actor: str,
+    document_id: int,
+) -> str:
     """A customer's reply, callback answer or feedback form on its case; returns what it did."""
     verdict = customer_verdict(book, doc)
     if verdict is True:
-        record(session, book, case, "callback_answer", actor, document_id=document_id, status="closed", satisfied=True)
+        record(
+            session,
+            book,
+            case,
+            "callback_answer",
+            actor,
+            document_id=document_id,
+            status="closed",
+            satisfied=True,
+        )
         return "closed: customer satisfied"
     if verdict is False:
-        record(session, book, case, "callback_answer", actor, document_id=document_id, satisfied=False)
-        record(session, book, case, "reopened", "desk", status="reopened", why="customer not satisfied")
+        record(
+            session, book, case, "callback_answer", actor, document_id=document_id, satisfied=False
+        )
+        record(
+            session, book, case, "reopened", "desk", status="reopened", why="customer not satisfied"
+        )
         told = tell_not_satisfied(session, book, case, doc)
         return "reopened: customer not satisfied" + (f"; told {', '.join(told)}" if told else "")
     if case.status == "closed" and doc.meta.get("courtesy"):  # a thank-you after closing
-        record(session, book, case, "customer_reply", actor, document_id=document_id, text=doc.text[:2000])
+        record(
+            session,
+            book,
+            case,
+            "customer_reply",
+            actor,
+            document_id=document_id,
+            text=doc.text[:2000],
+        )
         return "recorded on the closed case: a courtesy, not a reopening"
     if case.status == "closed":
-        record(session, book, case, "customer_reply", actor, document_id=document_id, text=doc.text[:2000])
-        record(session, book, case, "reopened", "desk", status="reopened", why="the customer wrote again")
+        record(
+            session,
+            book,
+            case,
+            "customer_reply",
+            actor,
+            document_id=document_id,
+            text=doc.text[:2000],
+        )
+        record(
+            session,
+            book,
+            case,
+            "reopened",
+            "desk",
+            status="reopened",
+            why="the customer wrote again",
+        )
         return "reopened by the customer's reply"
-    record(session, book, case, "customer_reply", actor, document_id=document_id, text=doc.text[:2000])
+    record(
+        session, book, case, "customer_reply", actor, document_id=document_id, text=doc.text[:2000]
+    )
     return "recorded on the case"
 
 
-def tell_not_satisfied(session: Session, book: Rulebook, case: Case, doc: ParsedDocument) -> list[str]:
+def tell_not_satisfied(
+    session: Session, book: Rulebook, case: Case, doc: ParsedDocument
+) -> list[str]:
     """Not satisfied at callback: the case goes back to its owner and the line's director at
     once, with the customer's own words (seed 004 §7-2, §8-2), not in tomorrow's digest."""
     told = ladders.people(book, case, book.rules.callback.not_satisfied_to)
@@ -164,14 +254,30 @@ def tell_not_satisfied(session: Session, book: Rulebook, case: Case, doc: Parsed
     language = book.config.desk.default_language  # a staff mail: the desk's
     own = book.rules.labels()
     message = compose.staff_note(
-        book.sender, to=told[0].email, cc=[person.email for person in told[1:]] or None, language=language,
-        subject=gettext(language, "staff.not_satisfied.subject", case_no=case.case_no), greeting=ladders.name_of(book, told[0].name, language),
+        book.sender,
+        to=told[0].email,
+        cc=[person.email for person in told[1:]] or None,
+        language=language,
+        subject=gettext(language, "staff.not_satisfied.subject", case_no=case.case_no),
+        greeting=ladders.name_of(book, told[0].name, language),
         intro=gettext(language, "staff.not_satisfied.intro", case_no=case.case_no, words=words),
-        rows=[(gettext(language, "staff.row.customer"), case.customer_name or case.sender or "—"),
-              (gettext(language, "staff.row.category"), compose.fact_label(language, "category", case.category, own)),
-              (gettext(language, "staff.row.line"), compose.fact_label(language, "business_line", case.business_line, own)),
-              (gettext(language, "staff.row.rework_due"), rework["due"].replace("T", " ")[:16] if rework else "—")],
-        case_no=case.case_no, purpose="not_satisfied",
+        rows=[
+            (gettext(language, "staff.row.customer"), case.customer_name or case.sender or "—"),
+            (
+                gettext(language, "staff.row.category"),
+                compose.fact_label(language, "category", case.category, own),
+            ),
+            (
+                gettext(language, "staff.row.line"),
+                compose.fact_label(language, "business_line", case.business_line, own),
+            ),
+            (
+                gettext(language, "staff.row.rework_due"),
+                rework["due"].replace("T", " ")[:16] if rework else "—",
+            ),
+        ],
+        case_no=case.case_no,
+        purpose="not_satisfied",
         closing=gettext(language, "staff.not_satisfied.closing"),
     )
     outbox.queue(session, message, "not_satisfied", case_id=case.id)

@@ -41,8 +41,14 @@ def main(argv: list[str] | None = None) -> int:
     os.umask(PRIVATE_UMASK)
     parser = build_parser()
     args = parser.parse_args(argv)
-    logs.configure(logging.DEBUG if args.verbose else logging.INFO if args.command == "run" else logging.WARNING,
-                   libraries=args.verbose)
+    logs.configure(
+        logging.DEBUG
+        if args.verbose
+        else logging.INFO
+        if args.command == "run"
+        else logging.WARNING,
+        libraries=args.verbose,
+    )
     try:
         return args.handler(args) or 0
     except UserError as exc:
@@ -68,7 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="The after-sales complaint desk: reads complaints, return sheets and forms "
         "from mail and shared folders, applies the handling rules and answers by mail.",
     )
-    parser.add_argument("--config", help="config file (default: $AFTERSALES_CONFIG, else ./aftersales.toml)")
+    parser.add_argument(
+        "--config", help="config file (default: $AFTERSALES_CONFIG, else ./aftersales.toml)"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
     parser.add_argument("--version", action="version", version=f"aftersales {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -82,46 +90,113 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--force", action="store_true", help="overwrite an existing config file")
     run = command("run", cmd_run, "run the worker: poll every source each poll_seconds")
     run.add_argument("--once", action="store_true", help="one pass over every source, then exit")
-    run.add_argument("--distributed", action="store_true",
-                     help="one of several workers sharing the PostgreSQL store's job queue (procrastinate)")
-    run.add_argument("--concurrency", type=int, default=2, help="jobs at a time in a distributed worker (default 2)")
-    inspect = command("inspect", cmd_inspect, "parse files and apply the rules, without side effects")
+    run.add_argument(
+        "--distributed",
+        action="store_true",
+        help="one of several workers sharing the PostgreSQL store's job queue (procrastinate)",
+    )
+    run.add_argument(
+        "--concurrency",
+        type=int,
+        default=2,
+        help="jobs at a time in a distributed worker (default 2)",
+    )
+    inspect = command(
+        "inspect", cmd_inspect, "parse files and apply the rules, without side effects"
+    )
     inspect.add_argument("files", nargs="+", metavar="FILE")
-    inspect.add_argument("--json", action="store_true", help="one JSON object per file (JSON Lines)")
-    inspect.add_argument("--at", metavar="TIME", help='decide as if it arrived then ("2026-12-31 16:00", the desk\'s '
-                         "time zone; default: the mail's Date header, else the file's time)")
+    inspect.add_argument(
+        "--json", action="store_true", help="one JSON object per file (JSON Lines)"
+    )
+    inspect.add_argument(
+        "--at",
+        metavar="TIME",
+        help='decide as if it arrived then ("2026-12-31 16:00", the desk\'s '
+        "time zone; default: the mail's Date header, else the file's time)",
+    )
     ingest = command("ingest", cmd_ingest, "process files as if dropped into a shared folder")
     ingest.add_argument("files", nargs="+", metavar="FILE")
     cases = command("cases", cmd_cases, "list cases")
     cases.add_argument("--open", action="store_true", help="only cases not closed")
-    cases.add_argument("--overdue", action="store_true", help="only open cases past their next deadline")
+    cases.add_argument(
+        "--overdue", action="store_true", help="only open cases past their next deadline"
+    )
     cases.add_argument("--json", action="store_true", help="JSON Lines instead of a table")
-    cases.add_argument("--at", metavar="TIME", help='which steps would be overdue then ("2026-12-31 16:00"; default: now)')
+    cases.add_argument(
+        "--at",
+        metavar="TIME",
+        help='which steps would be overdue then ("2026-12-31 16:00"; default: now)',
+    )
     show = command("show", cmd_show, "show one case with its timeline")
     show.add_argument("case", metavar="CASE")
-    report = command("report", cmd_report, "a weekly, monthly or quarterly report (or, without a kind, a summary)")
+    report = command(
+        "report",
+        cmd_report,
+        "a weekly, monthly or quarterly report (or, without a kind, a summary)",
+    )
     report.add_argument("kind", nargs="?", choices=["weekly", "monthly", "quarterly"])
-    report.add_argument("--period", help="2026-W47, 2026-10 or 2026-Q3 (default: the last complete period)")
-    report.add_argument("--out", help="folder to write the workbook and the mail (.eml) into (default: .)")
-    report.add_argument("--send", action="store_true", help="also mail it to the report's recipients now")
-    retention = command("retention", cmd_retention, "export and purge cases closed longer ago than the retention period")
-    retention.add_argument("--years", type=int, default=5, help="retention period (default 5, seed 000)")
-    retention.add_argument("--export", metavar="DIR", help="write the cases and their originals here before purging")
+    report.add_argument(
+        "--period", help="2026-W47, 2026-10 or 2026-Q3 (default: the last complete period)"
+    )
+    report.add_argument(
+        "--out", help="folder to write the workbook and the mail (.eml) into (default: .)"
+    )
+    report.add_argument(
+        "--send", action="store_true", help="also mail it to the report's recipients now"
+    )
+    retention = command(
+        "retention",
+        cmd_retention,
+        "export and purge cases closed longer ago than the retention period",
+    )
+    retention.add_argument(
+        "--years", type=int, default=5, help="retention period (default 5, seed 000)"
+    )
+    retention.add_argument(
+        "--export", metavar="DIR", help="write the cases and their originals here before purging"
+    )
     retention.add_argument("--dry-run", action="store_true", help="only say what would be purged")
-    status = command("status", cmd_status, "sources, queue, outbox, quarantine and open problems; "
-                     "exit 0 when no problem is open, 1 when one is (for monitoring), 2 on a user error")
-    status.add_argument("--close", metavar="KEY", help="close an open problem by its key (after dealing with it)")
-    attention = command("attention", cmd_attention, "what needs a person: quarantined items with their reasons, items "
-                        "filed for staff, held return requests, cases judged on uncertain evidence")
-    attention.add_argument("--days", type=int, default=7,
-                           help="quarantined and filed items of the last DAYS days (default 7); held and uncertain: all open")
-    attention.add_argument("--json", action="store_true", help="one JSON object per item (JSON Lines)")
-    attention.add_argument("--at", metavar="TIME", help='what needed a person then ("2026-12-31 16:00"; default: now)')
+    status = command(
+        "status",
+        cmd_status,
+        "sources, queue, outbox, quarantine and open problems; "
+        "exit 0 when no problem is open, 1 when one is (for monitoring), 2 on a user error",
+    )
+    status.add_argument(
+        "--close", metavar="KEY", help="close an open problem by its key (after dealing with it)"
+    )
+    attention = command(
+        "attention",
+        cmd_attention,
+        "what needs a person: quarantined items with their reasons, items "
+        "filed for staff, held return requests, cases judged on uncertain evidence",
+    )
+    attention.add_argument(
+        "--days",
+        type=int,
+        default=7,
+        help="quarantined and filed items of the last DAYS days (default 7); held and uncertain: all open",
+    )
+    attention.add_argument(
+        "--json", action="store_true", help="one JSON object per item (JSON Lines)"
+    )
+    attention.add_argument(
+        "--at", metavar="TIME", help='what needed a person then ("2026-12-31 16:00"; default: now)'
+    )
     rules = command("rules", cmd_rules, "work with rule files")
-    rules.add_argument("action", choices=["check", "replay"],
-                       help="check: validate a rule file; replay: list the cases a new rule file would judge otherwise")
-    rules.add_argument("file", nargs="?", help="rule file (default: the configured or built-in rules)")
-    rules.add_argument("--since", type=date.fromisoformat, help="replay: only documents received on or after (YYYY-MM-DD)")
+    rules.add_argument(
+        "action",
+        choices=["check", "replay"],
+        help="check: validate a rule file; replay: list the cases a new rule file would judge otherwise",
+    )
+    rules.add_argument(
+        "file", nargs="?", help="rule file (default: the configured or built-in rules)"
+    )
+    rules.add_argument(
+        "--since",
+        type=date.fromisoformat,
+        help="replay: only documents received on or after (YYYY-MM-DD)",
+    )
     rules.add_argument("--json", action="store_true", help="replay: one JSON line per changed case")
     return parser
 
@@ -164,14 +239,29 @@ def outcomes_table(outcomes: list[Outcome], title: str) -> Table:
     """One row per item; each column one fact: the next deadline is a time or —, and what
     happened to the item (a quarantine's reason, a note) has a column of its own."""
     table = Table(title=title, show_lines=False)
-    for column in ("case", "outcome", "kind", "sender", "category", "level", "owner", "next deadline"):
+    for column in (
+        "case",
+        "outcome",
+        "kind",
+        "sender",
+        "category",
+        "level",
+        "owner",
+        "next deadline",
+    ):
         table.add_column(column, no_wrap=column in ("case", "next deadline"))
     table.add_column("why / note", ratio=1, overflow="fold")
     for outcome in outcomes:
         table.add_row(
-            outcome.case_no or "—", outcome.status, outcome.kind, outcome.sender or outcome.filename,
-            outcome.category or "—", outcome.level or "—", outcome.owner or "—",
-            (outcome.next_deadline or "—").replace("T", " "), outcome.reason or "—",
+            outcome.case_no or "—",
+            outcome.status,
+            outcome.kind,
+            outcome.sender or outcome.filename,
+            outcome.category or "—",
+            outcome.level or "—",
+            outcome.owner or "—",
+            (outcome.next_deadline or "—").replace("T", " "),
+            outcome.reason or "—",
         )
     return table
 
@@ -209,7 +299,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.distributed:
         from processor import distributed
 
-        distributed.run(load(args), once=args.once, concurrency=args.concurrency)  # opens (and migrates) the desk once
+        distributed.run(
+            load(args), once=args.once, concurrency=args.concurrency
+        )  # opens (and migrates) the desk once
         return 0
     with open_desk(args) as desk:
         if not args.once:
@@ -219,7 +311,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         outcomes = run_with_progress(desk, console) if console.is_terminal else run_once(desk)
         wide_console().print(outcomes_table(outcomes, f"{len(outcomes)} items processed"))
         counts = Counter(outcome.status for outcome in outcomes)
-        print(", ".join(f"{count} {status}" for status, count in sorted(counts.items())) or "nothing new")
+        print(
+            ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
+            or "nothing new"
+        )
         return 0
 
 
@@ -230,15 +325,27 @@ def run_with_progress(desk: Desk, console: Console) -> list[Outcome]:
 
     root = logging.getLogger()
     handlers = root.handlers[:]
-    with Progress(SpinnerColumn(), TextColumn("{task.completed} done"), BarColumn(),
-                  TextColumn("{task.description}", markup=False), TimeElapsedColumn(), console=console,
-                  transient=True) as bar:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.completed} done"),
+        BarColumn(),
+        TextColumn("{task.description}", markup=False),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
         task = bar.add_task("reading the sources", total=None)
         root.handlers = [logs.ConsoleHandler(bar.console)]
         try:
-            return run_once(desk, on_outcome=lambda outcome: bar.update(task, advance=1, description="jobs and delivery"),
-                            on_item=lambda item: bar.update(task, description=f"{item.source}  {item.filename}",
-                                                            refresh=True))
+            return run_once(
+                desk,
+                on_outcome=lambda outcome: bar.update(
+                    task, advance=1, description="jobs and delivery"
+                ),
+                on_item=lambda item: bar.update(
+                    task, description=f"{item.source}  {item.filename}", refresh=True
+                ),
+            )
         finally:
             root.handlers = handlers
 
@@ -253,8 +360,12 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         file = Path(name)
         if not file.is_file():
             raise UserError(f"{name}: no such file")
-        file_time = datetime.fromtimestamp(file.stat().st_mtime, book.timezone).replace(second=0, microsecond=0)
-        result = as_json(examine(file.read_bytes(), file.name, book, received=at, otherwise=file_time))
+        file_time = datetime.fromtimestamp(file.stat().st_mtime, book.timezone).replace(
+            second=0, microsecond=0
+        )
+        result = as_json(
+            examine(file.read_bytes(), file.name, book, received=at, otherwise=file_time)
+        )
         if args.json:
             print(json.dumps(result, ensure_ascii=False, default=str), flush=True)
         else:
@@ -269,7 +380,7 @@ def moment_given(text: str | None, zone: ZoneInfo) -> datetime | None:
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise UserError(f"--at {text!r}: give a date and time such as \"2026-12-31 16:00\"") from None
+        raise UserError(f'--at {text!r}: give a date and time such as "2026-12-31 16:00"') from None
     return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
 
 
@@ -280,12 +391,20 @@ def print_inspection(result: dict) -> None:
         console.print(f"  {name:16} {value}", markup=False)
     for line in result["lines"]:
         console.print("  line: " + ", ".join(f"{k}={v}" for k, v in line.items()), markup=False)
-    console.print(f"  received {result['received']}" + (f"  (Date: {result['date_header']})" if result.get("date_header") else ""),
-                  markup=False)
+    console.print(
+        f"  received {result['received']}"
+        + (f"  (Date: {result['date_header']})" if result.get("date_header") else ""),
+        markup=False,
+    )
     if result["category"]:
-        console.print(f"  → {result['category']} / {result['level']} / {result['business_line']}, owner {result['owner']}", markup=False)
+        console.print(
+            f"  → {result['category']} / {result['level']} / {result['business_line']}, owner {result['owner']}",
+            markup=False,
+        )
     for deadline in result["deadlines"]:
-        console.print(f"  due {deadline['step']}: {deadline['due']}{deadline_marks(deadline)}", markup=False)
+        console.print(
+            f"  due {deadline['step']}: {deadline['due']}{deadline_marks(deadline)}", markup=False
+        )
     for action in result["actions"]:
         console.print(f"  do {action['type']} → {action.get('to') or ''}", markup=False)
     for error in result["errors"]:
@@ -302,7 +421,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             file = Path(name)
             if not file.is_file():
                 raise UserError(f"{name}: no such file")
-            outcomes.append(process(desk, Incoming("ingest", str(file.resolve()), file.name, file.read_bytes())))
+            outcomes.append(
+                process(desk, Incoming("ingest", str(file.resolve()), file.name, file.read_bytes()))
+            )
         deliver(desk)
         wide_console().print(outcomes_table(outcomes, f"{len(outcomes)} files ingested"))
         return 0
@@ -311,9 +432,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def deadline_marks(deadline: dict) -> str:
     """What a deadline says about itself: outside the working calendar, moved after an earlier
     step, counted on an unpublished year."""
-    marks = [f"on {deadline['outside']}" if deadline.get("outside") else "",
-             f"after {deadline['after']}" if deadline.get("after") else "",
-             "provisional" if deadline.get("provisional") else ""]
+    marks = [
+        f"on {deadline['outside']}" if deadline.get("outside") else "",
+        f"after {deadline['after']}" if deadline.get("after") else "",
+        "provisional" if deadline.get("provisional") else "",
+    ]
     shown = ", ".join(mark for mark in marks if mark)
     return f" ({shown})" if shown else ""
 
@@ -321,7 +444,11 @@ def deadline_marks(deadline: dict) -> str:
 def overdue_steps(case: Case, moment: datetime) -> list[str]:
     from processor.cases import open_deadlines
 
-    return [deadline["step"] for deadline in open_deadlines(case) if datetime.fromisoformat(deadline["due"]) <= moment]
+    return [
+        deadline["step"]
+        for deadline in open_deadlines(case)
+        if datetime.fromisoformat(deadline["due"]) <= moment
+    ]
 
 
 def cmd_cases(args: argparse.Namespace) -> int:
@@ -337,25 +464,59 @@ def cmd_cases(args: argparse.Namespace) -> int:
             if args.open or args.overdue or args.at:
                 query = query.where(Case.status.in_(OPEN_STATUSES))
             if args.overdue:
-                query = query.where(Case.next_deadline_at <= moment.astimezone(UTC).replace(tzinfo=None))
+                query = query.where(
+                    Case.next_deadline_at <= moment.astimezone(UTC).replace(tzinfo=None)
+                )
             rows = session.scalars(query).all()
         if args.json:
             for case in rows:
-                print(json.dumps({
-                    "case": case.case_no, "status": case.status, "kind": case.kind, "sender": case.sender,
-                    "category": case.category, "level": case.level, "owner": case.owner,
-                    "next_deadline": local_time(case.next_deadline_at, desk.timezone),
-                    "overdue": overdue_steps(case, moment),
-                }, ensure_ascii=False))
+                print(
+                    json.dumps(
+                        {
+                            "case": case.case_no,
+                            "status": case.status,
+                            "kind": case.kind,
+                            "sender": case.sender,
+                            "category": case.category,
+                            "level": case.level,
+                            "owner": case.owner,
+                            "next_deadline": local_time(case.next_deadline_at, desk.timezone),
+                            "overdue": overdue_steps(case, moment),
+                        },
+                        ensure_ascii=False,
+                    )
+                )
             return 0
-        table = Table(title=f"{len(rows)} cases" + (f", overdue at {moment:%Y-%m-%d %H:%M}" if args.at else ""))
-        for column in ("case", "opened", "status", "kind", "sender", "category", "level", "owner", "next deadline",
-                       "overdue"):
+        table = Table(
+            title=f"{len(rows)} cases"
+            + (f", overdue at {moment:%Y-%m-%d %H:%M}" if args.at else "")
+        )
+        for column in (
+            "case",
+            "opened",
+            "status",
+            "kind",
+            "sender",
+            "category",
+            "level",
+            "owner",
+            "next deadline",
+            "overdue",
+        ):
             table.add_column(column)
         for case in rows:
-            table.add_row(case.case_no, local_time(case.opened_at, desk.timezone), case.status, case.kind,
-                          case.sender or "—", case.category or "—", case.level or "—", case.owner or "—",
-                          local_time(case.next_deadline_at, desk.timezone), ", ".join(overdue_steps(case, moment)) or "—")
+            table.add_row(
+                case.case_no,
+                local_time(case.opened_at, desk.timezone),
+                case.status,
+                case.kind,
+                case.sender or "—",
+                case.category or "—",
+                case.level or "—",
+                case.owner or "—",
+                local_time(case.next_deadline_at, desk.timezone),
+                ", ".join(overdue_steps(case, moment)) or "—",
+            )
         wide_console().print(table)
         return 0
 
@@ -386,25 +547,41 @@ def cmd_show(args: argparse.Namespace) -> int:
             console = wide_console()
             console.rule(f"{case.case_no}  {case.status}")
             facts = grid(10, None)
-            for label, value in [("kind", case.kind), ("sender", case.sender), ("customer", case.customer_name),
-                                 ("category", case.category), ("level", case.level), ("line", case.business_line),
-                                 ("owner", case.owner), ("opened", local_time(case.opened_at, desk.timezone))]:
+            for label, value in [
+                ("kind", case.kind),
+                ("sender", case.sender),
+                ("customer", case.customer_name),
+                ("category", case.category),
+                ("level", case.level),
+                ("line", case.business_line),
+                ("owner", case.owner),
+                ("opened", local_time(case.opened_at, desk.timezone)),
+            ]:
                 facts.add_row(label, str(value or "—"))
             console.print(facts)
-            documents = session.scalars(select(Document).where(Document.case_id == case.id).order_by(Document.id)).all()
+            documents = session.scalars(
+                select(Document).where(Document.case_id == case.id).order_by(Document.id)
+            ).all()
             console.print("documents:", markup=False)
             rows = grid(2, 20, None)
             for document in documents:
                 date_header = (document.parsed or {}).get("date_header") or "—"
-                rows.add_row("", f"arrived {local_time(document.received_at, desk.timezone)}",
-                             f"{document.filename}  (Date: {date_header})")
+                rows.add_row(
+                    "",
+                    f"arrived {local_time(document.received_at, desk.timezone)}",
+                    f"{document.filename}  (Date: {date_header})",
+                )
             console.print(rows)
             console.print("fields:", markup=False)
             unverified = set(case.fields.get("unverified", []))
             rows = grid(2, 16, None)
             for name, value in case.fields.items():
                 if name not in ("unverified", "lines"):
-                    rows.add_row("", name, f"{value}" + ("  (unverified: read by OCR)" if name in unverified else ""))
+                    rows.add_row(
+                        "",
+                        name,
+                        f"{value}" + ("  (unverified: read by OCR)" if name in unverified else ""),
+                    )
             console.print(rows)
             if case.fields.get("lines"):
                 console.print("lines:", markup=False)
@@ -413,22 +590,40 @@ def cmd_show(args: argparse.Namespace) -> int:
             now = desk.now()
             rows = grid(2, 22, None)
             for deadline in case.deadlines:
-                state = (f"done {deadline['done']}" if deadline.get("done")
-                         else "OVERDUE" if datetime.fromisoformat(deadline["due"]) <= now else "open")
-                rows.add_row("", deadline["step"], f"{deadline['due']}{deadline_marks(deadline)}  {state}")
-                rows.add_row("", "", deadline["why"])  # the rule's reason on a line of its own, wrapped under it
+                state = (
+                    f"done {deadline['done']}"
+                    if deadline.get("done")
+                    else "OVERDUE"
+                    if datetime.fromisoformat(deadline["due"]) <= now
+                    else "open"
+                )
+                rows.add_row(
+                    "", deadline["step"], f"{deadline['due']}{deadline_marks(deadline)}  {state}"
+                )
+                rows.add_row(
+                    "", "", deadline["why"]
+                )  # the rule's reason on a line of its own, wrapped under it
             console.print(rows)
             console.print("timeline:", markup=False)
             rows = grid(2, 16, 15, None)
             for event in case.events:
                 detail = ", ".join(f"{k}={v}" for k, v in event.detail.items() if k != "rules")
-                rows.add_row("", local_time(event.at, desk.timezone), event.type, f"{event.actor}  {detail}".strip())
+                rows.add_row(
+                    "",
+                    local_time(event.at, desk.timezone),
+                    event.type,
+                    f"{event.actor}  {detail}".strip(),
+                )
             console.print(rows)
-            mails = session.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case.id)).all()
+            mails = session.scalars(
+                select(OutboxMessage).where(OutboxMessage.case_id == case.id)
+            ).all()
             console.print("mails:", markup=False)
             rows = grid(2, 8, 16, None)
             for mail in mails:
-                rows.add_row("", mail.status, mail.purpose, f"→ {', '.join(mail.recipients)}  {mail.subject}")
+                rows.add_row(
+                    "", mail.status, mail.purpose, f"→ {', '.join(mail.recipients)}  {mail.subject}"
+                )
             console.print(rows)
         return 0
 
@@ -441,8 +636,13 @@ def lines_table(lines: list[dict]) -> Table:
     for column in columns:
         table.add_column(column, overflow="fold")
     for number, line in enumerate(lines, 1):
-        table.add_row(str(number), *(str(line.get(column, "")) if line.get(column) is not None else "—"
-                                     for column in columns))
+        table.add_row(
+            str(number),
+            *(
+                str(line.get(column, "")) if line.get(column) is not None else "—"
+                for column in columns
+            ),
+        )
     return table
 
 
@@ -478,13 +678,18 @@ def periodic_report(args: argparse.Namespace) -> int:
 
     with open_desk(args) as desk:
         try:
-            period = (reports.parse_period(args.kind, args.period) if args.period
-                      else reports.period_containing(args.kind, desk.now().date()).previous())
+            period = (
+                reports.parse_period(args.kind, args.period)
+                if args.period
+                else reports.period_containing(args.kind, desk.now().date()).previous()
+            )
         except ValueError as exc:
             raise UserError(str(exc)) from None
         if period.start > desk.now().date():
-            raise UserError(f"period {period.key} has not begun yet (today is {desk.now():%Y-%m-%d}): "
-                            "a running period is reported as of now, a future one not at all")
+            raise UserError(
+                f"period {period.key} has not begun yet (today is {desk.now():%Y-%m-%d}): "
+                "a running period is reported as of now, a future one not at all"
+            )
         to = reports.recipients(desk, args.kind)
         with desk.store.transaction() as session:
             kpis = reports.compute(session, desk, period)
@@ -499,14 +704,19 @@ def periodic_report(args: argparse.Namespace) -> int:
         (folder / attachment.get_filename()).write_bytes(attachment.get_content())
         (folder / f"report-{args.kind}-{period.key}.eml").write_bytes(bytes(message))
         language = desk.config.desk.default_language
-        as_of = f", as of {kpis.as_of:%Y-%m-%d %H:%M} (the period is still running)" if kpis.partial else ""
+        as_of = (
+            f", as of {kpis.as_of:%Y-%m-%d %H:%M} (the period is still running)"
+            if kpis.partial
+            else ""
+        )
         table = Table(title=f"{args.kind} {period.label(language)}{as_of}")
         for column in ("KPI", "this period", "previous", "target"):
             table.add_column(column)
         for name, value, previous in kpis.headline():
             target = shown(kpis.targets[name], name) if name in kpis.targets else ""
-            table.add_row(gettext(language, f"kpi.{name}"), shown(value, name), shown(previous, name),
-                          target)
+            table.add_row(
+                gettext(language, f"kpi.{name}"), shown(value, name), shown(previous, name), target
+            )
         Console().print(table)
         print(f"wrote {folder / attachment.get_filename()}")
         if args.send:
@@ -521,10 +731,17 @@ def cmd_retention(args: argparse.Namespace) -> int:
     if not args.dry_run and not args.export:
         raise UserError("pass --export DIR (the purged cases are written there first) or --dry-run")
     with open_desk(args) as desk:
-        done = purge(desk, years=args.years, export_dir=Path(args.export) if args.export else None, dry_run=args.dry_run)
+        done = purge(
+            desk,
+            years=args.years,
+            export_dir=Path(args.export) if args.export else None,
+            dry_run=args.dry_run,
+        )
     verb = "would purge" if args.dry_run else "purged"
-    print(f"{verb} {done.cases} cases and {done.documents} documents closed more than {args.years} years ago"
-          + (f"; exported to {done.export}" if done.export else ""))
+    print(
+        f"{verb} {done.cases} cases and {done.documents} documents closed more than {args.years} years ago"
+        + (f"; exported to {done.export}" if done.export else "")
+    )
     return 0
 
 
@@ -569,8 +786,20 @@ def cmd_attention(args: argparse.Namespace) -> int:
         rows = attention.rows(items, desk, language)
     if args.json:
         for item, (_, _, when, _, why) in zip(items, rows, strict=True):
-            print(json.dumps({"kind": item.kind, "ref": item.ref, "at": when, "sender": item.sender, "why": why,
-                              "reason": item.reason, "codes": attention.codes(item)}, ensure_ascii=False))
+            print(
+                json.dumps(
+                    {
+                        "kind": item.kind,
+                        "ref": item.ref,
+                        "at": when,
+                        "sender": item.sender,
+                        "why": why,
+                        "reason": item.reason,
+                        "codes": attention.codes(item),
+                    },
+                    ensure_ascii=False,
+                )
+            )
         return 0
     from outputs.i18n import gettext
 
@@ -579,8 +808,12 @@ def cmd_attention(args: argparse.Namespace) -> int:
         return 0
     table = Table(title=f"{gettext(language, 'attention.title')}: {len(rows)}")
     for column in attention.COLUMNS:
-        table.add_column(gettext(language, f"attention.column.{column}"), no_wrap=column in ("ref", "when"),
-                         overflow="fold", ratio=1 if column == "why" else None)
+        table.add_column(
+            gettext(language, f"attention.column.{column}"),
+            no_wrap=column in ("ref", "when"),
+            overflow="fold",
+            ratio=1 if column == "why" else None,
+        )
     for row in rows:
         table.add_row(*row)
     wide_console().print(table)
@@ -613,7 +846,9 @@ def rules_replay(args: argparse.Namespace) -> int:
     from processor.rules.engine import load_rules
 
     if not args.file or not Path(args.file).is_file():
-        raise UserError(f"{args.file or 'rules replay'}: name the new rule file to compare (no such file)")
+        raise UserError(
+            f"{args.file or 'rules replay'}: name the new rule file to compare (no such file)"
+        )
     new_rules = load_rules(Path(args.file))
     since = datetime.combine(args.since, datetime.min.time()) if args.since else None
     changed = 0
@@ -623,7 +858,9 @@ def rules_replay(args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps(change.as_json(), ensure_ascii=False, default=str), flush=True)
                 continue
-            moves = ", ".join(f"{fact} {old} → {new}" for fact, (old, new) in change.changes.items())
+            moves = ", ".join(
+                f"{fact} {old} → {new}" for fact, (old, new) in change.changes.items()
+            )
             print(f"{change.case_no} ({change.filename}): {moves}")
             for line in change.why:
                 print(f"    {line}")

@@ -66,14 +66,18 @@ class Desk(Section):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Asia/Shanghai") from None
+            raise ValueError(
+                f"unknown time zone {value!r}: use an IANA name such as Asia/Shanghai"
+            ) from None
         return value
 
     @field_validator("case_number_format")
     @classmethod
     def _format_has_sequence(cls, value: str) -> str:
         if "{seq" not in value:
-            raise ValueError("must contain {seq} (the monthly sequence), e.g. CS-{yy}{mm}-{seq:04d}")
+            raise ValueError(
+                "must contain {seq} (the monthly sequence), e.g. CS-{yy}{mm}-{seq:04d}"
+            )
         value.format(yy="26", yyyy="2026", mm="11", seq=1)  # raises on a malformed pattern
         return value
 
@@ -95,7 +99,9 @@ class SharedFolder(Section):
     path: Path
     processed: Path | None = None
     quarantine: Path | None = None
-    channel: str | None = None  # what its items are, for the rules and reports ("dn": DN work orders)
+    channel: str | None = (
+        None  # what its items are, for the rules and reports ("dn": DN work orders)
+    )
 
 
 class Maildir(Section):
@@ -123,8 +129,10 @@ class Server(Section):
     @model_validator(mode="after")
     def _clear_text_only_on_loopback(self) -> Server:
         if self.security == "none" and not is_loopback(self.host):
-            raise ValueError(f'security = "none" sends the password in clear text: allowed only for a loopback '
-                             f'host (localhost, 127.0.0.1, ::1), not {self.host}; use "tls" or "starttls"')
+            raise ValueError(
+                f'security = "none" sends the password in clear text: allowed only for a loopback '
+                f'host (localhost, 127.0.0.1, ::1), not {self.host}; use "tls" or "starttls"'
+            )
         return self
 
 
@@ -153,7 +161,9 @@ class Smtp(Server):
     from_address: str | None = None
     ca_file: Path | None = None
     timeout_seconds: Annotated[float, Field(gt=0)] = 60.0
-    retry_seconds: Annotated[float, Field(gt=0)] = 60.0  # first retry; doubles each time, at most an hour
+    retry_seconds: Annotated[float, Field(gt=0)] = (
+        60.0  # first retry; doubles each time, at most an hour
+    )
     max_attempts: Annotated[int, Field(ge=1)] = 10
     # how long mails claimed for sending stay with the worker that claimed them: after a crash
     # they go out once it runs out; a batch of 100 must be sent well within it
@@ -191,9 +201,15 @@ class Worker(Section):
 # [limits]: the bounds every parser keeps. Their names, types and defaults are defined once, in
 # parsers.limits.ParseLimits (the parsers' own); here each gets the lowest value a desk may set.
 LOWEST = {
-    "max_file_bytes": Field(ge=1024), "max_message_bytes": Field(ge=1024), "max_attachments": Field(ge=1),
-    "max_unzipped_bytes": Field(ge=1024), "max_zip_ratio": Field(ge=2), "max_pages": Field(ge=1),
-    "max_rows": Field(ge=1), "max_seconds": Field(gt=0), "max_memory_mb": Field(ge=64),
+    "max_file_bytes": Field(ge=1024),
+    "max_message_bytes": Field(ge=1024),
+    "max_attachments": Field(ge=1),
+    "max_unzipped_bytes": Field(ge=1024),
+    "max_zip_ratio": Field(ge=2),
+    "max_pages": Field(ge=1),
+    "max_rows": Field(ge=1),
+    "max_seconds": Field(gt=0),
+    "max_memory_mb": Field(ge=64),
 }
 NOT_LIMITS = {"case_number_format"}  # a parser's, but set in [desk]
 
@@ -201,11 +217,16 @@ NOT_LIMITS = {"case_number_format"}  # a parser's, but set in [desk]
 def limits_section() -> type[Section]:
     """The [limits] section: ParseLimits' fields, checked, and `separate_processes`."""
     types = get_type_hints(ParseLimits)
-    bounds = {bound.name: (Annotated[types[bound.name], LOWEST.get(bound.name, Field())], bound.default)
-              for bound in fields(ParseLimits) if bound.name not in NOT_LIMITS}
+    bounds = {
+        bound.name: (Annotated[types[bound.name], LOWEST.get(bound.name, Field())], bound.default)
+        for bound in fields(ParseLimits)
+        if bound.name not in NOT_LIMITS
+    }
     # the worker reads documents in a pool of processes, where the time and memory limits always
     # hold (`inspect` reads in its own process: the time limit holds there, on its main thread)
-    return create_model("Limits", __base__=Section, __module__=__name__, separate_processes=(bool, True), **bounds)
+    return create_model(
+        "Limits", __base__=Section, __module__=__name__, separate_processes=(bool, True), **bounds
+    )
 
 
 Limits = limits_section()
@@ -214,7 +235,6 @@ Limits = limits_section()
 class Office(Section):
     opens: ClockTime = "08:30"
     closes: ClockTime = "17:30"
-
 
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -232,7 +252,9 @@ class ReportSchedule(Section):
 class Reports(Section):
     weekly: ReportSchedule = ReportSchedule(to=["service_director", "service_manager"])
     monthly: ReportSchedule = ReportSchedule(to=["general_manager", "service_director"])
-    quarterly: ReportSchedule = ReportSchedule(to=["general_manager", "sales_director", "service_director"])
+    quarterly: ReportSchedule = ReportSchedule(
+        to=["general_manager", "sales_director", "service_director"]
+    )
     catch_up: Annotated[int, Field(ge=1, le=24)] = 3  # periods made up after the worker was down
 
 
@@ -288,7 +310,9 @@ class Config(Section):
     def folder_paths(self, folder: SharedFolder) -> tuple[Path, Path, Path]:
         """(incoming, processed, quarantine) of a shared folder; the last two default beside it."""
         incoming = self.path(folder.path)
-        processed = self.path(folder.processed) if folder.processed else incoming.parent / "processed"
+        processed = (
+            self.path(folder.processed) if folder.processed else incoming.parent / "processed"
+        )
         quarantine = (
             self.path(folder.quarantine) if folder.quarantine else incoming.parent / "quarantine"
         )
@@ -342,16 +366,22 @@ def check_source_folders(config: Config, path: Path) -> None:
     for index, folder in enumerate(config.folders):
         incoming = config.folder_paths(folder)[0]
         if not incoming.is_dir():
-            raise ConfigError(f"{path}: key `folders.{index}.path`: folder {incoming} does not exist")
+            raise ConfigError(
+                f"{path}: key `folders.{index}.path`: folder {incoming} does not exist"
+            )
     for index, maildir in enumerate(config.maildirs):
         if not config.path(maildir.path).is_dir():
             raise ConfigError(
                 f"{path}: key `maildirs.{index}.path`: Maildir {config.path(maildir.path)} does not exist"
             )
     if config.master_data.folder and not config.path(config.master_data.folder).is_dir():
-        raise ConfigError(f"{path}: key `master_data.folder`: folder {config.path(config.master_data.folder)} does not exist")
+        raise ConfigError(
+            f"{path}: key `master_data.folder`: folder {config.path(config.master_data.folder)} does not exist"
+        )
     if config.rules.file and not config.path(config.rules.file).is_file():
-        raise ConfigError(f"{path}: key `rules.file`: {config.path(config.rules.file)} does not exist")
+        raise ConfigError(
+            f"{path}: key `rules.file`: {config.path(config.rules.file)} does not exist"
+        )
 
 
 def secret(variable: str | None, what: str) -> str | None:

@@ -41,10 +41,19 @@ class Rulebook:
     def from_config(cls, config: Config) -> Rulebook:
         rules = load_rules(config.path(config.rules.file) if config.rules.file else None)
         calendar = working_calendar(rules, clock(config.office.opens), clock(config.office.closes))
-        limits = ParseLimits(**config.limits.model_dump(exclude={"separate_processes"}),
-                             case_number_format=config.desk.case_number_format)
+        limits = ParseLimits(
+            **config.limits.model_dump(exclude={"separate_processes"}),
+            case_number_format=config.desk.case_number_format,
+        )
         address = (config.smtp.from_address if config.smtp else None) or config.desk.address
-        return cls(config, rules, calendar, ZoneInfo(config.desk.timezone), limits, Sender(config.desk.name, address))
+        return cls(
+            config,
+            rules,
+            calendar,
+            ZoneInfo(config.desk.timezone),
+            limits,
+            Sender(config.desk.name, address),
+        )
 
     def now(self) -> datetime:
         return datetime.now(self.timezone).replace(second=0, microsecond=0)
@@ -52,7 +61,11 @@ class Rulebook:
     def own_addresses(self) -> set[str]:
         """Our own addresses: never answered (a mail from ourselves is a loop)."""
         config = self.config
-        found = {config.desk.address, self.sender.address, *(mailbox.username for mailbox in config.imap)}
+        found = {
+            config.desk.address,
+            self.sender.address,
+            *(mailbox.username for mailbox in config.imap),
+        }
         return {address.lower() for address in found if address and "@" in address}
 
     def attention_addresses(self) -> list[str]:
@@ -61,13 +74,17 @@ class Rulebook:
         return list(self.config.desk.operator or self.config.desk.staff_addresses)
 
     def staff_addresses(self) -> set[str]:
-        return self.rules.staff_emails() | {address.lower() for address in self.config.desk.staff_addresses}
+        return self.rules.staff_emails() | {
+            address.lower() for address in self.config.desk.staff_addresses
+        }
 
 
 @dataclass
 class Desk(Rulebook):
     store: Store | None = None
-    cache: dict[str, object] = field(default_factory=dict)  # what a process reads once (master data)
+    cache: dict[str, object] = field(
+        default_factory=dict
+    )  # what a process reads once (master data)
 
     @classmethod
     def open(cls, config: Config) -> Desk:

@@ -54,7 +54,9 @@ FETCH_SECONDS = 1.0
 def conninfo(config: Config) -> str:
     url = config.database_url
     if not url.startswith("postgresql"):
-        raise ConfigError("distributed workers need a PostgreSQL store: set [store] url = \"postgresql+psycopg://…\"")
+        raise ConfigError(
+            'distributed workers need a PostgreSQL store: set [store] url = "postgresql+psycopg://…"'
+        )
     return "postgresql://" + url.split("://", 1)[1]
 
 
@@ -83,15 +85,25 @@ def make_app(config: Config, desk: Callable[[], Desk] | None = None) -> procrast
     meanwhile (deferring from the thread itself would wait on a loop the job blocks)."""
     # autocommit: each of procrastinate's queries is one statement (a stored procedure); in a
     # transaction of its own it would cost a BEGIN and a COMMIT more, two round trips a query
-    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(config), configure=autocommit))
+    app = procrastinate.App(
+        connector=procrastinate.PsycopgConnector(conninfo=conninfo(config), configure=autocommit)
+    )
     desk = desk or opened_once(config)
 
     async def in_thread(work: Callable[[Defer], object]) -> object:
         loop = asyncio.get_running_loop()
 
-        def defer(task: str, lock: str | None = None, queueing_lock: str | None = None, *, look_first: bool = True,
-                  **kwargs: object) -> None:
-            future = asyncio.run_coroutine_threadsafe(_defer(app, task, lock, queueing_lock, kwargs, look_first), loop)
+        def defer(
+            task: str,
+            lock: str | None = None,
+            queueing_lock: str | None = None,
+            *,
+            look_first: bool = True,
+            **kwargs: object,
+        ) -> None:
+            future = asyncio.run_coroutine_threadsafe(
+                _defer(app, task, lock, queueing_lock, kwargs, look_first), loop
+            )
             future.result(timeout=60)
 
         return await asyncio.to_thread(work, defer)
@@ -106,8 +118,12 @@ def make_app(config: Config, desk: Callable[[], Desk] | None = None) -> procrast
         return run_steps
 
     for job in ROUND:
-        app.task(queue=QUEUE, name=job.name, lock=None if job.per_source else job.lock, retry=retry_of(job))(
-            poll_source if job.per_source else steps_of(job))
+        app.task(
+            queue=QUEUE,
+            name=job.name,
+            lock=None if job.per_source else job.lock,
+            retry=retry_of(job),
+        )(poll_source if job.per_source else steps_of(job))
 
     @app.task(queue=QUEUE, name="process_document", retry=config.worker.max_tries - 1)
     async def process_document(document_id: int) -> object:
@@ -134,8 +150,14 @@ async def autocommit(connection: psycopg.AsyncConnection) -> None:
     await connection.set_autocommit(True)
 
 
-async def _defer(app: procrastinate.App, task: str, lock: str | None, queueing_lock: str | None, kwargs: dict,
-                 look_first: bool = True) -> None:
+async def _defer(
+    app: procrastinate.App,
+    task: str,
+    lock: str | None,
+    queueing_lock: str | None,
+    kwargs: dict,
+    look_first: bool = True,
+) -> None:
     """Defer a job, unless one with its queueing lock waits already. For a shared lock (every
     document defers the outbox) looking first spares the server's log a duplicate-key error
     per document; a lock seldom taken (a document's own) is not looked at first
@@ -143,7 +165,9 @@ async def _defer(app: procrastinate.App, task: str, lock: str | None, queueing_l
     if queueing_lock and look_first and await already_waiting(app, queueing_lock):
         return
     try:
-        await app.configure_task(task, queue=QUEUE, lock=lock, queueing_lock=queueing_lock).defer_async(**kwargs)
+        await app.configure_task(
+            task, queue=QUEUE, lock=lock, queueing_lock=queueing_lock
+        ).defer_async(**kwargs)
     except procrastinate.exceptions.AlreadyEnqueued:
         pass  # one is waiting already
 
@@ -160,9 +184,15 @@ async def take_over_stalled(app: procrastinate.App, stalled_seconds: float) -> i
         try:
             try:
                 await manager.retry_job(job)
-            except procrastinate.exceptions.UniqueViolation:  # one with its queueing lock waits already:
-                await manager.finish_job(job, procrastinate.jobs.Status.FAILED, delete_job=False)  # that one does it
-        except procrastinate.exceptions.ConnectorException:  # of retry or finish: another worker took it first
+            except (
+                procrastinate.exceptions.UniqueViolation
+            ):  # one with its queueing lock waits already:
+                await manager.finish_job(
+                    job, procrastinate.jobs.Status.FAILED, delete_job=False
+                )  # that one does it
+        except (
+            procrastinate.exceptions.ConnectorException
+        ):  # of retry or finish: another worker took it first
             log.info("job %s was taken over by another worker meanwhile", job.id)
     return len(stalled)
 
@@ -170,7 +200,8 @@ async def take_over_stalled(app: procrastinate.App, stalled_seconds: float) -> i
 async def already_waiting(app: procrastinate.App, queueing_lock: str) -> bool:
     row = await app.connector.execute_query_one_async(
         "select exists (select 1 from procrastinate_jobs where queueing_lock = %(lock)s and status = 'todo') as waiting",
-        lock=queueing_lock)
+        lock=queueing_lock,
+    )
     return bool(row["waiting"])
 
 
@@ -181,7 +212,10 @@ def first_round(current: Desk) -> list[tuple[str, str | None, str | None, dict]]
     deferred: list[tuple[str, str | None, str | None, dict]] = []
     for job in ROUND:
         if job.per_source:
-            deferred += [(job.name, *job.locks(source.name), {"name": source.name}) for source in sources_of(current)]
+            deferred += [
+                (job.name, *job.locks(source.name), {"name": source.name})
+                for source in sources_of(current)
+            ]
         else:
             deferred.append((job.name, *job.locks(), {}))
     return deferred
@@ -202,10 +236,20 @@ def poll(current: Desk, name: str, defer: Defer) -> int:
                 continue
             document_id, new = accept(current, item)
             if new:
-                defer("process_document", None, f"document:{document_id}", look_first=False, document_id=document_id)
+                defer(
+                    "process_document",
+                    None,
+                    f"document:{document_id}",
+                    look_first=False,
+                    document_id=document_id,
+                )
                 count += 1
-            done(Outcome("processed" if new else "duplicate", item.filename, document_id=document_id))
-    except Exception as exc:  # noted for `status` and the unreachable-mailbox check; the engine retries
+            done(
+                Outcome("processed" if new else "duplicate", item.filename, document_id=document_id)
+            )
+    except (
+        Exception
+    ) as exc:  # noted for `status` and the unreachable-mailbox check; the engine retries
         polled(current, source.name, f"{type(exc).__name__}: {exc}")
         raise
     if not getattr(source, "waiting", False):
@@ -234,17 +278,30 @@ def failed_registered(current: Desk, document_id: int, exc: Exception):  # noqa:
         row = session.get(Document, document_id)
         digest, source, filename = row.sha256, row.source, row.filename
         data = read_original(current.config.archive_dir, session, row)
-    return failed_document(current, digest, source, filename, data, f"{type(exc).__name__}: {exc}"[:2000])
+    return failed_document(
+        current, digest, source, filename, data, f"{type(exc).__name__}: {exc}"[:2000]
+    )
 
 
 def quarantine_in_folder(current: Desk, document_id: int, reason: str) -> None:
     """A shared-folder file found bad after it left the folder: a copy goes to its quarantine."""
     with current.store.transaction() as session:
         row = session.get(Document, document_id)
-        source = next((s for s in sources_of(current) if s.name == row.source and isinstance(s, FolderSource)), None)
+        source = next(
+            (
+                s
+                for s in sources_of(current)
+                if s.name == row.source and isinstance(s, FolderSource)
+            ),
+            None,
+        )
         if source is not None:
-            source.quarantine_copy(row.filename, read_original(current.config.archive_dir, session, row), reason,
-                                   row.reason)
+            source.quarantine_copy(
+                row.filename,
+                read_original(current.config.archive_dir, session, row),
+                reason,
+                row.reason,
+            )
 
 
 def run(config: Config, *, once: bool = False, concurrency: int = 2) -> None:
@@ -254,8 +311,13 @@ def run(config: Config, *, once: bool = False, concurrency: int = 2) -> None:
     app = make_app(config, desk)
     ensure_schema(app, conninfo(config))
     stalled = config.worker.stalled_seconds
-    options = dict(queues=[QUEUE], concurrency=concurrency, stalled_worker_timeout=stalled,
-                   update_heartbeat_interval=min(10.0, stalled / 6), fetch_job_polling_interval=FETCH_SECONDS)
+    options = dict(
+        queues=[QUEUE],
+        concurrency=concurrency,
+        stalled_worker_timeout=stalled,
+        update_heartbeat_interval=min(10.0, stalled / 6),
+        fetch_job_polling_interval=FETCH_SECONDS,
+    )
 
     async def start() -> None:
         async with app.open_async():
@@ -277,7 +339,9 @@ async def work_until_idle(app: procrastinate.App, options: dict, stalled_seconds
     wait=False, which stops at the first empty look while jobs still run and still defer."""
     worker = asyncio.create_task(app.run_worker_async(wait=True, **options))
     quiet, looks = 0, 0
-    while quiet < 2 and not worker.done():  # two looks in a row: a job defers its follow-ups before it ends
+    while (
+        quiet < 2 and not worker.done()
+    ):  # two looks in a row: a job defers its follow-ups before it ends
         await asyncio.sleep(0.1)
         looks += 1
         if looks % 10 == 0:  # once a second
@@ -292,7 +356,8 @@ async def waiting_jobs(app: procrastinate.App) -> int:
     """Jobs of ours waiting or running, over the app's own pool of connections."""
     row = await app.connector.execute_query_one_async(
         "select count(*) as waiting from procrastinate_jobs where queue_name = %(queue)s and status in ('todo', 'doing')",
-        queue=QUEUE)
+        queue=QUEUE,
+    )
     return int(row["waiting"])
 
 

@@ -25,8 +25,9 @@ class Examined:
     received: datetime
 
 
-
-def received_time(doc: ParsedDocument, book: Rulebook, otherwise: datetime | None = None) -> datetime:
+def received_time(
+    doc: ParsedDocument, book: Rulebook, otherwise: datetime | None = None
+) -> datetime:
     """When an item arrived: the mail's Date header when it is sane, else `otherwise` (a
     file's time), else now."""
     try:
@@ -39,7 +40,11 @@ def received_time(doc: ParsedDocument, book: Rulebook, otherwise: datetime | Non
 
 
 def examine(
-    data: bytes, filename: str, book: Rulebook, received: datetime | None = None, refusal: ParseError | None = None,
+    data: bytes,
+    filename: str,
+    book: Rulebook,
+    received: datetime | None = None,
+    refusal: ParseError | None = None,
     otherwise: datetime | None = None,
 ) -> Examined:
     doc = book.parse(data, filename)
@@ -55,7 +60,9 @@ def examine(
 
 def planned(doc: ParsedDocument, decision: Decision, book: Rulebook) -> list[Action]:
     """The actions for a decided document, with this desk's own addresses and staff."""
-    return plan(doc, decision, book.own_addresses(), staff_to=", ".join(book.attention_addresses()) or None)
+    return plan(
+        doc, decision, book.own_addresses(), staff_to=", ".join(book.attention_addresses()) or None
+    )
 
 
 def match_master_data(desk: Desk, doc: ParsedDocument) -> None:
@@ -75,7 +82,9 @@ def match_master_data(desk: Desk, doc: ParsedDocument) -> None:
         name_known_product(doc, "\n".join([doc.title, doc.text]), master.products)
     for part in scanned:
         if unsure := match_known(part, master.codes):
-            part.meta["unverified"] = list(dict.fromkeys([*part.meta.get("unverified", []), *unsure]))
+            part.meta["unverified"] = list(
+                dict.fromkeys([*part.meta.get("unverified", []), *unsure])
+            )
 
 
 def as_json(examined: Examined) -> dict[str, Any]:
@@ -101,11 +110,14 @@ def as_json(examined: Examined) -> dict[str, Any]:
         "rules_fired": decision.fired,
         "uncertain": list(dict.fromkeys(decision.uncertain)),
         "attachments": [
-            {"file": a.file, "format": a.format, "kind": a.kind, "errors": a.errors} for a in doc.attachments
+            {"file": a.file, "format": a.format, "kind": a.kind, "errors": a.errors}
+            for a in doc.attachments
         ],
         "evidence": doc.evidence,
         "received": examined.received.isoformat(timespec="minutes"),
-        "date_header": doc.meta.get("date"),  # what the sender's Date said; `received` is what counts
+        "date_header": doc.meta.get(
+            "date"
+        ),  # what the sender's Date said; `received` is what counts
         "warnings": doc.warnings,
         "errors": doc.errors,
     }

@@ -79,7 +79,10 @@ def desk_language(desk: Desk) -> str:
 def case_labels(desk: Desk, case: Case, language: str) -> dict[str, str]:
     """The case's canonical facts named for a reader (a desk's own category by its rule label)."""
     own = desk.rules.labels()
-    return {fact: compose.fact_label(language, fact, getattr(case, fact), own) for fact in compose.FACT_KINDS}
+    return {
+        fact: compose.fact_label(language, fact, getattr(case, fact), own)
+        for fact in compose.FACT_KINDS
+    }
 
 
 def escalate_overdue(desk: Desk, now: datetime) -> int:
@@ -103,7 +106,9 @@ def escalate_overdue(desk: Desk, now: datetime) -> int:
     return len(reached)
 
 
-def new_rungs(session: Session, desk: Desk, case: Case, now: datetime) -> list[tuple[Overdue, Role]]:
+def new_rungs(
+    session: Session, desk: Desk, case: Case, now: datetime
+) -> list[tuple[Overdue, Role]]:
     """The rungs of each open step's ladder that fell due since the last run, each recorded
     on the case (so no run repeats it)."""
     reached: dict[str, int] = {}
@@ -121,38 +126,96 @@ def new_rungs(session: Session, desk: Desk, case: Case, now: datetime) -> list[t
                 break
             if level <= reached.get(step, -1):
                 continue
-            record(session, desk, case, "overdue", "desk", at=now, step=step, level=level, to=person.email,
-                   due=deadline["due"])
+            record(
+                session,
+                desk,
+                case,
+                "overdue",
+                "desk",
+                at=now,
+                step=step,
+                level=level,
+                to=person.email,
+                due=deadline["due"],
+            )
             found.append((Overdue(case, deadline, level), person))
     return found
 
 
-def overdue_notice(session: Session, desk: Desk, person: Role, items: list[Overdue], now: datetime) -> None:
+def overdue_notice(
+    session: Session, desk: Desk, person: Role, items: list[Overdue], now: datetime
+) -> None:
     """One mail to one person listing every overdue step that reached them in this run (a
     step that climbed two rungs at once, as its monitor sees it, is listed once)."""
     language = desk_language(desk)
-    highest = {(item.case.id, item.deadline["step"]): item for item in sorted(items, key=lambda item: item.level)}
+    highest = {
+        (item.case.id, item.deadline["step"]): item
+        for item in sorted(items, key=lambda item: item.level)
+    }
     items = sorted(highest.values(), key=lambda item: (item.deadline["due"], item.case.case_no))
     rows = []
     for item in items:
         case, deadline, labels = item.case, item.deadline, case_labels(desk, item.case, language)
-        whose = "" if item.level == 0 else gettext(language, "staff.overdue.escalated", level=item.level,
-                                                   owner=ladders.name_of(desk, case.owner, language))
-        outside = gettext(language, "staff.overdue.outside", when=gettext(language, f"outside.{OUTSIDE[deadline['outside']]}")
-                          ) if deadline.get("outside") in OUTSIDE else ""
-        rows.append((f"{case.case_no} {step_name(desk, deadline['step'], language)}",
-                     gettext(language, "staff.overdue.row", due=due_text(deadline["due"]), outside=outside, whose=whose,
-                             who=case.customer_name or case.sender or "—", category=labels["category"],
-                             level=labels["level"])))
+        whose = (
+            ""
+            if item.level == 0
+            else gettext(
+                language,
+                "staff.overdue.escalated",
+                level=item.level,
+                owner=ladders.name_of(desk, case.owner, language),
+            )
+        )
+        outside = (
+            gettext(
+                language,
+                "staff.overdue.outside",
+                when=gettext(language, f"outside.{OUTSIDE[deadline['outside']]}"),
+            )
+            if deadline.get("outside") in OUTSIDE
+            else ""
+        )
+        rows.append(
+            (
+                f"{case.case_no} {step_name(desk, deadline['step'], language)}",
+                gettext(
+                    language,
+                    "staff.overdue.row",
+                    due=due_text(deadline["due"]),
+                    outside=outside,
+                    whose=whose,
+                    who=case.customer_name or case.sender or "—",
+                    category=labels["category"],
+                    level=labels["level"],
+                ),
+            )
+        )
     single = items[0].case.case_no if len({item.case.case_no for item in items}) == 1 else None
-    subject = (gettext(language, "staff.overdue.subject_one", case_no=single,
-                       step=step_name(desk, items[0].deadline["step"], language)) if len(items) == 1 and single
-               else gettext(language, "staff.overdue.subject_many", count=len(items)))
+    subject = (
+        gettext(
+            language,
+            "staff.overdue.subject_one",
+            case_no=single,
+            step=step_name(desk, items[0].deadline["step"], language),
+        )
+        if len(items) == 1 and single
+        else gettext(language, "staff.overdue.subject_many", count=len(items))
+    )
     message = compose.staff_note(
-        desk.sender, to=person.email, subject=subject, greeting=ladders.name_of(desk, person.name, language), language=language,
-        intro=gettext(language, "staff.overdue.intro" if all(item.level == 0 for item in items)
-                      else "staff.overdue.intro_escalated"),
-        rows=rows, case_no=single, purpose=f"overdue.{now:%Y%m%d%H%M}",
+        desk.sender,
+        to=person.email,
+        subject=subject,
+        greeting=ladders.name_of(desk, person.name, language),
+        language=language,
+        intro=gettext(
+            language,
+            "staff.overdue.intro"
+            if all(item.level == 0 for item in items)
+            else "staff.overdue.intro_escalated",
+        ),
+        rows=rows,
+        case_no=single,
+        purpose=f"overdue.{now:%Y%m%d%H%M}",
         closing=gettext(language, "staff.overdue.closing"),
     )
     outbox.queue(session, message, "overdue", case_id=items[0].case.id if single else None)
@@ -171,7 +234,9 @@ def due_text(due: str) -> str:
 
 
 def _last(case: Case, type_: str) -> CaseEvent | None:
-    return max((event for event in case.events if event.type == type_), key=lambda e: e.at, default=None)
+    return max(
+        (event for event in case.events if event.type == type_), key=lambda e: e.at, default=None
+    )
 
 
 def request_callbacks(desk: Desk, now: datetime) -> int:
@@ -179,29 +244,59 @@ def request_callbacks(desk: Desk, now: datetime) -> int:
     with desk.store.transaction() as session:
         for case in session.scalars(select(Case).where(Case.status == "replied")).all():
             replied = _last(case, "staff_reply") or _last(case, "status")
-            since = from_utc_naive(replied.at if replied else case.updated_at or case.opened_at, desk)
+            since = from_utc_naive(
+                replied.at if replied else case.updated_at or case.opened_at, desk
+            )
             if desk.calendar.due(since, settings.after) > now:
                 continue
             if settings.survey and case.sender:
                 message = compose.customer_mail(
-                    desk.sender, "survey", to=case.sender, case_no=case.case_no, kind=case.kind,
-                    language=case.language, greeting_name=case.customer_name,
+                    desk.sender,
+                    "survey",
+                    to=case.sender,
+                    case_no=case.case_no,
+                    kind=case.kind,
+                    language=case.language,
+                    greeting_name=case.customer_name,
                     replied_on=since.strftime("%Y-%m-%d"),
                 )
                 how = f"survey mailed to {case.sender}"
             else:
                 care, language = ladders.ladder(desk, case, "callback")[0], desk_language(desk)
                 message = compose.staff_note(
-                    desk.sender, to=care.email, subject=gettext(language, "staff.callback.subject", case_no=case.case_no),
-                    greeting=ladders.name_of(desk, care.name, language), language=language,
-                    intro=gettext(language, "staff.callback.intro", case_no=case.case_no, day=f"{since:%Y-%m-%d}"),
-                    rows=[(gettext(language, "staff.row.customer"), case.customer_name or "—"),
-                          (gettext(language, "staff.row.phone"), str((case.fields or {}).get("phone", "—")))],
-                    case_no=case.case_no, purpose="callback",
+                    desk.sender,
+                    to=care.email,
+                    subject=gettext(language, "staff.callback.subject", case_no=case.case_no),
+                    greeting=ladders.name_of(desk, care.name, language),
+                    language=language,
+                    intro=gettext(
+                        language,
+                        "staff.callback.intro",
+                        case_no=case.case_no,
+                        day=f"{since:%Y-%m-%d}",
+                    ),
+                    rows=[
+                        (gettext(language, "staff.row.customer"), case.customer_name or "—"),
+                        (
+                            gettext(language, "staff.row.phone"),
+                            str((case.fields or {}).get("phone", "—")),
+                        ),
+                    ],
+                    case_no=case.case_no,
+                    purpose="callback",
                 )
                 how = f"callback requested from {care.email}"
             outbox.queue(session, message, "callback", case_id=case.id)
-            record(session, desk, case, "callback_requested", "desk", status="callback", at=now, how=how)
+            record(
+                session,
+                desk,
+                case,
+                "callback_requested",
+                "desk",
+                status="callback",
+                at=now,
+                how=how,
+            )
             sent += 1
     return sent
 
@@ -217,43 +312,77 @@ def auto_close(desk: Desk, now: datetime) -> int:
     with desk.store.transaction() as session:
         for rule in desk.rules.auto_close:
             for case in session.scalars(select(Case).where(Case.status.in_(rule.statuses))).all():
-                if not matches(rule.when, case_facts(case)) or any(e.type in rule.unless_on for e in case.events):
+                if not matches(rule.when, case_facts(case)) or any(
+                    e.type in rule.unless_on for e in case.events
+                ):
                     continue
                 closes_at = later(desk.calendar, from_utc_naive(case.opened_at, desk), rule.after)
                 if closes_at <= now:
-                    record(session, desk, case, "auto_closed", "desk", status="closed", at=now, rule=rule.name,
-                           why=rule.why)
+                    record(
+                        session,
+                        desk,
+                        case,
+                        "auto_closed",
+                        "desk",
+                        status="closed",
+                        at=now,
+                        rule=rule.name,
+                        why=rule.why,
+                    )
                     closed += 1
-                elif rule.notice_before and later(desk.calendar, now, rule.notice_before) >= closes_at:
+                elif (
+                    rule.notice_before
+                    and later(desk.calendar, now, rule.notice_before) >= closes_at
+                ):
                     auto_close_notice(session, desk, case, rule, closes_at, now)
     return closed
 
 
-def auto_close_notice(session: Session, desk: Desk, case: Case, rule: AutoClose, closes_at: datetime,
-                      now: datetime) -> None:
+def auto_close_notice(
+    session: Session, desk: Desk, case: Case, rule: AutoClose, closes_at: datetime, now: datetime
+) -> None:
     """Once per case: the owner hears that it will close itself, and how to keep it open."""
     if not case.owner_email or any(event.type == "auto_close_notice" for event in case.events):
         return
     language = desk_language(desk)
     labels = case_labels(desk, case, language)
     message = compose.staff_note(
-        desk.sender, to=case.owner_email, language=language,
-        subject=gettext(language, "staff.auto_close.subject", case_no=case.case_no, day=f"{closes_at:%Y-%m-%d}"),
+        desk.sender,
+        to=case.owner_email,
+        language=language,
+        subject=gettext(
+            language, "staff.auto_close.subject", case_no=case.case_no, day=f"{closes_at:%Y-%m-%d}"
+        ),
         greeting=ladders.name_of(desk, case.owner or case.owner_email, language),
-        intro=gettext(language, "staff.auto_close.intro", case_no=case.case_no, after=compose.span_text(rule.after, language),
-                      at=f"{closes_at:%Y-%m-%d %H:%M}"),
-        rows=[(gettext(language, "staff.row.customer"), case.customer_name or case.sender or "—"),
-              (gettext(language, "staff.row.category"), labels["category"]),
-              (gettext(language, "staff.row.status"), labels["status"])],
-        case_no=case.case_no, purpose="auto_close_notice",
+        intro=gettext(
+            language,
+            "staff.auto_close.intro",
+            case_no=case.case_no,
+            after=compose.span_text(rule.after, language),
+            at=f"{closes_at:%Y-%m-%d %H:%M}",
+        ),
+        rows=[
+            (gettext(language, "staff.row.customer"), case.customer_name or case.sender or "—"),
+            (gettext(language, "staff.row.category"), labels["category"]),
+            (gettext(language, "staff.row.status"), labels["status"]),
+        ],
+        case_no=case.case_no,
+        purpose="auto_close_notice",
     )
     outbox.queue(session, message, "auto_close_notice", case_id=case.id)
-    record(session, desk, case, "auto_close_notice", "desk", at=now, to=case.owner_email,
-           closes=closes_at.isoformat(timespec="minutes"))
+    record(
+        session,
+        desk,
+        case,
+        "auto_close_notice",
+        "desk",
+        at=now,
+        to=case.owner_email,
+        closes=closes_at.isoformat(timespec="minutes"),
+    )
 
 
 # ---------------------------------------------------------------- daily digest
-
 
 
 def send_digests(desk: Desk, now: datetime) -> int:
@@ -271,12 +400,20 @@ def send_digests(desk: Desk, now: datetime) -> int:
                     by_owner.setdefault(case.owner_email.lower(), []).append((case, deadline))
         needs = attention_section(desk, session, now)
         for email in (address.lower() for address in desk.attention_addresses()):
-            by_owner.setdefault(email, [])  # the desk's operator gets the section even with no step of their own
+            by_owner.setdefault(
+                email, []
+            )  # the desk's operator gets the section even with no step of their own
         for email, items in sorted(by_owner.items()):
             digest_id = f"<digest.{now:%Y-%m-%d}.{hashlib.sha256(email.encode()).hexdigest()[:12]}@{desk.sender.domain}>"
-            if session.scalar(select(OutboxMessage.id).where(OutboxMessage.message_id == digest_id)):
+            if session.scalar(
+                select(OutboxMessage.id).where(OutboxMessage.message_id == digest_id)
+            ):
                 continue
-            section = needs if email in {address.lower() for address in desk.attention_addresses()} else []
+            section = (
+                needs
+                if email in {address.lower() for address in desk.attention_addresses()}
+                else []
+            )
             if not items and not section:
                 continue
             language = desk_language(desk)
@@ -284,18 +421,47 @@ def send_digests(desk: Desk, now: datetime) -> int:
             for case, deadline in sorted(items, key=lambda item: item[1]["due"]):
                 late = datetime.fromisoformat(deadline["due"]) <= now
                 overdue += late
-                rows.append((f"{case.case_no} {step_name(desk, deadline['step'], language)}",
-                             gettext(language, "staff.digest.row_overdue" if late else "staff.digest.row",
-                                     due=due_text(deadline["due"]), who=case.customer_name or "").rstrip()))
-            subject = (gettext(language, "staff.digest.subject", day=f"{now:%Y-%m-%d}", count=len(rows), overdue=overdue)
-                       if rows else gettext(language, "attention.digest_subject", day=f"{now:%Y-%m-%d}", count=len(section)))
+                rows.append(
+                    (
+                        f"{case.case_no} {step_name(desk, deadline['step'], language)}",
+                        gettext(
+                            language,
+                            "staff.digest.row_overdue" if late else "staff.digest.row",
+                            due=due_text(deadline["due"]),
+                            who=case.customer_name or "",
+                        ).rstrip(),
+                    )
+                )
+            subject = (
+                gettext(
+                    language,
+                    "staff.digest.subject",
+                    day=f"{now:%Y-%m-%d}",
+                    count=len(rows),
+                    overdue=overdue,
+                )
+                if rows
+                else gettext(
+                    language, "attention.digest_subject", day=f"{now:%Y-%m-%d}", count=len(section)
+                )
+            )
             if section:  # what needs a person, after the steps (its own heading row)
                 rows += [("", ""), (gettext(language, "attention.digest_intro"), ""), *section]
             message = compose.staff_note(
-                desk.sender, to=email, subject=subject, language=language,
-                greeting=ladders.name_of(desk, items[0][0].owner, language) if items else gettext(language, "attention.digest_greeting"),
-                intro=gettext(language, "staff.digest.intro") if items else gettext(language, "attention.digest_intro"),
-                rows=rows if items else section, case_no=None, purpose="digest", msgid=digest_id,
+                desk.sender,
+                to=email,
+                subject=subject,
+                language=language,
+                greeting=ladders.name_of(desk, items[0][0].owner, language)
+                if items
+                else gettext(language, "attention.digest_greeting"),
+                intro=gettext(language, "staff.digest.intro")
+                if items
+                else gettext(language, "attention.digest_intro"),
+                rows=rows if items else section,
+                case_no=None,
+                purpose="digest",
+                msgid=digest_id,
             )
             outbox.queue(session, message, "digest")
             sent += 1

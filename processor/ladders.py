@@ -18,9 +18,15 @@ def person(book: Rulebook, case: Case, rung: str) -> Role | None:
     """One rung of a ladder as a person with an address."""
     rules = book.rules
     if rung == OWNER:
-        return Role(name=case.owner or case.owner_email, email=case.owner_email) if case.owner_email else None
+        return (
+            Role(name=case.owner or case.owner_email, email=case.owner_email)
+            if case.owner_email
+            else None
+        )
     if rung == LINE_DIRECTOR:
-        rung = rules.escalation.directors.get(case.business_line or rules.defaults.business_line, "")
+        rung = rules.escalation.directors.get(
+            case.business_line or rules.defaults.business_line, ""
+        )
     return rules.roles.get(rung)
 
 

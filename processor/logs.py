@@ -22,14 +22,20 @@ class OneLineFormatter(logging.Formatter):
 
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-OWN = ("processor", "parsers", "outputs")  # our loggers; the libraries' (alembic, procrastinate …) say only warnings
+OWN = (
+    "processor",
+    "parsers",
+    "outputs",
+)  # our loggers; the libraries' (alembic, procrastinate …) say only warnings
 
 
 def configure(level: int, *, libraries: bool = False) -> None:
     """Our records from `level` on; the libraries' from WARNING, unless `libraries` (--verbose)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(OneLineFormatter(FORMAT))
-    logging.basicConfig(level=level if libraries else max(level, logging.WARNING), handlers=[handler], force=True)
+    logging.basicConfig(
+        level=level if libraries else max(level, logging.WARNING), handlers=[handler], force=True
+    )
     for name in OWN:
         logging.getLogger(name).setLevel(level)
 

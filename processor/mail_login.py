@@ -44,7 +44,9 @@ def login_for(settings: Imap | Smtp, what: str) -> Login | None:
 
 def _token_from_command(command: str, what: str) -> str:
     try:
-        result = subprocess.run(shlex.split(command), capture_output=True, text=True, timeout=60, check=True)
+        result = subprocess.run(
+            shlex.split(command), capture_output=True, text=True, timeout=60, check=True
+        )
     except (OSError, subprocess.SubprocessError) as exc:
         raise ConfigError(f"{what}: oauth2_token_cmd failed: {exc}") from None
     token = result.stdout.strip()

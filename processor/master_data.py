@@ -50,8 +50,15 @@ class Table:
 def load_tables(path: Path = TABLES) -> list[Table]:
     data = tomllib.loads(path.read_text(encoding="utf-8"))["tables"]
     return [
-        Table(name, spec["required"], {label_key(label): column for column, labels in spec["columns"].items()
-                                       for label in labels})
+        Table(
+            name,
+            spec["required"],
+            {
+                label_key(label): column
+                for column, labels in spec["columns"].items()
+                for label in labels
+            },
+        )
         for name, spec in data.items()
     ]
 
@@ -91,14 +98,22 @@ def known_codes(session: Session) -> dict[str, list[str]]:
     OCR is matched against (parsers/shapes.match_known)."""
     return {
         "part_no": list(session.scalars(select(Product.part_no))),
-        "dealer_code": [code for code in session.scalars(select(Party.code).where(Party.kind == "dealer")) if code],
+        "dealer_code": [
+            code
+            for code in session.scalars(select(Party.code).where(Party.kind == "dealer"))
+            if code
+        ],
     }
 
 
 def known_products(session: Session) -> list[dict[str, str | None]]:
     """The products on record as plain data, for parsers/products.name_known_product."""
-    return [{"part_no": part_no, "name": name, "spec": spec}
-            for part_no, name, spec in session.execute(select(Product.part_no, Product.name, Product.spec))]
+    return [
+        {"part_no": part_no, "name": name, "spec": spec}
+        for part_no, name, spec in session.execute(
+            select(Product.part_no, Product.name, Product.spec)
+        )
+    ]
 
 
 def import_folder(desk: Desk) -> list[str]:
@@ -108,7 +123,9 @@ def import_folder(desk: Desk) -> list[str]:
         return []
     root = desk.config.path(folder)
     done = []
-    for path in sorted(p for p in root.iterdir() if p.is_file() and not p.name.startswith((".", "~$"))):
+    for path in sorted(
+        p for p in root.iterdir() if p.is_file() and not p.name.startswith((".", "~$"))
+    ):
         if time.time() - path.stat().st_mtime < SETTLE_SECONDS or path.name.endswith(".reason.txt"):
             continue
         try:
@@ -131,13 +148,14 @@ def _settle(path: Path, target: Path, reason: str | None = None) -> None:
     if reason:
         stamped.with_name(stamped.name + ".reason.txt").write_text(
             f"{path.name} was not imported.\n\nWhy: {reason}\n\nWhat to do: fix the file and drop it into the folder again.\n",
-            encoding="utf-8")
+            encoding="utf-8",
+        )
 
 
 def import_file(desk: Desk, path: Path) -> tuple[str, int]:
     rows = read_rows(path, desk.limits.max_rows, desk.limits.max_file_bytes)
     table, header_at, columns = recognise(rows, path.name)
-    records = [record for row in rows[header_at + 1:] if (record := _record(row, columns))]
+    records = [record for row in rows[header_at + 1 :] if (record := _record(row, columns))]
     try:
         with desk.store.transaction() as session:
             count = UPSERTS[table.name](session, records, path.name)
@@ -153,7 +171,10 @@ def read_rows(path: Path, max_rows: int, max_bytes: int) -> list[list[Any]]:
     if suffix == ".csv":
         text = decode(path.read_bytes())
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t") if text.strip() else csv.excel
-        return [row for _, row in zip(range(max_rows), csv.reader(io.StringIO(text), dialect), strict=False)]
+        return [
+            row
+            for _, row in zip(range(max_rows), csv.reader(io.StringIO(text), dialect), strict=False)
+        ]
     if suffix in (".xlsx", ".xlsm"):
         import openpyxl  # here, not at the top: half a second to import, for a file that comes seldom
 
@@ -163,7 +184,10 @@ def read_rows(path: Path, max_rows: int, max_bytes: int) -> list[list[Any]]:
             raise MasterDataError(f"not a readable Excel workbook ({type(exc).__name__})") from None
         try:
             sheet = workbook.worksheets[0]
-            return [list(row) for _, row in zip(range(max_rows), sheet.iter_rows(values_only=True), strict=False)]
+            return [
+                list(row)
+                for _, row in zip(range(max_rows), sheet.iter_rows(values_only=True), strict=False)
+            ]
         finally:
             workbook.close()
     raise MasterDataError("only .xlsx and .csv files are read here")
@@ -174,7 +198,11 @@ def recognise(rows: list[list[Any]], filename: str) -> tuple[Table, int, dict[in
     for index, row in enumerate(rows[:HEADER_ROWS]):
         keys = [label_key(str(cell)) if not is_empty(cell) else "" for cell in row]
         for table in load_tables():
-            columns = {position: table.columns[key] for position, key in enumerate(keys) if key in table.columns}
+            columns = {
+                position: table.columns[key]
+                for position, key in enumerate(keys)
+                if key in table.columns
+            }
             if set(table.required) <= set(columns.values()):
                 return table, index, columns
     names = "; ".join(f"{t.name}: {', '.join(t.required)}" for t in load_tables())
@@ -195,11 +223,17 @@ def upsert_dealers(session: Session, records: list[dict], source: str) -> int:
         code = clean_text(record.get("code"))
         if not code:
             continue
-        dealer = session.scalars(select(Party).where(Party.kind == "dealer", Party.code == code)).first()
+        dealer = session.scalars(
+            select(Party).where(Party.kind == "dealer", Party.code == code)
+        ).first()
         if dealer is None:
             dealer = Party(kind="dealer", code=code, name=code, attributes={})
             session.add(dealer)
-        emails = [e.lower() for e in re.split(r"[\s,;；，]+", clean_text(record.get("emails"))) if "@" in e]
+        emails = [
+            e.lower()
+            for e in re.split(r"[\s,;；，]+", clean_text(record.get("emails")))
+            if "@" in e
+        ]
         dealer.name = clean_text(record.get("name")) or dealer.name
         dealer.email = emails[0] if emails else dealer.email
         attributes = dict(dealer.attributes or {})
@@ -236,12 +270,20 @@ def upsert_products(session: Session, records: list[dict], source: str) -> int:
 def upsert_purchases(session: Session, records: list[dict], source: str) -> int:
     count = 0
     for index, record in enumerate(records, start=2):
-        code, period, amount = clean_text(record.get("dealer_code")), period_key(record.get("period")), number(record.get("amount"))
+        code, period, amount = (
+            clean_text(record.get("dealer_code")),
+            period_key(record.get("period")),
+            number(record.get("amount")),
+        )
         if not code and period is None and amount is None:
             continue
         if not code or period is None or amount is None:
-            raise MasterDataError(f"row {index}: a purchase needs a dealer code, a period (2026-09, 2026-Q3 or 2026) and an amount")
-        row = session.scalars(select(Purchase).where(Purchase.dealer_code == code, Purchase.period == period)).first()
+            raise MasterDataError(
+                f"row {index}: a purchase needs a dealer code, a period (2026-09, 2026-Q3 or 2026) and an amount"
+            )
+        row = session.scalars(
+            select(Purchase).where(Purchase.dealer_code == code, Purchase.period == period)
+        ).first()
         if row is None:
             session.add(Purchase(dealer_code=code, period=period, amount=float(amount)))
         else:
@@ -267,7 +309,14 @@ def period_key(value: Any) -> str | None:
     """A purchase period as `2026-09` (month), `2026-Q3` (quarter) or `2026` (year)."""
     if isinstance(value, datetime | date):
         return f"{value.year}-{value.month:02d}"
-    text = clean_text(value).upper().replace("年", "-").replace("月", "").replace("/", "-").replace(".", "-")
+    text = (
+        clean_text(value)
+        .upper()
+        .replace("年", "-")
+        .replace("月", "")
+        .replace("/", "-")
+        .replace(".", "-")
+    )
     if match := QUARTER.fullmatch(text):
         digit = match.group(2) or match.group(3)
         quarter = "一二三四".index(digit) + 1 if digit in "一二三四" else int(digit)

@@ -21,13 +21,19 @@ from vocabulary import OutboxStatus
 
 
 def queue(
-    session: Session, message: EmailMessage, purpose: str, *, case_id: int | None = None,
+    session: Session,
+    message: EmailMessage,
+    purpose: str,
+    *,
+    case_id: int | None = None,
     document_id: int | None = None,
 ) -> OutboxMessage:
     headers: dict[str, list[str]] = {}
     for name, value in message.raw_items():  # as stored: compose's own, not parsed again (issue 23)
         headers.setdefault(name.lower(), []).append(str(value))
-    recipients = [address for _, address in getaddresses(headers.get("to", []) + headers.get("cc", []))]
+    recipients = [
+        address for _, address in getaddresses(headers.get("to", []) + headers.get("cc", []))
+    ]
     message_id = headers.get("message-id", [None])[0]
     row = OutboxMessage(
         message_id=message_id.strip() if message_id else None,
@@ -64,7 +70,9 @@ def deliver_to_folder(store, folder: Path) -> int:  # noqa: ANN001
     """Deliver every queued mail into the outbox folder; returns how many were written."""
     delivered = 0
     with store.transaction() as session:
-        ids = session.scalars(select(OutboxMessage.id).where(OutboxMessage.status == OutboxStatus.QUEUED)).all()
+        ids = session.scalars(
+            select(OutboxMessage.id).where(OutboxMessage.status == OutboxStatus.QUEUED)
+        ).all()
     for message_id in ids:
         with store.transaction() as session:
             row = session.get(OutboxMessage, message_id)

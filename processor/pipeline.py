@@ -68,8 +68,15 @@ class Outcome:
 def process(desk: Desk, item: Incoming) -> Outcome:
     document_id, duplicate, arrived = register(desk, item)
     if duplicate:
-        return Outcome(DocumentStatus.DUPLICATE, item.filename, document_id=document_id, reason="already processed")
-    examined = examine(item.data, item.filename, desk, received=arrival(desk, arrived), refusal=item.refusal)
+        return Outcome(
+            DocumentStatus.DUPLICATE,
+            item.filename,
+            document_id=document_id,
+            reason="already processed",
+        )
+    examined = examine(
+        item.data, item.filename, desk, received=arrival(desk, arrived), refusal=item.refusal
+    )
     return record_and_act(desk, item, document_id, examined)
 
 
@@ -86,8 +93,18 @@ def process_registered(desk: Desk, document_id: int) -> Outcome:
     with desk.store.transaction() as session:
         row = session.get(Document, document_id)
         if row is None or row.status != DocumentStatus.RECEIVED:
-            return Outcome(DocumentStatus.DUPLICATE, row.filename if row else "?", document_id=document_id, reason="already processed")
-        item = Incoming(row.source, row.source_ref, row.filename, read_original(desk.config.archive_dir, session, row))
+            return Outcome(
+                DocumentStatus.DUPLICATE,
+                row.filename if row else "?",
+                document_id=document_id,
+                reason="already processed",
+            )
+        item = Incoming(
+            row.source,
+            row.source_ref,
+            row.filename,
+            read_original(desk.config.archive_dir, session, row),
+        )
         arrived = row.received_at
     examined = examine(item.data, item.filename, desk, received=arrival(desk, arrived))
     return record_and_act(desk, item, document_id, examined)
@@ -97,27 +114,46 @@ def message_id_of(item: Incoming) -> str | None:
     if not item.filename.endswith(".eml"):
         return None
     # compat32: only one raw header is wanted, and the default policy's header objects cost more
-    found = BytesHeaderParser(policy=policy.compat32).parsebytes(item.data[:65536]).get("Message-ID")
+    found = (
+        BytesHeaderParser(policy=policy.compat32).parsebytes(item.data[:65536]).get("Message-ID")
+    )
     return str(found).strip() if found else None
 
 
 def processed_before(session, row: Document, message_id: str) -> bool:  # noqa: ANN001
     """The same mail from the same mailbox with other bytes (a server that rewrote a header
     after a UIDVALIDITY change) is known by its Message-ID."""
-    return session.scalar(select(Document.id).where(
-        Document.message_id == message_id, Document.source == row.source,
-        Document.id != row.id, Document.status != DocumentStatus.RECEIVED).limit(1)) is not None
+    return (
+        session.scalar(
+            select(Document.id)
+            .where(
+                Document.message_id == message_id,
+                Document.source == row.source,
+                Document.id != row.id,
+                Document.status != DocumentStatus.RECEIVED,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
-OCR_WAIT = ("reason.ocr_unavailable", "OCR not available")  # its code; the English kept before reasons had codes
+OCR_WAIT = (
+    "reason.ocr_unavailable",
+    "OCR not available",
+)  # its code; the English kept before reasons had codes
 
 
 def retry_waiting_for_ocr(desk: Desk) -> list[Outcome]:
     """Scans quarantined because OCR could not run are processed again, from the archive, once
     it can: a fax is never dropped."""
     with desk.store.transaction() as session:
-        waiting = session.scalars(select(Document).where(
-            Document.status == DocumentStatus.QUARANTINED, or_(*(Document.reason.contains(wait) for wait in OCR_WAIT)))).all()
+        waiting = session.scalars(
+            select(Document).where(
+                Document.status == DocumentStatus.QUARANTINED,
+                or_(*(Document.reason.contains(wait) for wait in OCR_WAIT)),
+            )
+        ).all()
         if not waiting:
             return []
         # the OCR stack (OpenCV, numpy: seconds of CPU) imported only when a scan waits for it
@@ -128,8 +164,14 @@ def retry_waiting_for_ocr(desk: Desk) -> list[Outcome]:
         items = []
         for row in waiting:
             row.status = DocumentStatus.RECEIVED  # taken up again below
-            items.append(Incoming(row.source, row.source_ref, row.filename,
-                                  read_original(desk.config.archive_dir, session, row)))
+            items.append(
+                Incoming(
+                    row.source,
+                    row.source_ref,
+                    row.filename,
+                    read_original(desk.config.archive_dir, session, row),
+                )
+            )
     return [process(desk, item) for item in items]
 
 
@@ -155,10 +197,18 @@ def register(desk: Desk, item: Incoming) -> tuple[int, bool, datetime | None]:
                 if row is not None and row.status != DocumentStatus.RECEIVED:
                     return row.id, True, first_seen
                 if row is None:
-                    row = Document(sha256=digest, size=len(item.data), filename=item.filename[:512],
-                                   source=item.source, source_ref=item.ref[:1024], archive_path=relative)
+                    row = Document(
+                        sha256=digest,
+                        size=len(item.data),
+                        filename=item.filename[:512],
+                        source=item.source,
+                        source_ref=item.ref[:1024],
+                        archive_path=relative,
+                    )
                     session.add(row)
-                    if desk.store.shared and desk.config.store.originals_in_store:  # another host may process it
+                    if (
+                        desk.store.shared and desk.config.store.originals_in_store
+                    ):  # another host may process it
                         session.add(Original(sha256=digest, data=item.data))
                     session.flush()
                 if message_id and processed_before(session, row, message_id):
@@ -174,19 +224,32 @@ def record_and_act(desk: Desk, item: Incoming, document_id: int, examined: Exami
     """Record the document and run its plan through the action handlers
     (processor/actions/registry.py), in one transaction."""
     doc = examined.doc
-    outcome = Outcome(DocumentStatus.PROCESSED, item.filename, kind=doc.kind, document_id=document_id,
-                      sender=sender_address(doc),
-                      actions=[action.type for action in examined.actions])
+    outcome = Outcome(
+        DocumentStatus.PROCESSED,
+        item.filename,
+        kind=doc.kind,
+        document_id=document_id,
+        sender=sender_address(doc),
+        actions=[action.type for action in examined.actions],
+    )
     with desk.store.transaction() as session:
         # locked, and looked at again: a job run twice at once (a worker taken for dead while
         # it still ran) records the document once
         row = session.get(Document, document_id, with_for_update=True)
         if row.status != DocumentStatus.RECEIVED:
-            return Outcome(DocumentStatus.DUPLICATE, item.filename, document_id=document_id, reason="already processed")
+            return Outcome(
+                DocumentStatus.DUPLICATE,
+                item.filename,
+                document_id=document_id,
+                reason="already processed",
+            )
         row.kind, row.parsed = doc.kind, _storable(as_json(examined))
         row.sender, row.subject = outcome.sender, (doc.meta.get("subject") or None)
         row.message_id = doc.meta.get("message_id")
-        act(Step(desk, session, row, examined, item, outcome, actor=outcome.sender or item.source), examined.actions)
+        act(
+            Step(desk, session, row, examined, item, outcome, actor=outcome.sender or item.source),
+            examined.actions,
+        )
     return outcome
 
 

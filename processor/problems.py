@@ -28,7 +28,9 @@ log = logging.getLogger(__name__)
 
 SUMMARY_EVERY = timedelta(days=1)
 
-Finding = tuple[str, str]  # (key: what it is about, summary: coded (outputs/reasons.py), one line for the operator)
+Finding = tuple[
+    str, str
+]  # (key: what it is about, summary: coded (outputs/reasons.py), one line for the operator)
 Check = Callable[[Desk, Session, datetime], list[Finding]]
 
 
@@ -38,11 +40,25 @@ Check = Callable[[Desk, Session, datetime], list[Finding]]
 def unreachable_mailboxes(desk: Desk, session: Session, now: datetime) -> list[Finding]:
     """A mailbox that could not be read for `[worker] unreachable_minutes`."""
     since = now - timedelta(minutes=desk.config.worker.unreachable_minutes)
-    rows = session.scalars(select(SourcePoll).where(SourcePoll.source.startswith("imap:"),
-                                                    SourcePoll.failing_since <= since)).all()
-    return [(row.source, because(reason("problem.unreachable", **source_named(row.source),
-                                        since=local_time(desk, row.failing_since), detail=row.last_error)))
-            for row in rows]
+    rows = session.scalars(
+        select(SourcePoll).where(
+            SourcePoll.source.startswith("imap:"), SourcePoll.failing_since <= since
+        )
+    ).all()
+    return [
+        (
+            row.source,
+            because(
+                reason(
+                    "problem.unreachable",
+                    **source_named(row.source),
+                    since=local_time(desk, row.failing_since),
+                    detail=row.last_error,
+                )
+            ),
+        )
+        for row in rows
+    ]
 
 
 SOURCE_KINDS = ("imap", "maildir", "folder")  # named by the catalogs' source.*
@@ -51,22 +67,43 @@ SOURCE_KINDS = ("imap", "maildir", "folder")  # named by the catalogs' source.*
 def source_named(source: str) -> dict[str, str]:
     """A source (`imap:complaints`) as coded values for a reader: its kind's catalog id and its name."""
     kind, _, name = source.partition(":")
-    return {"source_label": f"source.{kind if kind in SOURCE_KINDS else 'other'}", "source": name or source}
+    return {
+        "source_label": f"source.{kind if kind in SOURCE_KINDS else 'other'}",
+        "source": name or source,
+    }
 
 
 def quarantine_growing(desk: Desk, session: Session, now: datetime) -> list[Finding]:
     """More items quarantined in a day than `[worker] quarantine_per_day`."""
-    count = session.scalar(select(func.count(Document.id)).where(
-        Document.status == "quarantined", Document.received_at >= now - timedelta(days=1)))
+    count = session.scalar(
+        select(func.count(Document.id)).where(
+            Document.status == "quarantined", Document.received_at >= now - timedelta(days=1)
+        )
+    )
     limit = desk.config.worker.quarantine_per_day
-    return [("quarantine", because(reason("problem.quarantine_growing", count=count, limit=limit)))] if count >= limit else []
+    return (
+        [("quarantine", because(reason("problem.quarantine_growing", count=count, limit=limit)))]
+        if count >= limit
+        else []
+    )
 
 
 def calendar_not_published(desk: Desk, session: Session, now: datetime) -> list[Finding]:
     """This year's holiday schedule, or from November next year's, is not published: deadlines
     in it are provisional until the rule file or the packages carry it."""
     years = desk.calendar.unpublished(desk.now().date())
-    return [("calendar", because(reason("problem.calendar", years=", ".join(map(str, years)), last=years[-1])))] if years else []
+    return (
+        [
+            (
+                "calendar",
+                because(
+                    reason("problem.calendar", years=", ".join(map(str, years)), last=years[-1])
+                ),
+            )
+        ]
+        if years
+        else []
+    )
 
 
 # kind → check; the kinds here are closed when their check no longer finds them.
@@ -107,7 +144,12 @@ def report(desk: Desk, session: Session, kind: str, key: str, summary: str) -> P
         problem = Problem(key=key, kind=kind, first_seen=now)
         session.add(problem)
     problem.kind, problem.summary, problem.status = kind, summary, "open"
-    problem.first_seen, problem.last_seen, problem.closed_at, problem.summarised_at = now, now, None, now
+    problem.first_seen, problem.last_seen, problem.closed_at, problem.summarised_at = (
+        now,
+        now,
+        None,
+        now,
+    )
     log.error("problem: %s", reasons.with_detail(summary, "en"))
     tell_operator(desk, session, "problem.subject_new", [problem])
     return problem
@@ -115,7 +157,9 @@ def report(desk: Desk, session: Session, kind: str, key: str, summary: str) -> P
 
 def resolve(session: Session, key: str) -> bool:
     """The problem `key` is over (found so, or the operator says so); False when none was open."""
-    problem = session.scalars(select(Problem).where(Problem.key == key, Problem.status == "open")).first()
+    problem = session.scalars(
+        select(Problem).where(Problem.key == key, Problem.status == "open")
+    ).first()
     if problem is None:
         return False
     close(problem)
@@ -148,20 +192,48 @@ def tell_operator(desk: Desk, session: Session, subject: str, found: list[Proble
     operators = desk.config.desk.operator
     language = desk.config.desk.default_language
     first = reasons.reason_text(found[0].summary, language)
-    title = gettext(language, subject, desk=compose.desk_name(desk.sender, language), count=len(found),
-                    summary=first if len(first) <= 80 else first[:78] + "…")
+    title = gettext(
+        language,
+        subject,
+        desk=compose.desk_name(desk.sender, language),
+        count=len(found),
+        summary=first if len(first) <= 80 else first[:78] + "…",
+    )
     if not operators:
         log.warning("no [desk] operator to tell: %s", title)
         return
-    rows = [(gettext(language, f"problem.kind.{problem.kind}", default=problem.kind),
-             "\n    ".join([gettext(language, "problem.row", summary=reasons.reason_text(problem.summary, language),
-                                  since=local_time(desk, problem.first_seen), key=problem.key),
-                          *(gettext(language, "reason.detail", detail=detail) for detail in reasons.details(problem.summary))]))
-            for problem in found]
+    rows = [
+        (
+            gettext(language, f"problem.kind.{problem.kind}", default=problem.kind),
+            "\n    ".join(
+                [
+                    gettext(
+                        language,
+                        "problem.row",
+                        summary=reasons.reason_text(problem.summary, language),
+                        since=local_time(desk, problem.first_seen),
+                        key=problem.key,
+                    ),
+                    *(
+                        gettext(language, "reason.detail", detail=detail)
+                        for detail in reasons.details(problem.summary)
+                    ),
+                ]
+            ),
+        )
+        for problem in found
+    ]
     for to in operators:
         message = compose.staff_note(
-            desk.sender, to=to, subject=title, greeting=to, language=language,
-            intro=gettext(language, "problem.intro"), rows=rows, case_no=None, purpose="problem",
+            desk.sender,
+            to=to,
+            subject=title,
+            greeting=to,
+            language=language,
+            intro=gettext(language, "problem.intro"),
+            rows=rows,
+            case_no=None,
+            purpose="problem",
             closing=gettext(language, "problem.closing"),
         )
         outbox.queue(session, message, "problem")

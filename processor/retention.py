@@ -46,17 +46,33 @@ def _plain(value):  # noqa: ANN001, ANN202
 
 
 def _row(model) -> dict:  # noqa: ANN001
-    return {column.key: _plain(getattr(model, column.key)) for column in model.__table__.columns
-            if column.key != "raw"}
+    return {
+        column.key: _plain(getattr(model, column.key))
+        for column in model.__table__.columns
+        if column.key != "raw"
+    }
 
 
-def purge(desk: Desk, *, years: int, export_dir: Path | None, dry_run: bool = False,
-          now: datetime | None = None, actor: str | None = None) -> Purge:
+def purge(
+    desk: Desk,
+    *,
+    years: int,
+    export_dir: Path | None,
+    dry_run: bool = False,
+    now: datetime | None = None,
+    actor: str | None = None,
+) -> Purge:
     cutoff = cutoff_for(years, now)
     with desk.store.transaction() as session:
-        cases = session.scalars(select(Case).where(Case.status == "closed", Case.closed_at < cutoff)).all()
+        cases = session.scalars(
+            select(Case).where(Case.status == "closed", Case.closed_at < cutoff)
+        ).all()
         case_ids = [case.id for case in cases]
-        documents = session.scalars(select(Document).where(Document.case_id.in_(case_ids))).all() if case_ids else []
+        documents = (
+            session.scalars(select(Document).where(Document.case_id.in_(case_ids))).all()
+            if case_ids
+            else []
+        )
         if dry_run or not cases:
             return Purge(len(cases), len(documents), None)
         target = None
@@ -65,20 +81,36 @@ def purge(desk: Desk, *, years: int, export_dir: Path | None, dry_run: bool = Fa
             (target / "originals").mkdir(parents=True)
             with (target / "cases.jsonl").open("w", encoding="utf-8") as out:
                 for case in cases:
-                    requests = session.scalars(select(ReturnRequest).where(ReturnRequest.case_id == case.id)).all()
+                    requests = session.scalars(
+                        select(ReturnRequest).where(ReturnRequest.case_id == case.id)
+                    ).all()
                     record = {
                         "case": _row(case),
                         "events": [_row(event) for event in case.events],
                         "documents": [_row(d) for d in documents if d.case_id == case.id],
-                        "mails": [_row(m) for m in session.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case.id))],
-                        "returns": [{**_row(r), "lines": [_row(line) for line in r.lines]} for r in requests],
+                        "mails": [
+                            _row(m)
+                            for m in session.scalars(
+                                select(OutboxMessage).where(OutboxMessage.case_id == case.id)
+                            )
+                        ],
+                        "returns": [
+                            {**_row(r), "lines": [_row(line) for line in r.lines]} for r in requests
+                        ],
                     }
                     out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
             for document in documents:
                 with contextlib.suppress(FileNotFoundError):  # an original already gone stays gone
                     data = read_original(desk.config.archive_dir, session, document)
-                    (target / "originals" / f"{document.id}-{Path(document.filename).name}").write_bytes(data)
-        request_ids = [r.id for r in session.scalars(select(ReturnRequest).where(ReturnRequest.case_id.in_(case_ids)))]
+                    (
+                        target / "originals" / f"{document.id}-{Path(document.filename).name}"
+                    ).write_bytes(data)
+        request_ids = [
+            r.id
+            for r in session.scalars(
+                select(ReturnRequest).where(ReturnRequest.case_id.in_(case_ids))
+            )
+        ]
         session.execute(delete(ReturnLine).where(ReturnLine.request_id.in_(request_ids)))
         session.execute(delete(ReturnRequest).where(ReturnRequest.id.in_(request_ids)))
         session.execute(delete(CaseEvent).where(CaseEvent.case_id.in_(case_ids)))
@@ -87,9 +119,19 @@ def purge(desk: Desk, *, years: int, export_dir: Path | None, dry_run: bool = Fa
         session.execute(delete(Original).where(Original.sha256.in_([d.sha256 for d in documents])))
         session.execute(delete(Document).where(Document.id.in_([d.id for d in documents])))
         session.execute(delete(Case).where(Case.id.in_(case_ids)))
-        session.add(AuditEntry(actor=actor or getpass.getuser(), action="retention_purge", detail={
-            "cutoff": cutoff.isoformat(), "years": years, "cases": [c.case_no for c in cases],
-            "documents": len(documents), "export": str(target) if target else None}))
+        session.add(
+            AuditEntry(
+                actor=actor or getpass.getuser(),
+                action="retention_purge",
+                detail={
+                    "cutoff": cutoff.isoformat(),
+                    "years": years,
+                    "cases": [c.case_no for c in cases],
+                    "documents": len(documents),
+                    "export": str(target) if target else None,
+                },
+            )
+        )
     for path in archived:  # after the commit: a failure above leaves the originals in place
         (desk.config.archive_dir / path).unlink(missing_ok=True)
     return Purge(len(case_ids), len(documents), target)

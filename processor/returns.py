@@ -56,21 +56,38 @@ def _in_period(day: date | None, period: str, kind: str) -> bool:
 
 
 def purchases_in(session: Session, dealer_code: str, period: str) -> float | None:
-    return session.scalar(select(Purchase.amount).where(Purchase.dealer_code == dealer_code, Purchase.period == period))
+    return session.scalar(
+        select(Purchase.amount).where(
+            Purchase.dealer_code == dealer_code, Purchase.period == period
+        )
+    )
 
 
-def returned_in(session: Session, dealer_code: str, period: str, kind: str, reasons: tuple[str, ...] | None = None) -> float:
+def returned_in(
+    session: Session,
+    dealer_code: str,
+    period: str,
+    kind: str,
+    reasons: tuple[str, ...] | None = None,
+) -> float:
     """Amount of accepted return lines of a dealer in a period (by the sheet's date)."""
-    query = (select(ReturnLine.amount, ReturnRequest.sheet_date, ReturnRequest.received_at)
-             .join(ReturnRequest, ReturnLine.request_id == ReturnRequest.id)
-             .where(ReturnRequest.dealer_code == dealer_code, ReturnLine.decision == "accepted"))
+    query = (
+        select(ReturnLine.amount, ReturnRequest.sheet_date, ReturnRequest.received_at)
+        .join(ReturnRequest, ReturnLine.request_id == ReturnRequest.id)
+        .where(ReturnRequest.dealer_code == dealer_code, ReturnLine.decision == "accepted")
+    )
     if reasons:
         query = query.where(ReturnLine.reason.in_(reasons))
-    return sum(amount or 0 for amount, sheet, received in session.execute(query)
-               if _in_period(sheet or received.date(), period, kind))
+    return sum(
+        amount or 0
+        for amount, sheet, received in session.execute(query)
+        if _in_period(sheet or received.date(), period, kind)
+    )
 
 
-def exchange_ratio(session: Session, dealer_code: str, period: str, kind: str = "month") -> float | None:
+def exchange_ratio(
+    session: Session, dealer_code: str, period: str, kind: str = "month"
+) -> float | None:
     """Accepted returns ÷ purchases of a dealer in a period (None without purchases on record)."""
     bought = purchases_in(session, dealer_code, period)
     return None if not bought else returned_in(session, dealer_code, period, kind) / bought
@@ -81,7 +98,9 @@ def exchange_ratio(session: Session, dealer_code: str, period: str, kind: str = 
 
 def find_dealer(session: Session, code: str | None, sender: str | None) -> Party | None:
     if code:
-        return session.scalars(select(Party).where(Party.kind == "dealer", func.upper(Party.code) == code.upper())).first()
+        return session.scalars(
+            select(Party).where(Party.kind == "dealer", func.upper(Party.code) == code.upper())
+        ).first()
     if sender:
         for dealer in session.scalars(select(Party).where(Party.kind == "dealer")):
             if normalise(sender) in dealer_addresses(dealer):
@@ -91,7 +110,11 @@ def find_dealer(session: Session, code: str | None, sender: str | None) -> Party
 
 def dealer_addresses(dealer: Party) -> set[str]:
     """A dealer's addresses in the master data, in normal form."""
-    return {normalise(address) for address in [dealer.email, *(dealer.attributes or {}).get("emails", [])] if address}
+    return {
+        normalise(address)
+        for address in [dealer.email, *(dealer.attributes or {}).get("emails", [])]
+        if address
+    }
 
 
 def slip_address(session: Session, request: ReturnRequest, case: Case) -> str | None:
@@ -115,38 +138,92 @@ def sender_may_speak_for(desk: Desk, dealer: Party, doc: ParsedDocument, source:
     return "staff" in allowed and trust.is_staff(desk, doc)
 
 
-def open_request(session: Session, desk: Desk, case: Case, doc: ParsedDocument, *, document_id: int,
-                 source: str, received: datetime) -> ReturnRequest:
+def open_request(
+    session: Session,
+    desk: Desk,
+    case: Case,
+    doc: ParsedDocument,
+    *,
+    document_id: int,
+    source: str,
+    received: datetime,
+) -> ReturnRequest:
     sheet_date = _date(doc.value("sheet_date"))
     sender = doc.meta.get("sender")
     dealer = find_dealer(session, doc.value("dealer_code"), sender)
-    request = ReturnRequest(case_id=case.id, document_id=document_id, sheet_date=sheet_date,
-                            received_at=received.replace(tzinfo=None), status="open",
-                            dealer_code=dealer.code if dealer else doc.value("dealer_code"),
-                            dealer_name=dealer.name if dealer else doc.value("company"))
+    request = ReturnRequest(
+        case_id=case.id,
+        document_id=document_id,
+        sheet_date=sheet_date,
+        received_at=received.replace(tzinfo=None),
+        status="open",
+        dealer_code=dealer.code if dealer else doc.value("dealer_code"),
+        dealer_name=dealer.name if dealer else doc.value("company"),
+    )
     session.add(request)
     session.flush()
     for number, line in enumerate(doc.lines, start=1):
-        session.add(ReturnLine(
-            request_id=request.id, line_no=number, order_no=line.get("order_no"), part_no=line.get("part_no"),
-            product_name=line.get("product_name"), spec=line.get("spec"), batch_no=line.get("batch_no"),
-            quantity=line.get("quantity"), unit=line.get("unit"), unit_price=line.get("unit_price"),
-            amount=line.get("amount"), ship_date=_date(line.get("ship_date")), reason=line.get("reason"),
-            action=line.get("action"), decision="held", problems=[]))
+        session.add(
+            ReturnLine(
+                request_id=request.id,
+                line_no=number,
+                order_no=line.get("order_no"),
+                part_no=line.get("part_no"),
+                product_name=line.get("product_name"),
+                spec=line.get("spec"),
+                batch_no=line.get("batch_no"),
+                quantity=line.get("quantity"),
+                unit=line.get("unit"),
+                unit_price=line.get("unit_price"),
+                amount=line.get("amount"),
+                ship_date=_date(line.get("ship_date")),
+                reason=line.get("reason"),
+                action=line.get("action"),
+                decision="held",
+                problems=[],
+            )
+        )
     session.flush()
     session.refresh(request)
     if dealer is None:
-        hold(request, because(reason("return.unknown_dealer", dealer=doc.value("dealer_code") or "—", sender=sender or "—")))
+        hold(
+            request,
+            because(
+                reason(
+                    "return.unknown_dealer",
+                    dealer=doc.value("dealer_code") or "—",
+                    sender=sender or "—",
+                )
+            ),
+        )
     elif not sender_may_speak_for(desk, dealer, doc, source):
-        hold(request, because(reason("return.not_dealer_address", dealer=dealer.code,
-                                     sender=sender or gettext(desk.config.desk.default_language, "return.no_sender"))))
+        hold(
+            request,
+            because(
+                reason(
+                    "return.not_dealer_address",
+                    dealer=dealer.code,
+                    sender=sender or gettext(desk.config.desk.default_language, "return.no_sender"),
+                )
+            ),
+        )
     elif not request.lines:
         hold(request, because(reason("return.no_lines")))
     else:
         decide_lines(session, desk, request, dealer, received.date())
-    record(session, desk, case, "return_request", "desk", document_id=document_id, request=request.id,
-           dealer=request.dealer_code, lines=len(request.lines), request_status=request.status,
-           held=request.held_reason)
+    record(
+        session,
+        desk,
+        case,
+        "return_request",
+        "desk",
+        document_id=document_id,
+        request=request.id,
+        dealer=request.dealer_code,
+        lines=len(request.lines),
+        request_status=request.status,
+        held=request.held_reason,
+    )
     return request
 
 
@@ -170,29 +247,55 @@ def _date(value: Any) -> date | None:
 # ---------------------------------------------------------------- checks and policy
 
 
-def decide_lines(session: Session, desk: Desk, request: ReturnRequest, dealer: Party, received: date) -> None:
+def decide_lines(
+    session: Session, desk: Desk, request: ReturnRequest, dealer: Party, received: date
+) -> None:
     for line in request.lines:
-        verdict = check(session, desk, request, line) or policy(session, desk, request, dealer, line, received)
-        line.decision, line.decision_reason, line.decided_by = verdict.decision, verdict.reason, "rules"
+        verdict = check(session, desk, request, line) or policy(
+            session, desk, request, dealer, line, received
+        )
+        line.decision, line.decision_reason, line.decided_by = (
+            verdict.decision,
+            verdict.reason,
+            "rules",
+        )
         session.flush()  # the next line's ratio counts this one
-    request.status = "open" if any(line.decision in OPEN_DECISIONS for line in request.lines) else "decided"
+    request.status = (
+        "open" if any(line.decision in OPEN_DECISIONS for line in request.lines) else "decided"
+    )
 
 
 def check(session: Session, desk: Desk, request: ReturnRequest, line: ReturnLine) -> Verdict | None:
     """The line's problems, kept on it; a refusal or a hold when one is found."""
     policy_settings = desk.rules.returns
-    product = session.scalars(select(Product).where(Product.part_no == line.part_no)).first() if line.part_no else None
+    product = (
+        session.scalars(select(Product).where(Product.part_no == line.part_no)).first()
+        if line.part_no
+        else None
+    )
     problems: list[str] = []
     if not line.quantity or line.quantity <= 0:
         problems.append("bad_quantity")
     if product is None:
         problems.append("unknown_part")
-    price = line.unit_price if line.unit_price is not None else (product.unit_price if product else None)
-    if product and product.unit_price is not None and line.unit_price is not None and \
-            abs(line.unit_price - product.unit_price) > policy_settings.amount_tolerance:
+    price = (
+        line.unit_price
+        if line.unit_price is not None
+        else (product.unit_price if product else None)
+    )
+    if (
+        product
+        and product.unit_price is not None
+        and line.unit_price is not None
+        and abs(line.unit_price - product.unit_price) > policy_settings.amount_tolerance
+    ):
         problems.append("price_differs")
-    if price is not None and line.quantity and line.amount is not None and \
-            abs(line.quantity * price - line.amount) > policy_settings.amount_tolerance:
+    if (
+        price is not None
+        and line.quantity
+        and line.amount is not None
+        and abs(line.quantity * price - line.amount) > policy_settings.amount_tolerance
+    ):
         problems.append("amount_mismatch")
     if line.amount is None and price is not None and line.quantity:
         line.amount = round(line.quantity * price, 2)
@@ -209,11 +312,27 @@ def check(session: Session, desk: Desk, request: ReturnRequest, line: ReturnLine
     if "unknown_part" in problems:
         return Verdict("held", because(reason("return.unknown_part", part_no=line.part_no or "—")))
     if "price_differs" in problems:
-        return Verdict("held", because(reason("return.price_differs", price=f"{line.unit_price:g}",
-                                              list_price=f"{product.unit_price:g}")))
+        return Verdict(
+            "held",
+            because(
+                reason(
+                    "return.price_differs",
+                    price=f"{line.unit_price:g}",
+                    list_price=f"{product.unit_price:g}",
+                )
+            ),
+        )
     if "amount_mismatch" in problems:
-        return Verdict("held", because(reason("return.amount_differs", amount=f"{line.amount:g}",
-                                              expected=f"{line.quantity * price:g}")))
+        return Verdict(
+            "held",
+            because(
+                reason(
+                    "return.amount_differs",
+                    amount=f"{line.amount:g}",
+                    expected=f"{line.quantity * price:g}",
+                )
+            ),
+        )
     return None
 
 
@@ -233,9 +352,13 @@ def _returned_before(session: Session, request: ReturnRequest, line: ReturnLine)
         select(ReturnLine.slip_no, ReturnRequest.id, Case.case_no)
         .join(ReturnRequest, ReturnLine.request_id == ReturnRequest.id)
         .outerjoin(Case, Case.id == ReturnRequest.case_id)
-        .where(ReturnRequest.dealer_code == request.dealer_code, ReturnRequest.id != request.id,
-               ReturnLine.order_no == line.order_no, ReturnLine.part_no == line.part_no,
-               ReturnLine.decision != "refused")
+        .where(
+            ReturnRequest.dealer_code == request.dealer_code,
+            ReturnRequest.id != request.id,
+            ReturnLine.order_no == line.order_no,
+            ReturnLine.part_no == line.part_no,
+            ReturnLine.decision != "refused",
+        )
     ).first()
     if found is None:
         return None
@@ -243,19 +366,41 @@ def _returned_before(session: Session, request: ReturnRequest, line: ReturnLine)
     return slip or case_no or f"request {request_id}"
 
 
-def policy(session: Session, desk: Desk, request: ReturnRequest, dealer: Party, line: ReturnLine,
-           received: date) -> Verdict:
+def policy(
+    session: Session,
+    desk: Desk,
+    request: ReturnRequest,
+    dealer: Party,
+    line: ReturnLine,
+    received: date,
+) -> Verdict:
     settings = desk.rules.returns
     rule = settings.reasons.get(line.reason or "other") or settings.reasons.get("other")
     if rule is None or rule.hold:
-        return Verdict("held", because(reason("return.reviewed", reason_label=f"return_reason.{line.reason or 'other'}")))
+        return Verdict(
+            "held",
+            because(
+                reason("return.reviewed", reason_label=f"return_reason.{line.reason or 'other'}")
+            ),
+        )
     if rule.await_ == "inspection":
         return Verdict("pending", because(reason("return.awaiting_inspection")))
-    asked = Asked(line, rule, settings, dealer.attributes or {}, request.sheet_date or received, received,
-                  purchases=lambda period: purchases_in(session, dealer.code, period),
-                  returned=lambda period: returned_in(session, dealer.code, period, settings.ratio_period, ("unsaleable",)))
+    asked = Asked(
+        line,
+        rule,
+        settings,
+        dealer.attributes or {},
+        request.sheet_date or received,
+        received,
+        purchases=lambda period: purchases_in(session, dealer.code, period),
+        returned=lambda period: returned_in(
+            session, dealer.code, period, settings.ratio_period, ("unsaleable",)
+        ),
+    )
     reasons = []
-    for condition in rule.accept_when:  # each one must hold; the first that does not decides the line
+    for (
+        condition
+    ) in rule.accept_when:  # each one must hold; the first that does not decides the line
         held = CONDITIONS[condition](asked)
         if isinstance(held, Verdict):
             return held
@@ -266,8 +411,9 @@ def policy(session: Session, desk: Desk, request: ReturnRequest, dealer: Party, 
 # ---------------------------------------------------------------- inspection verdicts and overrides
 
 
-def apply_inspection(session: Session, desk: Desk, doc: ParsedDocument, case: Case, *, document_id: int,
-                     actor: str) -> list[ReturnLine]:
+def apply_inspection(
+    session: Session, desk: Desk, doc: ParsedDocument, case: Case, *, document_id: int, actor: str
+) -> list[ReturnLine]:
     """An inspection verdict decides the pending quality lines of the case it names that it
     names (by part number, and batch when both have one). Whether its sender may send verdicts
     is the pipeline's question (processor/trust.py); a part number alone never decides."""
@@ -276,15 +422,45 @@ def apply_inspection(session: Session, desk: Desk, doc: ParsedDocument, case: Ca
     part_no = doc.value("part_no")
     if outcome is None or not part_no:
         return []
-    query = (select(ReturnLine).join(ReturnRequest, ReturnLine.request_id == ReturnRequest.id)
-             .where(ReturnLine.decision == "pending", ReturnLine.part_no == part_no, ReturnRequest.case_id == case.id))
+    query = (
+        select(ReturnLine)
+        .join(ReturnRequest, ReturnLine.request_id == ReturnRequest.id)
+        .where(
+            ReturnLine.decision == "pending",
+            ReturnLine.part_no == part_no,
+            ReturnRequest.case_id == case.id,
+        )
+    )
     batch = doc.value("batch_no")
-    lines = [line for line in session.scalars(query) if not (batch and line.batch_no and line.batch_no != batch)]
-    why = because(reason("return.inspected", verdict_label=f"verdict.{verdict}", number=doc.value("inspection_no") or "—"))
+    lines = [
+        line
+        for line in session.scalars(query)
+        if not (batch and line.batch_no and line.batch_no != batch)
+    ]
+    why = because(
+        reason(
+            "return.inspected",
+            verdict_label=f"verdict.{verdict}",
+            number=doc.value("inspection_no") or "—",
+        )
+    )
     for line in lines:
-        line.decision, line.decision_reason, line.decided_by = outcome, why, f"inspection {doc.value('inspection_no') or document_id}"
-        record(session, desk, case, "inspection", actor, document_id=document_id, line=line.line_no,
-               verdict=verdict, decision=outcome)
+        line.decision, line.decision_reason, line.decided_by = (
+            outcome,
+            why,
+            f"inspection {doc.value('inspection_no') or document_id}",
+        )
+        record(
+            session,
+            desk,
+            case,
+            "inspection",
+            actor,
+            document_id=document_id,
+            line=line.line_no,
+            verdict=verdict,
+            decision=outcome,
+        )
     return lines
 
 
@@ -292,16 +468,32 @@ def request_of(session: Session, case: Case) -> ReturnRequest | None:
     return session.scalars(select(ReturnRequest).where(ReturnRequest.case_id == case.id)).first()
 
 
-def override(session: Session, desk: Desk, case: Case, line_no: int, decision: str, reason: str, actor: str) -> ReturnLine:
+def override(
+    session: Session, desk: Desk, case: Case, line_no: int, decision: str, reason: str, actor: str
+) -> ReturnLine:
     request = request_of(session, case)
     if request is None:
-        raise LookupError("command.error.no_request", {})  # (catalog id, values): worded for the staff member
+        raise LookupError(
+            "command.error.no_request", {}
+        )  # (catalog id, values): worded for the staff member
     line = next((line for line in request.lines if line.line_no == line_no), None)
     if line is None:
         raise LookupError("command.error.no_line", {"number": line_no, "count": len(request.lines)})
-    record(session, desk, case, "line_override", actor, line=line_no, **{"from": line.decision, "to": decision},
-           why=reason)
-    line.decision, line.decision_reason, line.decided_by = decision, reason or because(("return.management", {})), actor
+    record(
+        session,
+        desk,
+        case,
+        "line_override",
+        actor,
+        line=line_no,
+        **{"from": line.decision, "to": decision},
+        why=reason,
+    )
+    line.decision, line.decision_reason, line.decided_by = (
+        decision,
+        reason or because(("return.management", {})),
+        actor,
+    )
     if line.slip_no:  # decided again after its slip: it goes on the next slip
         line.slip_no = None
     if request.status == "held":
@@ -312,13 +504,19 @@ def override(session: Session, desk: Desk, case: Case, line_no: int, decision: s
 # ---------------------------------------------------------------- the slip
 
 
-def issue_slip(session: Session, desk: Desk, request: ReturnRequest, *, to: str | None, now: datetime) -> str | None:
+def issue_slip(
+    session: Session, desk: Desk, request: ReturnRequest, *, to: str | None, now: datetime
+) -> str | None:
     """A slip for the lines not on a slip yet (pending and held ones shown as such on the first
     slip only); mailed to the dealer. Returns the slip number, or None when nothing is new."""
     fresh = [line for line in request.lines if line.slip_no is None]
     decided = [line for line in fresh if line.decision not in OPEN_DECISIONS]
-    first = not session.scalar(select(func.count(CaseEvent.id)).where(
-        CaseEvent.case_id == request.case_id, CaseEvent.type.in_(("return_slip_sent", "return_slip_made"))))
+    first = not session.scalar(
+        select(func.count(CaseEvent.id)).where(
+            CaseEvent.case_id == request.case_id,
+            CaseEvent.type.in_(("return_slip_sent", "return_slip_made")),
+        )
+    )
     shown = fresh if first else decided
     if not decided and not (first and shown and request.status != "held"):
         return None
@@ -334,22 +532,60 @@ def issue_slip(session: Session, desk: Desk, request: ReturnRequest, *, to: str 
     docx = render_slip(context)
     pdf = slip_pdf(docx, desk.limits.max_seconds)
     if to:
-        message = compose.return_slip(desk.sender, to=to, case_no=case.case_no, slip_no=slip_no,
-                                      language=language, greeting_name=request.dealer_name,
-                                      rows=slip_rows(shown, language), docx=docx, pdf=pdf,
-                                      decisions={line.decision for line in shown}, return_days=SHIP_BACK_DAYS)
+        message = compose.return_slip(
+            desk.sender,
+            to=to,
+            case_no=case.case_no,
+            slip_no=slip_no,
+            language=language,
+            greeting_name=request.dealer_name,
+            rows=slip_rows(shown, language),
+            docx=docx,
+            pdf=pdf,
+            decisions={line.decision for line in shown},
+            return_days=SHIP_BACK_DAYS,
+        )
         outbox.queue(session, message, "return_slip", case_id=case.id)
-    record(session, desk, case, "return_slip_sent" if to else "return_slip_made", "desk", at=now, slip=slip_no,
-           lines=[line.line_no for line in decided], to=to)
+    record(
+        session,
+        desk,
+        case,
+        "return_slip_sent" if to else "return_slip_made",
+        "desk",
+        at=now,
+        slip=slip_no,
+        lines=[line.line_no for line in decided],
+        to=to,
+    )
     if all(line.decision not in OPEN_DECISIONS for line in request.lines):
         request.status = "decided"
     return slip_no
 
 
-SHIP_BACK_DAYS = 15  # the time limit for sending accepted goods back: the slip and its mail both state it
-SLIP_LABELS = ("slip_no", "issued", "dealer_name", "dealer_code", "case_no", "sheet_date", "column_no", "column_order_no",
-               "column_part_no", "column_product_name", "column_spec", "column_quantity", "column_unit",
-               "column_unit_price", "column_amount", "column_decision", "column_reason", "total", "notes")
+SHIP_BACK_DAYS = (
+    15  # the time limit for sending accepted goods back: the slip and its mail both state it
+)
+SLIP_LABELS = (
+    "slip_no",
+    "issued",
+    "dealer_name",
+    "dealer_code",
+    "case_no",
+    "sheet_date",
+    "column_no",
+    "column_order_no",
+    "column_part_no",
+    "column_product_name",
+    "column_spec",
+    "column_quantity",
+    "column_unit",
+    "column_unit_price",
+    "column_amount",
+    "column_decision",
+    "column_reason",
+    "total",
+    "notes",
+)
 
 
 def line_reason(line: ReturnLine, language: str) -> str:
@@ -364,15 +600,25 @@ def line_reason(line: ReturnLine, language: str) -> str:
 
 def _catalog_name(line: ReturnLine) -> str | None:
     session = Session.object_session(line)
-    product = session.scalars(select(Product).where(Product.part_no == line.part_no)).first() if session and line.part_no else None
+    product = (
+        session.scalars(select(Product).where(Product.part_no == line.part_no)).first()
+        if session and line.part_no
+        else None
+    )
     return product.name if product else None
 
 
 def slip_rows(lines: list[ReturnLine], language: str) -> list[tuple[str, str]]:
     """(line, decision and reason) of each line, for the slip's mail."""
-    return [(f"{line.line_no}. {line.part_no or ''} {line.product_name or ''}".strip(),
-             f"{decision_label(line.decision, language)}（{line_reason(line, language)}）" if language != "en"
-             else f"{decision_label(line.decision, language)} ({line_reason(line, language)})") for line in lines]
+    return [
+        (
+            f"{line.line_no}. {line.part_no or ''} {line.product_name or ''}".strip(),
+            f"{decision_label(line.decision, language)}（{line_reason(line, language)}）"
+            if language != "en"
+            else f"{decision_label(line.decision, language)} ({line_reason(line, language)})",
+        )
+        for line in lines
+    ]
 
 
 def held_rows(session: Session, case: Case, language: str) -> list[tuple[str, str]]:
@@ -384,8 +630,15 @@ def held_rows(session: Session, case: Case, language: str) -> list[tuple[str, st
     return slip_rows(held, language)
 
 
-def slip_context(desk: Desk, request: ReturnRequest, case: Case, slip_no: str, lines: list[ReturnLine],
-                 now: datetime, language: str = "zh-Hans") -> dict[str, Any]:
+def slip_context(
+    desk: Desk,
+    request: ReturnRequest,
+    case: Case,
+    slip_no: str,
+    lines: list[ReturnLine],
+    now: datetime,
+    language: str = "zh-Hans",
+) -> dict[str, Any]:
     """Every value of the slip, its words from the catalogs in the dealer's language; a slip
     that accepts nothing is titled a decision notice."""
     accepted = [line for line in lines if line.decision == "accepted"]
@@ -401,24 +654,42 @@ def slip_context(desk: Desk, request: ReturnRequest, case: Case, slip_no: str, l
     name = compose.desk_name(desk.sender, language)
     issued = f"{now:%Y-%m-%d}"
     return {
-        "desk_name": name, "slip_no": slip_no, "issued": issued,
+        "desk_name": name,
+        "slip_no": slip_no,
+        "issued": issued,
         "title": gettext(language, "slip.title" if accepted else "slip.title_decision"),
         "t": {key: gettext(language, f"slip.label.{key}") for key in SLIP_LABELS},
-        "dealer_name": request.dealer_name or "—", "dealer_code": request.dealer_code or "—",
-        "case_no": case.case_no, "sheet_date": str(request.sheet_date or "—"), "handler": case.owner or "",
-        "ship_back_days": SHIP_BACK_DAYS, "notes": notes + [""] * (4 - len(notes)),
-        "lines": [{
-            "no": line.line_no, "order_no": line.order_no or "", "part_no": line.part_no or "",
-            "product_name": line.product_name or "", "spec": line.spec or "",
-            "quantity": f"{line.quantity:g}" if line.quantity is not None else "", "unit": line.unit or "",
-            "unit_price": f"{line.unit_price:,.2f}" if line.unit_price is not None else "",
-            "amount": f"{line.amount:,.2f}" if line.amount is not None else "",
-            "decision": decision_label(line.decision, language), "reason": line_reason(line, language),
-        } for line in lines],
+        "dealer_name": request.dealer_name or "—",
+        "dealer_code": request.dealer_code or "—",
+        "case_no": case.case_no,
+        "sheet_date": str(request.sheet_date or "—"),
+        "handler": case.owner or "",
+        "ship_back_days": SHIP_BACK_DAYS,
+        "notes": notes + [""] * (4 - len(notes)),
+        "lines": [
+            {
+                "no": line.line_no,
+                "order_no": line.order_no or "",
+                "part_no": line.part_no or "",
+                "product_name": line.product_name or "",
+                "spec": line.spec or "",
+                "quantity": f"{line.quantity:g}" if line.quantity is not None else "",
+                "unit": line.unit or "",
+                "unit_price": f"{line.unit_price:,.2f}" if line.unit_price is not None else "",
+                "amount": f"{line.amount:,.2f}" if line.amount is not None else "",
+                "decision": decision_label(line.decision, language),
+                "reason": line_reason(line, language),
+            }
+            for line in lines
+        ],
         "accepted_quantity": f"{sum(line.quantity or 0 for line in accepted):g}",
         "accepted_amount": f"{sum(line.amount or 0 for line in accepted):,.2f}",
         "summary": gettext(language, "punct.list_sep").join(
             gettext(language, "slip.summary_item", label=decision_label(key, language), count=count)
-            for key, count in counts.items() if count),
-        "signature": gettext(language, "slip.signature", desk=name, handler=case.owner or "—", date=issued),
+            for key, count in counts.items()
+            if count
+        ),
+        "signature": gettext(
+            language, "slip.signature", desk=name, handler=case.owner or "—", date=issued
+        ),
     }

@@ -44,11 +44,15 @@ class Job:
     lock: str | None = None
     queueing_lock: str | None = None
     per_source: bool = False
-    retries: int = 0  # distributed: the engine's retries after a failure (0: the next tick runs it again)
+    retries: int = (
+        0  # distributed: the engine's retries after a failure (0: the next tick runs it again)
+    )
     retry_wait: int = 0  # distributed: seconds before each retry
 
     def locks(self, source: str | None = None) -> tuple[str | None, str | None]:
-        return tuple(lock.format(source=source) if lock else None for lock in (self.lock, self.queueing_lock))
+        return tuple(
+            lock.format(source=source) if lock else None for lock in (self.lock, self.queueing_lock)
+        )
 
 
 def clock_jobs(desk: Desk) -> dict[str, int]:
@@ -68,15 +72,40 @@ def master_data(desk: Desk) -> int:
 # every source, then what the clock and the waiting scans ask for, the checks for problems,
 # and last the outbox, which sends what all of these queued.
 ROUND: tuple[Job, ...] = (
-    Job("import_master_data", (Step(master_data, "importing master data failed"),),
-        lock="master_data", queueing_lock="master_data"),
-    Job("poll_source", per_source=True, lock="source:{source}", queueing_lock="source:{source}", retries=2),
-    Job("desk_jobs", (Step(retry_waiting_for_ocr, "scans waiting for OCR could not be taken up again", outcomes=True),
-                      Step(clock_jobs, "the desk's jobs failed"),
-                      Step(run_checks, "checking for problems failed")),
-        lock="desk_jobs", queueing_lock="desk_jobs"),
-    Job("deliver_outbox", (Step(deliver, "delivering the outbox failed; the outbox keeps every mail"),),
-        queueing_lock="outbox", retries=5, retry_wait=10),
+    Job(
+        "import_master_data",
+        (Step(master_data, "importing master data failed"),),
+        lock="master_data",
+        queueing_lock="master_data",
+    ),
+    Job(
+        "poll_source",
+        per_source=True,
+        lock="source:{source}",
+        queueing_lock="source:{source}",
+        retries=2,
+    ),
+    Job(
+        "desk_jobs",
+        (
+            Step(
+                retry_waiting_for_ocr,
+                "scans waiting for OCR could not be taken up again",
+                outcomes=True,
+            ),
+            Step(clock_jobs, "the desk's jobs failed"),
+            Step(run_checks, "checking for problems failed"),
+        ),
+        lock="desk_jobs",
+        queueing_lock="desk_jobs",
+    ),
+    Job(
+        "deliver_outbox",
+        (Step(deliver, "delivering the outbox failed; the outbox keeps every mail"),),
+        queueing_lock="outbox",
+        retries=5,
+        retry_wait=10,
+    ),
 )
 
 

@@ -46,20 +46,28 @@ class Delivery:
     sent: int = 0
     deferred: int = 0
     failed: list[int] = field(default_factory=list)
-    login_refused: str | None = None  # the server refused our login: no mail can go until it is fixed
+    login_refused: str | None = (
+        None  # the server refused our login: no mail can go until it is fixed
+    )
 
 
 def classify(exc: Exception) -> tuple[bool, str]:
     """(permanent?, what happened) for an exception smtplib raised."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in exc.recipients.values()]
-        text = "; ".join(f"{rcpt}: {code} {msg.decode(errors='replace') if isinstance(msg, bytes) else msg}"
-                         for rcpt, (code, msg) in exc.recipients.items())
+        text = "; ".join(
+            f"{rcpt}: {code} {msg.decode(errors='replace') if isinstance(msg, bytes) else msg}"
+            for rcpt, (code, msg) in exc.recipients.items()
+        )
         return all(500 <= code < 600 for code in codes), text
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         return False, f"login refused ({exc.smtp_code}): check the [smtp] username and secret"
     if isinstance(exc, smtplib.SMTPResponseException):
-        message = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        message = (
+            exc.smtp_error.decode(errors="replace")
+            if isinstance(exc.smtp_error, bytes)
+            else str(exc.smtp_error)
+        )
         return 500 <= exc.smtp_code < 600, f"{exc.smtp_code} {message}"
     return False, f"{type(exc).__name__}: {exc}"
 
@@ -108,7 +116,9 @@ class SmtpConnection:
             return self.client
         settings, context = self.settings, tls_context(self.config, self.settings.ca_file)
         if settings.security == "tls":
-            client = HookedSmtpSsl(settings.host, settings.port, timeout=settings.timeout_seconds, context=context)
+            client = HookedSmtpSsl(
+                settings.host, settings.port, timeout=settings.timeout_seconds, context=context
+            )
         else:
             client = HookedSmtp(settings.host, settings.port, timeout=settings.timeout_seconds)
             if settings.security == "starttls":
@@ -182,18 +192,31 @@ def claim_due(store: Store, lease: timedelta, limit: int = CLAIM_BATCH) -> list[
     due = or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now)
     pending = OutboxMessage.status.in_((OutboxStatus.QUEUED, OutboxStatus.SENDING))
     with store.transaction() as session:
-        candidates = (select(OutboxMessage.id).where(pending, due).order_by(OutboxMessage.id).limit(limit)
-                      .with_for_update(skip_locked=True))
+        candidates = (
+            select(OutboxMessage.id)
+            .where(pending, due)
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
         claimed = session.execute(
-            update(OutboxMessage).where(OutboxMessage.id.in_(candidates), pending, due)
-            .values(status=OutboxStatus.SENDING, attempts=OutboxMessage.attempts + 1, next_attempt_at=now + lease)
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(candidates), pending, due)
+            .values(
+                status=OutboxStatus.SENDING,
+                attempts=OutboxMessage.attempts + 1,
+                next_attempt_at=now + lease,
+            )
             .returning(OutboxMessage.id, OutboxMessage.recipients, OutboxMessage.raw)
-            .execution_options(synchronize_session=False)).all()
+            .execution_options(synchronize_session=False)
+        ).all()
     return sorted((Claimed(*row) for row in claimed), key=lambda mail: mail.id)
 
 
 def deliver_by_smtp(
-    store: Store, config: Config, envelope_from: str,
+    store: Store,
+    config: Config,
+    envelope_from: str,
     on_failure: Callable[[OutboxMessage], None] | None = None,
 ) -> Delivery:
     """Send every due row, a claimed batch at a time over one connection; `on_failure` is
@@ -205,35 +228,57 @@ def deliver_by_smtp(
         lease = timedelta(seconds=config.smtp.lease_seconds)
         batch = max(1, min(CLAIM_BATCH, int(config.smtp.lease_seconds * SENT_PER_SECOND)))
         while claimed := claim_due(store, lease, batch):
-            if not send_claimed(store, config.smtp, connection, claimed, envelope_from, result, on_failure):
+            if not send_claimed(
+                store, config.smtp, connection, claimed, envelope_from, result, on_failure
+            ):
                 break
     finally:
         connection.close()
     return result
 
 
-def send_claimed(store: Store, settings: Smtp, connection: SmtpConnection, claimed: list[Claimed], envelope_from: str,
-                 result: Delivery, on_failure: Callable[[OutboxMessage], None] | None) -> bool:
+def send_claimed(
+    store: Store,
+    settings: Smtp,
+    connection: SmtpConnection,
+    claimed: list[Claimed],
+    envelope_from: str,
+    result: Delivery,
+    on_failure: Callable[[OutboxMessage], None] | None,
+) -> bool:
     """Send claimed rows, each marked sent before the final dot of its DATA and committed as
     soon as the server took it; False when the server is unusable (the rest are given back
     untried)."""
     with store.engine.connect() as database:
         for index, mail in enumerate(claimed):
             try:
-                refused = connection.send(mail, envelope_from, functools.partial(mark_sent, database, mail.id))
+                refused = connection.send(
+                    mail, envelope_from, functools.partial(mark_sent, database, mail.id)
+                )
                 database.commit()  # first thing after the 250: the mark and the delivery stand together
             except Exception as exc:  # every failure is kept on the row or gives it back
                 database.rollback()  # not taken, or we cannot know: still claimed, not marked
                 if server_unusable(exc, connection):  # try them all again next pass
-                    log.warning("smtp %s:%s unusable (%s); %d mails wait", settings.host, settings.port,
-                                classify(exc)[1], len(claimed) - index)
+                    log.warning(
+                        "smtp %s:%s unusable (%s); %d mails wait",
+                        settings.host,
+                        settings.port,
+                        classify(exc)[1],
+                        len(claimed) - index,
+                    )
                     if isinstance(exc, smtplib.SMTPAuthenticationError):
                         result.login_refused = f"{settings.host}:{settings.port} {classify(exc)[1]}"
                     release(store, [waiting.id for waiting in claimed[index:]])
                     result.deferred += len(claimed) - index
                     return False
                 with store.transaction() as session:
-                    _defer_or_fail(session.get(OutboxMessage, mail.id), *classify(exc), settings, result, on_failure)
+                    _defer_or_fail(
+                        session.get(OutboxMessage, mail.id),
+                        *classify(exc),
+                        settings,
+                        result,
+                        on_failure,
+                    )
                 continue
             if refused:  # some recipients were refused, the others took it
                 note_refused(database, mail.id, refused)
@@ -243,18 +288,29 @@ def send_claimed(store: Store, settings: Smtp, connection: SmtpConnection, claim
 
 def mark_sent(database: Connection, row_id: int) -> None:
     """Marked in the open transaction, committed by the caller once the server took the mail."""
-    database.execute(update(OutboxMessage).where(OutboxMessage.id == row_id)
-                     .values(status=OutboxStatus.SENT, sent_at=utcnow(), next_attempt_at=None))
+    database.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(status=OutboxStatus.SENT, sent_at=utcnow(), next_attempt_at=None)
+    )
 
 
 def note_refused(database: Connection, row_id: int, refused: dict) -> None:
     text = "refused: " + "; ".join(f"{r}: {c}" for r, (c, _) in refused.items())
-    database.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(last_error=text))
+    database.execute(
+        update(OutboxMessage).where(OutboxMessage.id == row_id).values(last_error=text)
+    )
     database.commit()
 
 
-def _defer_or_fail(row: OutboxMessage, permanent: bool, what: str, settings: Smtp, result: Delivery,
-                   on_failure: Callable[[OutboxMessage], None] | None) -> None:
+def _defer_or_fail(
+    row: OutboxMessage,
+    permanent: bool,
+    what: str,
+    settings: Smtp,
+    result: Delivery,
+    on_failure: Callable[[OutboxMessage], None] | None,
+) -> None:
     row.last_error = what[:2000]
     if permanent or row.attempts >= settings.max_attempts:
         row.status, row.next_attempt_at = OutboxStatus.FAILED, None
@@ -272,5 +328,12 @@ def _defer_or_fail(row: OutboxMessage, permanent: bool, what: str, settings: Smt
 def release(store: Store, row_ids: list[int]) -> None:
     """Give claimed rows back untried (the server was unreachable): no attempt is counted."""
     with store.transaction() as session:
-        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(row_ids), OutboxMessage.status == OutboxStatus.SENDING)
-                        .values(status=OutboxStatus.QUEUED, attempts=OutboxMessage.attempts - 1, next_attempt_at=None))
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(row_ids), OutboxMessage.status == OutboxStatus.SENDING)
+            .values(
+                status=OutboxStatus.QUEUED,
+                attempts=OutboxMessage.attempts - 1,
+                next_attempt_at=None,
+            )
+        )

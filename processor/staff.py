@@ -36,9 +36,18 @@ from processor.store.models import Case
 
 COMMAND_LINE = re.compile(r"^\s*#([A-Za-z_]+)\b[ \t:：]*(.*)$")
 STATUS_WORDS = {
-    "受理": "received", "已受理": "acknowledged", "分派": "assigned", "调查": "investigating", "调查中": "investigating",
-    "处理中": "investigating", "已答复": "replied", "已回复": "replied", "回访": "callback", "关闭": "closed",
-    "结案": "closed", "重开": "reopened",
+    "受理": "received",
+    "已受理": "acknowledged",
+    "分派": "assigned",
+    "调查": "investigating",
+    "调查中": "investigating",
+    "处理中": "investigating",
+    "已答复": "replied",
+    "已回复": "replied",
+    "回访": "callback",
+    "关闭": "closed",
+    "结案": "closed",
+    "重开": "reopened",
 }
 
 
@@ -89,25 +98,50 @@ def commands_in(text: str) -> list[Command]:
     return commands
 
 
-def act(session: Session, desk: Desk, case: Case, doc: ParsedDocument, *, actor: str, document_id: int) -> str:
+def act(
+    session: Session, desk: Desk, case: Case, doc: ParsedDocument, *, actor: str, document_id: int
+) -> str:
     """Carry out a staff mail's commands on its case and answer the sender; returns a summary."""
-    action = StaffAction(session, desk, case, actor, doc, document_id, trust.authenticated_roles(desk, doc))
+    action = StaffAction(
+        session, desk, case, actor, doc, document_id, trust.authenticated_roles(desk, doc)
+    )
     commands = commands_in(doc.text)
     if not commands:
-        record(session, desk, case, "staff_note", actor, document_id=document_id, text=doc.text[:2000])
+        record(
+            session, desk, case, "staff_note", actor, document_id=document_id, text=doc.text[:2000]
+        )
         return "staff note recorded"
     for command in commands:
         handler = HANDLERS.get(command.name)
         try:
             if handler is None:
-                raise CommandError("command.error.unknown", known=", ".join("#" + name for name in HANDLERS))
+                raise CommandError(
+                    "command.error.unknown", known=", ".join("#" + name for name in HANDLERS)
+                )
             if not trust.may_send_command(desk, action.roles, permission_for(command)):
-                _event(action, "command_refused", command=command.name, why="not permitted for the sender's roles",
-                       roles=sorted(action.roles))
-                raise CommandError("command.error.not_permitted", roles=", ".join(sorted(action.roles)) or "—")
-            action.done.append((f"#{command.name} {command.argument}".strip()[:80], handler(action, command.argument)))
+                _event(
+                    action,
+                    "command_refused",
+                    command=command.name,
+                    why="not permitted for the sender's roles",
+                    roles=sorted(action.roles),
+                )
+                raise CommandError(
+                    "command.error.not_permitted", roles=", ".join(sorted(action.roles)) or "—"
+                )
+            action.done.append(
+                (
+                    f"#{command.name} {command.argument}".strip()[:80],
+                    handler(action, command.argument),
+                )
+            )
         except CommandError as exc:
-            action.done.append((f"#{command.name} {command.argument}".strip()[:80], say(action, "result.not_done", why=exc.text(language_of(action)))))
+            action.done.append(
+                (
+                    f"#{command.name} {command.argument}".strip()[:80],
+                    say(action, "result.not_done", why=exc.text(language_of(action))),
+                )
+            )
     send_new_slip(action)
     confirm(action)
     return "; ".join(f"{what}: {result}" for what, result in action.done)
@@ -133,17 +167,36 @@ def permission_for(command: Command) -> str:
 def confirm(action: StaffAction) -> None:
     case = action.case
     message = compose.staff_note(
-        action.desk.sender, to=action.actor, subject=say(action, "subject.commands", case_no=case.case_no),
-        greeting=action.actor, intro=say(action, "commands.intro", case_no=case.case_no, owner=name_of(action.desk, case.owner, language_of(action)),
-                                         status=label(language_of(action), "status", case.status)),
-        rows=action.done, case_no=case.case_no, purpose="commands", in_reply_to=action.doc.meta.get("message_id"),
+        action.desk.sender,
+        to=action.actor,
+        subject=say(action, "subject.commands", case_no=case.case_no),
+        greeting=action.actor,
+        intro=say(
+            action,
+            "commands.intro",
+            case_no=case.case_no,
+            owner=name_of(action.desk, case.owner, language_of(action)),
+            status=label(language_of(action), "status", case.status),
+        ),
+        rows=action.done,
+        case_no=case.case_no,
+        purpose="commands",
+        in_reply_to=action.doc.meta.get("message_id"),
         language=language_of(action),
     )
     outbox.queue(action.session, message, "command_result", case_id=case.id)
 
 
 def _event(action: StaffAction, type_: str, **detail) -> None:  # noqa: ANN003
-    record(action.session, action.desk, action.case, type_, action.actor, document_id=action.document_id, **detail)
+    record(
+        action.session,
+        action.desk,
+        action.case,
+        type_,
+        action.actor,
+        document_id=action.document_id,
+        **detail,
+    )
 
 
 def assign(action: StaffAction, argument: str) -> str:
@@ -155,13 +208,24 @@ def assign(action: StaffAction, argument: str) -> str:
     status = "assigned" if case.status in ("received", "acknowledged") else None
     _event(action, "assigned", owner=person.name, to=person.email, status=status)
     notice = compose.staff_note(
-        action.desk.sender, to=person.email, subject=say(action, "subject.assigned", case_no=case.case_no),
-        greeting=name_of(action.desk, person.name, language_of(action)), intro=say(action, "assigned.intro", actor=action.actor, case_no=case.case_no),
+        action.desk.sender,
+        to=person.email,
+        subject=say(action, "subject.assigned", case_no=case.case_no),
+        greeting=name_of(action.desk, person.name, language_of(action)),
+        intro=say(action, "assigned.intro", actor=action.actor, case_no=case.case_no),
         rows=compose.understood(case.fields or {}, language_of(action)),
-        case_no=case.case_no, purpose="assign", closing=say(action, "assigned.closing"), language=language_of(action),
+        case_no=case.case_no,
+        purpose="assign",
+        closing=say(action, "assigned.closing"),
+        language=language_of(action),
     )
     outbox.queue(action.session, notice, "owner_notice", case_id=case.id)
-    return say(action, "result.owner", name=name_of(action.desk, person.name, language_of(action)), email=person.email)
+    return say(
+        action,
+        "result.owner",
+        name=name_of(action.desk, person.name, language_of(action)),
+        email=person.email,
+    )
 
 
 def find_person(desk: Desk, who: str) -> Role | None:
@@ -170,18 +234,29 @@ def find_person(desk: Desk, who: str) -> Role | None:
     rules = desk.rules
     found = rules.find_staff(who) or rules.find_staff(to_simplified(who))
     wanted = to_simplified(who.strip()).lower()
-    return found or next((role for key, role in rules.roles.items()
-                          if wanted in {to_simplified(label(language, "role", key, role.name)).lower()
-                                        for language in LANGUAGES}), None)
+    return found or next(
+        (
+            role
+            for key, role in rules.roles.items()
+            if wanted
+            in {
+                to_simplified(label(language, "role", key, role.name)).lower()
+                for language in LANGUAGES
+            }
+        ),
+        None,
+    )
 
 
 def set_status(action: StaffAction, argument: str) -> str:
     word = to_simplified(argument.split()[0]) if argument else ""
     status = STATUS_WORDS.get(word, word.lower())
     if status not in STATUSES:
-        raise CommandError("command.error.not_status", word=argument, known=status_words(language_of(action)))
+        raise CommandError(
+            "command.error.not_status", word=argument, known=status_words(language_of(action))
+        )
     if status == "closed":
-        return close(action, argument[len(word):].strip())
+        return close(action, argument[len(word) :].strip())
     _event(action, "status", status=status)
     return say(action, "result.status", status=label(language_of(action), "status", status))
 
@@ -193,12 +268,25 @@ def reply(action: StaffAction, text: str) -> str:
     if not case.sender:
         raise CommandError("command.error.no_address")
     message = compose.customer_mail(
-        action.desk.sender, "case_reply", to=case.sender, case_no=case.case_no, kind=case.kind,
-        language=case.language, greeting_name=case.customer_name, automatic=False, text=text,
+        action.desk.sender,
+        "case_reply",
+        to=case.sender,
+        case_no=case.case_no,
+        kind=case.kind,
+        language=case.language,
+        greeting_name=case.customer_name,
+        automatic=False,
+        text=text,
     )
     outbox.queue(action.session, message, "case_reply", case_id=case.id)
-    _event(action, "staff_reply", status="replied", to=case.sender, text=text[:4000],
-           message_id=message["Message-ID"])
+    _event(
+        action,
+        "staff_reply",
+        status="replied",
+        to=case.sender,
+        text=text[:4000],
+        message_id=message["Message-ID"],
+    )
     return say(action, "result.replied", to=case.sender)
 
 
@@ -206,14 +294,25 @@ def _pick(action: StaffAction, groups: dict[str, SignalGroup], argument: str, wh
     """A category or level by its id, its rule label or its name in any catalog language."""
     wanted = to_simplified(argument.strip()).lower()
     for name, group in groups.items():
-        names = {name.lower(), to_simplified(group.label).lower(),
-                 *(to_simplified(label(language, what, name, group.label)).lower() for language in LANGUAGES)}
+        names = {
+            name.lower(),
+            to_simplified(group.label).lower(),
+            *(
+                to_simplified(label(language, what, name, group.label)).lower()
+                for language in LANGUAGES
+            ),
+        }
         if wanted in names:
             return name
     language = language_of(action)
-    raise CommandError("command.error.not_a", word=argument, what=gettext(language, f"attention.fact.{what}"),
-                       known=gettext(language, "punct.list_sep").join(label(language, what, name, g.label)
-                                                                       for name, g in groups.items()))
+    raise CommandError(
+        "command.error.not_a",
+        word=argument,
+        what=gettext(language, f"attention.fact.{what}"),
+        known=gettext(language, "punct.list_sep").join(
+            label(language, what, name, g.label) for name, g in groups.items()
+        ),
+    )
 
 
 def status_words(language: str) -> str:
@@ -232,16 +331,24 @@ def set_category(action: StaffAction, argument: str) -> str:
     category = _pick(action, action.desk.rules.categories, argument, "category")
     _event(action, "category", **{"from": action.case.category, "to": category})
     action.case.category = category
-    return say(action, "result.category", label=label(language_of(action), "category", category,
-                                                      action.desk.rules.categories[category].label))
+    return say(
+        action,
+        "result.category",
+        label=label(
+            language_of(action), "category", category, action.desk.rules.categories[category].label
+        ),
+    )
 
 
 def set_level(action: StaffAction, argument: str) -> str:
     level = _pick(action, action.desk.rules.levels, argument, "level")
     _event(action, "level", **{"from": action.case.level, "to": level})
     action.case.level = level
-    return say(action, "result.level", label=label(language_of(action), "level", level,
-                                                   action.desk.rules.levels[level].label)) + escalate_if_routed(action)
+    return say(
+        action,
+        "result.level",
+        label=label(language_of(action), "level", level, action.desk.rules.levels[level].label),
+    ) + escalate_if_routed(action)
 
 
 def escalate_if_routed(action: StaffAction) -> str:
@@ -252,11 +359,21 @@ def escalate_if_routed(action: StaffAction) -> str:
         return ""
     to = rules.roles[rule.owner]
     message = compose.staff_note(
-        action.desk.sender, to=to.email, subject=say(action, "subject.escalation", case_no=case.case_no),
-        greeting=name_of(action.desk, to.name, language_of(action)), intro=say(action, "escalation.intro", actor=action.actor, case_no=case.case_no),
-        rows=[(say(action, "escalation.owner"), name_of(action.desk, case.owner, language_of(action))),
-              (say(action, "escalation.customer"), case.customer_name or case.sender or "—")],
-        case_no=case.case_no, purpose="escalate", cc=[case.owner_email] if case.owner_email else None,
+        action.desk.sender,
+        to=to.email,
+        subject=say(action, "subject.escalation", case_no=case.case_no),
+        greeting=name_of(action.desk, to.name, language_of(action)),
+        intro=say(action, "escalation.intro", actor=action.actor, case_no=case.case_no),
+        rows=[
+            (
+                say(action, "escalation.owner"),
+                name_of(action.desk, case.owner, language_of(action)),
+            ),
+            (say(action, "escalation.customer"), case.customer_name or case.sender or "—"),
+        ],
+        case_no=case.case_no,
+        purpose="escalate",
+        cc=[case.owner_email] if case.owner_email else None,
         language=language_of(action),
     )
     outbox.queue(action.session, message, "escalation", case_id=case.id)
@@ -271,8 +388,15 @@ def close(action: StaffAction, why: str) -> str:
     return say(action, "result.closed")
 
 
-LINE_WORDS = {"accept": "accepted", "同意": "accepted", "接受": "accepted", "refuse": "refused", "reject": "refused",
-              "不同意": "refused", "拒绝": "refused"}
+LINE_WORDS = {
+    "accept": "accepted",
+    "同意": "accepted",
+    "接受": "accepted",
+    "refuse": "refused",
+    "reject": "refused",
+    "不同意": "refused",
+    "拒绝": "refused",
+}
 
 
 def line(action: StaffAction, argument: str) -> str:
@@ -282,11 +406,23 @@ def line(action: StaffAction, argument: str) -> str:
         raise CommandError("command.error.line_usage")
     decision = LINE_WORDS[parts[1].lower()]
     try:
-        returns.override(action.session, action.desk, action.case, int(parts[0]), decision,
-                         parts[2] if len(parts) > 2 else "", action.actor)
+        returns.override(
+            action.session,
+            action.desk,
+            action.case,
+            int(parts[0]),
+            decision,
+            parts[2] if len(parts) > 2 else "",
+            action.actor,
+        )
     except LookupError as exc:  # (catalog id, values): no request, or no such line
         raise CommandError(exc.args[0], **exc.args[1]) from None
-    return say(action, "result.line", number=parts[0], decision=returns.decision_label(decision, language_of(action)))
+    return say(
+        action,
+        "result.line",
+        number=parts[0],
+        decision=returns.decision_label(decision, language_of(action)),
+    )
 
 
 def send_new_slip(action: StaffAction) -> None:
@@ -294,10 +430,17 @@ def send_new_slip(action: StaffAction) -> None:
     request = returns.request_of(action.session, action.case)
     if request is None or not any(c.startswith("#line") for c, _ in action.done):
         return
-    slip = returns.issue_slip(action.session, action.desk, request,
-                              to=returns.slip_address(action.session, request, action.case), now=action.desk.now())
+    slip = returns.issue_slip(
+        action.session,
+        action.desk,
+        request,
+        to=returns.slip_address(action.session, request, action.case),
+        now=action.desk.now(),
+    )
     if slip:
-        action.done.append((say(action, "result.slip_row"), say(action, "result.slip_sent", slip_no=slip)))
+        action.done.append(
+            (say(action, "result.slip_row"), say(action, "result.slip_sent", slip_no=slip))
+        )
 
 
 def note(action: StaffAction, text: str) -> str:
@@ -308,6 +451,12 @@ def note(action: StaffAction, text: str) -> str:
 
 
 HANDLERS: dict[str, Callable[[StaffAction, str], str]] = {
-    "assign": assign, "status": set_status, "reply": reply, "category": set_category, "level": set_level,
-    "close": close, "note": note, "line": line,
+    "assign": assign,
+    "status": set_status,
+    "reply": reply,
+    "category": set_category,
+    "level": set_level,
+    "close": close,
+    "note": note,
+    "line": line,
 }

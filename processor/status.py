@@ -17,8 +17,13 @@ from processor.worker import sources_of
 
 def gather(desk: Desk, session: Session) -> tuple[list[str], int]:
     """(the lines, how many problems are open)."""
+
     def local(moment: datetime | None) -> str:
-        return moment.replace(tzinfo=UTC).astimezone(desk.timezone).strftime("%Y-%m-%d %H:%M") if moment else "never"
+        return (
+            moment.replace(tzinfo=UTC).astimezone(desk.timezone).strftime("%Y-%m-%d %H:%M")
+            if moment
+            else "never"
+        )
 
     def count(model, *where) -> int:  # noqa: ANN001
         return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
@@ -33,15 +38,23 @@ def gather(desk: Desk, session: Session) -> tuple[list[str], int]:
         lines.append(f"  {source.name:30} {state}")
     waiting = count(Document, Document.status == "received")
     retried = count(Document, Document.status == "received", Document.tries > 0)
-    lines.append(f"queue: {waiting} items waiting, {retried} of them failed before and are tried again")
-    lines.append(f"outbox: {count(OutboxMessage, OutboxMessage.status.in_(('queued', 'sending')))} to send, "
-                 f"{count(OutboxMessage, OutboxMessage.status == 'failed')} failed for good")
+    lines.append(
+        f"queue: {waiting} items waiting, {retried} of them failed before and are tried again"
+    )
+    lines.append(
+        f"outbox: {count(OutboxMessage, OutboxMessage.status.in_(('queued', 'sending')))} to send, "
+        f"{count(OutboxMessage, OutboxMessage.status == 'failed')} failed for good"
+    )
     day = utcnow() - timedelta(days=1)
-    lines.append(f"quarantine: {count(Document, Document.status == 'quarantined')} items, "
-                 f"{count(Document, Document.status == 'quarantined', Document.received_at >= day)} in the last 24 hours")
+    lines.append(
+        f"quarantine: {count(Document, Document.status == 'quarantined')} items, "
+        f"{count(Document, Document.status == 'quarantined', Document.received_at >= day)} in the last 24 hours"
+    )
     found = open_problems(session)
     lines.append(f"problems: {len(found)} open" if found else "problems: none")
-    lines.extend(f"  {p.key}  since {local(p.first_seen)}: {summary_line(p.summary)}" for p in found)
+    lines.extend(
+        f"  {p.key}  since {local(p.first_seen)}: {summary_line(p.summary)}" for p in found
+    )
     return lines, len(found)
 
 

@@ -27,7 +27,9 @@ RECEIVED_BY = re.compile(r"\bby\s+([^\s;()]+)", re.IGNORECASE)
 # ---------------------------------------------------------------- the mail server's word
 
 
-def trusted_results(headers: list[tuple[str, str]], server: str) -> list[authres.AuthenticationResultsHeader]:
+def trusted_results(
+    headers: list[tuple[str, str]], server: str
+) -> list[authres.AuthenticationResultsHeader]:
     """The Authentication-Results our own server wrote: those above its first Received (what
     lies below was in the mail when it arrived, and anyone can write it), whose authserv-id is
     exactly `server`. Its Received is the first one `by` that host; without one, the first
@@ -35,8 +37,12 @@ def trusted_results(headers: list[tuple[str, str]], server: str) -> list[authres
     received = [index for index, (name, _) in enumerate(headers) if name.lower() == "received"]
     if not received:
         return []
-    ours = [index for index in received if (m := RECEIVED_BY.search(str(headers[index][1])))
-            and m.group(1).lower().rstrip(".") == server.lower()]
+    ours = [
+        index
+        for index in received
+        if (m := RECEIVED_BY.search(str(headers[index][1])))
+        and m.group(1).lower().rstrip(".") == server.lower()
+    ]
     boundary = (ours or received)[0]
     found = []
     for name, value in headers[:boundary]:
@@ -44,7 +50,8 @@ def trusted_results(headers: list[tuple[str, str]], server: str) -> list[authres
             continue
         try:
             parsed = authres.AuthenticationResultsHeader.parse(
-                "Authentication-Results: " + " ".join(str(value).split()))
+                "Authentication-Results: " + " ".join(str(value).split())
+            )
         except authres.AuthResError as exc:
             log.info("unreadable Authentication-Results ignored: %s", exc)
             continue
@@ -54,14 +61,19 @@ def trusted_results(headers: list[tuple[str, str]], server: str) -> list[authres
 
 
 def _property(result: authres.AuthenticationResult, kind: str, name: str) -> str | None:
-    return next((str(p.value) for p in result.properties if p.type == kind and p.name == name), None)
+    return next(
+        (str(p.value) for p in result.properties if p.type == kind and p.name == name), None
+    )
 
 
 def _aligned(domain: str | None, from_domain: str) -> bool:
     """Relaxed alignment (RFC 7489 §3.1): the same domain, or one the other is part of."""
     domain = (domain or "").lower().lstrip("@").rpartition("@")[2].rstrip(".")
-    return bool(domain) and (from_domain == domain or from_domain.endswith("." + domain)
-                             or domain.endswith("." + from_domain))
+    return bool(domain) and (
+        from_domain == domain
+        or from_domain.endswith("." + domain)
+        or domain.endswith("." + from_domain)
+    )
 
 
 def vouched(headers: list[tuple[str, str]], server: str, sender: str | None) -> bool:
@@ -78,7 +90,8 @@ def vouched(headers: list[tuple[str, str]], server: str, sender: str | None) -> 
     if any(_aligned(_property(r, "header", "from"), from_domain) for r in dmarc):
         return True
     return any(
-        r.method == "dkim" and r.result == "pass"
+        r.method == "dkim"
+        and r.result == "pass"
         and _aligned(_property(r, "header", "d") or _property(r, "header", "i"), from_domain)
         for r in results
     )
@@ -149,5 +162,7 @@ def is_party(session: Session, book: Rulebook, case: Case, doc: ParsedDocument) 
     key = normalise(sender)
     if case.sender and normalise(case.sender) == key:
         return True
-    writers = session.scalars(select(Document.sender).where(Document.case_id == case.id, Document.sender.is_not(None)))
+    writers = session.scalars(
+        select(Document.sender).where(Document.case_id == case.id, Document.sender.is_not(None))
+    )
     return any(normalise(writer) == key for writer in writers)

@@ -32,8 +32,17 @@ def sources_of(desk: Desk) -> list[Source]:
         found.append(ImapSource(desk, mailbox))
     for folder in config.folders:
         incoming, processed, quarantine = config.folder_paths(folder)
-        found.append(FolderSource(folder.name, incoming, processed, quarantine, config.limits.max_file_bytes,
-                                  config.limits.max_message_bytes, config.desk.default_language))
+        found.append(
+            FolderSource(
+                folder.name,
+                incoming,
+                processed,
+                quarantine,
+                config.limits.max_file_bytes,
+                config.limits.max_message_bytes,
+                config.desk.default_language,
+            )
+        )
     return found
 
 
@@ -41,12 +50,17 @@ def source_names(desk: Desk) -> list[str]:
     """What the worker reads, as its log names it: `maildir:inbox`, `imap:…` (IDLE), `folder:shared`."""
     config = desk.config
     names = [f"maildir:{maildir.name}" for maildir in config.maildirs]
-    names += [f"imap:{mailbox.name}" + (" (IDLE)" if mailbox.idle else "") for mailbox in config.imap]
+    names += [
+        f"imap:{mailbox.name}" + (" (IDLE)" if mailbox.idle else "") for mailbox in config.imap
+    ]
     return names + [f"folder:{folder.name}" for folder in config.folders]
 
 
-def poll(desk: Desk, on_outcome: Callable[[Outcome], None] | None = None,
-         on_item: Callable[[Incoming], None] | None = None) -> list[Outcome]:
+def poll(
+    desk: Desk,
+    on_outcome: Callable[[Outcome], None] | None = None,
+    on_item: Callable[[Incoming], None] | None = None,
+) -> list[Outcome]:
     """One pass over every source; an item that fails is counted and left for the next pass
     (quarantined after `[worker] max_tries`), a source that fails is noted for `status`.
     `on_item` hears of each item before it is processed, `on_outcome` after (a progress bar)."""
@@ -58,10 +72,17 @@ def poll(desk: Desk, on_outcome: Callable[[Outcome], None] | None = None,
                 if on_outcome:
                     on_outcome(outcome)
         except Exception as exc:  # a mailbox down or a connection lost: the others go on
-            log.warning("source %s failed: %s: %s; it is tried again later", source.name, type(exc).__name__, exc)
+            log.warning(
+                "source %s failed: %s: %s; it is tried again later",
+                source.name,
+                type(exc).__name__,
+                exc,
+            )
             noted(desk, source.name, f"{type(exc).__name__}: {exc}")
         else:
-            if not getattr(source, "waiting", False):  # a mailbox pausing after a failure was not read
+            if not getattr(
+                source, "waiting", False
+            ):  # a mailbox pausing after a failure was not read
                 noted(desk, source.name, None)
     return outcomes
 
@@ -73,8 +94,11 @@ def noted(desk: Desk, source: str, error: str | None) -> None:
         log.exception("could not note the pass of %s", source)
 
 
-def process_items(desk: Desk, items: Iterable[tuple[Incoming, Done]],
-                  on_item: Callable[[Incoming], None] | None = None) -> Iterable[Outcome]:
+def process_items(
+    desk: Desk,
+    items: Iterable[tuple[Incoming, Done]],
+    on_item: Callable[[Incoming], None] | None = None,
+) -> Iterable[Outcome]:
     for item, done in items:
         if on_item:
             on_item(item)
@@ -87,15 +111,30 @@ def process_items(desk: Desk, items: Iterable[tuple[Incoming, Done]],
                 continue  # not settled: its source keeps it for the next pass
         try:
             done(outcome)
-        except Exception:  # recorded in the store; settled in its source on a later pass, as a duplicate
-            log.exception("could not settle %s in %s; it is settled on a later pass", item.filename, item.source)
+        except (
+            Exception
+        ):  # recorded in the store; settled in its source on a later pass, as a duplicate
+            log.exception(
+                "could not settle %s in %s; it is settled on a later pass",
+                item.filename,
+                item.source,
+            )
             continue
-        log.info("%s %s: %s %s", item.source, item.filename, outcome.status, outcome.case_no or outcome.reason or "")
+        log.info(
+            "%s %s: %s %s",
+            item.source,
+            item.filename,
+            outcome.status,
+            outcome.case_no or outcome.reason or "",
+        )
         yield outcome
 
 
-def run_once(desk: Desk, on_outcome: Callable[[Outcome], None] | None = None,
-             on_item: Callable[[Incoming], None] | None = None) -> list[Outcome]:
+def run_once(
+    desk: Desk,
+    on_outcome: Callable[[Outcome], None] | None = None,
+    on_item: Callable[[Incoming], None] | None = None,
+) -> list[Outcome]:
     """One round (processor.rounds.ROUND), each step in turn; a step that fails is logged and
     the round goes on: it runs again on the next."""
     outcomes: list[Outcome] = []
@@ -128,8 +167,11 @@ def run_forever(desk: Desk) -> None:  # pragma: no cover - exercised by the CLI 
             IdleWatcher(desk, mailbox, wake, stop).start()
     scheduler = schedule.Scheduler()
     scheduler.every(desk.config.worker.poll_seconds).seconds.do(run_once, desk)
-    log.info("worker started: polling %s every %s s", ", ".join(source_names(desk)) or "no source (check the config)",
-             desk.config.worker.poll_seconds)
+    log.info(
+        "worker started: polling %s every %s s",
+        ", ".join(source_names(desk)) or "no source (check the config)",
+        desk.config.worker.poll_seconds,
+    )
     run_once(desk)
     try:
         while True:

@@ -34,11 +34,27 @@ from pathlib import Path
 
 FREE_TEXT = {"description", "customer_opinion"}
 CORPUS = Path(__file__).parent / "corpus" / "freetext"
-CORPUS_SETS = ("dev", "own", "train", "holdout", "unseen", "fresh", "blind")  # blind: scored, never shown nor learned
+CORPUS_SETS = (
+    "dev",
+    "own",
+    "train",
+    "holdout",
+    "unseen",
+    "fresh",
+    "blind",
+)  # blind: scored, never shown nor learned
 READABLE_SETS = ("dev", "own", "unseen-c")  # tuned on: their misses are listed
 # What "Done when" of issue 16 asks on mails not seen (tests/test_judgement.py checks them).
-TARGETS = {"kind": 1.0, "major_recall": 1.0, "major_precision": 0.90, "level": 0.90, "category": 0.90,
-           "business_line": 0.95, "customer_name": 0.95, "phone": 0.95}
+TARGETS = {
+    "kind": 1.0,
+    "major_recall": 1.0,
+    "major_precision": 0.90,
+    "level": 0.90,
+    "category": 0.90,
+    "business_line": 0.95,
+    "customer_name": 0.95,
+    "phone": 0.95,
+}
 OCR_TAGS = {"fax", "scan", "ocr", "tif", "tiff"}
 
 
@@ -99,7 +115,9 @@ class Score:
         return total
 
 
-def compare_fields(expected: dict, actual: dict, unscored: set[str], prefix: str = "") -> dict[str, Counts]:
+def compare_fields(
+    expected: dict, actual: dict, unscored: set[str], prefix: str = ""
+) -> dict[str, Counts]:
     result: dict[str, Counts] = defaultdict(Counts)
     for name, value in expected.items():
         if name in unscored:
@@ -122,7 +140,9 @@ def score_one(score: Score, expected: dict, actual: dict) -> None:
     if actual.get("kind") == expected["kind"]:
         score.kind_right += 1
     else:
-        score.wrong_kinds.append(f"{expected['file']}: expected {expected['kind']}, got {actual.get('kind')}")
+        score.wrong_kinds.append(
+            f"{expected['file']}: expected {expected['kind']}, got {actual.get('kind')}"
+        )
     if expected.get("expect_error"):
         return
     unscored = set(expected.get("unscored", []))
@@ -140,7 +160,9 @@ def score_one(score: Score, expected: dict, actual: dict) -> None:
         if fact in expected and (expected[fact] is not None or fact == "case_ref"):
             score.facts[fact].append(actual.get(fact) == expected[fact])
             if actual.get(fact) != expected[fact]:
-                score.wrong_facts.append(f"{expected['file']}: {fact} expected {expected[fact]}, got {actual.get(fact)}")
+                score.wrong_facts.append(
+                    f"{expected['file']}: {fact} expected {expected[fact]}, got {actual.get(fact)}"
+                )
     if expected.get("level") == "major" or actual.get("level") == "major":
         hit = expected.get("level") == actual.get("level") == "major"
         score.major.tp += hit
@@ -149,11 +171,20 @@ def score_one(score: Score, expected: dict, actual: dict) -> None:
 
 
 def is_ocr(expected: dict, sample: Path) -> bool:
-    return sample.suffix.lower() in (".tif", ".tiff") or bool(OCR_TAGS & set(expected.get("tags", []))) or "fax" in sample.name
+    return (
+        sample.suffix.lower() in (".tif", ".tiff")
+        or bool(OCR_TAGS & set(expected.get("tags", [])))
+        or "fax" in sample.name
+    )
 
 
 def run_inspect(samples: list[Path], command: list[str]) -> dict[str, dict]:
-    output = subprocess.run([*command, "inspect", "--json", *map(str, samples)], capture_output=True, text=True, check=True)
+    output = subprocess.run(
+        [*command, "inspect", "--json", *map(str, samples)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     results = [json.loads(line) for line in output.stdout.splitlines() if line.strip()]
     return {result["file"]: result for result in results}
 
@@ -185,10 +216,14 @@ def report(score: Score, title: str) -> None:
         print(f"  {kind:14} P {counts.precision:.3f} R {counts.recall:.3f} F1 {counts.f1:.3f}")
     print("per field:")
     for name, counts in sorted(score.per_field.items()):
-        print(f"  {name:22} P {counts.precision:.3f} R {counts.recall:.3f} F1 {counts.f1:.3f}  (tp {counts.tp} fp {counts.fp} fn {counts.fn})")
+        print(
+            f"  {name:22} P {counts.precision:.3f} R {counts.recall:.3f} F1 {counts.f1:.3f}  (tp {counts.tp} fp {counts.fp} fn {counts.fn})"
+        )
     for fact, hits in score.facts.items():
         print(f"{fact} accuracy: {sum(hits) / max(1, len(hits)):.1%} of {len(hits)}")
-    print(f"major complaints: recall {score.major.recall:.1%} precision {score.major.precision:.1%}")
+    print(
+        f"major complaints: recall {score.major.recall:.1%} precision {score.major.precision:.1%}"
+    )
     for line in score.wrong_facts:
         print(f"  wrong: {line}")
 
@@ -209,7 +244,9 @@ def build_message(mail: dict) -> bytes:
     message["From"] = formataddr((str(Header(name, charset)), address)) if name else address
     message["To"] = "complaints@desk.localhost"
     message["Subject"] = Header(mail.get("subject", ""), charset)
-    sent = datetime.strptime(mail["date"], "%Y-%m-%d %H:%M").replace(tzinfo=timezone(timedelta(hours=8)))
+    sent = datetime.strptime(mail["date"], "%Y-%m-%d %H:%M").replace(
+        tzinfo=timezone(timedelta(hours=8))
+    )
     message["Date"] = format_datetime(sent)
     message["Message-ID"] = make_msgid(domain="corpus.test")
     for header, value in mail.get("headers", {}).items():
@@ -231,10 +268,17 @@ class CorpusScore:
         return sum(hits) / len(hits) if hits else 1.0
 
     def figures(self) -> dict[str, float]:
-        return {"kind": self.rate("kind"), "major_recall": self.major.recall, "major_precision": self.major.precision,
-                "level": self.rate("level"), "category": self.rate("category"),
-                "business_line": self.rate("business_line"), "customer_name": self.fields["customer_name"].f1,
-                "phone": self.fields["phone"].f1, "callback": self.rate("callback")}
+        return {
+            "kind": self.rate("kind"),
+            "major_recall": self.major.recall,
+            "major_precision": self.major.precision,
+            "level": self.rate("level"),
+            "category": self.rate("category"),
+            "business_line": self.rate("business_line"),
+            "customer_name": self.fields["customer_name"].f1,
+            "phone": self.fields["phone"].f1,
+            "callback": self.rate("callback"),
+        }
 
 
 def same_value(name: str, expected: str, actual: str) -> bool:
@@ -242,7 +286,10 @@ def same_value(name: str, expected: str, actual: str) -> bool:
     corpus writes without it (9845021766): the same phone."""
     expected, actual = str(normal(expected)), str(normal(actual))
     if name == "phone" and actual.startswith("+") and not expected.startswith("+"):
-        return actual.endswith(expected.lstrip("0")) and 1 <= len(actual) - 1 - len(expected.lstrip("0")) <= 3
+        return (
+            actual.endswith(expected.lstrip("0"))
+            and 1 <= len(actual) - 1 - len(expected.lstrip("0")) <= 3
+        )
     return expected == actual
 
 
@@ -256,7 +303,10 @@ def score_mail(score: CorpusScore, mail: dict, actual: dict) -> None:
     score.mails += 1
     checks = {"kind": (expected["kind"], actual.get("kind"))}
     if expected["kind"] == "complaint":
-        checks |= {fact: (expected[fact], actual.get(fact)) for fact in ("level", "category", "business_line")}
+        checks |= {
+            fact: (expected[fact], actual.get(fact))
+            for fact in ("level", "category", "business_line")
+        }
         is_major, said_major = expected["level"] == "major", actual.get("level") == "major"
         score.major.tp += is_major and said_major
         score.major.fn += is_major and not said_major
@@ -298,10 +348,14 @@ def evaluate_corpus(folder: Path, set_name: str, command: list[str]) -> CorpusSc
 
 def report_corpus(score: CorpusScore, set_name: str, show_misses: bool) -> None:
     figures = score.figures()
-    print(f"== free-text corpus `{set_name}`: {score.mails} mails ({score.seconds / score.mails * 1000:.0f} ms a mail, one process)")
+    print(
+        f"== free-text corpus `{set_name}`: {score.mails} mails ({score.seconds / score.mails * 1000:.0f} ms a mail, one process)"
+    )
     print(f"kind accuracy: {figures['kind']:.1%}")
-    print(f"major complaints: recall {figures['major_recall']:.1%} precision {figures['major_precision']:.1%}"
-          f"  (tp {score.major.tp} fp {score.major.fp} fn {score.major.fn})")
+    print(
+        f"major complaints: recall {figures['major_recall']:.1%} precision {figures['major_precision']:.1%}"
+        f"  (tp {score.major.tp} fp {score.major.fp} fn {score.major.fn})"
+    )
     for fact in ("level", "category", "business_line", "callback"):
         print(f"{fact} accuracy: {figures[fact]:.1%} of {len(score.facts[fact])}")
     for name in ("customer_name", "phone"):
@@ -317,9 +371,14 @@ def main() -> int:
     parser.add_argument("samples", nargs="?", default="../shared/samples")
     parser.add_argument("--command", default=".venv/bin/aftersales")
     parser.add_argument("--corpus", default=str(CORPUS), help="the free-text corpus folder")
-    parser.add_argument("--only-corpus", action="store_true", help="score the free-text corpus only")
-    parser.add_argument("--sets", default=",".join(CORPUS_SETS),
-                        help="which corpus sets to score, e.g. dev,own (each look at a holdout spends its value)")
+    parser.add_argument(
+        "--only-corpus", action="store_true", help="score the free-text corpus only"
+    )
+    parser.add_argument(
+        "--sets",
+        default=",".join(CORPUS_SETS),
+        help="which corpus sets to score, e.g. dev,own (each look at a holdout spends its value)",
+    )
     args = parser.parse_args()
     for set_name in args.sets.split(","):
         if (score := evaluate_corpus(Path(args.corpus), set_name, [args.command])) is not None:
@@ -330,7 +389,10 @@ def main() -> int:
     if not folder.is_dir():
         print(f"accuracy: no samples folder at {folder}", file=sys.stderr)
         return 2
-    report(evaluate(folder, [args.command], ocr=False), "text documents (mail, docx, xlsx, xls, text PDF)")
+    report(
+        evaluate(folder, [args.command], ocr=False),
+        "text documents (mail, docx, xlsx, xls, text PDF)",
+    )
     report(evaluate(folder, [args.command], ocr=True), "scanned documents (fax PDF, TIFF)")
     return 0
 

@@ -29,7 +29,15 @@ def sample(name: str) -> Path:
 def desk_dir(tmp_path: Path) -> Path:
     """A desk folder as `aftersales init` lays it out."""
     shutil.copyfile(EXAMPLE_CONFIG, tmp_path / "aftersales.toml")
-    for sub in ("shared/incoming", "shared/processed", "shared/quarantine", "inbox/new", "inbox/cur", "inbox/tmp", "master"):
+    for sub in (
+        "shared/incoming",
+        "shared/processed",
+        "shared/quarantine",
+        "inbox/new",
+        "inbox/cur",
+        "inbox/tmp",
+        "master",
+    ):
         (tmp_path / sub).mkdir(parents=True)
     return tmp_path
 
@@ -70,8 +78,12 @@ def publish_calendar(desk_dir: Path) -> None:
     for year in (date.today().year, date.today().year + 1):
         days = sorted(f'"{day.isoformat()}"' for day in estimated_year(year).holidays)
         years.append(f"\n[calendar.{year}]\nholidays = [{', '.join(days)}]\nworkdays = []\n")
-    (desk_dir / "rules.toml").write_text(BUILTIN_RULES.read_text(encoding="utf-8") + "".join(years), encoding="utf-8")
+    (desk_dir / "rules.toml").write_text(
+        BUILTIN_RULES.read_text(encoding="utf-8") + "".join(years), encoding="utf-8"
+    )
     config = desk_dir / "aftersales.toml"
     text = config.read_text(encoding="utf-8")
     assert '# file = "rules.toml"' in text
-    config.write_text(text.replace('# file = "rules.toml"', 'file = "rules.toml"', 1), encoding="utf-8")
+    config.write_text(
+        text.replace('# file = "rules.toml"', 'file = "rules.toml"', 1), encoding="utf-8"
+    )

@@ -34,8 +34,18 @@ USERS = {
     "desk-sender@example.test": "senderpw",
 }
 # The rule file's roles and people, moved to the test domain so their mail arrives too.
-STAFF = ("gm", "sales.director", "service.director", "service.manager", "care", "claims", "quality",
-         "tech.manager", "zhang.wei", "li.na")
+STAFF = (
+    "gm",
+    "sales.director",
+    "service.director",
+    "service.manager",
+    "care",
+    "claims",
+    "quality",
+    "tech.manager",
+    "zhang.wei",
+    "li.na",
+)
 USERS.update({f"{name}@example.test": "staffpw" for name in STAFF})
 OAUTH_TOKENS = {"ya29.desk-token": "complaints@example.test"}
 
@@ -129,7 +139,9 @@ class Dovecot:
     lmtp: int = 0
     process: subprocess.Popen | None = None
     introspection: ThreadingHTTPServer | None = None
-    relays: list = field(default_factory=list)  # SMTP relays delivering here: waited for before a read
+    relays: list = field(
+        default_factory=list
+    )  # SMTP relays delivering here: waited for before a read
 
     @property
     def conf(self) -> Path:
@@ -145,28 +157,61 @@ class Dovecot:
             (self.root / sub).mkdir(exist_ok=True)
         shutil.chown(self.root / "mail", "mail", "mail")
         subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-             "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-             "-keyout", str(self.root / "ssl" / "key.pem"), "-out", str(self.cert)],
-            check=True, capture_output=True)
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=localhost",
+                "-addext",
+                "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                "-keyout",
+                str(self.root / "ssl" / "key.pem"),
+                "-out",
+                str(self.cert),
+            ],
+            check=True,
+            capture_output=True,
+        )
         (self.root / "etc" / "users").write_text(
-            "".join(f"{user}:{{PLAIN}}{password}::::::\n" for user, password in USERS.items()))
+            "".join(f"{user}:{{PLAIN}}{password}::::::\n" for user, password in USERS.items())
+        )
         self.imap, self.imaps, self.lmtp = free_port(), free_port(), free_port()
-        self.conf.write_text(DOVECOT_CONF.format(root=self.root, unique=self.root.name[3:], imap=self.imap,
-                                                 imaps=self.imaps, lmtp=self.lmtp))
+        self.conf.write_text(
+            DOVECOT_CONF.format(
+                root=self.root,
+                unique=self.root.name[3:],
+                imap=self.imap,
+                imaps=self.imaps,
+                lmtp=self.lmtp,
+            )
+        )
         self.introspection = start_token_introspection()
         (self.root / "etc" / "oauth2.conf").write_text(
             f"introspection_mode = post\nintrospection_url = http://127.0.0.1:{self.introspection.server_port}/introspect\n"
-            "username_attribute = username\nactive_attribute = active\nactive_value = true\n")
+            "username_attribute = username\nactive_attribute = active\nactive_value = true\n"
+        )
 
     def start(self) -> None:
         self.process = subprocess.Popen(
             ["setpriv", "--pdeathsig", "TERM", "--", "dovecot", "-F", "-c", str(self.conf)],
-            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
 
         def greets() -> bool:
             if self.process.poll() is not None:
-                raise RuntimeError(f"dovecot exited: {self.process.stderr.read().decode(errors='replace')}")
+                raise RuntimeError(
+                    f"dovecot exited: {self.process.stderr.read().decode(errors='replace')}"
+                )
             try:
                 with socket.create_connection(("127.0.0.1", self.imap), timeout=1) as connection:
                     return connection.recv(64).startswith(b"* OK")
@@ -188,8 +233,9 @@ class Dovecot:
         self.kill(signal.SIGTERM)
 
     def doveadm(self, *args: str) -> str:
-        return subprocess.run(["doveadm", "-c", str(self.conf), *args], check=True, capture_output=True,
-                              text=True).stdout
+        return subprocess.run(
+            ["doveadm", "-c", str(self.conf), *args], check=True, capture_output=True, text=True
+        ).stdout
 
     def client(self, user: str, folder: str = "INBOX") -> IMAPClient:
         self.settle()
@@ -208,7 +254,11 @@ class Dovecot:
                 return []
             client.select_folder(folder, readonly=True)
             uids = client.search("ALL")
-            return [data[b"RFC822"] for _, data in sorted(client.fetch(uids, ["RFC822"]).items())] if uids else []
+            return (
+                [data[b"RFC822"] for _, data in sorted(client.fetch(uids, ["RFC822"]).items())]
+                if uids
+                else []
+            )
         finally:
             client.logout()
 
@@ -243,7 +293,9 @@ class TokenIntrospection(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
         token = urllib.parse.parse_qs(body).get("token", [""])[0]
         user = OAUTH_TOKENS.get(token)
-        answer = json.dumps({"active": True, "username": user} if user else {"active": False}).encode()
+        answer = json.dumps(
+            {"active": True, "username": user} if user else {"active": False}
+        ).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(answer)))
@@ -296,7 +348,9 @@ class LmtpRelay:
         while True:
             mail_from, recipients, content = self.queue.get()
             try:
-                for recipient in recipients:  # one LMTP transaction each: smtplib reads one reply after DATA
+                for (
+                    recipient
+                ) in recipients:  # one LMTP transaction each: smtplib reads one reply after DATA
                     self._deliver(mail_from, recipient, content)
             finally:
                 self.queue.task_done()
@@ -342,8 +396,15 @@ class SmtpServer:
         self.dovecot.relays.append(self.relay)
         self.port = self.port or free_port()
         self.controller = Controller(
-            self.relay, hostname="127.0.0.1", port=self.port, server_hostname="mail.example.test",
-            tls_context=context, authenticator=_authenticate, auth_required=True, auth_require_tls=True)
+            self.relay,
+            hostname="127.0.0.1",
+            port=self.port,
+            server_hostname="mail.example.test",
+            tls_context=context,
+            authenticator=_authenticate,
+            auth_required=True,
+            auth_require_tls=True,
+        )
         self.controller.start()
 
     def stop(self) -> None:

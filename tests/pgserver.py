@@ -24,7 +24,11 @@ def bindir() -> Path | None:
 
 def as_service_user() -> list[str]:
     """PostgreSQL refuses to run as root: run it as `postgres` then."""
-    return ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups"] if os.geteuid() == 0 else []
+    return (
+        ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups"]
+        if os.geteuid() == 0
+        else []
+    )
 
 
 @dataclass
@@ -32,30 +36,74 @@ class PostgresServer:
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="pg-", dir="/tmp")))
     port: int = 0
     process: subprocess.Popen | None = None
-    settings: tuple[str, ...] = ()  # more `name=value` server settings (a benchmark's pg_stat_statements)
+    settings: tuple[
+        str, ...
+    ] = ()  # more `name=value` server settings (a benchmark's pg_stat_statements)
 
     def start(self) -> None:
         binaries = bindir()
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres", "postgres")
-        subprocess.run([*as_service_user(), str(binaries / "initdb"), "-D", str(self.root / "data"), "-A", "trust",
-                        "-U", "aftersales", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [
+                *as_service_user(),
+                str(binaries / "initdb"),
+                "-D",
+                str(self.root / "data"),
+                "-A",
+                "trust",
+                "-U",
+                "aftersales",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ],
+            check=True,
+            capture_output=True,
+        )
         self.port = free_port()
-        server = [str(binaries / "postgres"), "-D", str(self.root / "data"), "-p", str(self.port), "-k", str(self.root),
-                  "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
-                  "-c", "full_page_writes=off", "-c", "max_connections=200"]
+        server = [
+            str(binaries / "postgres"),
+            "-D",
+            str(self.root / "data"),
+            "-p",
+            str(self.port),
+            "-k",
+            str(self.root),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "fsync=off",
+            "-c",
+            "synchronous_commit=off",
+            "-c",
+            "full_page_writes=off",
+            "-c",
+            "max_connections=200",
+        ]
         server += [part for setting in self.settings for part in ("-c", setting)]
         # the server's log goes to a file: a pipe nobody reads fills up, and then every backend
         # that logs (a duplicate queueing lock does) blocks on it
         with open(self.root / "postgres.log", "wb") as log:
-            self.process = subprocess.Popen(["setpriv", *as_service_user()[1:], "--pdeathsig", "TERM", "--", *server],
-                                            start_new_session=True, stdout=subprocess.DEVNULL, stderr=log)
+            self.process = subprocess.Popen(
+                ["setpriv", *as_service_user()[1:], "--pdeathsig", "TERM", "--", *server],
+                start_new_session=True,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
         deadline = time.monotonic() + 30
-        while subprocess.run([str(binaries / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
-                             capture_output=True).returncode != 0:
+        while (
+            subprocess.run(
+                [str(binaries / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
+                capture_output=True,
+            ).returncode
+            != 0
+        ):
             if self.process.poll() is not None:
-                raise RuntimeError(f"postgres exited: {(self.root / 'postgres.log').read_text(errors='replace')}")
+                raise RuntimeError(
+                    f"postgres exited: {(self.root / 'postgres.log').read_text(errors='replace')}"
+                )
             if time.monotonic() > deadline:
                 raise TimeoutError("postgres did not start within 30 s")
             time.sleep(0.05)
@@ -65,7 +113,9 @@ class PostgresServer:
         import psycopg
 
         name = f"t_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=aftersales dbname=postgres", autocommit=True) as db:
+        with psycopg.connect(
+            f"host=127.0.0.1 port={self.port} user=aftersales dbname=postgres", autocommit=True
+        ) as db:
             db.execute(f'CREATE DATABASE "{name}"')
         return f"postgresql+psycopg://aftersales@127.0.0.1:{self.port}/{name}"
 

@@ -11,12 +11,20 @@ OWN = {"desk@example.test"}
 
 
 def complaint(kind: str = "complaint", **meta) -> ParsedDocument:
-    return ParsedDocument(file="m.eml", format="eml", kind=kind, meta={"sender": "li@example.test", **meta})
+    return ParsedDocument(
+        file="m.eml", format="eml", kind=kind, meta={"sender": "li@example.test", **meta}
+    )
 
 
 def routed(**changes) -> Decision:
-    return Decision(category="product_quality", level="major", owner="GM", owner_email="gm@example.test",
-                    inform=[Role(name="QA", email="qa@example.test")], **changes)
+    return Decision(
+        category="product_quality",
+        level="major",
+        owner="GM",
+        owner_email="gm@example.test",
+        inform=[Role(name="QA", email="qa@example.test")],
+        **changes,
+    )
 
 
 def test_every_action_type_has_its_handler_in_the_table():
@@ -24,23 +32,42 @@ def test_every_action_type_has_its_handler_in_the_table():
 
 
 def test_a_new_case_is_planned_step_by_step_in_the_order_they_are_done():
-    actions = plan(complaint(), routed(escalate=True, escalate_to=Role(name="GM", email="gm@example.test")), OWN)
+    actions = plan(
+        complaint(),
+        routed(escalate=True, escalate_to=Role(name="GM", email="gm@example.test")),
+        OWN,
+    )
     assert [(a.type, a.to) for a in actions] == [
-        ("open_case", None), ("acknowledge", "li@example.test"), ("notify_owner", "gm@example.test"),
-        ("inform", "qa@example.test"), ("escalate", "gm@example.test")]
+        ("open_case", None),
+        ("acknowledge", "li@example.test"),
+        ("notify_owner", "gm@example.test"),
+        ("inform", "qa@example.test"),
+        ("escalate", "gm@example.test"),
+    ]
 
 
 def test_a_return_sheet_naming_a_case_tries_that_case_first_and_gets_its_slip_before_the_owner_hears():
     sheet = complaint("return_sheet")
     sheet.case_ref = "CS-2611-0007"
     assert [a.type for a in plan(sheet, routed(), OWN)] == [
-        "return_on_case", "open_case", "acknowledge", "return_slip", "notify_owner", "inform", "link_case"]
+        "return_on_case",
+        "open_case",
+        "acknowledge",
+        "return_slip",
+        "notify_owner",
+        "inform",
+        "link_case",
+    ]
 
 
 def test_robots_and_verdicts_get_their_own_steps():
-    assert [a.type for a in plan(complaint("bounce"), Decision(), OWN)] == ["record", "record_bounce"]
-    assert [a.type for a in plan(complaint("inspection"), Decision(), OWN, staff_to="ops@example.test")] == [
-        "apply_inspection", "file_for_staff"]
+    assert [a.type for a in plan(complaint("bounce"), Decision(), OWN)] == [
+        "record",
+        "record_bounce",
+    ]
+    assert [
+        a.type for a in plan(complaint("inspection"), Decision(), OWN, staff_to="ops@example.test")
+    ] == ["apply_inspection", "file_for_staff"]
 
 
 def test_a_handler_may_settle_the_document_or_replace_the_rest_of_the_plan(monkeypatch):
@@ -60,9 +87,17 @@ def test_a_handler_may_settle_the_document_or_replace_the_rest_of_the_plan(monke
     monkeypatch.setitem(registry.HANDLERS, ActionType.INFORM, note)
     monkeypatch.setitem(registry.HANDLERS, ActionType.RETURN_ON_CASE, settle)
     monkeypatch.setitem(registry.HANDLERS, ActionType.RECORD_ON_CASE, replace)
-    registry.act(None, [Action(ActionType.INFORM, None, {"n": 1}), Action(ActionType.RETURN_ON_CASE),
-                        Action(ActionType.INFORM, None, {"n": 2})])
+    registry.act(
+        None,
+        [
+            Action(ActionType.INFORM, None, {"n": 1}),
+            Action(ActionType.RETURN_ON_CASE),
+            Action(ActionType.INFORM, None, {"n": 2}),
+        ],
+    )
     assert done == [1, "settled"]
     done.clear()
-    registry.act(None, [Action(ActionType.RECORD_ON_CASE), Action(ActionType.INFORM, None, {"n": 2})])
+    registry.act(
+        None, [Action(ActionType.RECORD_ON_CASE), Action(ActionType.INFORM, None, {"n": 2})]
+    )
     assert done == ["replaced", "instead"]

@@ -14,14 +14,33 @@ from tests.conftest import ROOT, SAMPLES
 
 pytestmark = pytest.mark.slow  # the command as processes, and inspect on every sample (OCR)
 
-REQUIRED_KEYS = {"file", "kind", "fields", "lines", "category", "level", "business_line", "case_ref",
-                 "owner", "deadlines", "actions", "warnings", "errors"}
+REQUIRED_KEYS = {
+    "file",
+    "kind",
+    "fields",
+    "lines",
+    "category",
+    "level",
+    "business_line",
+    "case_ref",
+    "owner",
+    "deadlines",
+    "actions",
+    "warnings",
+    "errors",
+}
 
 
-def aftersales(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+def aftersales(
+    *args: str, cwd: Path | None = None, env: dict | None = None
+) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "processor", *args], capture_output=True, text=True, cwd=cwd or ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}, timeout=300,
+        [sys.executable, "-m", "processor", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+        timeout=300,
     )
 
 
@@ -47,7 +66,10 @@ def test_user_errors_are_one_line_and_exit_2(tmp_path):
     assert missing.returncode == 2
     assert missing.stderr.count("\n") == 1 and "aftersales init" in missing.stderr
     no_file = aftersales("inspect", str(tmp_path / "nothing.eml"), cwd=tmp_path)
-    assert (no_file.returncode, no_file.stderr.strip()) == (2, f"aftersales: {tmp_path / 'nothing.eml'}: no such file")
+    assert (no_file.returncode, no_file.stderr.strip()) == (
+        2,
+        f"aftersales: {tmp_path / 'nothing.eml'}: no such file",
+    )
     (tmp_path / "bad.toml").write_text("[desk]\nnmae = 1\n")
     bad = aftersales("--config", str(tmp_path / "bad.toml"), "run", "--once")
     assert bad.returncode == 2 and "desk.nmae" in bad.stderr and "Traceback" not in bad.stderr
@@ -90,7 +112,11 @@ def test_init_run_cases_show_report_end_to_end(tmp_path):
 def test_rules_check_accepts_the_example_and_names_a_broken_reference(tmp_path):
     good = aftersales("rules", "check", str(ROOT / "rules.example.toml"))
     assert good.returncode == 0 and "ok" in good.stdout
-    broken = (ROOT / "rules.example.toml").read_text(encoding="utf-8").replace('owner = "general_manager"', 'owner = "ceo"')
+    broken = (
+        (ROOT / "rules.example.toml")
+        .read_text(encoding="utf-8")
+        .replace('owner = "general_manager"', 'owner = "ceo"')
+    )
     (tmp_path / "rules.toml").write_text(broken, encoding="utf-8")
     result = aftersales("rules", "check", str(tmp_path / "rules.toml"))
     assert result.returncode == 2 and "role `ceo` is not in [roles]" in result.stderr

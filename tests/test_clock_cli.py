@@ -46,16 +46,30 @@ def test_inspect_without_a_date_header_uses_the_files_time(tmp_path):
 
 def test_a_bad_at_is_one_line_and_exit_2(tmp_path):
     result = aftersales("inspect", "--at", "tomorrow-ish", str(ROOT / "README.md"), cwd=tmp_path)
-    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "2026-12-31 16:00" in result.stderr
+    assert (
+        result.returncode == 2
+        and result.stderr.count("\n") == 1
+        and "2026-12-31 16:00" in result.stderr
+    )
 
 
 def test_cases_at_lists_what_would_be_overdue_then_and_show_gives_arrival_and_date(tmp_path):
     env = example_desk(tmp_path)
     assert aftersales("run", "--once", env=env).returncode == 0
-    later = [json.loads(line) for line in aftersales("cases", "--json", "--at", "2031-01-01 09:00", env=env).stdout.splitlines()]
+    later = [
+        json.loads(line)
+        for line in aftersales(
+            "cases", "--json", "--at", "2031-01-01 09:00", env=env
+        ).stdout.splitlines()
+    ]
     assert later and all(row["overdue"] for row in later)
     assert any("first_contact" in row["overdue"] for row in later)
-    before = [json.loads(line) for line in aftersales("cases", "--json", "--at", "2001-01-01 09:00", env=env).stdout.splitlines()]
+    before = [
+        json.loads(line)
+        for line in aftersales(
+            "cases", "--json", "--at", "2001-01-01 09:00", env=env
+        ).stdout.splitlines()
+    ]
     assert before and not any(row["overdue"] for row in before)
     table = aftersales("cases", "--at", "2031-01-01 09:00", env=env)
     assert table.returncode == 0 and "overdue at 2031-01-01 09:00" in table.stdout

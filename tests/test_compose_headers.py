@@ -21,12 +21,22 @@ def wire(message) -> email.message.EmailMessage:
 
 def test_composed_headers_read_back_as_set_and_fit_on_their_lines():
     subject = "回复：关于您的投诉 CS-2612-0001，我们已收到，会尽快处理，谢谢您的耐心等待和支持"
-    message = compose.new_message(DESK, "王秀兰 <wxl@example.test>", subject, "您好", in_reply_to="<x@example.test>",
-                                  references=IDS, cc=["gm@example.test", "qa@example.test"])
+    message = compose.new_message(
+        DESK,
+        "王秀兰 <wxl@example.test>",
+        subject,
+        "您好",
+        in_reply_to="<x@example.test>",
+        references=IDS,
+        cc=["gm@example.test", "qa@example.test"],
+    )
     read = wire(message)
     assert str(read["Subject"]) == str(message["Subject"]) == subject
     assert str(read["From"]) == "售后服务部 <complaints@example.test>"
-    assert read["To"].addresses[0].display_name == "王秀兰" and read["Cc"].addresses[1].addr_spec == "qa@example.test"
+    assert (
+        read["To"].addresses[0].display_name == "王秀兰"
+        and read["Cc"].addresses[1].addr_spec == "qa@example.test"
+    )
     assert str(read["References"]).split() == [*IDS[3:], "<x@example.test>"]  # the last ten
     assert read["Auto-Submitted"] == "auto-replied" and not read.defects
     head = message.as_bytes(policy=SMTP).split(b"\r\n\r\n", 1)[0]
@@ -37,10 +47,14 @@ def test_a_line_break_in_a_header_is_still_refused():
     with pytest.raises(ValueError):
         compose.new_message(DESK, "a@example.test\r\nBcc: victim@example.test", "hello", "text")
     with pytest.raises(ValueError):
-        compose.new_message(DESK, "a@example.test", "hi", "text", in_reply_to="<x@y>\nBcc: victim@example.test")
+        compose.new_message(
+            DESK, "a@example.test", "hi", "text", in_reply_to="<x@y>\nBcc: victim@example.test"
+        )
 
 
 def test_a_word_too_long_for_a_line_is_folded_by_the_policy():
     long_id = "<" + "y" * 120 + "@example.test>"
-    read = wire(compose.new_message(DESK, "a@example.test", "Re: " + "x" * 150, "text", in_reply_to=long_id))
+    read = wire(
+        compose.new_message(DESK, "a@example.test", "Re: " + "x" * 150, "text", in_reply_to=long_id)
+    )
     assert str(read["In-Reply-To"]) == long_id and str(read["Subject"]) == "Re: " + "x" * 150

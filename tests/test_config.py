@@ -32,7 +32,11 @@ def test_missing_shared_folder_is_an_error_naming_the_key(tmp_path):
 
 def test_relative_paths_are_relative_to_the_config_folder(tmp_path):
     (tmp_path / "in").mkdir()
-    config = load_config(write(tmp_path, '[[folders]]\nname = "s"\npath = "in"\n[store]\nurl = "sqlite:///data/x.db"\n'))
+    config = load_config(
+        write(
+            tmp_path, '[[folders]]\nname = "s"\npath = "in"\n[store]\nurl = "sqlite:///data/x.db"\n'
+        )
+    )
     assert config.folder_paths(config.folders[0])[0] == tmp_path / "in"
     assert config.database_url == f"sqlite:///{tmp_path}/data/x.db"
 
@@ -52,10 +56,14 @@ def test_secret_comes_from_the_named_variable(monkeypatch):
 
 def test_an_unknown_returns_condition_is_named_with_the_known_ones(tmp_path):
     rules = BUILTIN_RULES.read_text(encoding="utf-8").replace(
-        'accept_when = ["reported_in_time"]', 'accept_when = ["reported_in_tme"]')
+        'accept_when = ["reported_in_time"]', 'accept_when = ["reported_in_tme"]'
+    )
     assert 'accept_when = ["reported_in_tme"]' in rules
     path = tmp_path / "rules.toml"
     path.write_text(rules, encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"unknown condition reported_in_tme; known: within_window, within_ratio, "
-                                          r"reported_in_time"):
+    with pytest.raises(
+        ConfigError,
+        match=r"unknown condition reported_in_tme; known: within_window, within_ratio, "
+        r"reported_in_time",
+    ):
         load_rules(path)

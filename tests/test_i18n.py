@@ -45,8 +45,13 @@ def test_canonical_ids_name_things_in_each_language():
 
 
 def test_templates_and_code_read_the_same_catalog():
-    template = i18n.environment("en").from_string('{{ _("level.major") }} / {% trans %}field.vin{% endtrans %}')
-    assert template.render() == f"{i18n.gettext('en', 'level.major')} / {i18n.gettext('en', 'field.vin')}"
+    template = i18n.environment("en").from_string(
+        '{{ _("level.major") }} / {% trans %}field.vin{% endtrans %}'
+    )
+    assert (
+        template.render()
+        == f"{i18n.gettext('en', 'level.major')} / {i18n.gettext('en', 'field.vin')}"
+    )
 
 
 def test_unknown_language_is_refused_where_a_catalog_is_named():

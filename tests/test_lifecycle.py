@@ -21,8 +21,10 @@ from tests.conftest import sample
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CUSTOMER = "wang.zhe@example.test"
 MANAGER = "service.manager@desk.localhost"
-COMPLAINT = ("投诉人：王喆\n联系电话：13800138000\n产品名称：热水器\n"
-             "投诉内容：热水器使用一周就漏水，地板泡坏了，要求换货。\n")
+COMPLAINT = (
+    "投诉人：王喆\n联系电话：13800138000\n产品名称：热水器\n"
+    "投诉内容：热水器使用一周就漏水，地板泡坏了，要求换货。\n"
+)
 
 
 def at(desk, moment: str) -> datetime:
@@ -32,13 +34,21 @@ def at(desk, moment: str) -> datetime:
     return when
 
 
-def mail(subject: str, body: str, sender: str = CUSTOMER, attachment: tuple[str, bytes] | None = None) -> bytes:
+def mail(
+    subject: str, body: str, sender: str = CUSTOMER, attachment: tuple[str, bytes] | None = None
+) -> bytes:
     message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = sender, "complaints@desk.localhost", subject
+    message["From"], message["To"], message["Subject"] = (
+        sender,
+        "complaints@desk.localhost",
+        subject,
+    )
     message["Message-ID"] = f"<{abs(hash((subject, body, sender)))}@example.test>"
     message.set_content(body)
     if attachment:
-        message.add_attachment(attachment[1], maintype="application", subtype="octet-stream", filename=attachment[0])
+        message.add_attachment(
+            attachment[1], maintype="application", subtype="octet-stream", filename=attachment[0]
+        )
     return bytes(message)
 
 
@@ -55,7 +65,9 @@ def the_case(desk) -> Case:
 
 def outbox(desk, purpose: str) -> list[email.message.EmailMessage]:
     with desk.store.transaction() as session:
-        rows = session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == purpose).order_by(OutboxMessage.id)).all()
+        rows = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.purpose == purpose).order_by(OutboxMessage.id)
+        ).all()
         return [email.message_from_bytes(row.raw, policy=policy.default) for row in rows]
 
 
@@ -84,7 +96,9 @@ def test_deadlines_are_set_at_receipt_and_supervisor_report_is_done_by_the_notic
     assert "done" not in deadline(case, "first_contact")
 
 
-def test_overdue_step_climbs_the_after_sales_ladder_once_per_rung_one_mail_per_recipient(desk, opened):
+def test_overdue_step_climbs_the_after_sales_ladder_once_per_rung_one_mail_per_recipient(
+    desk, opened
+):
     assert run_jobs(desk, at(desk, "2026-11-16T10:59"))["escalated"] == 0
     assert run_jobs(desk, at(desk, "2026-11-16T11:01"))["escalated"] == 1
     (first,) = outbox(desk, "overdue")
@@ -94,7 +108,9 @@ def test_overdue_step_climbs_the_after_sales_ladder_once_per_rung_one_mail_per_r
     # director, who monitors timeliness (004 §9), is told of every escalation
     assert run_jobs(desk, at(desk, "2026-11-16T15:00"))["escalated"] == 2
     assert sorted(m["To"] for m in outbox(desk, "overdue")[-2:]) == [
-        "customer.director@desk.localhost", "service.director@desk.localhost"]
+        "customer.director@desk.localhost",
+        "service.director@desk.localhost",
+    ]
     # reply and close fall due at 09:00 on Tuesday: one mail to the owner lists both
     assert run_jobs(desk, at(desk, "2026-11-17T09:59"))["escalated"] == 1
     both = outbox(desk, "overdue")[-1]
@@ -102,17 +118,35 @@ def test_overdue_step_climbs_the_after_sales_ladder_once_per_rung_one_mail_per_r
     # the next 4 office hours run over the evening: the general manager at 10:00 on Tuesday
     assert run_jobs(desk, at(desk, "2026-11-17T10:00"))["escalated"] == 2
     assert "gm@desk.localhost" in [m["To"] for m in outbox(desk, "overdue")[-2:]]
-    levels = [(e.detail["step"], e.detail["level"]) for e in the_case(desk).events if e.type == "overdue"]
-    assert sorted(levels) == [("close", 0), ("first_contact", 0), ("first_contact", 1), ("first_contact", 2), ("reply", 0)]
+    levels = [
+        (e.detail["step"], e.detail["level"]) for e in the_case(desk).events if e.type == "overdue"
+    ]
+    assert sorted(levels) == [
+        ("close", 0),
+        ("first_contact", 0),
+        ("first_contact", 1),
+        ("first_contact", 2),
+        ("reply", 0),
+    ]
 
 
 def test_a_sales_case_left_alone_goes_to_the_sales_director_not_the_service_director(desk):
     at(desk, "2026-11-16T09:00")
-    outcome = receive(desk, mail("投诉：提车时发票开错", "投诉人：周芳\n联系电话：13900001111\n"
-                                 "投诉内容：提车时销售顾问把发票开错了，要求重开。\n"))
+    outcome = receive(
+        desk,
+        mail(
+            "投诉：提车时发票开错",
+            "投诉人：周芳\n联系电话：13900001111\n"
+            "投诉内容：提车时销售顾问把发票开错了，要求重开。\n",
+        ),
+    )
     assert outcome.owner == "销售总监"
-    run_jobs(desk, at(desk, "2026-11-16T11:01"))  # first contact overdue: the owner (the sales director)
-    run_jobs(desk, at(desk, "2026-11-16T15:00"))  # next rung: the line's director is the owner: the GM
+    run_jobs(
+        desk, at(desk, "2026-11-16T11:01")
+    )  # first contact overdue: the owner (the sales director)
+    run_jobs(
+        desk, at(desk, "2026-11-16T15:00")
+    )  # next rung: the line's director is the owner: the GM
     recipients = [m["To"] for m in outbox(desk, "overdue")]
     assert "service.director@desk.localhost" not in recipients
     assert recipients[0] == "sales.director@desk.localhost" and "gm@desk.localhost" in recipients
@@ -147,16 +181,22 @@ def test_an_overdue_callback_goes_to_customer_care_then_the_general_manager(desk
 
 def test_staff_commands_by_mail_act_on_the_case_and_are_confirmed(desk, opened):
     at(desk, "2026-11-16T10:00")
-    body = ("#status investigating\n#note 已电话联系客户\n#reply 您好，我们明天上门为您更换热水器。\n请保持电话畅通。\n"
-            "#frobnicate now\n\n> 原邮件内容\n")
-    outcome = receive(desk, mail(f"Re: [{opened}] 新投诉分派给您", body, sender=MANAGER), "staff.eml")
+    body = (
+        "#status investigating\n#note 已电话联系客户\n#reply 您好，我们明天上门为您更换热水器。\n请保持电话畅通。\n"
+        "#frobnicate now\n\n> 原邮件内容\n"
+    )
+    outcome = receive(
+        desk, mail(f"Re: [{opened}] 新投诉分派给您", body, sender=MANAGER), "staff.eml"
+    )
     assert outcome.status == "recorded"
     case = the_case(desk)
     assert case.status == "replied"
     assert [e.type for e in case.events][-3:] == ["status", "note", "staff_reply"]
     assert deadline(case, "first_contact")["done"] == "2026-11-16T10:00+08:00"
     assert deadline(case, "reply")["done"] == "2026-11-16T10:00+08:00"
-    assert deadline(case, "callback")["due"] == "2026-11-19T10:00+08:00"  # 3 working days after the reply
+    assert (
+        deadline(case, "callback")["due"] == "2026-11-19T10:00+08:00"
+    )  # 3 working days after the reply
     (reply,) = outbox(desk, "case_reply")
     assert reply["To"] == CUSTOMER and opened in reply["Subject"]
     assert "明天上门为您更换热水器" in text_of(reply) and "请保持电话畅通" in text_of(reply)
@@ -167,7 +207,11 @@ def test_staff_commands_by_mail_act_on_the_case_and_are_confirmed(desk, opened):
 
 
 def test_commands_from_a_customer_are_never_executed(desk, opened):
-    receive(desk, mail(f"Re: [{opened}] 您的投诉已受理", "#close\n#assign 张伟\n怎么还没人联系我？"), "c.eml")
+    receive(
+        desk,
+        mail(f"Re: [{opened}] 您的投诉已受理", "#close\n#assign 张伟\n怎么还没人联系我？"),
+        "c.eml",
+    )
     case = the_case(desk)
     assert case.status == "assigned" and case.owner == "服务经理"
     assert case.events[-1].type == "customer_reply"
@@ -179,11 +223,17 @@ def test_assign_category_and_level_commands(desk, opened):
     receive(desk, mail(f"Re: [{opened}]", body, sender="service.director@desk.localhost"), "s.eml")
     case = the_case(desk)
     assert (case.owner, case.owner_email, case.category, case.level) == (
-        "张伟", "zhang.wei@desk.localhost", "repair_quality", "major")
+        "张伟",
+        "zhang.wei@desk.localhost",
+        "repair_quality",
+        "major",
+    )
     assert [m["To"] for m in outbox(desk, "owner_notice")][-1] == "zhang.wei@desk.localhost"
     (escalation,) = outbox(desk, "escalation")
     assert escalation["To"] == "gm@desk.localhost"
-    bad = receive(desk, mail(f"Re: [{opened}]", "#assign 无名氏\n#status dreaming", sender=MANAGER), "b.eml")
+    bad = receive(
+        desk, mail(f"Re: [{opened}]", "#assign 无名氏\n#status dreaming", sender=MANAGER), "b.eml"
+    )
     assert "未执行" in bad.reason and the_case(desk).owner == "张伟"
 
 
@@ -197,11 +247,17 @@ def test_callback_survey_not_satisfied_reopens_then_satisfied_closes(desk, opene
     assert the_case(desk).status == "callback"
 
     at(desk, "2026-11-17T15:00")
-    outcome = receive(desk, mail(f"Re: [{opened}] 请问您对处理结果满意吗？", "不满意，换的新机器还是漏水。"), "n.eml")
+    outcome = receive(
+        desk,
+        mail(f"Re: [{opened}] 请问您对处理结果满意吗？", "不满意，换的新机器还是漏水。"),
+        "n.eml",
+    )
     assert outcome.reason.startswith("reopened: customer not satisfied")
     case = the_case(desk)
     assert case.status == "reopened"
-    assert deadline(case, "rework")["due"] == "2026-11-18T15:00+08:00"  # back to the owner within 24 h
+    assert (
+        deadline(case, "rework")["due"] == "2026-11-18T15:00+08:00"
+    )  # back to the owner within 24 h
     # at once, not in tomorrow's digest: the owner and the line's director, with the customer's words
     (told,) = outbox(desk, "not_satisfied")
     assert (told["To"], told["Cc"]) == (MANAGER, "service.director@desk.localhost")
@@ -209,36 +265,62 @@ def test_callback_survey_not_satisfied_reopens_then_satisfied_closes(desk, opene
     assert deadline(case, "callback")["done"] == "2026-11-17T15:00+08:00"
 
     at(desk, "2026-11-18T09:00")
-    receive(desk, mail(f"Re: [{opened}]", "#reply 已派技术经理上门检修。", sender=MANAGER), "r2.eml")
+    receive(
+        desk, mail(f"Re: [{opened}]", "#reply 已派技术经理上门检修。", sender=MANAGER), "r2.eml"
+    )
     assert deadline(the_case(desk), "rework")["done"] == "2026-11-18T09:00+08:00"
     run_jobs(desk, at(desk, "2026-11-19T09:00"))
     at(desk, "2026-11-19T11:00")
-    assert receive(desk, mail(f"Re: [{opened}]", "满意，谢谢。"), "y.eml").reason == "closed: customer satisfied"
+    assert (
+        receive(desk, mail(f"Re: [{opened}]", "满意，谢谢。"), "y.eml").reason
+        == "closed: customer satisfied"
+    )
     case = the_case(desk)
     assert case.status == "closed" and case.next_deadline_at is None
-    assert run_jobs(desk, at(desk, "2026-11-30T09:00"))["escalated"] == 0  # a closed case is never chased
+    assert (
+        run_jobs(desk, at(desk, "2026-11-30T09:00"))["escalated"] == 0
+    )  # a closed case is never chased
 
 
 def test_feedback_form_on_a_case_closes_it(desk, opened):
     form = sample("036-feedback-form").read_bytes()
-    outcome = receive(desk, mail(f"[{opened}] 服务反馈单", "附件是反馈单。", attachment=("反馈单.docx", form)), "f.eml")
+    outcome = receive(
+        desk,
+        mail(f"[{opened}] 服务反馈单", "附件是反馈单。", attachment=("反馈单.docx", form)),
+        "f.eml",
+    )
     assert outcome.reason == "closed: customer satisfied"
     assert the_case(desk).status == "closed"
 
 
 def test_staff_reporting_a_callback_result_without_commands_closes_the_case(desk, opened):
     at(desk, "2026-11-16T16:00")
-    receive(desk, mail(f"Re: [{opened}] 请回访客户", "已电话回访，客户表示满意。", sender="care@desk.localhost"), "cb.eml")
+    receive(
+        desk,
+        mail(
+            f"Re: [{opened}] 请回访客户", "已电话回访，客户表示满意。", sender="care@desk.localhost"
+        ),
+        "cb.eml",
+    )
     assert the_case(desk).status == "closed"
 
 
 def test_repair_quality_case_closes_itself_three_months_from_acceptance_in_any_open_state(desk):
     at(desk, "2026-08-03T09:00")
-    outcome = receive(desk, mail("投诉：维修后还是老毛病", "投诉人：赵敏\n联系电话：13700001234\n"
-                                 "投诉内容：空调上门维修后还是老毛病，不制冷。\n"))
+    outcome = receive(
+        desk,
+        mail(
+            "投诉：维修后还是老毛病",
+            "投诉人：赵敏\n联系电话：13700001234\n投诉内容：空调上门维修后还是老毛病，不制冷。\n",
+        ),
+    )
     assert outcome.category == "repair_quality"
     at(desk, "2026-08-20T10:00")
-    receive(desk, mail(f"Re: [{outcome.case_no}]", "#status investigating\n#note 等客户返站", sender=MANAGER), "r.eml")
+    receive(
+        desk,
+        mail(f"Re: [{outcome.case_no}]", "#status investigating\n#note 等客户返站", sender=MANAGER),
+        "r.eml",
+    )
     assert the_case(desk).status == "investigating"  # left there: it still closes (004 §10)
     # the owner hears a week before: once
     assert run_jobs(desk, at(desk, "2026-10-26T08:59"))["auto_closed"] == 0
@@ -256,8 +338,13 @@ def test_repair_quality_case_closes_itself_three_months_from_acceptance_in_any_o
 
 def test_a_repair_quality_case_with_a_return_visit_does_not_close_itself(desk):
     at(desk, "2026-08-03T09:00")
-    outcome = receive(desk, mail("投诉：维修后还是老毛病", "投诉人：赵敏\n联系电话：13700001234\n"
-                                 "投诉内容：空调上门维修后还是老毛病，不制冷。\n"))
+    outcome = receive(
+        desk,
+        mail(
+            "投诉：维修后还是老毛病",
+            "投诉人：赵敏\n联系电话：13700001234\n投诉内容：空调上门维修后还是老毛病，不制冷。\n",
+        ),
+    )
     at(desk, "2026-08-10T09:00")
     receive(desk, mail(f"Re: [{outcome.case_no}]", "我明天把空调送回来再检查一次。"), "c.eml")
     assert run_jobs(desk, at(desk, "2026-11-04T09:00"))["auto_closed"] == 0
@@ -282,11 +369,21 @@ def test_after_days_down_each_recipient_gets_one_summary_of_every_step_and_rung(
     # escalations: five mails, not fourteen
     assert done["escalated"] == 5
     mails = outbox(desk, "overdue")
-    assert {m["To"] for m in mails} == {"customer.director@desk.localhost", "gm@desk.localhost",
-                                       "quality@desk.localhost", MANAGER, "service.director@desk.localhost"}
+    assert {m["To"] for m in mails} == {
+        "customer.director@desk.localhost",
+        "gm@desk.localhost",
+        "quality@desk.localhost",
+        MANAGER,
+        "service.director@desk.localhost",
+    }
     gm = next(m for m in mails if m["To"] == "gm@desk.localhost")
-    assert all(name in text_of(gm) for name in ("首次联系客户", "答复客户", "封闭处理", "调查处理并返回表单", "品质部调查报告"))
-    levels = [(e.detail["step"], e.detail["level"]) for e in the_case(desk).events if e.type == "overdue"]
+    assert all(
+        name in text_of(gm)
+        for name in ("首次联系客户", "答复客户", "封闭处理", "调查处理并返回表单", "品质部调查报告")
+    )
+    levels = [
+        (e.detail["step"], e.detail["level"]) for e in the_case(desk).events if e.type == "overdue"
+    ]
     assert len(levels) == 4 * 3 + 2
     assert run_jobs(desk, at(desk, "2026-11-16T09:00") + timedelta(days=11))["escalated"] == 0
 
@@ -297,8 +394,12 @@ def test_with_an_auth_server_set_only_vouched_staff_mail_runs_commands(desk_dir)
 
     config_file = desk_dir / "aftersales.toml"
     text = config_file.read_text(encoding="utf-8")
-    config_file.write_text(text.replace('# staff_auth_server = "mx.example.com"', 'staff_auth_server = "mx.desk.localhost"'),
-                           encoding="utf-8")
+    config_file.write_text(
+        text.replace(
+            '# staff_auth_server = "mx.example.com"', 'staff_auth_server = "mx.desk.localhost"'
+        ),
+        encoding="utf-8",
+    )
     with Desk.open(load_config(config_file)) as desk:
         at(desk, "2026-11-16T09:00")
         case_no = receive(desk, mail("投诉：热水器漏水", COMPLAINT)).case_no
@@ -310,23 +411,43 @@ def test_with_an_auth_server_set_only_vouched_staff_mail_runs_commands(desk_dir)
                 return session.scalars(select(Case.status).where(Case.case_no == case_no)).one()
 
         assert status() != "closed"
-        vouched = (b"Authentication-Results: mx.desk.localhost; dkim=pass header.d=desk.localhost; dmarc=pass\r\n"
-                   b"Received: from mail.desk.localhost by mx.desk.localhost; Mon, 16 Nov 2026 09:00:00 +0800\r\n"
-                   + mail(f"Re: [{case_no}] again", "#close 已处理", sender=MANAGER))
+        vouched = (
+            b"Authentication-Results: mx.desk.localhost; dkim=pass header.d=desk.localhost; dmarc=pass\r\n"
+            b"Received: from mail.desk.localhost by mx.desk.localhost; Mon, 16 Nov 2026 09:00:00 +0800\r\n"
+            + mail(f"Re: [{case_no}] again", "#close 已处理", sender=MANAGER)
+        )
         receive(desk, vouched, "vouched.eml")
         assert status() == "closed"
 
 
-@pytest.mark.parametrize("change, complaint", [
-    (('ladder = ["customer_care", "general_manager"]', 'ladder = ["customer_care", "ceo"]'), "escalation.ladder (callback verification and DN work orders"),
-    (('[steps.rework]\nname = "重新处理"\ndone_when = ["replied", "closed"]', ''), "step `rework` has no [steps.rework]"),
-    (('after = ["first_contact"]', 'after = ["closing"]'), "steps.reply: after `closing`, which is not a step"),
-    (('after = ["first_contact"]', 'after = ["reply"]'), "steps.reply: it must come after itself"),
-    (('on = "reopened"', 'on = "reopend"'), '`on = "reopend"` is no event'),
-    (('after_sales = "service_director"', ''), "no director for business line after_sales"),
-    (('within = "24 hours"', 'within = "24 moons"'), "24 moons"),
-    (('roles = ["customer_care"]', 'roles = ["care_bears"]'), "people (李娜): role `care_bears`"),
-])
+@pytest.mark.parametrize(
+    "change, complaint",
+    [
+        (
+            ('ladder = ["customer_care", "general_manager"]', 'ladder = ["customer_care", "ceo"]'),
+            "escalation.ladder (callback verification and DN work orders",
+        ),
+        (
+            ('[steps.rework]\nname = "重新处理"\ndone_when = ["replied", "closed"]', ""),
+            "step `rework` has no [steps.rework]",
+        ),
+        (
+            ('after = ["first_contact"]', 'after = ["closing"]'),
+            "steps.reply: after `closing`, which is not a step",
+        ),
+        (
+            ('after = ["first_contact"]', 'after = ["reply"]'),
+            "steps.reply: it must come after itself",
+        ),
+        (('on = "reopened"', 'on = "reopend"'), '`on = "reopend"` is no event'),
+        (('after_sales = "service_director"', ""), "no director for business line after_sales"),
+        (('within = "24 hours"', 'within = "24 moons"'), "24 moons"),
+        (
+            ('roles = ["customer_care"]', 'roles = ["care_bears"]'),
+            "people (李娜): role `care_bears`",
+        ),
+    ],
+)
 @pytest.mark.slow  # the command as a process
 def test_rules_check_names_the_mistake(tmp_path, change, complaint):
     import subprocess
@@ -338,8 +459,12 @@ def test_rules_check_names_the_mistake(tmp_path, change, complaint):
     assert change[0] in rules
     target = tmp_path / "rules.toml"
     target.write_text(rules.replace(change[0], change[1], 1), encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "processor", "rules", "check", str(target)],
-                            capture_output=True, text=True, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-m", "processor", "rules", "check", str(target)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert result.returncode == 2
     assert complaint in result.stderr
 
@@ -358,19 +483,33 @@ def test_signals_ignore_a_forms_labels_and_gaps_inside_numbers(desk):
     assert decision.business_line != "sales" and decision.level == "major"
     prose = ParsedDocument(file="m.eml", format="mail", kind="complaint")
     prose.text = "我购车时销售承诺的赠品没有兑现"  # prose, not a label: still a sales signal
-    assert decide(prose, desk.rules, desk.calendar, at(desk, "2026-11-02 10:00")).business_line == "sales"
+    assert (
+        decide(prose, desk.rules, desk.calendar, at(desk, "2026-11-02 10:00")).business_line
+        == "sales"
+    )
 
 
 def test_deadlines_in_a_holiday_say_so_and_are_chased_at_the_next_opening_in_one_mail(desk):
     at(desk, "2026-09-30T16:00")  # the eve of National Day
     case_no = receive(desk, mail("投诉：热水器漏水", COMPLAINT)).case_no
     case = the_case(desk)
-    assert deadline(case, "close") == {**deadline(case, "close"), "due": "2026-10-01T16:00+08:00", "outside": "a holiday"}
-    assert run_jobs(desk, at(desk, "2026-10-07T17:00"))["escalated"] == 0  # nobody is there to act on it
-    assert run_jobs(desk, at(desk, "2026-10-08T08:30"))["escalated"] == 2  # the owner; the quality department
+    assert deadline(case, "close") == {
+        **deadline(case, "close"),
+        "due": "2026-10-01T16:00+08:00",
+        "outside": "a holiday",
+    }
+    assert (
+        run_jobs(desk, at(desk, "2026-10-07T17:00"))["escalated"] == 0
+    )  # nobody is there to act on it
+    assert (
+        run_jobs(desk, at(desk, "2026-10-08T08:30"))["escalated"] == 2
+    )  # the owner; the quality department
     (owner,) = [m for m in outbox(desk, "overdue") if m["To"] == MANAGER]
     assert case_no in text_of(owner) and "节假日" in text_of(owner) and "下班时间" in text_of(owner)
-    assert all(name in text_of(owner) for name in ("首次联系客户", "答复客户", "封闭处理", "调查处理并返回表单"))
+    assert all(
+        name in text_of(owner)
+        for name in ("首次联系客户", "答复客户", "封闭处理", "调查处理并返回表单")
+    )
 
 
 def test_a_dn_work_order_is_answered_in_30_minutes_and_closed_in_7_days_by_customer_care(desk_dir):
@@ -379,19 +518,34 @@ def test_a_dn_work_order_is_answered_in_30_minutes_and_closed_in_7_days_by_custo
 
     (desk_dir / "dn").mkdir()
     config_file = desk_dir / "aftersales.toml"
-    config_file.write_text(config_file.read_text(encoding="utf-8")
-                           + '\n[[folders]]\nname = "dn"\npath = "dn"\nchannel = "dn"\n', encoding="utf-8")
+    config_file.write_text(
+        config_file.read_text(encoding="utf-8")
+        + '\n[[folders]]\nname = "dn"\npath = "dn"\nchannel = "dn"\n',
+        encoding="utf-8",
+    )
     with Desk.open(load_config(config_file)) as desk:
         at(desk, "2026-11-16T09:00")
-        outcome = process(desk, Incoming("folder:dn", "dn/wo.eml", "wo.eml", mail("DN工单：热水器漏水", COMPLAINT)))
+        outcome = process(
+            desk,
+            Incoming("folder:dn", "dn/wo.eml", "wo.eml", mail("DN工单：热水器漏水", COMPLAINT)),
+        )
         case = the_case(desk)
         assert case.channel == "dn" and outcome.case_no
-        assert deadline(case, "dn_response") == {**deadline(case, "dn_response"), "due": "2026-11-16T09:30+08:00",
-                                                 "done": "2026-11-16T09:00+08:00"}  # handed over at once
+        assert deadline(case, "dn_response") == {
+            **deadline(case, "dn_response"),
+            "due": "2026-11-16T09:30+08:00",
+            "done": "2026-11-16T09:00+08:00",
+        }  # handed over at once
         assert deadline(case, "dn_close")["due"] == "2026-11-23T09:00+08:00"
         at(desk, "2026-11-16T10:00")
-        receive(desk, mail(f"Re: [{outcome.case_no}]", "#reply 已为您安排上门更换。", sender=MANAGER), "r.eml")
-        run_jobs(desk, at(desk, "2026-11-23T09:01"))  # replied, never confirmed: the work order is open
+        receive(
+            desk,
+            mail(f"Re: [{outcome.case_no}]", "#reply 已为您安排上门更换。", sender=MANAGER),
+            "r.eml",
+        )
+        run_jobs(
+            desk, at(desk, "2026-11-23T09:01")
+        )  # replied, never confirmed: the work order is open
         dn = [m["To"] for m in outbox(desk, "overdue") if "封闭DN工单" in text_of(m)]
         assert dn == ["care@desk.localhost"]
     with Desk.open(load_config(config_file)) as plain:  # a mail complaint has no DN steps
@@ -399,15 +553,22 @@ def test_a_dn_work_order_is_answered_in_30_minutes_and_closed_in_7_days_by_custo
         receive(plain, mail("投诉：又一台热水器漏水", COMPLAINT + "地址：兰州\n"), "second.eml")
         with plain.store.transaction() as session:
             newest = session.scalars(select(Case).order_by(Case.id.desc())).first()
-            assert newest.channel != "dn" and not any(d["step"].startswith("dn_") for d in newest.deadlines)
+            assert newest.channel != "dn" and not any(
+                d["step"].startswith("dn_") for d in newest.deadlines
+            )
 
 
 def test_a_major_complaint_notice_goes_to_the_general_manager_once_with_the_directors_copied(desk):
     at(desk, "2026-11-16T09:00")
-    outcome = receive(desk, mail("投诉：热水器起火", COMPLAINT.replace("要求换货", "差点起火，我要找媒体曝光")))
+    outcome = receive(
+        desk, mail("投诉：热水器起火", COMPLAINT.replace("要求换货", "差点起火，我要找媒体曝光"))
+    )
     assert outcome.level == "major" and outcome.owner == "总经理"
     (notice,) = outbox(desk, "owner_notice")
     copied = [address.strip() for address in str(notice["Cc"]).split(",")]
     assert notice["To"] == "gm@desk.localhost" and "gm@desk.localhost" not in copied
-    assert sorted(copied) == ["customer.director@desk.localhost", "sales.director@desk.localhost",
-                              "service.director@desk.localhost"]
+    assert sorted(copied) == [
+        "customer.director@desk.localhost",
+        "sales.director@desk.localhost",
+        "service.director@desk.localhost",
+    ]

@@ -32,15 +32,24 @@ ALICE = "alice@example.test"
 
 
 def aftersales(*args: str, cwd: Path | None = None, **kwargs) -> subprocess.CompletedProcess:  # noqa: ANN003
-    return subprocess.run([sys.executable, "-m", "processor", *args], capture_output=True, text=True,
-                          cwd=cwd or ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "processor", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=300,
+        **kwargs,
+    )
 
 
 def complaint_mail(subject: str = "投诉：热水器漏水", sender: str = ALICE, attachments=()) -> bytes:  # noqa: ANN001
     message = EmailMessage()
     message["From"], message["To"] = f"王喆 <{sender}>", "complaints@desk.localhost"
     message["Subject"], message["Message-ID"] = subject, make_msgid(domain="example.test")
-    message.set_content("投诉人：王喆\n联系电话：13800138000\n产品名称：热水器\n投诉内容：热水器漏水，要求换货。\n")
+    message.set_content(
+        "投诉人：王喆\n联系电话：13800138000\n产品名称：热水器\n投诉内容：热水器漏水，要求换货。\n"
+    )
     for name, data in attachments:
         message.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
     return bytes(message)
@@ -57,8 +66,12 @@ def with_operator(desk_dir: Path, max_tries: int = 3) -> Desk:
     config = desk_dir / "aftersales.toml"
     text = config.read_text(encoding="utf-8")
     assert "operator = []" in text and "max_tries = 3" in text
-    config.write_text(text.replace("operator = []", 'operator = "ops@desk.localhost"', 1)
-                      .replace("max_tries = 3", f"max_tries = {max_tries}", 1), encoding="utf-8")
+    config.write_text(
+        text.replace("operator = []", 'operator = "ops@desk.localhost"', 1).replace(
+            "max_tries = 3", f"max_tries = {max_tries}", 1
+        ),
+        encoding="utf-8",
+    )
     return Desk.open(load_config(config))
 
 
@@ -71,9 +84,15 @@ def rows(desk: Desk, model, *where) -> list:  # noqa: ANN001
 
 
 def test_a_crlf_in_an_attachment_name_never_reaches_a_header():
-    message = compose.notice(compose.Sender("desk", "desk@desk.localhost"), to=ALICE, language="en",
-                             reason="evil\r\nBcc: victim@example.test.pdf is not a file type we can read",
-                             filename=None, in_reply_to=None, references=[])
+    message = compose.notice(
+        compose.Sender("desk", "desk@desk.localhost"),
+        to=ALICE,
+        language="en",
+        reason="evil\r\nBcc: victim@example.test.pdf is not a file type we can read",
+        filename=None,
+        in_reply_to=None,
+        references=[],
+    )
     assert "\r" not in message["Subject"] and "\n" not in message["Subject"]
     assert message["Bcc"] is None
 
@@ -87,8 +106,12 @@ def test_the_evil_attachment_mail_is_quarantined_and_its_sender_told_on_maildir(
     message["From"], message["To"], message["Subject"] = ALICE, "complaints@desk.localhost", "资料"
     message["Message-ID"] = make_msgid(domain="example.test")
     message.set_content("见附件")
-    message.add_attachment(b"\x00\x01garbage" * 50, maintype="application", subtype="octet-stream", filename="x.bin")
-    raw = bytes(message).replace(b'filename="x.bin"', b"filename*=utf-8''evil%0D%0ABcc%3A%20victim%40example.test.pdf")
+    message.add_attachment(
+        b"\x00\x01garbage" * 50, maintype="application", subtype="octet-stream", filename="x.bin"
+    )
+    raw = bytes(message).replace(
+        b'filename="x.bin"', b"filename*=utf-8''evil%0D%0ABcc%3A%20victim%40example.test.pdf"
+    )
     assert b"evil%0D%0ABcc" in raw
     drop_in_maildir(desk_dir, raw, "1700000000.evil.host")
     with Desk.open(load_config(desk_dir / "aftersales.toml")) as desk:
@@ -115,7 +138,9 @@ def poison_step(monkeypatch):
 
 
 @pytest.mark.slow  # the worker's rounds
-def test_a_poison_item_on_maildir_is_tried_max_tries_then_quarantined_and_everyone_told(desk_dir, poison_step):
+def test_a_poison_item_on_maildir_is_tried_max_tries_then_quarantined_and_everyone_told(
+    desk_dir, poison_step
+):
     drop_in_maildir(desk_dir, complaint_mail("POISON 投诉"), "1700000001.poison.host")
     drop_in_maildir(desk_dir, complaint_mail("投诉：热水器漏水"), "1700000002.good.host")
     with with_operator(desk_dir, max_tries=3) as desk:
@@ -131,7 +156,11 @@ def test_a_poison_item_on_maildir_is_tried_max_tries_then_quarantined_and_everyo
         (notice,) = rows(desk, OutboxMessage, OutboxMessage.purpose == "notice")
         assert notice.recipients == [ALICE]
         (problem,) = rows(desk, Problem)
-        assert problem.status == "open" and problem.kind == "poison_item" and "POISON" not in problem.key
+        assert (
+            problem.status == "open"
+            and problem.kind == "poison_item"
+            and "POISON" not in problem.key
+        )
         assert run_once(desk) == []  # settled: not tried a fourth time
         (operator_mail,) = rows(desk, OutboxMessage, OutboxMessage.purpose == "problem")
         assert operator_mail.recipients == ["ops@desk.localhost"]
@@ -144,19 +173,32 @@ def test_a_poison_item_on_maildir_is_tried_max_tries_then_quarantined_and_everyo
 
 @pytest.mark.slow  # the command as a process
 def test_a_misspelt_time_zone_is_one_line_and_exit_2(tmp_path):
-    (tmp_path / "aftersales.toml").write_text('[desk]\ntimezone = "Asia/Shangai"\n', encoding="utf-8")
+    (tmp_path / "aftersales.toml").write_text(
+        '[desk]\ntimezone = "Asia/Shangai"\n', encoding="utf-8"
+    )
     result = aftersales("--config", str(tmp_path / "aftersales.toml"), "cases")
     assert result.returncode == 2, result.stderr
-    assert result.stderr.count("\n") == 1 and "Asia/Shangai" in result.stderr and "Traceback" not in result.stderr
+    assert (
+        result.stderr.count("\n") == 1
+        and "Asia/Shangai" in result.stderr
+        and "Traceback" not in result.stderr
+    )
 
 
 @pytest.mark.slow  # the command as a process
 def test_output_to_a_closed_pipe_ends_quietly(tmp_path):
     note = tmp_path / "note.txt"
-    note.write_text("客户投诉\n投诉人：王喆\n联系电话：13800138000\n产品名称：热水器\n投诉内容：漏水。\n", encoding="utf-8")
-    process = subprocess.Popen([sys.executable, "-m", "processor", "inspect", "--json", *[str(note)] * 400],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
-                               env={**os.environ, "PYTHONPATH": str(ROOT)})
+    note.write_text(
+        "客户投诉\n投诉人：王喆\n联系电话：13800138000\n产品名称：热水器\n投诉内容：漏水。\n",
+        encoding="utf-8",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "processor", "inspect", "--json", *[str(note)] * 400],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     process.stdout.readline()
     process.stdout.close()  # `| head -1`
     stderr = process.stderr.read().decode()
@@ -168,12 +210,18 @@ def test_output_to_a_closed_pipe_ends_quietly(tmp_path):
 def test_a_file_name_with_a_newline_cannot_forge_a_log_line(desk_dir):
     name = "note\n2026-11-28 08:00:00,000 ERROR forged: the desk is on fire.txt"
     path = desk_dir / "shared" / "incoming" / name
-    path.write_text("客户投诉\n投诉人：王喆\n联系电话：13800138000\n产品名称：热水器\n投诉内容：漏水。\n", encoding="utf-8")
+    path.write_text(
+        "客户投诉\n投诉人：王喆\n联系电话：13800138000\n产品名称：热水器\n投诉内容：漏水。\n",
+        encoding="utf-8",
+    )
     settle(path)
     result = aftersales("--config", str(desk_dir / "aftersales.toml"), "run", "--once")
     assert result.returncode == 0, result.stderr
     assert "forged" in result.stderr  # it was logged …
-    assert not any(line.startswith("2026-11-28 08:00:00,000 ERROR forged") for line in result.stderr.splitlines())
+    assert not any(
+        line.startswith("2026-11-28 08:00:00,000 ERROR forged")
+        for line in result.stderr.splitlines()
+    )
     assert "note\\n2026" in result.stderr  # … escaped, on its own line
 
 
@@ -201,7 +249,9 @@ def test_status_names_open_problems_and_exits_1_then_0_once_closed(desk_dir, poi
 @pytest.mark.slow  # the worker's rounds
 def test_an_unreachable_mailbox_is_a_problem_after_an_hour_and_summed_up_daily(desk_dir):
     config = desk_dir / "aftersales.toml"
-    config.write_text(config.read_text(encoding="utf-8") + """
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + """
 [[imap]]
 name = "down"
 host = "127.0.0.1"
@@ -209,7 +259,9 @@ port = 9
 security = "none"
 username = "desk"
 timeout_seconds = 2
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     from processor.sources import imap as imap_source
 
     imap_source._BACKOFF.clear()
@@ -229,13 +281,17 @@ timeout_seconds = 2
         assert problem.status == "open" and problem.key == "imap:down"
         imap_source._BACKOFF.clear()
         run_once(desk)
-        assert len(rows(desk, OutboxMessage, OutboxMessage.purpose == "problem")) == 1  # one mail per new problem
+        assert (
+            len(rows(desk, OutboxMessage, OutboxMessage.purpose == "problem")) == 1
+        )  # one mail per new problem
         with desk.store.transaction() as session:
             session.get(Problem, problem.id).summarised_at -= timedelta(days=1, minutes=1)
         imap_source._BACKOFF.clear()
         run_once(desk)
         mails = rows(desk, OutboxMessage, OutboxMessage.purpose == "problem")
-        assert len(mails) == 2 and "仍未解决的问题：1 项" in mails[1].subject  # in the desk's language
+        assert (
+            len(mails) == 2 and "仍未解决的问题：1 项" in mails[1].subject
+        )  # in the desk's language
         with desk.store.transaction() as session:  # the mailbox is back
             session.get(SourcePoll, "imap:down").failing_since = None
         imap_source._BACKOFF.clear()
@@ -279,7 +335,9 @@ def test_imap_last_uid_never_passes_a_poison_mail_until_it_is_quarantined(wire, 
 
 
 @pytest.mark.slow  # a 30 MB mail
-def test_a_30_mb_mail_with_a_complaint_body_becomes_a_case_and_the_big_attachment_is_refused_by_name(desk_dir):
+def test_a_30_mb_mail_with_a_complaint_body_becomes_a_case_and_the_big_attachment_is_refused_by_name(
+    desk_dir,
+):
     """The 25 MB file limit was applied to the whole message: quarantined, nobody told."""
     big = os.urandom(30 * 1024 * 1024)
     raw = complaint_mail(attachments=[("现场视频.bin", big)])
@@ -293,7 +351,10 @@ def test_a_30_mb_mail_with_a_complaint_body_becomes_a_case_and_the_big_attachmen
     from email import policy
 
     message = email.message_from_bytes(ack.raw, policy=policy.default)
-    plain, html = message.get_body(("plain",)).get_content(), message.get_body(("html",)).get_content()
+    plain, html = (
+        message.get_body(("plain",)).get_content(),
+        message.get_body(("html",)).get_content(),
+    )
     assert "现场视频.bin" in plain and "30 MB" in plain and "现场视频.bin" in html
 
 
@@ -303,17 +364,28 @@ def test_an_oversized_attachment_alone_is_still_refused_with_its_name(desk_dir):
     message["From"], message["To"], message["Subject"] = ALICE, "complaints@desk.localhost", "附件"
     message["Message-ID"] = make_msgid(domain="example.test")
     message.set_content("见附件")
-    message.add_attachment(b"x" * (2 * 1024 * 1024), maintype="application", subtype="pdf", filename="form.pdf")
+    message.add_attachment(
+        b"x" * (2 * 1024 * 1024), maintype="application", subtype="pdf", filename="form.pdf"
+    )
     config = desk_dir / "aftersales.toml"
-    config.write_text(config.read_text(encoding="utf-8").replace("max_file_bytes = 26214400", "max_file_bytes = 1048576"),
-                      encoding="utf-8")
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            "max_file_bytes = 26214400", "max_file_bytes = 1048576"
+        ),
+        encoding="utf-8",
+    )
     drop_in_maildir(desk_dir, bytes(message), "1700000011.form.host")
     with Desk.open(load_config(config)) as desk:
         (outcome,) = run_once(desk)
         # a person's words, however few, open a case; its acknowledgement names what was not read
         assert outcome.status == "processed" and outcome.case_no
         (ack,) = rows(desk, OutboxMessage, OutboxMessage.purpose == "acknowledgement")
-        assert "form.pdf" in email.message_from_bytes(ack.raw, policy=policy.default).get_body(("plain",)).get_content()
+        assert (
+            "form.pdf"
+            in email.message_from_bytes(ack.raw, policy=policy.default)
+            .get_body(("plain",))
+            .get_content()
+        )
 
 
 # ---------------------------------------------------------------- shared folders
@@ -325,7 +397,9 @@ def folder_source(desk_dir: Path):  # noqa: ANN201
     from processor.sources.folder import FolderSource
 
     shared = desk_dir / "shared"
-    return FolderSource("shared", shared / "incoming", shared / "processed", shared / "quarantine", 25 * 2**20)
+    return FolderSource(
+        "shared", shared / "incoming", shared / "processed", shared / "quarantine", 25 * 2**20
+    )
 
 
 WRITER = """
@@ -344,7 +418,11 @@ def test_a_writer_pausing_longer_than_the_settle_time_gets_no_prefix_taken(desk_
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(path), "3"])
     try:
         deadline = time.time() + 10
-        while not (path.exists() and path.stat().st_size == 15000 and time.time() - path.stat().st_mtime > 1.5):
+        while not (
+            path.exists()
+            and path.stat().st_size == 15000
+            and time.time() - path.stat().st_mtime > 1.5
+        ):
             assert time.time() < deadline
             time.sleep(0.05)
         assert list(folder_source(desk_dir).items()) == []  # still open for writing: left alone
@@ -371,7 +449,9 @@ def test_names_of_250_characters_settle_and_their_duplicates_too(desk_dir):
     unreadable = "b" * 246 + ".xyz"
     with Desk.open(load_config(desk_dir / "aftersales.toml")) as desk:
         for round_ in range(2):
-            (incoming / long_name).write_text(NOTE + ("" if round_ == 0 else "再次"), encoding="utf-8")
+            (incoming / long_name).write_text(
+                NOTE + ("" if round_ == 0 else "再次"), encoding="utf-8"
+            )
             (incoming / unreadable).write_bytes(b"\x00\x01\x02 not a form" + bytes([round_]))
             settle(*incoming.iterdir())
             outcomes = run_once(desk)
@@ -401,8 +481,11 @@ def worker_book(**limits):  # noqa: ANN003, ANN201
     from processor.desk import Rulebook
 
     book = Rulebook.from_config(Config())
-    return dataclasses.replace(book, limits=dataclasses.replace(book.limits, **limits),
-                               separate_processes=Config().limits.separate_processes)
+    return dataclasses.replace(
+        book,
+        limits=dataclasses.replace(book.limits, **limits),
+        separate_processes=Config().limits.separate_processes,
+    )
 
 
 @pytest.mark.slow  # waits out a time limit
@@ -465,7 +548,10 @@ def test_an_smtp_login_refused_is_a_problem_until_a_mail_goes_out(wire, monkeypa
     text = config.read_text(encoding="utf-8")
     smtp_secret = 'password_env = "TEST_DESK_PASSWORD"\nfrom_address'
     assert smtp_secret in text
-    config.write_text(text.replace(smtp_secret, 'password_env = "TEST_SMTP_PASSWORD"\nfrom_address'), encoding="utf-8")
+    config.write_text(
+        text.replace(smtp_secret, 'password_env = "TEST_SMTP_PASSWORD"\nfrom_address'),
+        encoding="utf-8",
+    )
     monkeypatch.setenv("TEST_SMTP_PASSWORD", "not the password")
     dovecot.deliver(complaint(1), DESK)
     with Desk.open(load_config(config)) as desk:
@@ -480,7 +566,9 @@ def test_an_smtp_login_refused_is_a_problem_until_a_mail_goes_out(wire, monkeypa
     assert len(dovecot.messages(CUSTOMER)) == 1
 
 
-def test_a_distributed_document_job_that_always_fails_is_counted_then_quarantined(desk_dir, poison_step):
+def test_a_distributed_document_job_that_always_fails_is_counted_then_quarantined(
+    desk_dir, poison_step
+):
     """With `run --distributed` the engine retried a failing document twice, then left it
     `received` for ever; now each try is counted and the last one quarantines it."""
     from processor.distributed import process_one
@@ -488,16 +576,23 @@ def test_a_distributed_document_job_that_always_fails_is_counted_then_quarantine
 
     deferred = []
     with with_operator(desk_dir, max_tries=3) as desk:
-        document_id, new = accept(desk, Incoming("maildir:inbox", "k", "k.eml", complaint_mail("POISON 投诉")))
+        document_id, new = accept(
+            desk, Incoming("maildir:inbox", "k", "k.eml", complaint_mail("POISON 投诉"))
+        )
         assert new
         for attempt in (1, 2):
             with pytest.raises(RuntimeError):  # the engine retries the job
                 process_one(desk, document_id, lambda *args, **kwargs: deferred.append(args))
             (row,) = rows(desk, Document)
             assert row.tries == attempt and row.status == "received"
-        assert process_one(desk, document_id, lambda *args, **kwargs: deferred.append(args)) == "quarantined"
+        assert (
+            process_one(desk, document_id, lambda *args, **kwargs: deferred.append(args))
+            == "quarantined"
+        )
         (row,) = rows(desk, Document)
         assert row.status == "quarantined" and row.tries == 3
         (problem,) = rows(desk, Problem)
         assert problem.key == f"poison:{document_id}"
-        assert [m.recipients for m in rows(desk, OutboxMessage, OutboxMessage.purpose == "notice")] == [[ALICE]]
+        assert [
+            m.recipients for m in rows(desk, OutboxMessage, OutboxMessage.purpose == "notice")
+        ] == [[ALICE]]

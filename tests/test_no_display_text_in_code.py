@@ -18,7 +18,10 @@ ROOT = Path(__file__).resolve().parent.parent
 FOLDERS = ("processor", "parsers", "outputs")
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 INPUT_SIDE = {  # file → why its Chinese literals are vocabulary read, never text written
-    **{str(p.relative_to(ROOT)): "parsers read forms, mails and OCR in Chinese" for p in (ROOT / "parsers").rglob("*.py")},
+    **{
+        str(p.relative_to(ROOT)): "parsers read forms, mails and OCR in Chinese"
+        for p in (ROOT / "parsers").rglob("*.py")
+    },
     "processor/master_data.py": "master-data sheets' quarters (第一季度)",
     "processor/rules/holiday_schedules.py": "the State Council notice's title, searched for",
     "processor/config.py": "the desk's default name in the config file",
@@ -26,9 +29,28 @@ INPUT_SIDE = {  # file → why its Chinese literals are vocabulary read, never t
 }
 INPUT_NAMES = {"STATUS_WORDS", "LINE_WORDS"}  # staff commands' words (processor/staff.py)
 # the functions that compose what a person reads (outputs/compose.py, outputs/report_mail.py)
-MAIL_BUILDERS = {"staff_note", "notice", "owner_notice", "acknowledgement", "customer_mail", "return_slip",
-                 "new_message", "report_message", "tell_operator"}
-NOT_TEXT = {"purpose", "msgid", "to", "cc", "in_reply_to", "references", "case_no", "slip_no", "kind"}
+MAIL_BUILDERS = {
+    "staff_note",
+    "notice",
+    "owner_notice",
+    "acknowledgement",
+    "customer_mail",
+    "return_slip",
+    "new_message",
+    "report_message",
+    "tell_operator",
+}
+NOT_TEXT = {
+    "purpose",
+    "msgid",
+    "to",
+    "cc",
+    "in_reply_to",
+    "references",
+    "case_no",
+    "slip_no",
+    "kind",
+}
 WORD = re.compile(r"[A-Za-z]{2,}|[\u3400-\u4dbf\u4e00-\u9fff]")
 ID = re.compile(r"^[a-z_][a-z0-9_]*(?:\.[a-z0-9_]*)*$")  # a catalog id, or the stem of one
 TECHNICAL = re.compile(r"^(?:[a-z]+/[\w.+-]+|\.\w+)$")  # a MIME type, a file suffix
@@ -38,12 +60,25 @@ def chinese_literals(tree: ast.AST) -> list[str]:
     skipped = set()
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
-        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        if (
+            isinstance(body, list)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+        ):
             skipped.add(id(body[0].value))  # docstrings
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) in INPUT_NAMES for t in node.targets):
+        if isinstance(node, ast.Assign) and any(
+            getattr(t, "id", None) in INPUT_NAMES for t in node.targets
+        ):
             skipped.update(id(inner) for inner in ast.walk(node.value))
-    return [node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)
-            and id(node) not in skipped and CJK.search(node.value)]
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in skipped
+        and CJK.search(node.value)
+    ]
 
 
 def texts_given_to_mails(tree: ast.AST) -> list[str]:
@@ -58,8 +93,13 @@ def texts_given_to_mails(tree: ast.AST) -> list[str]:
         given = [*node.args, *(k.value for k in node.keywords if k.arg not in NOT_TEXT)]
         for value in given:
             for inner in ast.walk(value):
-                if (isinstance(inner, ast.Constant) and isinstance(inner.value, str) and WORD.search(inner.value)
-                        and not ID.match(inner.value) and not TECHNICAL.match(inner.value)):
+                if (
+                    isinstance(inner, ast.Constant)
+                    and isinstance(inner.value, str)
+                    and WORD.search(inner.value)
+                    and not ID.match(inner.value)
+                    and not TECHNICAL.match(inner.value)
+                ):
                     found.append(inner.value)
     return found
 
@@ -71,8 +111,11 @@ def python_files():
 
 
 def test_no_chinese_display_strings_in_code():
-    found = {name: literals for name, tree in python_files()
-             if name not in INPUT_SIDE and (literals := chinese_literals(tree))}
+    found = {
+        name: literals
+        for name, tree in python_files()
+        if name not in INPUT_SIDE and (literals := chinese_literals(tree))
+    }
     assert not found, f"Chinese display text in code (put it in templates/locale): {found}"
 
 
@@ -86,10 +129,13 @@ def test_the_checks_find_display_text():
     worded = ast.parse(
         'compose.staff_note(sender, to=a, subject=f"[{no}] 逾期：{step} / overdue", greeting=name,\n'
         '    intro=gettext(language, "staff.overdue.intro"), rows=[("Customer", who or "—")], purpose="overdue",\n'
-        '    language=language)\n'
-        'tell_operator(desk, session, "open problems", found)\n')
+        "    language=language)\n"
+        'tell_operator(desk, session, "open problems", found)\n'
+    )
     assert chinese_literals(worded) == ["] 逾期："]
     assert texts_given_to_mails(worded) == ["] 逾期：", " / overdue", "Customer", "open problems"]
-    clean = ast.parse('compose.staff_note(sender, to=a, subject=gettext(language, "staff.overdue.subject_one"),\n'
-                      '    rows=[(gettext(language, "staff.row.customer"), who or "—")], purpose=f"overdue.{now}")\n')
+    clean = ast.parse(
+        'compose.staff_note(sender, to=a, subject=gettext(language, "staff.overdue.subject_one"),\n'
+        '    rows=[(gettext(language, "staff.row.customer"), who or "—")], purpose=f"overdue.{now}")\n'
+    )
     assert chinese_literals(clean) == [] and texts_given_to_mails(clean) == []

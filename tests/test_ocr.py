@@ -89,9 +89,17 @@ def test_photo_of_a_defect_is_evidence_not_a_form():
     out = io.BytesIO()
     picture.save(out, format="JPEG")
     message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = "kehu@example.test", "complaints@desk.localhost", "投诉：热水器漏水"
-    message.set_content("投诉人：王喆\n联系电话：13800138000\n产品名称：热水器\n投诉内容：热水器漏水，照片见附件。")
-    message.add_attachment(out.getvalue(), maintype="image", subtype="jpeg", filename="漏水照片.jpg")
+    message["From"], message["To"], message["Subject"] = (
+        "kehu@example.test",
+        "complaints@desk.localhost",
+        "投诉：热水器漏水",
+    )
+    message.set_content(
+        "投诉人：王喆\n联系电话：13800138000\n产品名称：热水器\n投诉内容：热水器漏水，照片见附件。"
+    )
+    message.add_attachment(
+        out.getvalue(), maintype="image", subtype="jpeg", filename="漏水照片.jpg"
+    )
     doc = parse_document(bytes(message), "m.eml")
     assert doc.kind == "complaint" and doc.evidence == ["漏水照片.jpg"] and doc.attachments == []
 
@@ -102,18 +110,43 @@ def test_fax_header_line_is_parsed():
     assert (match.group("page"), match.group("pages")) == ("1", "3")
 
 
-@pytest.mark.parametrize(("run", "expected"), [
-    # a dropped decimal point (88 0), a hyphen read as a gap, a middle dot before the batch
-    ("SO2609 0209 PB09721 模块板 PCB-6L-8415 37 片 88 0 3256.0 2026/9/20 B260973·质量不良 退回",
-     {"order_no": "SO2609-0209", "unit_price": 88.0, "amount": 3256.0, "batch_no": "B260973", "reason": "quality"}),
-    # the amount run into the date, stray dots and colons at the edges of values
-    ("SO2611-0088 PB06691: 模块板 .PCB-6L-3926 20 片 88.0.：1760.02026年11月0 9日 B261175 运输损坏",
-     {"spec": "PCB-6L-3926", "unit_price": 88.0, "amount": 1760.0, "ship_date": "2026-11-09", "batch_no": "B261175"}),
-    # quantity × price in floating point (779.4000000000001) is the amount as written
-    ("SO2610-0092 IO2-I112 控制器 KZ-2B08 6 个 129.9 779.4 B260807", {"unit_price": 129.9, "amount": 779.4}),
-    # price and amount that do not multiply out are still read as written
-    ("A-1 P-2 螺丝 5 个 12.5 60 2026-09-20", {"unit_price": 12.5, "amount": 60.0, "ship_date": "2026-09-20"}),
-])
+@pytest.mark.parametrize(
+    ("run", "expected"),
+    [
+        # a dropped decimal point (88 0), a hyphen read as a gap, a middle dot before the batch
+        (
+            "SO2609 0209 PB09721 模块板 PCB-6L-8415 37 片 88 0 3256.0 2026/9/20 B260973·质量不良 退回",
+            {
+                "order_no": "SO2609-0209",
+                "unit_price": 88.0,
+                "amount": 3256.0,
+                "batch_no": "B260973",
+                "reason": "quality",
+            },
+        ),
+        # the amount run into the date, stray dots and colons at the edges of values
+        (
+            "SO2611-0088 PB06691: 模块板 .PCB-6L-3926 20 片 88.0.：1760.02026年11月0 9日 B261175 运输损坏",
+            {
+                "spec": "PCB-6L-3926",
+                "unit_price": 88.0,
+                "amount": 1760.0,
+                "ship_date": "2026-11-09",
+                "batch_no": "B261175",
+            },
+        ),
+        # quantity × price in floating point (779.4000000000001) is the amount as written
+        (
+            "SO2610-0092 IO2-I112 控制器 KZ-2B08 6 个 129.9 779.4 B260807",
+            {"unit_price": 129.9, "amount": 779.4},
+        ),
+        # price and amount that do not multiply out are still read as written
+        (
+            "A-1 P-2 螺丝 5 个 12.5 60 2026-09-20",
+            {"unit_price": 12.5, "amount": 60.0, "ship_date": "2026-09-20"},
+        ),
+    ],
+)
 def test_recognised_return_lines_are_mended(run, expected):
     from parsers.grids import line_from_tokens
 
@@ -127,8 +160,14 @@ def test_misread_choices_and_dates_are_taken_for_what_they_resemble():
 
     table = load_table()
     assert scan.split_label("处理要求书面道鞭·", table) == ("处理要求：书面道歉", "书面道鞭·")
-    assert scan.mend_label([("处理要求", 1.0), ("书面道鞭", 0.9)], table)[1] == ("书面道歉", scan.GUESSED)
-    assert scan.mend_label([("处理要求", 1.0), ("天气很好", 0.9)], table)[1] == ("天气很好", 0.9)  # nothing alike
+    assert scan.mend_label([("处理要求", 1.0), ("书面道鞭", 0.9)], table)[1] == (
+        "书面道歉",
+        scan.GUESSED,
+    )
+    assert scan.mend_label([("处理要求", 1.0), ("天气很好", 0.9)], table)[1] == (
+        "天气很好",
+        0.9,
+    )  # nothing alike
     assert scan.split_label("备注 12:47 到", table) == ("备注 12:47 到", None)
     assert iso_date("2026,09.26") == "2026-09-26" and iso_date("2026·9·7") == "2026-09-07"
 
@@ -145,8 +184,13 @@ def ticked_form(ruled: bool = True) -> Image.Image:
     page = Image.new("L", (1650, 900), 255)
     draw = ImageDraw.Draw(page)
     draw.text((80, 40), "售后服务信息反馈单", font=font, fill=0)
-    rows = [("客户名称", []), ("联系电话", []), ("服务效率", [("高", False), ("一般", True), ("低", False)]),
-            ("服务态度", [("良好", False), ("一般", False), ("较差", True)]), ("是否进行了培训", [("是", True), ("没有", False)])]
+    rows = [
+        ("客户名称", []),
+        ("联系电话", []),
+        ("服务效率", [("高", False), ("一般", True), ("低", False)]),
+        ("服务态度", [("良好", False), ("一般", False), ("较差", True)]),
+        ("是否进行了培训", [("是", True), ("没有", False)]),
+    ]
     values = {"客户名称": "温州顺达机电", "联系电话": "0577 6890 8806"}
     top = 120
     for label, options in rows:
@@ -221,8 +265,8 @@ def test_check_boxes_are_told_from_characters():
     assert [(box.left // 10, box.ticked) for box in found] == [(1, False), (20, True)]
     ring = np.zeros((80, 100), bool)  # a round hole, as in 0 or 8, is no box
     yy, xx = np.ogrid[:80, :100]
-    ring[((yy - 40) ** 2 / 20 ** 2 + (xx - 50) ** 2 / 12 ** 2) <= 1] = True
-    ring[((yy - 40) ** 2 / 16 ** 2 + (xx - 50) ** 2 / 8 ** 2) <= 1] = False
+    ring[((yy - 40) ** 2 / 20**2 + (xx - 50) ** 2 / 12**2) <= 1] = True
+    ring[((yy - 40) ** 2 / 16**2 + (xx - 50) ** 2 / 8**2) <= 1] = False
     assert checkboxes.find_boxes(ring) == []
 
 
@@ -244,22 +288,31 @@ def fax_with_phone(phone: str) -> bytes:
 def patient_desk(desk_dir):
     """A desk whose time limit for one document outlasts OCR on a machine shared by many."""
     config = desk_dir / "aftersales.toml"
-    config.write_text(config.read_text(encoding="utf-8").replace("max_seconds = 60", "max_seconds = 600"), encoding="utf-8")
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("max_seconds = 60", "max_seconds = 600"),
+        encoding="utf-8",
+    )
     with Desk.open(load_config(config)) as opened:
         assert opened.limits.max_seconds == 600
         yield opened
 
 
-SEVEN_DIGITS = "1598646"  # fits no kind of phone (parsers/shapes.toml): kept as read, never passed on as sure
+SEVEN_DIGITS = (
+    "1598646"  # fits no kind of phone (parsers/shapes.toml): kept as read, never passed on as sure
+)
 
 
 @pytest.mark.slow  # OCR
-@pytest.mark.skipif(not Path(DIGITS_FONT).is_file(), reason="no DejaVu font to print the phone with")
+@pytest.mark.skipif(
+    not Path(DIGITS_FONT).is_file(), reason="no DejaVu font to print the phone with"
+)
 def test_a_value_the_reader_cannot_vouch_for_is_shown_unverified_on_the_case(patient_desk, capsys):
     """Of the fax's fields, all printed cleanly, the phone alone is marked unverified on its
     case and in `show`."""
     desk = patient_desk
-    outcome = process(desk, Incoming("folder:fax", "fax.tif", "fax.tif", fax_with_phone(SEVEN_DIGITS)))
+    outcome = process(
+        desk, Incoming("folder:fax", "fax.tif", "fax.tif", fax_with_phone(SEVEN_DIGITS))
+    )
     assert outcome.status == "processed", outcome.reason
     with desk.store.transaction() as session:
         case = session.scalars(select(Case)).one()
@@ -267,31 +320,56 @@ def test_a_value_the_reader_cannot_vouch_for_is_shown_unverified_on_the_case(pat
         assert case.fields["unverified"] == ["phone"]
         case_no = case.case_no
     assert main(["--config", str(desk.config.source_file), "show", case_no]) == 0
-    shown = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.startswith("  ") and line.split()}
-    assert shown["phone"].endswith("(unverified: read by OCR)") and "unverified" not in shown["customer_name"]
+    shown = {
+        line.split()[0]: line
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("  ") and line.split()
+    }
+    assert (
+        shown["phone"].endswith("(unverified: read by OCR)")
+        and "unverified" not in shown["customer_name"]
+    )
 
 
 @pytest.mark.slow  # OCR
-@pytest.mark.skipif(not Path(DIGITS_FONT).is_file(), reason="no DejaVu font to print the phone with")
+@pytest.mark.skipif(
+    not Path(DIGITS_FONT).is_file(), reason="no DejaVu font to print the phone with"
+)
 def test_a_value_the_reader_cannot_vouch_for_is_asked_back_in_the_acknowledgement(patient_desk):
     """The same fax mailed as an attachment: the acknowledgement asks the sender to confirm the
     phone, and nothing else."""
     message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = "chenli@example.test", "complaints@desk.localhost", "投诉（传真件）"
+    message["From"], message["To"], message["Subject"] = (
+        "chenli@example.test",
+        "complaints@desk.localhost",
+        "投诉（传真件）",
+    )
     message.set_content("投诉表见附件传真。")
-    message.add_attachment(fax_with_phone(SEVEN_DIGITS), maintype="image", subtype="tiff", filename="fax.tif")
+    message.add_attachment(
+        fax_with_phone(SEVEN_DIGITS), maintype="image", subtype="tiff", filename="fax.tif"
+    )
     outcome = process(patient_desk, Incoming("maildir:inbox", "1", "1.eml", bytes(message)))
     assert outcome.status == "processed", outcome.reason
     with patient_desk.store.transaction() as session:
-        ack = session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "acknowledgement")).one()
+        ack = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.purpose == "acknowledgement")
+        ).one()
         assert ack.recipients == ["chenli@example.test"]
-        text = email.message_from_bytes(ack.raw, policy=policy.default).get_body(("plain",)).get_content()
-    asked = text.split("以下内容是从传真或扫描件识别的，可能有误，请核对，如有错误请回复更正：", 1)[1].split("\n\n", 1)[0]
+        text = (
+            email.message_from_bytes(ack.raw, policy=policy.default)
+            .get_body(("plain",))
+            .get_content()
+        )
+    asked = text.split("以下内容是从传真或扫描件识别的，可能有误，请核对，如有错误请回复更正：", 1)[
+        1
+    ].split("\n\n", 1)[0]
     assert [line.strip() for line in asked.strip().splitlines()] == [f"- 电话：{SEVEN_DIGITS}"]
 
 
 @pytest.mark.slow  # OCR
-def test_a_fax_waits_in_quarantine_while_ocr_cannot_run_and_is_read_when_it_can(patient_desk, monkeypatch):
+def test_a_fax_waits_in_quarantine_while_ocr_cannot_run_and_is_read_when_it_can(
+    patient_desk, monkeypatch
+):
     desk = patient_desk  # read within the time limit however loaded the machine: this test is about waiting for OCR
     data = sample("026-fax-complaint").read_bytes()
     desk.separate_processes = False  # parsed here, where the patched `available` is seen

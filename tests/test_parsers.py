@@ -102,16 +102,32 @@ def make_mail(body: str, subject: str = "投诉", charset: str = "utf-8", **head
 def test_label_lines_in_a_mail_body_are_read_in_any_order():
     body = "客户姓名：王芳\n联系电话：021-6543 2100\n产品名称：电热水壶\n型号：KT-15\n问题描述：用了一周就漏电，很危险。\n"
     doc = parse_document(make_mail(body), "m.eml")
-    assert doc.field_values.items() >= {"customer_name": "王芳", "phone": "02165432100", "product_name": "电热水壶", "product_model": "KT-15"}.items()
+    assert (
+        doc.field_values.items()
+        >= {
+            "customer_name": "王芳",
+            "phone": "02165432100",
+            "product_name": "电热水壶",
+            "product_model": "KT-15",
+        }.items()
+    )
 
 
 def test_reply_with_case_number_in_subject_is_a_reply_not_a_complaint():
-    doc = parse_document(make_mail("请问进度如何？\n\n-----原始邮件-----\n发件人: desk\n投诉内容：xxx", subject="Re: [CS-2611-0042] 您的投诉已受理"), "r.eml")
+    doc = parse_document(
+        make_mail(
+            "请问进度如何？\n\n-----原始邮件-----\n发件人: desk\n投诉内容：xxx",
+            subject="Re: [CS-2611-0042] 您的投诉已受理",
+        ),
+        "r.eml",
+    )
     assert (doc.kind, doc.case_ref) == ("reply", "CS-2611-0042")
 
 
 def test_unsatisfied_callback_answer_is_recognised():
-    doc = parse_document(make_mail("对处理结果不满意，问题还在。", subject="回复：[CS-2611-0007] 回访"), "c.eml")
+    doc = parse_document(
+        make_mail("对处理结果不满意，问题还在。", subject="回复：[CS-2611-0007] 回访"), "c.eml"
+    )
     assert (doc.kind, doc.value("satisfied")) == ("callback", False)
 
 
@@ -134,15 +150,26 @@ def docx_bytes(rows: list[list[str]], title: str) -> bytes:
 
 def test_four_column_docx_form_in_english_labels():
     data = docx_bytes(
-        [["Customer name", "John Lee", "Phone", "+44 20 7946 0958"],
-         ["Product", "Water heater", "Model", "WH-200"],
-         ["Purchase date", "March 3, 2026", "Request", "refund please"]],
+        [
+            ["Customer name", "John Lee", "Phone", "+44 20 7946 0958"],
+            ["Product", "Water heater", "Model", "WH-200"],
+            ["Purchase date", "March 3, 2026", "Request", "refund please"],
+        ],
         "Customer complaint form",
     )
     doc = parse_document(data, "form.docx")
     assert doc.kind == "complaint"
-    assert doc.field_values.items() >= {"customer_name": "John Lee", "phone": "+442079460958", "product_name": "Water heater",
-                                        "product_model": "WH-200", "purchase_date": "2026-03-03", "request": "return"}.items()
+    assert (
+        doc.field_values.items()
+        >= {
+            "customer_name": "John Lee",
+            "phone": "+442079460958",
+            "product_name": "Water heater",
+            "product_model": "WH-200",
+            "purchase_date": "2026-03-03",
+            "request": "return",
+        }.items()
+    )
 
 
 def test_xlsx_with_header_further_down_and_text_numbers():
@@ -151,7 +178,9 @@ def test_xlsx_with_header_further_down_and_text_numbers():
     sheet.append(["退换货申请"])
     sheet.append(["经销商名称", "测试商行", "客户代码", "T-01"])
     sheet.append([])
-    sheet.append(["订单号", "物料编码", "品名", "规格型号", "数量", "单价", "金额", "退货原因", "处理方式"])
+    sheet.append(
+        ["订单号", "物料编码", "品名", "规格型号", "数量", "单价", "金额", "退货原因", "处理方式"]
+    )
     sheet.append(["PO-1", "X-1", "机油", "4L", "12", "10.5", "126", "运输破损", "退货"])
     sheet.append(["合计", None, None, None, "12", None, "126"])
     out = io.BytesIO()
@@ -159,8 +188,19 @@ def test_xlsx_with_header_further_down_and_text_numbers():
     doc = parse_document(out.getvalue(), "sheet.xlsx")
     assert doc.kind == "return_sheet"
     assert doc.field_values.items() >= {"company": "测试商行", "dealer_code": "T-01"}.items()
-    assert doc.lines == [{"order_no": "PO-1", "part_no": "X-1", "product_name": "机油", "spec": "4L", "quantity": 12,
-                          "unit_price": 10.5, "amount": 126.0, "reason": "transport_damage", "action": "return"}]
+    assert doc.lines == [
+        {
+            "order_no": "PO-1",
+            "part_no": "X-1",
+            "product_name": "机油",
+            "spec": "4L",
+            "quantity": 12,
+            "unit_price": 10.5,
+            "amount": 126.0,
+            "reason": "transport_damage",
+            "action": "return",
+        }
+    ]
 
 
 def test_zip_bomb_docx_is_refused_with_a_reason():
@@ -168,7 +208,9 @@ def test_zip_bomb_docx_is_refused_with_a_reason():
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", "<Types/>")
         archive.writestr("word/document.xml", b"<a>" + b" " * (50 * 1024 * 1024) + b"</a>")
-    doc = parse_document(out.getvalue(), "bomb.docx", ParseLimits(max_unzipped_bytes=10 * 1024 * 1024))
+    doc = parse_document(
+        out.getvalue(), "bomb.docx", ParseLimits(max_unzipped_bytes=10 * 1024 * 1024)
+    )
     assert doc.kind == "unknown"
     assert "unsafe" in doc.errors[0] or "unpacks" in doc.errors[0]
 
@@ -183,6 +225,8 @@ def test_attachment_file_name_with_a_path_is_cut_to_its_last_part():
     message["From"] = "a@example.test"
     message["Subject"] = "投诉"
     message.set_content("见附件")
-    message.add_attachment(b"hello", maintype="application", subtype="octet-stream", filename="../../etc/passwd")
+    message.add_attachment(
+        b"hello", maintype="application", subtype="octet-stream", filename="../../etc/passwd"
+    )
     doc = parse_document(bytes(message), "p.eml")
     assert [a.file for a in doc.attachments] == ["passwd"]

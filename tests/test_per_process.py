@@ -26,7 +26,9 @@ def complaint(text: str):
 
 
 def drop_products(desk, text: str) -> None:
-    target = desk.config.path(desk.config.master_data.folder) / f"products-{time.monotonic_ns()}.csv"
+    target = (
+        desk.config.path(desk.config.master_data.folder) / f"products-{time.monotonic_ns()}.csv"
+    )
     target.write_text(text, encoding="utf-8")
     old = time.time() - 10
     import os
@@ -47,9 +49,13 @@ def test_master_data_is_read_once_for_many_complaints(desk):
 
 
 def test_an_import_is_seen_by_the_next_complaint(desk):
-    match_master_data(desk, complaint("我的朗逸变速箱一直响。"))  # read (nothing on record yet) and cached
+    match_master_data(
+        desk, complaint("我的朗逸变速箱一直响。")
+    )  # read (nothing on record yet) and cached
     drop_products(desk, "物料编码,产品名称,规格型号,单价\nSVW-LV-2026,朗逸,1.5L,100000\n")
-    assert [line.split(":")[1].strip() for line in master_data.import_folder(desk)] == ["1 products"]
+    assert [line.split(":")[1].strip() for line in master_data.import_folder(desk)] == [
+        "1 products"
+    ]
     after = complaint("我的朗逸变速箱一直响。")
     match_master_data(desk, after)
     assert after.value("product_name") == "朗逸" and after.value("product_model") == "SVW-LV-2026"

@@ -97,9 +97,16 @@ def test_bad_file_in_shared_folder_goes_to_quarantine_with_a_reason(desk, desk_d
     outcomes = run_once(desk)
     assert sorted(o.status for o in outcomes) == ["processed", "quarantined"]
     assert (desk_dir / "shared" / "processed" / "good.docx").exists()
-    reason = (desk_dir / "shared" / "quarantine" / "form.docx.reason.txt").read_text(encoding="utf-8")
+    reason = (desk_dir / "shared" / "quarantine" / "form.docx.reason.txt").read_text(
+        encoding="utf-8"
+    )
     # in the desk's language (zh-Hans), with the reason code
-    assert "此文件已隔离" in reason and "处理方法" in reason and "原因代码：" in reason and "What to do" not in reason
+    assert (
+        "此文件已隔离" in reason
+        and "处理方法" in reason
+        and "原因代码：" in reason
+        and "What to do" not in reason
+    )
     assert list(incoming.iterdir()) == []
 
 
@@ -109,12 +116,22 @@ def test_bad_attachment_by_mail_gets_a_polite_note_to_the_sender(desk):
     message["To"] = "complaints@desk.localhost"
     message["Subject"] = "退货明细"
     message.set_content("附件是退货明细表")
-    message.add_attachment(sample("047-").read_bytes(), maintype="application", subtype="octet-stream", filename="退货.xlsx")
+    message.add_attachment(
+        sample("047-").read_bytes(),
+        maintype="application",
+        subtype="octet-stream",
+        filename="退货.xlsx",
+    )
     outcome = process(desk, Incoming("test", "1", "m.eml", bytes(message)))
     assert outcome.status == "quarantined"
     (note,) = mails(desk, "notice")
     assert note.recipients == ["dealer@example.test"]
-    assert "退货.xlsx" in email.message_from_bytes(note.raw, policy=policy.default).get_body(("plain",)).get_content()
+    assert (
+        "退货.xlsx"
+        in email.message_from_bytes(note.raw, policy=policy.default)
+        .get_body(("plain",))
+        .get_content()
+    )
 
 
 def test_maildir_messages_are_marked_seen_and_outbox_written(desk, desk_dir):
@@ -125,5 +142,7 @@ def test_maildir_messages_are_marked_seen_and_outbox_written(desk, desk_dir):
     written = sorted(p.name for p in (desk_dir / "outbox").iterdir())
     # the message's own mails (the round's jobs add the day's digest once past [worker] digest_at)
     own = [name for name in written if "[CS-" in name]
-    assert len(own) == 2 and {"acknowledgement", "owner_notice"} == {name.split("-")[1] for name in own}
+    assert len(own) == 2 and {"acknowledgement", "owner_notice"} == {
+        name.split("-")[1] for name in own
+    }
     assert run_once(desk) == []  # seen messages are not read again

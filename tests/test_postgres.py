@@ -16,8 +16,10 @@ from tests.conftest import EXAMPLE_CONFIG, sample
 from tests.pgserver import PostgresServer, bindir
 from tests.test_case_numbers import allocate_concurrently
 
-pytestmark = [pytest.mark.slow,  # PostgreSQL
-              pytest.mark.skipif(bindir() is None, reason="PostgreSQL is installed by make test")]
+pytestmark = [
+    pytest.mark.slow,  # PostgreSQL
+    pytest.mark.skipif(bindir() is None, reason="PostgreSQL is installed by make test"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +36,9 @@ def postgres():
 def pg_desk_dir(tmp_path, postgres):
     tmp_path = tmp_path / "pg"
     tmp_path.mkdir()
-    text = EXAMPLE_CONFIG.read_text(encoding="utf-8").replace('url = "sqlite:///aftersales.db"', f'url = "{postgres.database()}"')
+    text = EXAMPLE_CONFIG.read_text(encoding="utf-8").replace(
+        'url = "sqlite:///aftersales.db"', f'url = "{postgres.database()}"'
+    )
     (tmp_path / "aftersales.toml").write_text(text, encoding="utf-8")
     for sub in ("shared/incoming", "inbox/new", "inbox/cur", "inbox/tmp", "master"):
         (tmp_path / sub).mkdir(parents=True)
@@ -46,7 +50,9 @@ def test_migrations_and_the_pipeline_on_postgresql(pg_desk_dir):
         assert desk.store.engine.dialect.name == "postgresql"
         first = process(desk, Incoming("test", "1", "001.eml", sample("001-").read_bytes()))
         again = process(desk, Incoming("test", "2", "001-again.eml", sample("001-").read_bytes()))
-        sheet = process(desk, Incoming("folder:shared", "028", "028.xlsx", sample("028-").read_bytes()))
+        sheet = process(
+            desk, Incoming("folder:shared", "028", "028.xlsx", sample("028-").read_bytes())
+        )
         assert (first.status, again.status, sheet.status) == ("processed", "duplicate", "processed")
         with desk.store.transaction() as session:
             assert session.scalar(select(func.count(Case.id))) == 2
@@ -75,16 +81,27 @@ def test_two_workers_send_each_report_once_on_postgresql(pg_desk_dir):
         seed(desk, make_specs())
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
-    workers = [context.Process(target=_reports, args=(str(pg_desk_dir / "aftersales.toml"), queue)) for _ in range(2)]
+    workers = [
+        context.Process(target=_reports, args=(str(pg_desk_dir / "aftersales.toml"), queue))
+        for _ in range(2)
+    ]
     for worker in workers:
         worker.start()
     made = [queue.get(timeout=180) for _ in workers]
     for worker in workers:
         worker.join(timeout=60)
     assert sum(made) == 7
-    with Desk.open(load_config(pg_desk_dir / "aftersales.toml")) as desk, desk.store.transaction() as session:
+    with (
+        Desk.open(load_config(pg_desk_dir / "aftersales.toml")) as desk,
+        desk.store.transaction() as session,
+    ):
         assert session.scalar(select(func.count(Report.id))) == 7
-        assert session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.purpose.like("report_%"))) == 7
+        assert (
+            session.scalar(
+                select(func.count(OutboxMessage.id)).where(OutboxMessage.purpose.like("report_%"))
+            )
+            == 7
+        )
 
 
 def test_kpis_are_the_same_on_postgresql_and_sqlite(pg_desk_dir, desk_dir):

@@ -25,7 +25,9 @@ from tests.test_reports import NOW, make_specs, seed
 
 A4_LANDSCAPE = (842, 595)  # points
 CALC = Path("/usr/lib/libreoffice/program/libsclo.so")
-RAW_KEY = re.compile(r"\b(?:report|kpi|age|channel|attention|category|level|line|status|step)\.[a-z_]+|\{\{|\{%|%\(")
+RAW_KEY = re.compile(
+    r"\b(?:report|kpi|age|channel|attention|category|level|line|status|step)\.[a-z_]+|\{\{|\{%|%\("
+)
 CJK = re.compile(r"[\u3400-\u9fff]")
 # Latin text a Chinese report may carry: the period key, P90, numbers with units, dates
 ALLOWED_LATIN = re.compile(r"\bP90\b|\b\d{4}-(?:W\d{2}|Q\d|\d{2})\b|\bcid:\S+|\bB\d\b")
@@ -39,24 +41,57 @@ def report_desk(desk_dir):
 
 
 def pdf_of(workbook: Path, out: Path) -> Path:
-    subprocess.run(["soffice", "--headless", "--norestore", f"-env:UserInstallation=file://{out}/profile",
-                    "--convert-to", "pdf", "--outdir", str(out), str(workbook)],
-                   capture_output=True, timeout=240, check=True)
+    subprocess.run(
+        [
+            "soffice",
+            "--headless",
+            "--norestore",
+            f"-env:UserInstallation=file://{out}/profile",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(out),
+            str(workbook),
+        ],
+        capture_output=True,
+        timeout=240,
+        check=True,
+    )
     return out / (workbook.stem + ".pdf")
 
 
-@pytest.mark.skipif(not shutil.which("soffice") or not CALC.exists(), reason="LibreOffice Calc not installed")
+@pytest.mark.skipif(
+    not shutil.which("soffice") or not CALC.exists(), reason="LibreOffice Calc not installed"
+)
 def test_the_workbook_prints_on_a4_landscape_with_every_chart_whole(report_desk, tmp_path):
-    result = subprocess.run([sys.executable, "-m", "processor", "--config", str(report_desk / "aftersales.toml"),
-                             "report", "monthly", "--period", "2026-10", "--out", str(tmp_path)],
-                            capture_output=True, text=True, cwd=ROOT, timeout=300)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "processor",
+            "--config",
+            str(report_desk / "aftersales.toml"),
+            "report",
+            "monthly",
+            "--period",
+            "2026-10",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     (workbook,) = tmp_path.glob("*.xlsx")
     with pdfplumber.open(pdf_of(workbook, tmp_path)) as pdf:
         sizes = {(round(page.width), round(page.height)) for page in pdf.pages}
         texts = [page.extract_text() or "" for page in pdf.pages]
     assert sizes == {A4_LANDSCAPE}  # every page A4 landscape
-    assert len(texts) <= 16  # one page a sheet, the open cases' list on two or three: not 24 portrait pages
+    assert (
+        len(texts) <= 16
+    )  # one page a sheet, the open cases' list on two or three: not 24 portrait pages
     for fact in ("类别", "级别", "业务线", "渠道", "产品"):
         title = f"投诉按{fact}"
         pages = [number for number, text in enumerate(texts) if title in text]
@@ -69,13 +104,17 @@ def test_the_workbook_prints_on_a4_landscape_with_every_chart_whole(report_desk,
 def rendered(desk_dir: Path, language: str) -> tuple[str, str, str]:
     config = desk_dir / "aftersales.toml"
     text = config.read_text(encoding="utf-8")
-    config.write_text(re.sub(r'default_language = "[^"]+"', f'default_language = "{language}"', text), encoding="utf-8")
+    config.write_text(
+        re.sub(r'default_language = "[^"]+"', f'default_language = "{language}"', text),
+        encoding="utf-8",
+    )
     from outputs.report_mail import report_message
 
     with Desk.open(load_config(config)) as desk, desk.store.transaction() as session:
         kpis = reports.compute(session, desk, reports.parse_period("monthly", "2026-11"), now=NOW)
-        message = email.message_from_bytes(bytes(report_message(desk, kpis, ["gm@desk.localhost"])),
-                                           policy=policy.default)
+        message = email.message_from_bytes(
+            bytes(report_message(desk, kpis, ["gm@desk.localhost"])), policy=policy.default
+        )
         owners = " ".join(owner for owner, _ in kpis.overdue_by_owner)
     html = re.sub(r"<[^>]+>", " ", message.get_body(("html",)).get_content())
     return str(message["Subject"]), message.get_body(("plain",)).get_content() + "\n" + html, owners
@@ -93,7 +132,9 @@ def test_the_report_mail_is_wholly_in_the_desks_language(report_desk, language):
         assert not CJK.search(everything), CJK.findall(everything)[:10]
         assert "Response timeliness" in everything and "as of" in everything
         return
-    latin = re.findall(r"[A-Za-z]{2,}", ALLOWED_LATIN.sub("", re.sub(r"[\w.+-]+@[\w.-]+", "", everything)))
+    latin = re.findall(
+        r"[A-Za-z]{2,}", ALLOWED_LATIN.sub("", re.sub(r"[\w.+-]+@[\w.-]+", "", everything))
+    )
     assert not latin, latin  # no English in Chinese
     if language == "zh-Hant":
         cjk = "".join(CJK.findall(everything))

@@ -58,55 +58,154 @@ def make_specs(seed: int = 7) -> list[dict]:
     for number in range(160):
         opened = start + timedelta(hours=rng.randrange(0, 78 * 24))
         due = opened + timedelta(hours=2)
-        done = opened + timedelta(minutes=rng.choice([30, 90, 150, 300])) if rng.random() < 0.8 else None
-        closed = opened + timedelta(hours=rng.choice([5, 20, 30, 70, 200])) if rng.random() < 0.7 else None
+        done = (
+            opened + timedelta(minutes=rng.choice([30, 90, 150, 300]))
+            if rng.random() < 0.8
+            else None
+        )
+        closed = (
+            opened + timedelta(hours=rng.choice([5, 20, 30, 70, 200]))
+            if rng.random() < 0.7
+            else None
+        )
         replied = opened + timedelta(hours=3) if rng.random() < 0.6 else None
         answer = rng.choice([True, False, None]) if replied else None
         answered = replied + timedelta(days=2) if answer is not None else None
         overdue = due + timedelta(minutes=1) if done is None or done > due else None
-        specs.append(dict(
-            no=number, opened=opened, due=due, done=done, closed=closed, replied=replied, answer=answer,
-            answered=answered, overdue=overdue, category=rng.choice(CATEGORIES), level=rng.choice(["complaint", "grievance", "major"]),
-            line=rng.choice(["after_sales", "sales"]), channel=rng.choice(["mail", "shared folder"]),
-            product=rng.choice(["热水器", "机油", "空调"]), batch=rng.choice(["B1", "B2", None, None]),
-            sender=f"c{rng.randrange(40)}@example.test", owner=rng.choice(OWNERS),
-            customer=rng.choice(["王喆", "=HYPERLINK(\"http://evil\",\"x\")", "李雷"]),
-        ))
+        specs.append(
+            dict(
+                no=number,
+                opened=opened,
+                due=due,
+                done=done,
+                closed=closed,
+                replied=replied,
+                answer=answer,
+                answered=answered,
+                overdue=overdue,
+                category=rng.choice(CATEGORIES),
+                level=rng.choice(["complaint", "grievance", "major"]),
+                line=rng.choice(["after_sales", "sales"]),
+                channel=rng.choice(["mail", "shared folder"]),
+                product=rng.choice(["热水器", "机油", "空调"]),
+                batch=rng.choice(["B1", "B2", None, None]),
+                sender=f"c{rng.randrange(40)}@example.test",
+                owner=rng.choice(OWNERS),
+                customer=rng.choice(["王喆", '=HYPERLINK("http://evil","x")', "李雷"]),
+            )
+        )
     return specs
 
 
 def seed(desk, specs: list[dict]) -> None:
     with desk.store.transaction() as session:
-        session.add(Document(sha256="0" * 64, size=1, filename="seed", source="test", archive_path="x",
-                             received_at=utc(local("2026-08-01T00:00")), status="processed"))
+        session.add(
+            Document(
+                sha256="0" * 64,
+                size=1,
+                filename="seed",
+                source="test",
+                archive_path="x",
+                received_at=utc(local("2026-08-01T00:00")),
+                status="processed",
+            )
+        )
         for spec in specs:
-            deadlines = [{"step": "first_contact", "due": spec["due"].isoformat(timespec="minutes"), "why": "seed"}]
+            deadlines = [
+                {
+                    "step": "first_contact",
+                    "due": spec["due"].isoformat(timespec="minutes"),
+                    "why": "seed",
+                }
+            ]
             if spec["done"]:
                 deadlines[0]["done"] = spec["done"].isoformat(timespec="minutes")
-            case = Case(case_no=f"CS-SEED-{spec['no']:04d}", opened_at=utc(spec["opened"]), kind="complaint",
-                        status="closed" if spec["closed"] else "investigating", category=spec["category"],
-                        level=spec["level"], business_line=spec["line"], channel=spec["channel"], language="zh-Hans",
-                        sender=spec["sender"], customer_name=spec["customer"], owner=spec["owner"],
-                        fields={"product_name": spec["product"], **({"batch_no": spec["batch"]} if spec["batch"] else {})},
-                        deadlines=deadlines, closed_at=utc(spec["closed"]) if spec["closed"] else None)
+            case = Case(
+                case_no=f"CS-SEED-{spec['no']:04d}",
+                opened_at=utc(spec["opened"]),
+                kind="complaint",
+                status="closed" if spec["closed"] else "investigating",
+                category=spec["category"],
+                level=spec["level"],
+                business_line=spec["line"],
+                channel=spec["channel"],
+                language="zh-Hans",
+                sender=spec["sender"],
+                customer_name=spec["customer"],
+                owner=spec["owner"],
+                fields={
+                    "product_name": spec["product"],
+                    **({"batch_no": spec["batch"]} if spec["batch"] else {}),
+                },
+                deadlines=deadlines,
+                closed_at=utc(spec["closed"]) if spec["closed"] else None,
+            )
             session.add(case)
             session.flush()
             if spec["replied"]:
-                session.add(CaseEvent(case_id=case.id, type="staff_reply", actor="x", at=utc(spec["replied"]), detail={}))
+                session.add(
+                    CaseEvent(
+                        case_id=case.id,
+                        type="staff_reply",
+                        actor="x",
+                        at=utc(spec["replied"]),
+                        detail={},
+                    )
+                )
             if spec["answered"]:
-                session.add(CaseEvent(case_id=case.id, type="callback_answer", actor="c", at=utc(spec["answered"]),
-                                      detail={"satisfied": spec["answer"]}))
+                session.add(
+                    CaseEvent(
+                        case_id=case.id,
+                        type="callback_answer",
+                        actor="c",
+                        at=utc(spec["answered"]),
+                        detail={"satisfied": spec["answer"]},
+                    )
+                )
             if spec["overdue"]:
-                session.add(CaseEvent(case_id=case.id, type="overdue", actor="desk", at=utc(spec["overdue"]),
-                                      detail={"step": "first_contact", "level": 0, "due": spec["due"].isoformat()}))
-                session.add(CaseEvent(case_id=case.id, type="overdue", actor="desk", at=utc(spec["overdue"] + timedelta(hours=4)),
-                                      detail={"step": "first_contact", "level": 1}))
-        request = ReturnRequest(dealer_code="HF-09", dealer_name="合肥顺达", sheet_date=local("2026-10-10").date(),
-                                received_at=utc(local("2026-10-10T10:00")), status="decided")
+                session.add(
+                    CaseEvent(
+                        case_id=case.id,
+                        type="overdue",
+                        actor="desk",
+                        at=utc(spec["overdue"]),
+                        detail={
+                            "step": "first_contact",
+                            "level": 0,
+                            "due": spec["due"].isoformat(),
+                        },
+                    )
+                )
+                session.add(
+                    CaseEvent(
+                        case_id=case.id,
+                        type="overdue",
+                        actor="desk",
+                        at=utc(spec["overdue"] + timedelta(hours=4)),
+                        detail={"step": "first_contact", "level": 1},
+                    )
+                )
+        request = ReturnRequest(
+            dealer_code="HF-09",
+            dealer_name="合肥顺达",
+            sheet_date=local("2026-10-10").date(),
+            received_at=utc(local("2026-10-10T10:00")),
+            status="decided",
+        )
         session.add(request)
         session.flush()
-        for number, (decision, amount) in enumerate([("accepted", 2000.0), ("accepted", 500.0), ("refused", 300.0), ("pending", 100.0)], 1):
-            session.add(ReturnLine(request_id=request.id, line_no=number, decision=decision, amount=amount, problems=[]))
+        for number, (decision, amount) in enumerate(
+            [("accepted", 2000.0), ("accepted", 500.0), ("refused", 300.0), ("pending", 100.0)], 1
+        ):
+            session.add(
+                ReturnLine(
+                    request_id=request.id,
+                    line_no=number,
+                    decision=decision,
+                    amount=amount,
+                    problems=[],
+                )
+            )
         session.add(Purchase(dealer_code="HF-09", period="2026-10", amount=50000))
 
 
@@ -122,14 +221,24 @@ def expected(specs: list[dict], start: datetime, end: datetime) -> dict:
     hours = sorted((s["closed"] - s["opened"]).total_seconds() / 3600 for s in closed)
     still_open = [s for s in specs if s["opened"] < end and not (s["closed"] and s["closed"] < end)]
     overdue = Counter(s["owner"] for s in specs if s["overdue"] and start <= s["overdue"] < end)
-    repeats = sum(1 for s in received if any(o is not s and o["sender"] == s["sender"]
-                                             and s["opened"] - timedelta(days=90) <= o["opened"] < s["opened"] for o in specs))
+    repeats = sum(
+        1
+        for s in received
+        if any(
+            o is not s
+            and o["sender"] == s["sender"]
+            and s["opened"] - timedelta(days=90) <= o["opened"] < s["opened"]
+            for o in specs
+        )
+    )
     return {
         "received": len(received),
         "category": Counter(s["category"] for s in received),
         "channel": Counter(s["channel"] for s in received),
         "timeliness": len(on_time) / len(measured) if measured else None,
-        "closure": sum(1 for s in received if s["closed"] and s["closed"] < end) / len(received) if received else None,
+        "closure": sum(1 for s in received if s["closed"] and s["closed"] < end) / len(received)
+        if received
+        else None,
         "callback": len(answered) / len(replied) if replied else None,
         "satisfaction": sum(1 for s in answers if s["answer"]) / len(answers) if answers else None,
         "mean": sum(hours) / len(hours) if hours else None,
@@ -147,12 +256,15 @@ def seeded(desk):
     return desk, specs
 
 
-@pytest.mark.parametrize("kind, key, start, end", [
-    ("monthly", "2026-10", "2026-10-01", "2026-11-01"),
-    ("monthly", "2026-09", "2026-09-01", "2026-10-01"),
-    ("weekly", "2026-W41", "2026-10-05", "2026-10-12"),
-    ("quarterly", "2026-Q3", "2026-07-01", "2026-10-01"),
-])
+@pytest.mark.parametrize(
+    "kind, key, start, end",
+    [
+        ("monthly", "2026-10", "2026-10-01", "2026-11-01"),
+        ("monthly", "2026-09", "2026-09-01", "2026-10-01"),
+        ("weekly", "2026-W41", "2026-10-05", "2026-10-12"),
+        ("quarterly", "2026-Q3", "2026-07-01", "2026-10-01"),
+    ],
+)
 def test_every_kpi_matches_an_independent_count(seeded, kind, key, start, end):
     desk, specs = seeded
     period = reports.parse_period(kind, key)
@@ -172,16 +284,27 @@ def test_every_kpi_matches_an_independent_count(seeded, kind, key, start, end):
     assert sum(count for _, count in kpis.open_by_age) == want["open"] == len(kpis.open_list)
     assert dict(kpis.overdue_by_owner) == dict(want["overdue"])
     assert kpis.repeat_customers == want["repeats"]
-    previous = expected(specs, local(period.previous().start.isoformat() + "T00:00"), local(start + "T00:00"))
+    previous = expected(
+        specs, local(period.previous().start.isoformat() + "T00:00"), local(start + "T00:00")
+    )
     assert kpis.previous.received == previous["received"]
 
 
 def test_returns_by_dealer_with_the_exchange_ratio(seeded):
     desk, _ = seeded
     with desk.store.transaction() as session:
-        (row,) = reports.compute(session, desk, reports.parse_period("monthly", "2026-10")).returns_by_dealer
-        quarter = reports.compute(session, desk, reports.parse_period("quarterly", "2026-Q4")).returns_by_dealer
-    assert (row["accepted"], row["refused"], row["open"], row["purchases"]) == (2500.0, 300.0, 100.0, 50000.0)
+        (row,) = reports.compute(
+            session, desk, reports.parse_period("monthly", "2026-10")
+        ).returns_by_dealer
+        quarter = reports.compute(
+            session, desk, reports.parse_period("quarterly", "2026-Q4")
+        ).returns_by_dealer
+    assert (row["accepted"], row["refused"], row["open"], row["purchases"]) == (
+        2500.0,
+        300.0,
+        100.0,
+        50000.0,
+    )
     assert row["ratio"] == pytest.approx(0.05)
     assert quarter[0]["ratio"] == pytest.approx(0.05)  # the quarter's purchases are its months'
 
@@ -206,7 +329,11 @@ def test_workbook_sheets_charts_formats_and_no_formulas_from_customers(seeded):
     for row in open_list.iter_rows(min_row=2):
         assert row[5].data_type == "s"  # text, never a formula
         assert row[1].number_format == "yyyy-mm-dd hh:mm"
-    charts = [name for name in zipfile.ZipFile(io.BytesIO(data)).namelist() if name.startswith("xl/charts/chart")]
+    charts = [
+        name
+        for name in zipfile.ZipFile(io.BytesIO(data)).namelist()
+        if name.startswith("xl/charts/chart")
+    ]
     assert len(charts) >= 5
 
 
@@ -217,7 +344,9 @@ def test_report_mail_has_the_kpis_an_inline_chart_and_the_workbook(seeded):
     desk, _ = seeded
     with desk.store.transaction() as session:
         kpis = reports.compute(session, desk, reports.parse_period("monthly", "2026-10"))
-    message = email.message_from_bytes(bytes(report_message(desk, kpis, ["gm@desk.localhost"])), policy=policy.default)
+    message = email.message_from_bytes(
+        bytes(report_message(desk, kpis, ["gm@desk.localhost"])), policy=policy.default
+    )
     assert message["Subject"] == "[月报] 售后投诉统计 2026年10月"
     html = message.get_body(("html",))
     image = next(part for part in message.walk() if part.get_content_type() == "image/png")
@@ -230,14 +359,26 @@ def test_report_mail_has_the_kpis_an_inline_chart_and_the_workbook(seeded):
 
 def test_schedule_due_times_and_catch_up(seeded):
     desk, _ = seeded
-    assert reports.send_time(desk, reports.parse_period("monthly", "2026-10")) == local("2026-11-02T09:00")
-    assert reports.send_time(desk, reports.parse_period("weekly", "2026-W44")) == local("2026-11-03T09:00")
-    assert reports.send_time(desk, reports.parse_period("quarterly", "2026-Q3")) == local("2026-10-02T09:00")
+    assert reports.send_time(desk, reports.parse_period("monthly", "2026-10")) == local(
+        "2026-11-02T09:00"
+    )
+    assert reports.send_time(desk, reports.parse_period("weekly", "2026-W44")) == local(
+        "2026-11-03T09:00"
+    )
+    assert reports.send_time(desk, reports.parse_period("quarterly", "2026-Q3")) == local(
+        "2026-10-02T09:00"
+    )
     since = local("2026-08-01T00:00").date()
-    assert [p.key for p in reports.due_periods(desk, "monthly", local("2026-11-02T08:59"), since)] == ["2026-08", "2026-09"]
-    assert [p.key for p in reports.due_periods(desk, "monthly", local("2026-11-02T09:00"), since)] == ["2026-08", "2026-09", "2026-10"]
+    assert [
+        p.key for p in reports.due_periods(desk, "monthly", local("2026-11-02T08:59"), since)
+    ] == ["2026-08", "2026-09"]
+    assert [
+        p.key for p in reports.due_periods(desk, "monthly", local("2026-11-02T09:00"), since)
+    ] == ["2026-08", "2026-09", "2026-10"]
     # down for weeks: the last `catch_up` (3) weeks are made up, no more
-    assert [p.key for p in reports.due_periods(desk, "weekly", local("2026-11-25T10:00"), since)] == ["2026-W45", "2026-W46", "2026-W47"]
+    assert [
+        p.key for p in reports.due_periods(desk, "weekly", local("2026-11-25T10:00"), since)
+    ] == ["2026-W45", "2026-W46", "2026-W47"]
 
 
 @pytest.mark.slow  # every report drawn
@@ -249,7 +390,12 @@ def test_each_report_is_sent_once_however_often_the_job_runs(seeded):
     assert reports.send_due_reports(desk, now) == 0
     assert reports.send_due_reports(desk, now + timedelta(days=1)) == 0
     with desk.store.transaction() as session:
-        assert session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.purpose.like("report_%"))) == 7
+        assert (
+            session.scalar(
+                select(func.count(OutboxMessage.id)).where(OutboxMessage.purpose.like("report_%"))
+            )
+            == 7
+        )
         keys = sorted(session.scalars(select(Report.period).where(Report.kind == "monthly")))
         assert keys == ["2026-08", "2026-09", "2026-10"]
 
@@ -264,27 +410,69 @@ def test_two_workers_at_once_send_each_report_once(seeded, desk_dir):
     desk, _ = seeded
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
-    workers = [context.Process(target=_worker, args=(str(desk_dir / "aftersales.toml"), "2026-11-03T09:30", results))
-               for _ in range(2)]
+    workers = [
+        context.Process(
+            target=_worker, args=(str(desk_dir / "aftersales.toml"), "2026-11-03T09:30", results)
+        )
+        for _ in range(2)
+    ]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join(120)
     assert sorted(results.get(timeout=5) for _ in workers)[1] <= 7
     with desk.store.transaction() as session:
-        assert session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.purpose.like("report_%"))) == 7
+        assert (
+            session.scalar(
+                select(func.count(OutboxMessage.id)).where(OutboxMessage.purpose.like("report_%"))
+            )
+            == 7
+        )
         assert session.scalar(select(func.count(Report.id))) == 7
 
 
 @pytest.mark.slow  # the command as a process
 def test_report_command_writes_the_workbook(seeded, desk_dir, tmp_path):
-    result = subprocess.run([sys.executable, "-m", "processor", "--config", str(desk_dir / "aftersales.toml"), "report",
-                             "monthly", "--period", "2026-10", "--out", str(tmp_path)],
-                            capture_output=True, text=True, cwd=ROOT, timeout=120)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "processor",
+            "--config",
+            str(desk_dir / "aftersales.toml"),
+            "report",
+            "monthly",
+            "--period",
+            "2026-10",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "售后投诉月报_2026-10.xlsx").is_file() and (tmp_path / "report-monthly-2026-10.eml").is_file()
-    bad = subprocess.run([sys.executable, "-m", "processor", "--config", str(desk_dir / "aftersales.toml"), "report",
-                          "monthly", "--period", "October"], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert (tmp_path / "售后投诉月报_2026-10.xlsx").is_file() and (
+        tmp_path / "report-monthly-2026-10.eml"
+    ).is_file()
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "processor",
+            "--config",
+            str(desk_dir / "aftersales.toml"),
+            "report",
+            "monthly",
+            "--period",
+            "October",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
     assert bad.returncode == 2 and "2026-10" in bad.stderr
 
 
@@ -295,11 +483,23 @@ NOW = local("2026-11-20T10:00")  # the frozen clock of the tests below
 
 def add_case(session, number: int, opened: datetime, **facts) -> Case:  # noqa: ANN001
     due = facts.pop("due", opened + timedelta(hours=2))
-    case = Case(case_no=f"CS-NOW-{number:04d}", opened_at=utc(opened), kind="complaint", status="investigating",
-                category="product_quality", level="complaint", business_line="after_sales", channel="mail",
-                language="zh-Hans", sender=f"n{number}@example.test", owner="服务经理",
-                deadlines=[{"step": "first_contact", "due": due.isoformat(timespec="minutes"), "why": "test"}],
-                **facts)
+    case = Case(
+        case_no=f"CS-NOW-{number:04d}",
+        opened_at=utc(opened),
+        kind="complaint",
+        status="investigating",
+        category="product_quality",
+        level="complaint",
+        business_line="after_sales",
+        channel="mail",
+        language="zh-Hans",
+        sender=f"n{number}@example.test",
+        owner="服务经理",
+        deadlines=[
+            {"step": "first_contact", "due": due.isoformat(timespec="minutes"), "why": "test"}
+        ],
+        **facts,
+    )
     session.add(case)
     session.flush()
     return case
@@ -325,8 +525,15 @@ def test_a_running_period_is_counted_as_of_now_and_marked_partial(desk):
 def test_product_names_count_together_across_scripts_and_as_the_master_data_names_them(desk):
     with desk.store.transaction() as session:
         session.add(Product(part_no="LB-9461", name="全合成机油", unit_price=58))
-        for number, name in enumerate(["凯美瑞", "凱美瑞", "凯美瑞 ", "全合成機油", "全合成机油"], 1):
-            add_case(session, number, local("2026-10-05T09:00") + timedelta(hours=number), fields={"product_name": name})
+        for number, name in enumerate(
+            ["凯美瑞", "凱美瑞", "凯美瑞 ", "全合成機油", "全合成机油"], 1
+        ):
+            add_case(
+                session,
+                number,
+                local("2026-10-05T09:00") + timedelta(hours=number),
+                fields={"product_name": name},
+            )
     with desk.store.transaction() as session:
         kpis = reports.compute(session, desk, reports.parse_period("monthly", "2026-10"), now=NOW)
     assert dict(kpis.by["product"]) == {"凯美瑞": 3, "全合成机油": 2}
@@ -339,22 +546,57 @@ def test_returns_are_counted_in_the_period_they_were_decided(desk):
     with desk.store.transaction() as session:
         case = add_case(session, 1, local("2026-09-30T15:00"))
         case.kind = "return_sheet"
-        request = ReturnRequest(case_id=case.id, dealer_code="HF-09", dealer_name="合肥顺达",
-                                sheet_date=local("2026-09-28").date(), received_at=utc(local("2026-09-30T15:00")),
-                                status="decided")
+        request = ReturnRequest(
+            case_id=case.id,
+            dealer_code="HF-09",
+            dealer_name="合肥顺达",
+            sheet_date=local("2026-09-28").date(),
+            received_at=utc(local("2026-09-30T15:00")),
+            status="decided",
+        )
         session.add(request)
         session.flush()
-        session.add(ReturnLine(request_id=request.id, line_no=1, decision="accepted", amount=100.0, problems=[]))
-        session.add(ReturnLine(request_id=request.id, line_no=2, decision="accepted", amount=700.0, problems=[]))
-        session.add(CaseEvent(case_id=case.id, type="return_request", actor="desk", at=utc(local("2026-09-30T15:00")),
-                              detail={"request": request.id}))
-        session.add(CaseEvent(case_id=case.id, type="inspection", actor="qa", at=utc(local("2026-10-05T11:00")),
-                              detail={"line": 2, "verdict": "quality", "decision": "accepted"}))
+        session.add(
+            ReturnLine(
+                request_id=request.id, line_no=1, decision="accepted", amount=100.0, problems=[]
+            )
+        )
+        session.add(
+            ReturnLine(
+                request_id=request.id, line_no=2, decision="accepted", amount=700.0, problems=[]
+            )
+        )
+        session.add(
+            CaseEvent(
+                case_id=case.id,
+                type="return_request",
+                actor="desk",
+                at=utc(local("2026-09-30T15:00")),
+                detail={"request": request.id},
+            )
+        )
+        session.add(
+            CaseEvent(
+                case_id=case.id,
+                type="inspection",
+                actor="qa",
+                at=utc(local("2026-10-05T11:00")),
+                detail={"line": 2, "verdict": "quality", "decision": "accepted"},
+            )
+        )
     with desk.store.transaction() as session:
-        september = reports.compute(session, desk, reports.parse_period("monthly", "2026-09"), now=NOW)
-        october = reports.compute(session, desk, reports.parse_period("monthly", "2026-10"), now=NOW)
-    assert [(row["dealer"], row["accepted"]) for row in september.returns_by_dealer] == [("HF-09", 100.0)]
-    assert [(row["dealer"], row["accepted"]) for row in october.returns_by_dealer] == [("HF-09", 700.0)]
+        september = reports.compute(
+            session, desk, reports.parse_period("monthly", "2026-09"), now=NOW
+        )
+        october = reports.compute(
+            session, desk, reports.parse_period("monthly", "2026-10"), now=NOW
+        )
+    assert [(row["dealer"], row["accepted"]) for row in september.returns_by_dealer] == [
+        ("HF-09", 100.0)
+    ]
+    assert [(row["dealer"], row["accepted"]) for row in october.returns_by_dealer] == [
+        ("HF-09", 700.0)
+    ]
 
 
 def test_report_mail_is_auto_generated_not_an_auto_reply(seeded):
@@ -370,9 +612,25 @@ def test_report_mail_is_auto_generated_not_an_auto_reply(seeded):
 
 def test_a_future_period_is_a_user_error(desk_dir):
     out = desk_dir / "reports"
-    result = subprocess.run([sys.executable, "-m", "processor", "--config", str(desk_dir / "aftersales.toml"), "report",
-                             "monthly", "--period", "2099-01", "--out", str(out)],
-                            capture_output=True, text=True, cwd=ROOT, timeout=120)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "processor",
+            "--config",
+            str(desk_dir / "aftersales.toml"),
+            "report",
+            "monthly",
+            "--period",
+            "2099-01",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert result.returncode == 2 and "2099-01 has not begun" in result.stderr
     assert not out.exists()  # nothing written
 
@@ -387,7 +645,12 @@ def test_workbook_prints_on_a4_landscape_with_targets_and_labels_not_ids(seeded)
     book = openpyxl.load_workbook(io.BytesIO(build_workbook(kpis, desk, "zh-Hans")))
     for sheet in book.worksheets:
         setup = sheet.page_setup
-        assert (setup.orientation, setup.paperSize, setup.fitToWidth, setup.fitToHeight) == ("landscape", 9, 1, 0), sheet.title
+        assert (setup.orientation, setup.paperSize, setup.fitToWidth, setup.fitToHeight) == (
+            "landscape",
+            9,
+            1,
+            0,
+        ), sheet.title
         assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
     summary = book["摘要"]
     assert [cell.value for cell in summary[2]] == ["指标", "本期", "上期", "变化", "目标"]
@@ -395,7 +658,11 @@ def test_workbook_prints_on_a4_landscape_with_targets_and_labels_not_ids(seeded)
     assert targets["投诉响应及时率"] == 1.0 and targets["投诉结案率"] == 1.0  # seed 004 三、目标
     assert targets["满意度"] is None  # no seed sets one
     ids = set(desk.rules.categories) | set(desk.rules.levels) | set(STATUSES)
-    shown = {value for row in book["未结案件"].iter_rows(min_row=2, values_only=True) for value in (row[3], row[6], row[7])}
+    shown = {
+        value
+        for row in book["未结案件"].iter_rows(min_row=2, values_only=True)
+        for value in (row[3], row[6], row[7])
+    }
     assert shown and not shown & ids
     assert {"调查处理中", "产品质量类"} <= shown
 
@@ -404,7 +671,11 @@ def test_an_unknown_kpi_target_is_refused(tmp_path):
     from processor.errors import ConfigError
     from processor.rules.engine import load_rules
 
-    text = (ROOT / "rules.example.toml").read_text(encoding="utf-8").replace("closure_rate = 1.0", "closure = 1.0")
+    text = (
+        (ROOT / "rules.example.toml")
+        .read_text(encoding="utf-8")
+        .replace("closure_rate = 1.0", "closure = 1.0")
+    )
     (tmp_path / "rules.toml").write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match="unknown KPI closure"):
         load_rules(tmp_path / "rules.toml")

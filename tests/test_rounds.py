@@ -19,7 +19,9 @@ from processor.pipeline import Outcome
 POSTGRES = "postgresql+psycopg://desk@127.0.0.1:1/desk"  # never connected to: the app is only made
 
 
-def test_the_single_worker_runs_the_table_in_order_and_goes_on_after_a_failing_step(monkeypatch, caplog):
+def test_the_single_worker_runs_the_table_in_order_and_goes_on_after_a_failing_step(
+    monkeypatch, caplog
+):
     ran = []
 
     def step(name: str, fails: bool = False, result: object = None):  # noqa: ANN202
@@ -33,23 +35,36 @@ def test_the_single_worker_runs_the_table_in_order_and_goes_on_after_a_failing_s
 
     found = Outcome("processed", "scan.pdf")
     table = (
-        rounds.Job("first", (rounds.Step(step("a"), "a failed"), rounds.Step(step("b", fails=True), "b failed"))),
+        rounds.Job(
+            "first",
+            (rounds.Step(step("a"), "a failed"), rounds.Step(step("b", fails=True), "b failed")),
+        ),
         rounds.Job("sources", per_source=True),
-        rounds.Job("last", (rounds.Step(step("c", result=[found]), "c failed", outcomes=True),
-                            rounds.Step(step("d", result=["not an outcome"]), "d failed"))),
+        rounds.Job(
+            "last",
+            (
+                rounds.Step(step("c", result=[found]), "c failed", outcomes=True),
+                rounds.Step(step("d", result=["not an outcome"]), "d failed"),
+            ),
+        ),
     )
     monkeypatch.setattr(worker, "ROUND", table)
-    monkeypatch.setattr(worker, "poll", lambda desk, on_outcome, on_item=None: ran.append("poll") or [])
+    monkeypatch.setattr(
+        worker, "poll", lambda desk, on_outcome, on_item=None: ran.append("poll") or []
+    )
     with caplog.at_level(logging.ERROR, logger="processor.worker"):
         outcomes = worker.run_once(object())
     assert ran == ["a", "b", "poll", "c", "d"]
     assert outcomes == [found]  # only a step that yields outcomes counts among the round's items
-    assert [record.getMessage() for record in caplog.records] == ["b failed; it runs again on the next pass"]
+    assert [record.getMessage() for record in caplog.records] == [
+        "b failed; it runs again on the next pass"
+    ]
 
 
 def desk_of(tmp_path, **sections: str) -> Rulebook:  # noqa: ANN001
-    text = f'[store]\nurl = "{POSTGRES}"\n' + "".join(f"\n[[folders]]\nname = \"{name}\"\npath = \"{path}\"\n"
-                                                      for name, path in sections.items())
+    text = f'[store]\nurl = "{POSTGRES}"\n' + "".join(
+        f'\n[[folders]]\nname = "{name}"\npath = "{path}"\n' for name, path in sections.items()
+    )
     (tmp_path / "aftersales.toml").write_text(text, encoding="utf-8")
     for path in sections.values():
         (tmp_path / path).mkdir(parents=True)
@@ -70,23 +85,31 @@ def test_the_distributed_worker_defers_and_registers_the_same_table(tmp_path):
     names = {task.name for task in app.tasks.values() if not task.name.startswith("builtin:")}
     assert {job.name for job in rounds.ROUND} | {"process_document", "tick"} == names
     assert app.tasks["deliver_outbox"].retry_strategy.max_attempts == 5
-    assert app.tasks["desk_jobs"].retry_strategy is None and app.tasks["desk_jobs"].lock == "desk_jobs"
+    assert (
+        app.tasks["desk_jobs"].retry_strategy is None and app.tasks["desk_jobs"].lock == "desk_jobs"
+    )
 
 
 def test_the_distributed_worker_opens_its_desk_from_the_loaded_config_not_its_file(tmp_path):
     config_file = tmp_path / "aftersales.toml"
     config_file.write_text('[desk]\nname = "Loaded"\n', encoding="utf-8")
     config = load_config(config_file)
-    config_file.write_text('[desk]\nname = "Changed on disk"\n', encoding="utf-8")  # what runs is what was checked
+    config_file.write_text(
+        '[desk]\nname = "Changed on disk"\n', encoding="utf-8"
+    )  # what runs is what was checked
     desk = distributed.opened_once(config)
     try:
-        assert desk() is desk() and desk().config.desk.name == "Loaded"  # opened once, shared by every job
+        assert (
+            desk() is desk() and desk().config.desk.name == "Loaded"
+        )  # opened once, shared by every job
     finally:
         desk().close()
 
 
 def test_the_limits_section_is_the_parsers_limits_checked():
-    bounds = {bound.name: bound.default for bound in fields(ParseLimits)} | {"separate_processes": True}
+    bounds = {bound.name: bound.default for bound in fields(ParseLimits)} | {
+        "separate_processes": True
+    }
     del bounds["case_number_format"]  # set in [desk]
     assert Limits().model_dump() == bounds
     with pytest.raises(ValueError):

@@ -39,8 +39,14 @@ raise SystemExit(main())
 
 def modules_loaded(tmp_path: Path, *args: str, cwd: Path) -> set[str]:
     out = tmp_path / "modules.txt"
-    result = subprocess.run([sys.executable, "-c", DUMP_MODULES_AT_EXIT, str(out), *args], capture_output=True,
-                            text=True, cwd=cwd, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", DUMP_MODULES_AT_EXIT, str(out), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     return set(out.read_text().split())
 
@@ -52,13 +58,19 @@ def heavy_in(loaded: set[str]) -> dict[str, str]:
 def test_help_loads_nothing_heavy(tmp_path):
     loaded = modules_loaded(tmp_path, "--help", cwd=tmp_path)
     assert heavy_in(loaded) == {}
-    assert "sqlalchemy" not in loaded and "parsers.mail" not in loaded  # help needs neither store nor parser
+    assert (
+        "sqlalchemy" not in loaded and "parsers.mail" not in loaded
+    )  # help needs neither store nor parser
 
 
 def test_cases_loads_nothing_heavy(tmp_path, desk_dir):
-    first = modules_loaded(tmp_path, "cases", cwd=desk_dir)  # a new store: migrated, so alembic comes in once
+    first = modules_loaded(
+        tmp_path, "cases", cwd=desk_dir
+    )  # a new store: migrated, so alembic comes in once
     assert {name: why for name, why in heavy_in(first).items() if name != "alembic"} == {}
-    again = modules_loaded(tmp_path, "cases", cwd=desk_dir)  # a store at the newest schema: nothing to migrate
+    again = modules_loaded(
+        tmp_path, "cases", cwd=desk_dir
+    )  # a store at the newest schema: nothing to migrate
     assert heavy_in(again) == {}
     assert "sqlalchemy" in again  # it did read the store
 
@@ -68,12 +80,18 @@ def test_inspect_of_a_plain_mail_loads_nothing_heavy(tmp_path):
     loaded = modules_loaded(tmp_path, "inspect", str(mail), cwd=tmp_path)
     assert heavy_in(loaded) == {}
     assert "parsers.mail" in loaded  # it did parse the mail
-    assert "sqlalchemy" not in loaded  # parse + decide need no store (the rules' [targets] once pulled it in)
+    assert (
+        "sqlalchemy" not in loaded
+    )  # parse + decide need no store (the rules' [targets] once pulled it in)
 
 
 def test_inspect_of_a_scan_still_loads_the_ocr_stack(tmp_path):
     """The other side: the OCR stack is there when a page has no text layer."""
-    scans = [p for p in sorted(Path(sample("001-").parent).glob("*")) if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".tif", ".tiff")]
+    scans = [
+        p
+        for p in sorted(Path(sample("001-").parent).glob("*"))
+        if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+    ]
     if not scans:
         pytest.skip("no scanned sample")
     loaded = modules_loaded(tmp_path, "inspect", str(scans[0]), cwd=tmp_path)

@@ -30,28 +30,89 @@ def test_the_committed_model_was_learned_from_the_corpus_as_it_is():
     now = fingerprint(training_files())
     if not SAMPLES.is_dir():  # without the samples, the corpus' part of the fingerprint
         committed = {name: digest for name, digest in committed.items() if name.endswith(".toml")}
-    assert committed == now, "the corpus changed: run `make wording` and commit processor/data/wording_model.json"
+    assert committed == now, (
+        "the corpus changed: run `make wording` and commit processor/data/wording_model.json"
+    )
 
 
 def test_grams_are_padded_runs_of_one_to_three_characters():
-    assert grams("刹车 ok") == [" ", "刹", "车", " ", " 刹", "刹车", "车 ", " 刹车", "刹车 ",
-                                 " ", "o", "k", " ", " o", "ok", "k ", " ok", "ok "]
+    assert grams("刹车 ok") == [
+        " ",
+        "刹",
+        "车",
+        " ",
+        " 刹",
+        "刹车",
+        "车 ",
+        " 刹车",
+        "刹车 ",
+        " ",
+        "o",
+        "k",
+        " ",
+        " o",
+        "ok",
+        "k ",
+        " ok",
+        "ok ",
+    ]
 
 
-TEXTS = ["刹车失灵差点出事", "刹车又失灵了", "销售态度恶劣不理人", "销售顾问态度差", "发票一直没开",
-         "发票开错了", "the brakes failed again", "rude salesman ignored us", "invoice still missing",
-         "空调不制冷", "空调又不制冷了", "态度差还挂电话"]
-LABELS = {"category": ["product_quality", "product_quality", "service", "service", "other", "other",
-                       "product_quality", "service", "other", "product_quality", "product_quality", "service"],
-          "business_line": ["after_sales", "after_sales", "sales", "sales", "sales", "sales", "after_sales",
-                            "sales", "sales", "after_sales", "after_sales", "after_sales"]}
+TEXTS = [
+    "刹车失灵差点出事",
+    "刹车又失灵了",
+    "销售态度恶劣不理人",
+    "销售顾问态度差",
+    "发票一直没开",
+    "发票开错了",
+    "the brakes failed again",
+    "rude salesman ignored us",
+    "invoice still missing",
+    "空调不制冷",
+    "空调又不制冷了",
+    "态度差还挂电话",
+]
+LABELS = {
+    "category": [
+        "product_quality",
+        "product_quality",
+        "service",
+        "service",
+        "other",
+        "other",
+        "product_quality",
+        "service",
+        "other",
+        "product_quality",
+        "product_quality",
+        "service",
+    ],
+    "business_line": [
+        "after_sales",
+        "after_sales",
+        "sales",
+        "sales",
+        "sales",
+        "sales",
+        "after_sales",
+        "sales",
+        "sales",
+        "after_sales",
+        "after_sales",
+        "after_sales",
+    ],
+}
 
 
-@pytest.mark.parametrize("fact", ["category", "business_line"])  # three classes, and two (a binary regression)
+@pytest.mark.parametrize(
+    "fact", ["category", "business_line"]
+)  # three classes, and two (a binary regression)
 def test_the_plain_python_reading_is_scikit_learns(fact):
     exported, vectorizer, fitted = fit([prepare(text) for text in TEXTS], LABELS)
     model = WordingModel.from_json({**exported, "trained_on": {}})
-    unseen = [prepare(text) for text in ("刹车失灵", "态度恶劣", "发票呢", "no invoice yet", "空调坏了")]
+    unseen = [
+        prepare(text) for text in ("刹车失灵", "态度恶劣", "发票呢", "no invoice yet", "空调坏了")
+    ]
     expected = fitted[fact].predict_proba(vectorizer.transform(unseen))
     for text, row in zip(unseen, expected, strict=True):
         got = model.probabilities(fact, model.weights(text))
@@ -67,17 +128,29 @@ def toy_model(path: Path, known_text: str = WEAK_FAULT) -> None:
     """Knows each n-gram of `known_text` (idf 1); `退` alone reads as `other`, strongly."""
     known = ["退", *sorted(set(grams(prepare(known_text))) - {"退"})]
     coef = [40.0, 0.0, 0.0] + [0.0, 0.0, 0.0] * (len(known) - 1)
-    path.write_text(json.dumps({
-        "grams": "\n".join(known), "idf": pack([1.0] * len(known)), "trained_on": {},
-        "facts": {"category": {"classes": ["other", "product_quality", "service"], "intercept": [0, 0, 0],
-                               "coef": pack(coef)}},
-    }), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "grams": "\n".join(known),
+                "idf": pack([1.0] * len(known)),
+                "trained_on": {},
+                "facts": {
+                    "category": {
+                        "classes": ["other", "product_quality", "service"],
+                        "intercept": [0, 0, 0],
+                        "coef": pack(coef),
+                    }
+                },
+            }
+        ),
+        encoding="utf-8",
+    )
 
 
 def rules_with(tmp_path: Path, wording: str, known_text: str = WEAK_FAULT):
     toy_model(tmp_path / "toy.json", known_text)
     text = BUILTIN_RULES.read_text(encoding="utf-8")
-    text = text[:text.index("[wording]")] + wording
+    text = text[: text.index("[wording]")] + wording
     (tmp_path / "rules.toml").write_text(text, encoding="utf-8")
     return load_rules(tmp_path / "rules.toml")
 
@@ -91,7 +164,10 @@ def judged(rules, text: str):
 def test_a_confident_model_outweighs_weak_lexicon_evidence_and_asks_to_confirm(tmp_path):
     lexicon_only = judged(rules_with(tmp_path, "[wording]\nenabled = false\n"), WEAK_FAULT)
     assert lexicon_only.category == "product_quality" and "category" not in lexicon_only.uncertain
-    both = judged(rules_with(tmp_path, '[wording]\nmodel = "toy.json"\ntrust = { category = 0.1 }\n'), WEAK_FAULT)
+    both = judged(
+        rules_with(tmp_path, '[wording]\nmodel = "toy.json"\ntrust = { category = 0.1 }\n'),
+        WEAK_FAULT,
+    )
     assert both.category == "other" and "category" in both.uncertain
     assert len(set(grams(prepare(WEAK_FAULT)))) >= FULL_TEXT  # read fully: trust weighs as written
     why = next(fired["why"] for fired in both.fired if fired["rule"] == "category = other")
@@ -99,13 +175,20 @@ def test_a_confident_model_outweighs_weak_lexicon_evidence_and_asks_to_confirm(t
 
 
 def test_a_text_the_model_knows_little_of_is_the_lexicons(tmp_path):
-    rules = rules_with(tmp_path, '[wording]\nmodel = "toy.json"\ntrust = { category = 0.1 }\n', known_text="")
-    decision = judged(rules, WEAK_FAULT)  # one known n-gram (`退`): the lexicon's answer weighs 20 × trust
+    rules = rules_with(
+        tmp_path, '[wording]\nmodel = "toy.json"\ntrust = { category = 0.1 }\n', known_text=""
+    )
+    decision = judged(
+        rules, WEAK_FAULT
+    )  # one known n-gram (`退`): the lexicon's answer weighs 20 × trust
     assert decision.category == "product_quality" and "category" not in decision.uncertain
 
 
 def test_trusted_lexicon_evidence_stands_against_the_model(tmp_path):
-    decision = judged(rules_with(tmp_path, '[wording]\nmodel = "toy.json"\ntrust = { category = 1.0 }\n'), WEAK_FAULT)
+    decision = judged(
+        rules_with(tmp_path, '[wording]\nmodel = "toy.json"\ntrust = { category = 1.0 }\n'),
+        WEAK_FAULT,
+    )
     assert decision.category == "product_quality" and "category" not in decision.uncertain
 
 
@@ -127,9 +210,15 @@ def test_a_desk_without_the_model_file_judges_by_the_lexicon(tmp_path):
     assert load_model(tmp_path / "absent.json") is None
     rules = load_rules(copy / "rules.toml")
     assert rules.wording.trust  # the built-in file trusts the model on its facts…
-    text = (copy / "rules.toml").read_text(encoding="utf-8").replace("[wording]", '[wording]\nmodel = "absent.json"')
+    text = (
+        (copy / "rules.toml")
+        .read_text(encoding="utf-8")
+        .replace("[wording]", '[wording]\nmodel = "absent.json"')
+    )
     (copy / "rules.toml").write_text(text, encoding="utf-8")
-    decision = judged(load_rules(copy / "rules.toml"), WEAK_FAULT)  # … and without its file, judges as before
+    decision = judged(
+        load_rules(copy / "rules.toml"), WEAK_FAULT
+    )  # … and without its file, judges as before
     assert decision.category == "product_quality"
 
 
@@ -139,17 +228,35 @@ SCALDED = "孩子洗澡的时候热水器出水突然变得滚烫，手臂烫伤
 def grievance_model(path: Path, known_text: str) -> None:
     """Knows every n-gram of `known_text` and reads every text as a grievance, all but surely."""
     known = sorted(set(grams(prepare(known_text))))
-    path.write_text(json.dumps({
-        "grams": "\n".join(known), "idf": pack([1.0] * len(known)), "trained_on": {},
-        "facts": {"level": {"classes": ["grievance", "major"], "intercept": [10, 0], "coef": pack([0.0, 0.0] * len(known))}},
-    }), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "grams": "\n".join(known),
+                "idf": pack([1.0] * len(known)),
+                "trained_on": {},
+                "facts": {
+                    "level": {
+                        "classes": ["grievance", "major"],
+                        "intercept": [10, 0],
+                        "coef": pack([0.0, 0.0] * len(known)),
+                    }
+                },
+            }
+        ),
+        encoding="utf-8",
+    )
 
 
-@pytest.mark.parametrize("binding, level", [("[]", "grievance"), ('["level.major/injury"]', "major")])
+@pytest.mark.parametrize(
+    "binding, level", [("[]", "grievance"), ('["level.major/injury"]', "major")]
+)
 def test_a_binding_injury_is_never_read_away_by_the_model(tmp_path, binding, level):
     grievance_model(tmp_path / "toy.json", SCALDED)
     text = BUILTIN_RULES.read_text(encoding="utf-8")
-    text = text[:text.index("[wording]")] + f'[wording]\nmodel = "toy.json"\ntrust = {{ level = 0.2 }}\nbinding = {binding}\n'
+    text = (
+        text[: text.index("[wording]")]
+        + f'[wording]\nmodel = "toy.json"\ntrust = {{ level = 0.2 }}\nbinding = {binding}\n'
+    )
     (tmp_path / "rules.toml").write_text(text, encoding="utf-8")
     decision = judged(load_rules(tmp_path / "rules.toml"), SCALDED)
     assert decision.level == level, decision.fired
@@ -157,12 +264,20 @@ def test_a_binding_injury_is_never_read_away_by_the_model(tmp_path, binding, lev
 
 def test_a_binding_family_that_does_not_exist_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="binding"):
-        rules_with(tmp_path, '[wording]\ntrust = { level = 0.2 }\nbinding = ["level.major/injurys"]\n')
+        rules_with(
+            tmp_path, '[wording]\ntrust = { level = 0.2 }\nbinding = ["level.major/injurys"]\n'
+        )
 
 
 def test_the_shipped_desk_keeps_a_burn_a_major_complaint():
     rules = load_rules()
-    decision = judged(rules, "My son touched the oven door and got a burn on his palm; the door gets much hotter "
-                             "than it should. Please send someone to look at it this week.")
+    decision = judged(
+        rules,
+        "My son touched the oven door and got a burn on his palm; the door gets much hotter "
+        "than it should. Please send someone to look at it this week.",
+    )
     assert decision.level == "major"
-    assert any(fired["why"] == "a binding trigger: the wording model is not asked" for fired in decision.fired)
+    assert any(
+        fired["why"] == "a binding trigger: the wording model is not asked"
+        for fired in decision.fired
+    )

@@ -49,14 +49,18 @@ def test_clock_hours_ignore_the_calendar():
 
 
 def test_return_slip_by_noon_of_the_next_working_day():
-    assert calendar.due(at(2026, 11, 27, 15, 0), "1 working day", time(12, 0)) == at(2026, 11, 30, 12, 0)
+    assert calendar.due(at(2026, 11, 27, 15, 0), "1 working day", time(12, 0)) == at(
+        2026, 11, 30, 12, 0
+    )
 
 
 def test_a_year_not_published_is_computed_from_the_statutory_holidays_and_provisional():
     # 2027's schedule is not in the packages of this release: the desk must go on all the same
     assert calendar.year(2027).provisional
     assert not calendar.is_workday(date(2027, 1, 1))  # New Year's Day
-    assert not any(calendar.is_workday(date(2027, 2, day)) for day in range(5, 11))  # Spring Festival, eve included
+    assert not any(
+        calendar.is_workday(date(2027, 2, day)) for day in range(5, 11)
+    )  # Spring Festival, eve included
     assert not calendar.is_workday(date(2027, 10, 1))
     assert calendar.is_workday(date(2027, 1, 4))
 
@@ -68,7 +72,9 @@ def test_a_deadline_across_the_years_turn_is_computed_and_marked_provisional():
     assert calendar.is_provisional(received, "1 working day", due)
     assert not calendar.is_provisional(received, "24 hours", calendar.due(received, "24 hours"))
     inside = at(2026, 11, 27, 9, 0)
-    assert not calendar.is_provisional(inside, "3 working days", calendar.due(inside, "3 working days"))
+    assert not calendar.is_provisional(
+        inside, "3 working days", calendar.due(inside, "3 working days")
+    )
 
 
 def test_major_complaint_received_on_29_december_closes_in_2027():
@@ -112,7 +118,9 @@ def test_a_year_in_the_rule_file_is_published_and_ends_the_warning():
     assert with_notice.warning(date(2026, 12, 1)) is None
     assert with_notice.is_workday(date(2027, 2, 20))  # a Saturday worked
     received = at(2026, 12, 31, 16, 0)
-    assert not with_notice.is_provisional(received, "1 working day", with_notice.due(received, "1 working day"))
+    assert not with_notice.is_provisional(
+        received, "1 working day", with_notice.due(received, "1 working day")
+    )
 
 
 def test_calendar_data_without_a_working_day_for_two_months_is_an_error():
@@ -122,6 +130,8 @@ def test_calendar_data_without_a_working_day_for_two_months_is_an_error():
 
 
 def test_year_from_the_rule_file_is_used():
-    extra = WorkingCalendar(extra_years={2099: YearDays(frozenset({date(2099, 5, 1)}), frozenset({date(2099, 5, 2)}))})
+    extra = WorkingCalendar(
+        extra_years={2099: YearDays(frozenset({date(2099, 5, 1)}), frozenset({date(2099, 5, 2)}))}
+    )
     assert not extra.is_workday(date(2099, 5, 1))  # a Friday, declared a holiday
     assert extra.is_workday(date(2099, 5, 2))  # a Saturday, declared worked

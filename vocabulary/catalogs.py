@@ -69,7 +69,11 @@ def gettext(language: str | None, msgid: str, default: str | None = None, **vari
     An id not in the catalog gives `default` (a desk's own rule label) or, failing that, the id
     itself — which the rendered-mail tests catch as a raw key."""
     catalog = translations(language_of(language))
-    text = catalog.gettext(msgid) if has(language_of(language), msgid) else (default if default is not None else msgid)
+    text = (
+        catalog.gettext(msgid)
+        if has(language_of(language), msgid)
+        else (default if default is not None else msgid)
+    )
     return text % variables if variables else text
 
 

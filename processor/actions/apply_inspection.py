@@ -21,15 +21,30 @@ def apply(step: Step) -> str | None:
     desk, session, doc, row = step.desk, step.session, step.doc, step.row
     case = named_case(step)
     if not trust.may_send_verdicts(desk, doc, step.item.source):
-        why = reasons.reason("filed.verdict_not_quality", sender=doc.meta.get("sender") or step.item.source)
+        why = reasons.reason(
+            "filed.verdict_not_quality", sender=doc.meta.get("sender") or step.item.source
+        )
     elif case is None:
         why = reasons.reason("filed.verdict_no_case")
     else:
-        lines = returns.apply_inspection(session, desk, doc, case, document_id=row.id, actor=step.actor)
+        lines = returns.apply_inspection(
+            session, desk, doc, case, document_id=row.id, actor=step.actor
+        )
         request = returns.request_of(session, case)
-        slip = returns.issue_slip(session, desk, request, to=returns.slip_address(session, request, case),
-                                  now=desk.now()) if lines else None
-        return f"inspection decided {len(lines)} return lines of {case.case_no}" + (f"; slip {slip}" if slip else "")
+        slip = (
+            returns.issue_slip(
+                session,
+                desk,
+                request,
+                to=returns.slip_address(session, request, case),
+                now=desk.now(),
+            )
+            if lines
+            else None
+        )
+        return f"inspection decided {len(lines)} return lines of {case.case_no}" + (
+            f"; slip {slip}" if slip else ""
+        )
     row.reason = reasons.because(why)  # coded: file_for_staff.py and `attention` word it for staff
     return f"{reasons.reason_text(row.reason, 'en')}: recorded for staff, not acted on"
 

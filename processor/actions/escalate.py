@@ -9,4 +9,6 @@ from processor.cases import record
 
 
 def handle(step: Step, action: Action) -> None:
-    record(step.session, step.desk, step.case, "escalated", "desk", to=action.to, why="major complaint")
+    record(
+        step.session, step.desk, step.case, "escalated", "desk", to=action.to, why="major complaint"
+    )

@@ -12,6 +12,8 @@ from vocabulary import Kind
 
 def handle(step: Step, action: Action) -> None:
     step.recorded()
-    if step.doc.kind == Kind.INSPECTION and not step.row.reason:  # apply_inspection decided its lines
+    if (
+        step.doc.kind == Kind.INSPECTION and not step.row.reason
+    ):  # apply_inspection decided its lines
         return
     step.outcome.reason = attention.tell_staff(step.desk, step.session, step.row, step.doc)

@@ -14,8 +14,24 @@ def handle(step: Step, action: Action) -> None:
     if quoted is None or step.case is None:
         return
     session, desk, row, new = step.session, step.desk, step.row, step.case
-    record(session, desk, quoted, "foreign_mail", step.actor, document_id=row.id, linked_case=new.case_no,
-           why="a mail quoting this case from someone who is no party of it: not acted on here")
-    record(session, desk, new, "linked", "desk", document_id=row.id, quoted_case=quoted.case_no,
-           why="the sender quoted this case but is no party of it")
+    record(
+        session,
+        desk,
+        quoted,
+        "foreign_mail",
+        step.actor,
+        document_id=row.id,
+        linked_case=new.case_no,
+        why="a mail quoting this case from someone who is no party of it: not acted on here",
+    )
+    record(
+        session,
+        desk,
+        new,
+        "linked",
+        "desk",
+        document_id=row.id,
+        quoted_case=quoted.case_no,
+        why="the sender quoted this case but is no party of it",
+    )
     step.outcome.reason = f"{step.actor} is no party of {quoted.case_no}: new case {new.case_no}, linked to it for staff"

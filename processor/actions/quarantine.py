@@ -19,4 +19,6 @@ def handle(step: Step, action: Action) -> None:
 
 def parser_reason(found: dict[str, str]) -> tuple[str, dict[str, str]]:
     """A parser's coded reason (`{"code": "encrypted_pdf", "file": …}`) as the store keeps it."""
-    return reasons.reason(f"reason.{found['code']}", **{k: v for k, v in found.items() if k != "code"})
+    return reasons.reason(
+        f"reason.{found['code']}", **{k: v for k, v in found.items() if k != "code"}
+    )

@@ -22,18 +22,30 @@ def handle(step: Step, action: Action) -> list[Action] | None:
         row.status = DocumentStatus.QUARANTINED
         row.reason = reasons.because(reasons.reason("quarantine.unknown_case", case=doc.case_ref))
         outcome.status, outcome.coded_reason = DocumentStatus.QUARANTINED, row.reason
-        outcome.reason = f"refers to case {doc.case_ref}, which this desk does not know: staff should check it"
+        outcome.reason = (
+            f"refers to case {doc.case_ref}, which this desk does not know: staff should check it"
+        )
         return None
     if not trust.is_party(session, desk, case, doc):
         return as_new_case(step, case)
     if trust.is_staff(desk, doc) and (doc.kind == "reply" or staff.commands_in(doc.text)):
         outcome.reason = staff.act(session, desk, case, doc, actor=step.actor, document_id=row.id)
     elif doc.kind == Kind.INSPECTION:
-        record(session, desk, case, "inspection", step.actor, document_id=row.id,
-               verdict=doc.value("verdict"), responsibility=doc.value("responsibility"))
+        record(
+            session,
+            desk,
+            case,
+            "inspection",
+            step.actor,
+            document_id=row.id,
+            verdict=doc.value("verdict"),
+            responsibility=doc.value("responsibility"),
+        )
         outcome.reason = f"inspection verdict recorded: {doc.value('verdict')}"
     else:
-        outcome.reason = record_reply(session, desk, case, doc, actor=step.actor, document_id=row.id)
+        outcome.reason = record_reply(
+            session, desk, case, doc, actor=step.actor, document_id=row.id
+        )
     row.case_id, row.status = case.id, DocumentStatus.PROCESSED
     outcome.case_no, outcome.status = case.case_no, DocumentStatus.RECORDED
     return None
@@ -48,5 +60,7 @@ def as_new_case(step: Step, quoted: Case) -> list[Action]:
     if doc.value("description") is None and doc.text:
         doc.put("description", doc.text[:2000], "body", 0.5)
     decision = decide(doc, step.desk.rules, step.desk.calendar, step.examined.received)
-    step.examined = Examined(doc, decision, planned(doc, decision, step.desk), step.examined.received)
+    step.examined = Examined(
+        doc, decision, planned(doc, decision, step.desk), step.examined.received
+    )
     return [*step.examined.actions, Action(ActionType.LINK_CASE, None, {"case": quoted.case_no})]

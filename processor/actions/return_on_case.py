@@ -17,9 +17,13 @@ def handle(step: Step, action: Action) -> list[Action] | None:
     quoted = find_case(session, action.detail["case"])
     if quoted is None or not trust.is_party(session, step.desk, quoted, doc):
         return None
-    record(session, step.desk, quoted, "return_sheet", step.actor, document_id=row.id, file=doc.file)
+    record(
+        session, step.desk, quoted, "return_sheet", step.actor, document_id=row.id, file=doc.file
+    )
     row.case_id, row.status = quoted.id, DocumentStatus.PROCESSED
     step.case = quoted
-    step.outcome.reason = open_request(step.desk, session, quoted, doc, step.item.source, row.id, step.examined.received)
+    step.outcome.reason = open_request(
+        step.desk, session, quoted, doc, step.item.source, row.id, step.examined.received
+    )
     step.outcome.case_no = quoted.case_no
     return []  # settled: nothing else of the plan applies

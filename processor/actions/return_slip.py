@@ -18,15 +18,32 @@ from processor.store.models import Case
 
 
 def handle(step: Step, action: Action) -> None:
-    step.outcome.reason = open_request(step.desk, step.session, step.case, step.doc, step.item.source,
-                                       step.row.id, step.examined.received)
+    step.outcome.reason = open_request(
+        step.desk,
+        step.session,
+        step.case,
+        step.doc,
+        step.item.source,
+        step.row.id,
+        step.examined.received,
+    )
 
 
-def open_request(desk: Desk, session: Session, case: Case, doc: ParsedDocument, source: str, document_id: int,
-                 received: datetime) -> str:
-    request = returns.open_request(session, desk, case, doc, document_id=document_id, source=source,
-                                   received=received)
+def open_request(
+    desk: Desk,
+    session: Session,
+    case: Case,
+    doc: ParsedDocument,
+    source: str,
+    document_id: int,
+    received: datetime,
+) -> str:
+    request = returns.open_request(
+        session, desk, case, doc, document_id=document_id, source=source, received=received
+    )
     if request.status == "held":
         return f"return request held for staff: {returns.reason_text(request.held_reason, 'en')}"
-    slip = returns.issue_slip(session, desk, request, to=returns.slip_address(session, request, case), now=desk.now())
+    slip = returns.issue_slip(
+        session, desk, request, to=returns.slip_address(session, request, case), now=desk.now()
+    )
     return f"return slip {slip}" if slip else "return request recorded"

@@ -47,5 +47,7 @@ class Asked:
     terms: dict[str, Any]  # the dealer's own terms from the master data (window_days, ratio_limit)
     sheet_day: date  # the sheet's date, else the day it came
     received: date  # the day it came
-    purchases: Callable[[str], float | None]  # the dealer's purchases in a period (None: none on record)
+    purchases: Callable[
+        [str], float | None
+    ]  # the dealer's purchases in a period (None: none on record)
     returned: Callable[[str], float]  # the dealer's accepted unsaleable returns in a period

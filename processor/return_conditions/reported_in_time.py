@@ -11,5 +11,8 @@ def check(asked: Asked) -> Reason | Verdict:
         return Verdict("held", because(reason("return.no_ship_date")))
     age = (asked.received - asked.line.ship_date).days
     if age > asked.rule.report_within_days:
-        return Verdict("refused", because(reason("return.reported_late", days=asked.rule.report_within_days, age=age)))
+        return Verdict(
+            "refused",
+            because(reason("return.reported_late", days=asked.rule.report_within_days, age=age)),
+        )
     return reason("return.reported_in_time", age=age)

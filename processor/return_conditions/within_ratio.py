@@ -14,6 +14,12 @@ def check(asked: Asked) -> Reason | Verdict:
     limit = float(asked.terms.get("ratio_limit", asked.settings.default_ratio_limit))
     after = (asked.returned(period) + (asked.line.amount or 0)) / bought
     if after > limit:
-        return Verdict("refused", because(reason("return.over_ratio", after=f"{after:.1%}", limit=f"{limit:.1%}",
-                                                 period=period)))
+        return Verdict(
+            "refused",
+            because(
+                reason(
+                    "return.over_ratio", after=f"{after:.1%}", limit=f"{limit:.1%}", period=period
+                )
+            ),
+        )
     return reason("return.within_ratio", after=f"{after:.1%}", limit=f"{limit:.1%}")

@@ -68,7 +68,9 @@ class Combination(_Strict):
     all: list[str] = Field(min_length=1)
     weight: float = Field(default=2.0, gt=0)
     within: int = Field(default=60, gt=0)
-    same_sentence: bool = False  # all parts in one sentence (批号 B261058，共22桶。 names a lot; 这批…不良 blames it)
+    same_sentence: bool = (
+        False  # all parts in one sentence (批号 B261058，共22桶。 names a lot; 这批…不良 blames it)
+    )
 
 
 class SignalGroup(_Strict):
@@ -85,8 +87,10 @@ class SignalGroup(_Strict):
     def terms(self, group: str) -> list[Term]:
         found = [Term(signal, f"{group}/signals", 1.0) for signal in self.signals]
         for name, family in self.families.items():
-            found += [Term(signal, f"{group}/{name}", family.weight, negatable=family.negatable)
-                      for signal in family.signals]
+            found += [
+                Term(signal, f"{group}/{name}", family.weight, negatable=family.negatable)
+                for signal in family.signals
+            ]
             found += [Term(word, f"{group}/{name}", ignore=True) for word in family.ignore]
         return found
 
@@ -120,7 +124,9 @@ class ReturnReason(_Strict):
     @classmethod
     def known_conditions(cls, names: list[str]) -> list[str]:
         if unknown := [name for name in names if name not in CONDITIONS]:
-            raise ValueError(f"unknown condition {', '.join(unknown)}; known: {', '.join(CONDITIONS)}")
+            raise ValueError(
+                f"unknown condition {', '.join(unknown)}; known: {', '.join(CONDITIONS)}"
+            )
         return names
 
 
@@ -131,7 +137,10 @@ class ReturnsPolicy(_Strict):
     amount_tolerance: float = 0.01
     slip_number_format: str = "TH-{yy}{mm}-{seq:04d}"
     reasons: dict[str, ReturnReason] = {"other": ReturnReason(hold=True)}
-    verdicts: dict[str, Literal["accepted", "refused"]] = {"quality": "accepted", "non_quality": "refused"}
+    verdicts: dict[str, Literal["accepted", "refused"]] = {
+        "quality": "accepted",
+        "non_quality": "refused",
+    }
 
 
 class Person(_Strict):
@@ -198,7 +207,9 @@ class RuleSet(_Strict):
     targets: dict[str, float] = {}  # KPI name (processor/reports.py) → the target the reports show
     wording: Wording = Wording()
     _lexicon: Lexicon | None = PrivateAttr(default=None)
-    _folder: Path | None = PrivateAttr(default=None)  # the rule file's, for a model file named in it
+    _folder: Path | None = PrivateAttr(
+        default=None
+    )  # the rule file's, for a model file named in it
 
     @field_validator("targets")
     @classmethod
@@ -228,19 +239,32 @@ class RuleSet(_Strict):
         return self._lexicon
 
     def combinations(self) -> dict[str, dict[str, Combination]]:
-        return {f"{fact}.{name}": group.combinations for fact, groups in self.signal_groups().items()
-                for name, group in groups.items() if group.combinations}
+        return {
+            f"{fact}.{name}": group.combinations
+            for fact, groups in self.signal_groups().items()
+            for name, group in groups.items()
+            if group.combinations
+        }
 
     def signal_groups(self) -> dict[str, dict[str, SignalGroup]]:
-        return {"category": self.categories, "level": self.levels, "business_line": self.business_lines}
+        return {
+            "category": self.categories,
+            "level": self.levels,
+            "business_line": self.business_lines,
+        }
 
     def labels(self) -> dict[str, dict[str, str]]:
         """The rule file's own names of its categories, levels and lines: what a mail shows for a
         value the catalogs do not name (a desk's own category)."""
-        return {fact: {key: group.label for key, group in groups.items()} for fact, groups in self.signal_groups().items()}
+        return {
+            fact: {key: group.label for key, group in groups.items()}
+            for fact, groups in self.signal_groups().items()
+        }
 
     def staff_emails(self) -> set[str]:
-        return {role.email.lower() for role in self.roles.values()} | {p.email.lower() for p in self.people}
+        return {role.email.lower() for role in self.roles.values()} | {
+            p.email.lower() for p in self.people
+        }
 
     def find_staff(self, who: str) -> Role | None:
         """A person or role by name, role key or address (`#assign 张伟`)."""
@@ -255,19 +279,29 @@ class RuleSet(_Strict):
 
     def check_references(self) -> None:
         """Every name a rule uses must be defined: a typo is an error, not a silent miss."""
-        known = {"category": self.categories, "level": self.levels, "business_line": self.business_lines}
+        known = {
+            "category": self.categories,
+            "level": self.levels,
+            "business_line": self.business_lines,
+        }
         for fact, value in self.defaults.model_dump().items():
             if value not in known[fact]:
                 raise ValueError(f"defaults.{fact}: `{value}` is not defined")
         for index, rule in enumerate(self.routing):
             for role in [rule.owner, *rule.inform]:
                 if role not in self.roles:
-                    raise ValueError(f"routing.{index} ({rule.name}): role `{role}` is not in [roles]")
+                    raise ValueError(
+                        f"routing.{index} ({rule.name}): role `{role}` is not in [roles]"
+                    )
             for fact, value in rule.when.items():
                 if fact in known and value not in known[fact]:
-                    raise ValueError(f"routing.{index} ({rule.name}): {fact} `{value}` is not defined")
+                    raise ValueError(
+                        f"routing.{index} ({rule.name}): {fact} `{value}` is not defined"
+                    )
         if not self.routing or self.routing[-1].when:
-            raise ValueError("routing: the last rule must have an empty `when` so every case has an owner")
+            raise ValueError(
+                "routing: the last rule must have an empty `when` so every case has an owner"
+            )
         for person in self.people:
             for role in person.roles:
                 if role not in self.roles:
@@ -278,34 +312,47 @@ class RuleSet(_Strict):
         if "major" not in self.levels:
             raise ValueError("levels: a `major` level is required (major complaints are escalated)")
 
-
     def check_combinations(self) -> None:
         """Every family a combination or `[wording] binding` names must exist: a typo would
         silently never fire."""
-        families = {f"{fact}.{name}/{family}" for fact, groups in self.signal_groups().items()
-                    for name, group in groups.items() for family in group.families}
+        families = {
+            f"{fact}.{name}/{family}"
+            for fact, groups in self.signal_groups().items()
+            for name, group in groups.items()
+            for family in group.families
+        }
         for fact, groups in self.signal_groups().items():
             for name, group in groups.items():
                 for key, combination in group.combinations.items():
                     for part in combination.all:
                         if family_key(f"{fact}.{name}", part) not in families:
-                            raise ValueError(f"{fact}.{name}.combinations.{key}: family `{part}` is not defined")
+                            raise ValueError(
+                                f"{fact}.{name}.combinations.{key}: family `{part}` is not defined"
+                            )
         for family in self.wording.binding:
             if family not in families:
-                raise ValueError(f"wording.binding: family `{family}` is not defined (write it as `level.major/injury`)")
+                raise ValueError(
+                    f"wording.binding: family `{family}` is not defined (write it as `level.major/injury`)"
+                )
 
     def check_permissions(self) -> None:
         roles = {*self.roles, "staff"}
         for role, commands in self.permissions.commands.items():
             if role not in roles:
-                raise ValueError(f"permissions.commands: role `{role}` is not in [roles] (nor `staff`)")
+                raise ValueError(
+                    f"permissions.commands: role `{role}` is not in [roles] (nor `staff`)"
+                )
             for command in commands:
                 if command != "*" and command not in STAFF_COMMANDS:
-                    raise ValueError(f"permissions.commands.{role}: `{command}` is not a command; "
-                                     f"use * or {', '.join(STAFF_COMMANDS)}")
+                    raise ValueError(
+                        f"permissions.commands.{role}: `{command}` is not a command; "
+                        f"use * or {', '.join(STAFF_COMMANDS)}"
+                    )
         for role in self.permissions.inspection_verdicts:
             if role not in roles:
-                raise ValueError(f"permissions.inspection_verdicts: role `{role}` is not in [roles]")
+                raise ValueError(
+                    f"permissions.inspection_verdicts: role `{role}` is not in [roles]"
+                )
 
 
 @dataclass
@@ -319,11 +366,21 @@ class Deadline:
 
     @classmethod
     def from_json(cls, shown: dict[str, Any]) -> Deadline:
-        return cls(shown["step"], datetime.fromisoformat(shown["due"]), shown["why"], bool(shown.get("provisional")),
-                   shown.get("outside"), shown.get("after"))
+        return cls(
+            shown["step"],
+            datetime.fromisoformat(shown["due"]),
+            shown["why"],
+            bool(shown.get("provisional")),
+            shown.get("outside"),
+            shown.get("after"),
+        )
 
     def as_json(self) -> dict[str, Any]:
-        shown: dict[str, Any] = {"step": self.step, "due": self.due.isoformat(timespec="minutes"), "why": self.why}
+        shown: dict[str, Any] = {
+            "step": self.step,
+            "due": self.due.isoformat(timespec="minutes"),
+            "why": self.why,
+        }
         for name in ("provisional", "outside", "after"):
             if getattr(self, name):
                 shown[name] = getattr(self, name)
@@ -344,12 +401,16 @@ class Decision:
     deadlines: list[Deadline] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     fired: list[dict[str, str]] = field(default_factory=list)
-    uncertain: list[str] = field(default_factory=list)  # facts staff should confirm (#level, #category)
+    uncertain: list[str] = field(
+        default_factory=list
+    )  # facts staff should confirm (#level, #category)
 
     def explain_uncertain(self) -> str:
         """The fired rules behind the uncertain facts, for the owner's notice."""
         facts = set(self.uncertain)
-        return "; ".join(f"{f['rule']}: {f['why']}" for f in self.fired if f["rule"].split(" ")[0] in facts)
+        return "; ".join(
+            f"{f['rule']}: {f['why']}" for f in self.fired if f["rule"].split(" ")[0] in facts
+        )
 
     def deadline(self, step: str) -> Deadline | None:
         return next((d for d in self.deadlines if d.step == step), None)
@@ -385,7 +446,9 @@ def working_calendar(rules: RuleSet, opens: time, closes: time) -> WorkingCalend
     return WorkingCalendar(opens=opens, closes=closes, extra_years=extra)
 
 
-def decide(doc: ParsedDocument, rules: RuleSet, calendar: WorkingCalendar, received: datetime) -> Decision:
+def decide(
+    doc: ParsedDocument, rules: RuleSet, calendar: WorkingCalendar, received: datetime
+) -> Decision:
     """What the rules say about one document received at `received` (an aware datetime)."""
     decision = Decision()
     facts: dict[str, Any] = {"kind": doc.kind}
@@ -397,15 +460,27 @@ def decide(doc: ParsedDocument, rules: RuleSet, calendar: WorkingCalendar, recei
         happened = Evidence([hit for hit in hits if not hit.hypothetical], rules.combinations())
         about = dataclasses.replace(happened, topic_end=max(prepared.find("\n"), 0))
         evidence = Evidence([hit for hit in hits if not hit.counterfactual], rules.combinations())
-        decision.category = _strongest(rules.categories, "category", rules.defaults.category, about, decision)
+        decision.category = _strongest(
+            rules.categories, "category", rules.defaults.category, about, decision
+        )
         decision.level = _level(rules, doc, evidence, decision)
         decision.business_line = _strongest(
             rules.business_lines, "business_line", rules.defaults.business_line, happened, decision
         )
-        _second_reading(rules, lambda: prepare(document_text(doc, signature=True)),
-                        {"category": about, "level": evidence, "business_line": happened}, decision)
-        facts |= {"category": decision.category, "level": decision.level, "business_line": decision.business_line}
-    decision.missing = [name for name in rules.required.get(doc.kind, []) if doc.value(name) is None]
+        _second_reading(
+            rules,
+            lambda: prepare(document_text(doc, signature=True)),
+            {"category": about, "level": evidence, "business_line": happened},
+            decision,
+        )
+        facts |= {
+            "category": decision.category,
+            "level": decision.level,
+            "business_line": decision.business_line,
+        }
+    decision.missing = [
+        name for name in rules.required.get(doc.kind, []) if doc.value(name) is None
+    ]
     if doc.kind in CASE_KINDS:
         _route(rules, facts, decision)
         decision.deadlines = _deadlines(rules, facts, calendar, received, decision)
@@ -416,7 +491,10 @@ STRONG = 4  # evidence four times a group's threshold: the lexicon is as sure as
 
 
 def _second_reading(
-    rules: RuleSet, wording: Callable[[], str], evidence_for: dict[str, Evidence], decision: Decision
+    rules: RuleSet,
+    wording: Callable[[], str],
+    evidence_for: dict[str, Evidence],
+    decision: Decision,
 ) -> None:
     """The wording model's reading beside the lexicon's, fact by fact (wording.py says why):
     the lexicon's answer weighs `trust` for each time its evidence reaches its group's threshold
@@ -428,18 +506,37 @@ def _second_reading(
     model = rules.wording_model()
     if model is None:
         return
-    weights = model.weights(wording())  # the text as the model reads it, worked out only when there is a model
+    weights = model.weights(
+        wording()
+    )  # the text as the model reads it, worked out only when there is a model
     groups = rules.signal_groups()
     for fact, trust in rules.wording.trust.items():
         evidence = evidence_for[fact]
         lexicon = getattr(decision, fact)
-        if evidence.triggered([family for family in rules.wording.binding if family.startswith(f"{fact}.{lexicon}/")]):
-            decision.fired.append({"rule": f"{fact} = {lexicon}", "why": "a binding trigger: the wording model is not asked"})
+        if evidence.triggered(
+            [family for family in rules.wording.binding if family.startswith(f"{fact}.{lexicon}/")]
+        ):
+            decision.fired.append(
+                {
+                    "rule": f"{fact} = {lexicon}",
+                    "why": "a binding trigger: the wording model is not asked",
+                }
+            )
             continue
         group = groups[fact].get(lexicon)
-        strength = evidence.score(f"{fact}.{lexicon}") / group.threshold if group and group.threshold else 1.0
-        reading = read_fact(model, fact, weights, lexicon, fact in decision.uncertain,
-                            trust * min(max(strength, 1.0), STRONG) / model.confidence(weights))
+        strength = (
+            evidence.score(f"{fact}.{lexicon}") / group.threshold
+            if group and group.threshold
+            else 1.0
+        )
+        reading = read_fact(
+            model,
+            fact,
+            weights,
+            lexicon,
+            fact in decision.uncertain,
+            trust * min(max(strength, 1.0), STRONG) / model.confidence(weights),
+        )
         setattr(decision, fact, reading.value)
         decision.fired.append({"rule": f"{fact} = {reading.value}", "why": reading.explain()})
         if not reading.agree and fact not in decision.uncertain:
@@ -452,7 +549,12 @@ def document_text(doc: ParsedDocument, signature: bool = False) -> str:
     nothing about what the complaint is about). The wording model reads the signature too
     (`signature=True`): who writes (a company's quality department) is part of how a mail reads."""
     body = doc.text if signature else without_signature(doc.text)
-    parts = [doc.title, without_labels(body), str(doc.value("description") or ""), str(doc.value("customer_opinion") or "")]
+    parts = [
+        doc.title,
+        without_labels(body),
+        str(doc.value("description") or ""),
+        str(doc.value("customer_opinion") or ""),
+    ]
     return "\n".join(parts)
 
 
@@ -465,7 +567,7 @@ def without_labels(text: str) -> str:
     kept = []
     for line in text.splitlines():
         match = LEADING_LABEL.match(line)
-        kept.append(line[match.end():] if match and table.field_for(match["label"]) else line)
+        kept.append(line[match.end() :] if match and table.field_for(match["label"]) else line)
     return "\n".join(kept)
 
 
@@ -474,7 +576,9 @@ FAMILY_CAP = 2
 # a category or line with a signal in it gains this much. Levels do not: 投诉 in a subject is
 # no claim.
 TOPIC_BONUS = 1.5
-TOPIC_WEIGHT = 0.75  # a fault (0.75) tells the topic; a product or a delivery named (≤ 0.5) does not
+TOPIC_WEIGHT = (
+    0.75  # a fault (0.75) tells the topic; a product or a delivery named (≤ 0.5) does not
+)
 
 
 def family_key(group: str, part: str) -> str:
@@ -492,9 +596,15 @@ class Evidence:
     def _of(self, group: str, negated: bool) -> dict[tuple[str, str], Hit]:
         """The group's distinct signals (a signal found twice counts once per family)."""
         prefix = group + "/"
-        return {(h.written, h.group): h for h in self.hits if h.group.startswith(prefix) and h.negated == negated}
+        return {
+            (h.written, h.group): h
+            for h in self.hits
+            if h.group.startswith(prefix) and h.negated == negated
+        }
 
-    combinations: dict[str, dict[str, Combination]] = field(default_factory=dict)  # group → its combinations
+    combinations: dict[str, dict[str, Combination]] = field(
+        default_factory=dict
+    )  # group → its combinations
     topic_end: int = 0  # where the subject line ends: what a mail is about is said there first
     # asked for many times per document (score, uncertainty, explanation): worked out once
     _families: dict[str, list[Hit]] = field(default_factory=dict, init=False, repr=False)
@@ -509,7 +619,9 @@ class Evidence:
     def triggered(self, families: list[str]) -> bool:
         """Whether a trigger of one of these families was found, not negated: a signal of weight 2
         or more (a weak one, 差点 or 烫手, needs company)."""
-        return any(hit.group in families and hit.weight >= 2 and not hit.negated for hit in self.hits)
+        return any(
+            hit.group in families and hit.weight >= 2 and not hit.negated for hit in self.hits
+        )
 
     def score(self, group: str) -> float:
         """The weights of the distinct signals found, each family counting at most its
@@ -523,21 +635,38 @@ class Evidence:
         per_family: dict[str, list[float]] = {}
         for hit in self._of(group, negated=False).values():
             per_family.setdefault(hit.group, []).append(hit.weight)
-        signals = sum(sum(sorted(weights, reverse=True)[:FAMILY_CAP]) for weights in per_family.values())
+        signals = sum(
+            sum(sorted(weights, reverse=True)[:FAMILY_CAP]) for weights in per_family.values()
+        )
         combined = sum(self.combinations[group][name].weight for name in self.combined(group))
-        return signals + combined + (TOPIC_BONUS if signals + combined and self.in_topic(group) else 0.0)
+        return (
+            signals
+            + combined
+            + (TOPIC_BONUS if signals + combined and self.in_topic(group) else 0.0)
+        )
 
     def in_topic(self, group: str) -> bool:
         """Whether the subject line holds a signal of the group (保固內還收檢測費？) or a part of one
         of its combinations (空调加了两次氟还是不凉). Naming a product or a delivery (weight below TOPIC_WEIGHT)
         is no topic: 热水器 in a subject says what, not which kind of complaint."""
         prefix = group + "/"
-        if any(h.start < self.topic_end and h.weight >= TOPIC_WEIGHT and not h.negated and h.group.startswith(prefix)
-               for h in self.hits):
+        if any(
+            h.start < self.topic_end
+            and h.weight >= TOPIC_WEIGHT
+            and not h.negated
+            and h.group.startswith(prefix)
+            for h in self.hits
+        ):
             return True
         for combination in self.combinations.get(group, {}).values():
-            parts = [[h for h in self._families.get(family_key(group, part), []) if h.start < self.topic_end]
-                     for part in combination.all]
+            parts = [
+                [
+                    h
+                    for h in self._families.get(family_key(group, part), [])
+                    if h.start < self.topic_end
+                ]
+                for part in combination.all
+            ]
             if all(parts) and _together(parts, combination.within, combination.same_sentence):
                 return True
         return False
@@ -547,17 +676,26 @@ class Evidence:
         if group not in self._combined:
             found = {}
             for name, combination in self.combinations.get(group, {}).items():
-                parts = [self._families.get(family_key(group, part), []) for part in combination.all]
-                if all(parts) and (together := _together(parts, combination.within, combination.same_sentence)):
+                parts = [
+                    self._families.get(family_key(group, part), []) for part in combination.all
+                ]
+                if all(parts) and (
+                    together := _together(parts, combination.within, combination.same_sentence)
+                ):
                     found[name] = together
             self._combined[group] = found
         return self._combined[group]
 
     def found(self, group: str) -> list[str]:
-        signals = [f"{hit.written} ({hit.group.split('/')[1]})" for hit in self._of(group, negated=False).values()
-                   if hit.weight]
-        return signals + [f"{' + '.join(hit.written for hit in hits)} ({name})"
-                          for name, hits in self.combined(group).items()]
+        signals = [
+            f"{hit.written} ({hit.group.split('/')[1]})"
+            for hit in self._of(group, negated=False).values()
+            if hit.weight
+        ]
+        return signals + [
+            f"{' + '.join(hit.written for hit in hits)} ({name})"
+            for name, hits in self.combined(group).items()
+        ]
 
     def negated(self, group: str) -> list[str]:
         return list(dict.fromkeys(written for written, _ in self._of(group, negated=True)))
@@ -567,7 +705,9 @@ class Evidence:
         parts = [f"signals: {', '.join(found)}" if found else "no signals"]
         if negated:
             parts.append(f"negated: {', '.join(negated)}")
-        return f"{parts[0]} (score {self.score(group):g})" + "".join(f"; {part}" for part in parts[1:])
+        return f"{parts[0]} (score {self.score(group):g})" + "".join(
+            f"; {part}" for part in parts[1:]
+        )
 
 
 def _together(parts: list[list[Hit]], within: int, same_sentence: bool = False) -> list[Hit] | None:
@@ -577,8 +717,12 @@ def _together(parts: list[list[Hit]], within: int, same_sentence: bool = False) 
     for anchor in parts[0]:
         chosen = [anchor]
         for candidates in parts[1:]:
-            near = [h for h in candidates if abs(h.start - anchor.start) <= within
-                    and (not same_sentence or h.sentence == anchor.sentence)]
+            near = [
+                h
+                for h in candidates
+                if abs(h.start - anchor.start) <= within
+                and (not same_sentence or h.sentence == anchor.sentence)
+            ]
             if not near:
                 break
             chosen.append(min(near, key=lambda h: abs(h.start - anchor.start)))
@@ -611,7 +755,9 @@ def _strongest(
     decision.fired.append({"rule": f"{fact} = {best}", "why": evidence.explain(f"{fact}.{best}")})
     if runner_up and runner_up >= scores[best]:
         decision.uncertain.append(fact)
-        decision.fired.append({"rule": f"{fact} uncertain", "why": f"as much evidence for another: {scores}"})
+        decision.fired.append(
+            {"rule": f"{fact} uncertain", "why": f"as much evidence for another: {scores}"}
+        )
     return best
 
 
@@ -625,14 +771,22 @@ def _level(rules: RuleSet, doc: ParsedDocument, evidence: Evidence, decision: De
         key = f"level.{name}"
         score = evidence.score(key)
         if score >= group.threshold or (request in group.requests and request is not None):
-            why = evidence.explain(key) + (f"; request {request}" if request in group.requests else "")
+            why = evidence.explain(key) + (
+                f"; request {request}" if request in group.requests else ""
+            )
             decision.fired.append({"rule": f"level = {name}", "why": why})
             return name
         if score or evidence.negated(key):
             decision.uncertain.append("level")
-            decision.fired.append({"rule": f"level {name}? uncertain", "why": evidence.explain(key)
-                                   + f", below its threshold {group.threshold:g}"})
-    decision.fired.append({"rule": f"level = {rules.defaults.level}", "why": "no claim and no major trigger"})
+            decision.fired.append(
+                {
+                    "rule": f"level {name}? uncertain",
+                    "why": evidence.explain(key) + f", below its threshold {group.threshold:g}",
+                }
+            )
+    decision.fired.append(
+        {"rule": f"level = {rules.defaults.level}", "why": "no claim and no major trigger"}
+    )
     return rules.defaults.level
 
 
@@ -640,7 +794,11 @@ def _route(rules: RuleSet, facts: dict[str, Any], decision: Decision) -> None:
     for rule in rules.routing:
         if matches(rule.when, facts):
             owner = rules.roles[rule.owner]
-            decision.owner, decision.owner_role, decision.owner_email = owner.name, rule.owner, owner.email
+            decision.owner, decision.owner_role, decision.owner_email = (
+                owner.name,
+                rule.owner,
+                owner.email,
+            )
             decision.inform = [rules.roles[role] for role in rule.inform]
             decision.escalate = rule.escalate
             decision.escalate_to = owner if rule.escalate else None
@@ -649,7 +807,11 @@ def _route(rules: RuleSet, facts: dict[str, Any], decision: Decision) -> None:
 
 
 def _deadlines(
-    rules: RuleSet, facts: dict[str, Any], calendar: WorkingCalendar, received: datetime, decision: Decision
+    rules: RuleSet,
+    facts: dict[str, Any],
+    calendar: WorkingCalendar,
+    received: datetime,
+    decision: Decision,
 ) -> list[Deadline]:
     """The steps that start at receipt, the first matching rule per step, each counted after
     the steps it must follow."""
@@ -661,7 +823,9 @@ def _deadlines(
     for rule in sorted(chosen.values(), key=lambda rule: _depth(rules, rule.step)):
         counted.append(deadline_json(calendar, received, rule, counted, rules.steps))
         decision.fired.append({"rule": f"deadline {rule.step}: {rule.within}", "why": rule.why})
-    return sorted((Deadline.from_json(shown) for shown in counted), key=lambda deadline: deadline.due)
+    return sorted(
+        (Deadline.from_json(shown) for shown in counted), key=lambda deadline: deadline.due
+    )
 
 
 def _depth(rules: RuleSet, step: str) -> int:

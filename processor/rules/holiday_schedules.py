@@ -46,7 +46,9 @@ def estimated_year(year: int) -> YearDays:
     import holidays  # the package is large; only a year outside chinese-calendar needs it
 
     days_off = frozenset(holidays.China(years=year, observed=True).keys())
-    return YearDays(days_off, frozenset(), source="computed from the statutory holidays", provisional=True)
+    return YearDays(
+        days_off, frozenset(), source="computed from the statutory holidays", provisional=True
+    )
 
 
 @lru_cache(maxsize=256)
@@ -83,6 +85,8 @@ def _swapped_workdays(swaps: dict, year: int) -> list[date]:
         entries = swaps.get(listed_year, ())
         for entry in entries if entries and isinstance(entries[0], tuple) else (entries,):
             if len(entry) >= 4 and all(isinstance(part, int) for part in entry[:4]):
-                worked_year = entry[4] if len(entry) > 4 and isinstance(entry[4], int) else listed_year
+                worked_year = (
+                    entry[4] if len(entry) > 4 and isinstance(entry[4], int) else listed_year
+                )
                 found.append(date(worked_year, entry[2], entry[3]))
     return found

@@ -17,8 +17,16 @@ STATUSES = tuple(CaseStatus)
 OPEN_STATUSES = tuple(status for status in STATUSES if status != CaseStatus.CLOSED)
 # What may start or complete a step: a status the case reaches, or one of these events.
 EVENTS = frozenset(STATUSES) | {
-    "staff_reply", "customer_reply", "callback_requested", "callback_answer", "return_sheet", "return_slip_sent",
-    "inspection", "escalated", "note", "status",
+    "staff_reply",
+    "customer_reply",
+    "callback_requested",
+    "callback_answer",
+    "return_sheet",
+    "return_slip_sent",
+    "inspection",
+    "escalated",
+    "note",
+    "status",
 }
 OWNER, LINE_DIRECTOR = "owner", "line_director"  # ladder words that name no fixed role
 _MONTHS = re.compile(r"^\s*(\d+)\s*months?\s*$")
@@ -83,8 +91,14 @@ class Escalation(_Strict):
     ladders: list[Ladder] = []
 
     def ladder_for(self, step: str, facts: dict[str, Any]) -> Ladder | None:
-        return next((ladder for ladder in self.ladders
-                     if (not ladder.steps or step in ladder.steps) and matches(ladder.when, facts)), None)
+        return next(
+            (
+                ladder
+                for ladder in self.ladders
+                if (not ladder.steps or step in ladder.steps) and matches(ladder.when, facts)
+            ),
+            None,
+        )
 
 
 class Callback(_Strict):
@@ -131,9 +145,13 @@ def check_lifecycle(rules: Any) -> None:  # noqa: ANN401 - a RuleSet (engine imp
     """Every step, event and role the lifecycle names must exist; a step cannot wait for itself."""
     for rule in rules.deadlines:
         if rule.step not in rules.steps:
-            raise ValueError(f"deadlines: step `{rule.step}` has no [steps.{rule.step}] saying when it is done")
+            raise ValueError(
+                f"deadlines: step `{rule.step}` has no [steps.{rule.step}] saying when it is done"
+            )
         if rule.on is not None and rule.on not in EVENTS:
-            raise ValueError(f"deadlines ({rule.step}): `on = \"{rule.on}\"` is no event ({', '.join(sorted(EVENTS))})")
+            raise ValueError(
+                f'deadlines ({rule.step}): `on = "{rule.on}"` is no event ({", ".join(sorted(EVENTS))})'
+            )
     for name, step in rules.steps.items():
         for event in [*step.done_when, *step.done_on]:
             if event not in EVENTS:
@@ -155,15 +173,21 @@ def check_lifecycle(rules: Any) -> None:  # noqa: ANN401 - a RuleSet (engine imp
     for ladder in escalation.ladders:
         for rung in ladder.ladder:
             if rung not in roles and rung not in (OWNER, LINE_DIRECTOR):
-                raise ValueError(f"escalation.ladder ({ladder.name}): role `{rung}` is not in [roles]")
+                raise ValueError(
+                    f"escalation.ladder ({ladder.name}): role `{rung}` is not in [roles]"
+                )
             if rung == LINE_DIRECTOR and set(rules.business_lines) - set(escalation.directors):
                 missing = ", ".join(sorted(set(rules.business_lines) - set(escalation.directors)))
-                raise ValueError(f"escalation.ladder ({ladder.name}): no director for business line {missing}")
+                raise ValueError(
+                    f"escalation.ladder ({ladder.name}): no director for business line {missing}"
+                )
         for step in ladder.steps:
             if step not in rules.steps:
                 raise ValueError(f"escalation.ladder ({ladder.name}): step `{step}` is not a step")
     if escalation.ladders and (escalation.ladders[-1].when or escalation.ladders[-1].steps):
-        raise ValueError("escalation.ladders: the last ladder must have no `when` and no `steps`, so every step has one")
+        raise ValueError(
+            "escalation.ladders: the last ladder must have no `when` and no `steps`, so every step has one"
+        )
     for rung in rules.callback.not_satisfied_to:
         if rung not in roles and rung not in (OWNER, LINE_DIRECTOR):
             raise ValueError(f"callback.not_satisfied_to: role `{rung}` is not in [roles]")
@@ -173,7 +197,9 @@ def check_lifecycle(rules: Any) -> None:  # noqa: ANN401 - a RuleSet (engine imp
                 raise ValueError(f"auto_close ({rule.name}): `{status}` is no open status")
     if rules.batch_alert:
         if not clock_unit(rules.batch_alert.window):
-            raise ValueError("batch_alert.window: count it in hours or days (a window of complaints, not of work)")
+            raise ValueError(
+                "batch_alert.window: count it in hours or days (a window of complaints, not of work)"
+            )
         for role in rules.batch_alert.to:
             if role not in roles:
                 raise ValueError(f"batch_alert.to: role `{role}` is not in [roles]")
@@ -198,7 +224,9 @@ def clock_unit(within: str) -> bool:
     return not parse_within(within)[1].startswith(("office hour", "working day"))
 
 
-def later(calendar: WorkingCalendar, start: datetime, within: str, at: time | None = None) -> datetime:
+def later(
+    calendar: WorkingCalendar, start: datetime, within: str, at: time | None = None
+) -> datetime:
     """`within` after `start`: the calendar's arithmetic, plus calendar months."""
     months = _MONTHS.match(within)
     if not months:
@@ -225,11 +253,15 @@ def step_due(calendar: WorkingCalendar, start: datetime, rule: DeadlineRule) -> 
     return calendar.due(accepted(calendar, start, rule.within), rule.within, rule.at)
 
 
-def provisional(calendar: WorkingCalendar, start: datetime, rule: DeadlineRule, due: datetime) -> bool:
+def provisional(
+    calendar: WorkingCalendar, start: datetime, rule: DeadlineRule, due: datetime
+) -> bool:
     """Whether the count crossed a year whose holiday schedule is not published (clock time
     too, when its acceptance waited for the calendar's next opening)."""
     begin = accepted(calendar, start, rule.within)
-    if begin != start and any(calendar.year(year).provisional for year in range(start.year, begin.year + 1)):
+    if begin != start and any(
+        calendar.year(year).provisional for year in range(start.year, begin.year + 1)
+    ):
         return True
     return calendar.is_provisional(start, rule.within, due)
 
@@ -243,8 +275,13 @@ def outside_calendar(calendar: WorkingCalendar, moment: datetime) -> str | None:
     return None
 
 
-def deadline_json(calendar: WorkingCalendar, start: datetime, rule: DeadlineRule,
-                  earlier: list[dict[str, Any]], steps: dict[str, Step]) -> dict[str, Any]:
+def deadline_json(
+    calendar: WorkingCalendar,
+    start: datetime,
+    rule: DeadlineRule,
+    earlier: list[dict[str, Any]],
+    steps: dict[str, Step],
+) -> dict[str, Any]:
     """One step's deadline as a case keeps it; `earlier` are the case's open deadlines, so it
     never falls due before a step that must precede it."""
     due = step_due(calendar, start, rule)
@@ -270,7 +307,9 @@ def first_reminder(calendar: WorkingCalendar, due: datetime) -> datetime:
     return calendar.start_of_work(due) if outside_calendar(calendar, due) else due
 
 
-def rung_moments(calendar: WorkingCalendar, due: datetime, every: str, rungs: int) -> list[datetime]:
+def rung_moments(
+    calendar: WorkingCalendar, due: datetime, every: str, rungs: int
+) -> list[datetime]:
     moments = [first_reminder(calendar, due)]
     while len(moments) < rungs:
         moments.append(calendar.due(moments[-1], every))

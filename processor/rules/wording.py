@@ -37,7 +37,7 @@ def grams(prepared: str) -> list[str]:
     for token in prepared.split():
         padded = f" {token} "
         for size in GRAM_SIZES:
-            found.extend(padded[start:start + size] for start in range(len(padded) - size + 1))
+            found.extend(padded[start : start + size] for start in range(len(padded) - size + 1))
     return found
 
 
@@ -47,7 +47,9 @@ class FactModel:
 
     classes: tuple[str, ...]
     intercept: tuple[float, ...]
-    coef: array  # float32, row-major: n-gram i's row is coef[i * len(classes):(i + 1) * len(classes)]
+    coef: (
+        array  # float32, row-major: n-gram i's row is coef[i * len(classes):(i + 1) * len(classes)]
+    )
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,10 @@ class WordingModel:
     def from_json(cls, data: dict) -> WordingModel:
         """The stored form: the n-grams as one newline-joined string, the numbers as base64
         float32 arrays (a JSON list of floats takes ten times as long to read at start-up)."""
-        facts = {name: FactModel(tuple(fact["classes"]), tuple(fact["intercept"]), unpack(fact["coef"]))
-                 for name, fact in data["facts"].items()}
+        facts = {
+            name: FactModel(tuple(fact["classes"]), tuple(fact["intercept"]), unpack(fact["coef"]))
+            for name, fact in data["facts"].items()
+        }
         index = {gram: row for row, gram in enumerate(data["grams"].split("\n"))}
         return cls(index, unpack(data["idf"]), facts, data["trained_on"])
 
@@ -85,7 +89,7 @@ class WordingModel:
         width = len(model.classes)
         scores = list(model.intercept)
         for row, weight in weights.items():
-            for column, value in enumerate(model.coef[row * width:(row + 1) * width]):
+            for column, value in enumerate(model.coef[row * width : (row + 1) * width]):
                 scores[column] += value * weight
         top = max(scores)
         exps = [math.exp(score - top) for score in scores]
@@ -127,8 +131,14 @@ class Reading:
         return f"the wording model reads {self.value} ({self.probability:.0%}), the lexicon {self.lexicon}"
 
 
-def read_fact(model: WordingModel, fact: str, weights: dict[int, float], lexicon: str, lexicon_unsure: bool,
-              trust: float) -> Reading:
+def read_fact(
+    model: WordingModel,
+    fact: str,
+    weights: dict[int, float],
+    lexicon: str,
+    lexicon_unsure: bool,
+    trust: float,
+) -> Reading:
     """The model's probabilities with `trust` added to the lexicon's answer (unless it was
     unsure itself); the highest wins."""
     probabilities = model.probabilities(fact, weights)

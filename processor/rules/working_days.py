@@ -33,7 +33,9 @@ class WorkingCalendar:
     def year(self, year: int) -> YearDays:
         """The rule file's year, else the published schedule, else a provisional estimate."""
         if year not in self._years:
-            self._years[year] = self.extra_years.get(year) or published_year(year) or estimated_year(year)
+            self._years[year] = (
+                self.extra_years.get(year) or published_year(year) or estimated_year(year)
+            )
         return self._years[year]
 
     def is_workday(self, day: date) -> bool:

@@ -41,16 +41,32 @@ def reason_file(filename: str, reason: str, language: str, coded: str | None = N
     (the coded reason worded by the catalog, its technical detail on a line of its own; else
     the reason as kept), its codes, what to do."""
     why = reasons.reason_text(coded, language) if reasons.parsed(coded) else reason
-    lines = [filename, "", gettext(language, "reason_file.heading"), "", gettext(language, "reason_file.why", reason=why)]
-    lines += [gettext(language, "reason.detail", detail=detail) for detail in reasons.details(coded)]
+    lines = [
+        filename,
+        "",
+        gettext(language, "reason_file.heading"),
+        "",
+        gettext(language, "reason_file.why", reason=why),
+    ]
+    lines += [
+        gettext(language, "reason.detail", detail=detail) for detail in reasons.details(coded)
+    ]
     if codes := reasons.codes(coded):
         lines.append(gettext(language, "reason_file.code", code=", ".join(codes)))
     return "\n".join([*lines, "", gettext(language, "reason_file.todo"), ""])
 
 
 class FolderSource:
-    def __init__(self, name: str, incoming: Path, processed: Path, quarantine: Path, max_bytes: int,
-                 max_message_bytes: int | None = None, language: str = "zh-Hans") -> None:
+    def __init__(
+        self,
+        name: str,
+        incoming: Path,
+        processed: Path,
+        quarantine: Path,
+        max_bytes: int,
+        max_message_bytes: int | None = None,
+        language: str = "zh-Hans",
+    ) -> None:
         self.name = f"folder:{name}"
         self.incoming, self.processed, self.quarantine = incoming, processed, quarantine
         self.max_bytes = max_bytes
@@ -63,13 +79,27 @@ class FolderSource:
                 continue
             limit = self.max_message_bytes if path.suffix.lower() == ".eml" else self.max_bytes
             if path.stat().st_size > limit:
-                size, most = f"{path.stat().st_size / (1024 * 1024):.1f}", f"{limit // (1024 * 1024)}"
-                self._move(path, self.quarantine, f"{path.name}: {size} MB > {most} MB", self.language,
-                           reasons.because(reasons.reason("reason.file_too_large", file=path.name, size=size, limit=most)))
+                size, most = (
+                    f"{path.stat().st_size / (1024 * 1024):.1f}",
+                    f"{limit // (1024 * 1024)}",
+                )
+                self._move(
+                    path,
+                    self.quarantine,
+                    f"{path.name}: {size} MB > {most} MB",
+                    self.language,
+                    reasons.because(
+                        reasons.reason(
+                            "reason.file_too_large", file=path.name, size=size, limit=most
+                        )
+                    ),
+                )
                 continue
             try:
                 data = read_whole(path)
-            except OSError as exc:  # unreadable (permissions): said each pass, the other files go on
+            except (
+                OSError
+            ) as exc:  # unreadable (permissions): said each pass, the other files go on
                 log.warning("%s: cannot read %s: %s", self.name, path.name, exc)
                 continue
             if data is None:
@@ -89,12 +119,19 @@ class FolderSource:
 
     def settle(self, path: Path, outcome: Outcome) -> None:
         if outcome.status == "quarantined":
-            self._move(path, self.quarantine, outcome.reason or "could not be processed", self.language,
-                       outcome.coded_reason)
+            self._move(
+                path,
+                self.quarantine,
+                outcome.reason or "could not be processed",
+                self.language,
+                outcome.coded_reason,
+            )
         else:
             self._move(path, self.processed, None)
 
-    def quarantine_copy(self, filename: str, data: bytes, reason: str, coded: str | None = None) -> Path:
+    def quarantine_copy(
+        self, filename: str, data: bytes, reason: str, coded: str | None = None
+    ) -> Path:
         """A file already moved to `processed/` (shared workers decide later) put into
         quarantine after all, from the archive's copy."""
         staging = self.quarantine.parent / f".{self.quarantine.name}-staging"
@@ -104,7 +141,13 @@ class FolderSource:
         return self._move(path, self.quarantine, reason, self.language, coded)
 
     @staticmethod
-    def _move(path: Path, folder: Path, reason: str | None, language: str = "zh-Hans", coded: str | None = None) -> Path:
+    def _move(
+        path: Path,
+        folder: Path,
+        reason: str | None,
+        language: str = "zh-Hans",
+        coded: str | None = None,
+    ) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         room = len(REASON.encode()) + len(".9999")  # a .reason.txt and a counter must fit beside it
         name = fitted(path.name, room)
@@ -116,8 +159,9 @@ class FolderSource:
             counter += 1
         shutil.move(str(path), target)
         if reason:
-            target.with_name(target.name + REASON).write_text(reason_file(path.name, reason, language, coded),
-                                                              encoding="utf-8")
+            target.with_name(target.name + REASON).write_text(
+                reason_file(path.name, reason, language, coded), encoding="utf-8"
+            )
         return target
 
 
@@ -135,7 +179,9 @@ def read_whole(path: Path) -> bytes | None:
         after = os.fstat(fd)
         if leased and fcntl.fcntl(fd, fcntl.F_GETLEASE) != fcntl.F_RDLCK:
             return None  # a writer opened it while we read: its lease is being broken
-        if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or len(data) != after.st_size:
+        if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or len(
+            data
+        ) != after.st_size:
             return None
         return data
     finally:
@@ -152,7 +198,9 @@ def take_read_lease(fd: int) -> bool | None:
         fcntl.fcntl(fd, fcntl.F_SETSIG, signal.SIGURG)
         fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
     except OSError as exc:
-        return False if exc.errno == errno.EAGAIN else None  # EACCES: not our file; EINVAL: no leases here
+        return (
+            False if exc.errno == errno.EAGAIN else None
+        )  # EACCES: not our file; EINVAL: no leases here
     return True
 
 

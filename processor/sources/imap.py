@@ -57,8 +57,13 @@ _BACKOFF: dict[str, Backoff] = {}
 
 def connect(desk: Desk, settings: Imap) -> IMAPClient:
     context = tls_context(desk.config, settings.ca_file)
-    client = IMAPClient(settings.host, port=settings.port, ssl=settings.security == "tls",
-                        ssl_context=context, timeout=settings.timeout_seconds)
+    client = IMAPClient(
+        settings.host,
+        port=settings.port,
+        ssl=settings.security == "tls",
+        ssl_context=context,
+        timeout=settings.timeout_seconds,
+    )
     try:
         if settings.security == "starttls":
             client.starttls(context)
@@ -100,8 +105,13 @@ class ImapSource:
         try:
             client = connect(self.desk, self.settings)
         except Exception:
-            log.warning("%s: cannot connect to %s:%s; next try in %.0f s", self.name, self.settings.host,
-                        self.settings.port, self.backoff.failed())
+            log.warning(
+                "%s: cannot connect to %s:%s; next try in %.0f s",
+                self.name,
+                self.settings.host,
+                self.settings.port,
+                self.backoff.failed(),
+            )
             raise
         try:
             yield from self._folder(client, self.settings.folder)
@@ -128,44 +138,76 @@ class ImapSource:
 
     def _batch(self, client: IMAPClient, folder: str, uidvalidity: int, batch: list[int]):  # noqa: ANN202
         limit = self.desk.limits.max_message_bytes
-        sizes = {uid: found[b"RFC822.SIZE"] for uid, found in client.fetch(batch, ["RFC822.SIZE"]).items()}
+        sizes = {
+            uid: found[b"RFC822.SIZE"]
+            for uid, found in client.fetch(batch, ["RFC822.SIZE"]).items()
+        }
         small = [uid for uid in batch if uid in sizes and sizes[uid] <= limit]
         large = [uid for uid in batch if uid in sizes and uid not in small]
-        bodies = {uid: found[b"BODY[]"] for uid, found in (client.fetch(small, ["BODY.PEEK[]"]) if small else {}).items()}
-        headers = {uid: found[b"BODY[HEADER]"]
-                   for uid, found in (client.fetch(large, ["BODY.PEEK[HEADER]"]) if large else {}).items()}
+        bodies = {
+            uid: found[b"BODY[]"]
+            for uid, found in (client.fetch(small, ["BODY.PEEK[]"]) if small else {}).items()
+        }
+        headers = {
+            uid: found[b"BODY[HEADER]"]
+            for uid, found in (client.fetch(large, ["BODY.PEEK[HEADER]"]) if large else {}).items()
+        }
         settled: list[tuple[int, bool]] = []  # (uid, quarantined) of the items done so far
         try:
             for uid in batch:
                 item = self._item(folder, uidvalidity, uid, bodies, headers, sizes)
                 if item is None:  # expunged by someone else meanwhile
                     continue
-                yield item, lambda outcome, uid=uid: settled.append((uid, outcome.status == "quarantined"))
+                yield (
+                    item,
+                    lambda outcome, uid=uid: settled.append((uid, outcome.status == "quarantined")),
+                )
                 if self.unsettled is None and uid not in {done for done, _ in settled}:
-                    self.unsettled = uid  # the reader kept it for the next pass: the last UID stays below
+                    self.unsettled = (
+                        uid  # the reader kept it for the next pass: the last UID stays below
+                    )
         except GeneratorExit:  # the reader stopped early: settle what it finished, if we still can
             try:
                 self.settle(client, folder, uidvalidity, settled)
             except Exception:  # noqa: BLE001 - read again next time, and known by content then
-                log.warning("%s: could not mark %d processed mails; they are read again next time", self.name, len(settled))
+                log.warning(
+                    "%s: could not mark %d processed mails; they are read again next time",
+                    self.name,
+                    len(settled),
+                )
             raise
         self.settle(client, folder, uidvalidity, settled)
 
-    def _item(self, folder: str, uidvalidity: int, uid: int, bodies: dict, headers: dict, sizes: dict) -> Incoming | None:
+    def _item(
+        self, folder: str, uidvalidity: int, uid: int, bodies: dict, headers: dict, sizes: dict
+    ) -> Incoming | None:
         """A fetched mail; one over the size limit only by its headers, with the reason."""
-        ref, filename = f"{folder};UIDVALIDITY={uidvalidity};UID={uid}", f"{self.settings.name}-{uid}.eml"
+        ref, filename = (
+            f"{folder};UIDVALIDITY={uidvalidity};UID={uid}",
+            f"{self.settings.name}-{uid}.eml",
+        )
         if uid in bodies:
             return Incoming(self.name, ref, filename, bodies[uid])
         if uid in headers:
             limit = self.desk.limits.max_message_bytes
-            return Incoming(self.name, ref, filename, headers[uid],
-                            refusal=ParseError("message_too_large", size=f"{sizes[uid] / 2**20:.0f}",
-                                               limit=f"{limit / 2**20:.0f}"))
+            return Incoming(
+                self.name,
+                ref,
+                filename,
+                headers[uid],
+                refusal=ParseError(
+                    "message_too_large",
+                    size=f"{sizes[uid] / 2**20:.0f}",
+                    limit=f"{limit / 2**20:.0f}",
+                ),
+            )
         return None
 
     # ------------------------------------------------------------ settling
 
-    def settle(self, client: IMAPClient, folder: str, uidvalidity: int, settled: list[tuple[int, bool]]) -> None:
+    def settle(
+        self, client: IMAPClient, folder: str, uidvalidity: int, settled: list[tuple[int, bool]]
+    ) -> None:
         """After the pipeline committed the batch's items: flag and move them, a command for
         all at once, then remember the last UID. A crash before this reads them again next
         time, and the store knows them by content: nothing is processed twice."""
@@ -174,7 +216,9 @@ class ImapSource:
             if not uids:
                 continue
             client.add_flags(uids, [SEEN, FLAGGED] if quarantined else [SEEN])
-            target = self.settings.quarantine_folder if quarantined else self.settings.processed_folder
+            target = (
+                self.settings.quarantine_folder if quarantined else self.settings.processed_folder
+            )
             if target and target != folder:
                 self._move(client, uids, target)
         passed = [uid for uid, _ in settled if self.unsettled is None or uid < self.unsettled]
@@ -204,9 +248,14 @@ class ImapSource:
             state = self._state(session, folder)
             if state.uidvalidity != uidvalidity:
                 if state.uidvalidity is not None:
-                    log.warning("%s: UIDVALIDITY of %s changed (%s → %s): reading it again; mail already "
-                                "processed is known by content and Message-ID", self.name, folder,
-                                state.uidvalidity, uidvalidity)
+                    log.warning(
+                        "%s: UIDVALIDITY of %s changed (%s → %s): reading it again; mail already "
+                        "processed is known by content and Message-ID",
+                        self.name,
+                        folder,
+                        state.uidvalidity,
+                        uidvalidity,
+                    )
                 state.uidvalidity, state.last_uid = uidvalidity, 0
             return state.last_uid
 
@@ -218,7 +267,9 @@ class ImapSource:
 
     def _state(self, session, folder: str) -> MailboxState:  # noqa: ANN001
         state = session.scalars(
-            select(MailboxState).where(MailboxState.source == self.name, MailboxState.folder == folder)
+            select(MailboxState).where(
+                MailboxState.source == self.name, MailboxState.folder == folder
+            )
         ).first()
         if state is None:
             state = MailboxState(source=self.name, folder=folder, uidvalidity=None, last_uid=0)
@@ -238,7 +289,9 @@ class IdleWatcher(threading.Thread):
     polls at once instead of at its next interval. Re-IDLEs every 25 minutes; after a dropped
     connection it reconnects with the same growing pause as polling."""
 
-    def __init__(self, desk: Desk, settings: Imap, wake: threading.Event, stop: threading.Event) -> None:
+    def __init__(
+        self, desk: Desk, settings: Imap, wake: threading.Event, stop: threading.Event
+    ) -> None:
         super().__init__(name=f"idle:{settings.name}", daemon=True)
         self.desk, self.settings, self.wake, self.stop_event = desk, settings, wake, stop
         self.backoff = Backoff()
@@ -250,7 +303,13 @@ class IdleWatcher(threading.Thread):
                 return
             except Exception as exc:  # noqa: BLE001 - network trouble: wait, then reconnect
                 pause = self.backoff.failed()
-                log.warning("imap:%s IDLE: %s: %s; reconnecting in %.0f s", self.settings.name, type(exc).__name__, exc, pause)
+                log.warning(
+                    "imap:%s IDLE: %s: %s; reconnecting in %.0f s",
+                    self.settings.name,
+                    type(exc).__name__,
+                    exc,
+                    pause,
+                )
                 self.stop_event.wait(pause)
 
     def _watch(self) -> None:
@@ -261,8 +320,12 @@ class IdleWatcher(threading.Thread):
                 return
             client.select_folder(self.settings.folder, readonly=True)
             self.backoff.succeeded()
-            log.info("imap:%s: waiting in IDLE for new mail in %s on %s", self.settings.name, self.settings.folder,
-                     self.settings.host)
+            log.info(
+                "imap:%s: waiting in IDLE for new mail in %s on %s",
+                self.settings.name,
+                self.settings.folder,
+                self.settings.host,
+            )
             first = True
             while not self.stop_event.is_set():
                 client.idle()
@@ -277,8 +340,15 @@ class IdleWatcher(threading.Thread):
                         # imapclient swallows EOF while idling: readable with nothing to read is a
                         # closed connection
                         raise ConnectionError("the server closed the connection during IDLE")
-                    if any(len(response) > 1 and response[1] in (b"EXISTS", b"RECENT") for response in responses):
-                        log.info("imap:%s: new mail in %s (IDLE)", self.settings.name, self.settings.folder)
+                    if any(
+                        len(response) > 1 and response[1] in (b"EXISTS", b"RECENT")
+                        for response in responses
+                    ):
+                        log.info(
+                            "imap:%s: new mail in %s (IDLE)",
+                            self.settings.name,
+                            self.settings.folder,
+                        )
                         self.wake.set()
                 client.idle_done()
         finally:

@@ -31,7 +31,9 @@ class MaildirSource:
         for sub in ("new", "cur"):
             folder = self.path / sub
             if folder.is_dir():
-                found.extend(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+                found.extend(
+                    p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
+                )
         return sorted(found, key=lambda p: p.name)
 
     def settle(self, path: Path, outcome: Outcome) -> None:

@@ -85,7 +85,9 @@ def at_head(engine: Engine) -> bool:
     a second of CPU to import and read its scripts before saying so."""
     try:
         with engine.connect() as connection:
-            return connection.execute(text("select version_num from alembic_version")).scalars().all() == [HEAD]
+            return connection.execute(
+                text("select version_num from alembic_version")
+            ).scalars().all() == [HEAD]
     except exc.DBAPIError:  # a new store: no version table yet
         return False
 
@@ -100,7 +102,9 @@ def migrate(engine: Engine) -> None:
     alembic_config = AlembicConfig()
     alembic_config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":  # workers starting together migrate one after the other
+        if (
+            engine.dialect.name == "postgresql"
+        ):  # workers starting together migrate one after the other
             connection.execute(text("select pg_advisory_xact_lock(4242000)"))
         alembic_config.attributes["connection"] = connection
         command.upgrade(alembic_config, "head")

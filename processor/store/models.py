@@ -106,7 +106,9 @@ class BatchAlert(Base):
     __tablename__ = "batch_alerts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(500), index=True)  # batch_no=B2611 or product_name=…|product_model=…
+    key: Mapped[str] = mapped_column(
+        String(500), index=True
+    )  # batch_no=B2611 or product_name=…|product_model=…
     label: Mapped[str] = mapped_column(String(500))
     opened_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -140,8 +142,10 @@ class OutboxMessage(Base):
     """A mail to send: a row first, delivered later, marked sent once the server took it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),
-                      Index("ix_outbox_recipient_created", "recipient_key", "created_at"))
+    __table_args__ = (
+        Index("ix_outbox_status_next", "status", "next_attempt_at"),
+        Index("ix_outbox_recipient_created", "recipient_key", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[str] = mapped_column(String(998), unique=True)
@@ -229,7 +233,9 @@ class ReturnRequest(Base):
     status: Mapped[str] = mapped_column(String(20), default="open")  # open | held | decided
     held_reason: Mapped[str | None] = mapped_column(Text)
 
-    lines: Mapped[list[ReturnLine]] = relationship(back_populates="request", order_by="ReturnLine.line_no")
+    lines: Mapped[list[ReturnLine]] = relationship(
+        back_populates="request", order_by="ReturnLine.line_no"
+    )
 
 
 class ReturnLine(Base):
@@ -250,7 +256,9 @@ class ReturnLine(Base):
     ship_date: Mapped[date | None] = mapped_column(Date)
     reason: Mapped[str | None] = mapped_column(String(30))
     action: Mapped[str | None] = mapped_column(String(30))
-    decision: Mapped[str] = mapped_column(String(20), default="pending")  # accepted | refused | pending | held
+    decision: Mapped[str] = mapped_column(
+        String(20), default="pending"
+    )  # accepted | refused | pending | held
     decision_reason: Mapped[str | None] = mapped_column(Text)
     decided_by: Mapped[str | None] = mapped_column(String(320))
     problems: Mapped[list[Any]] = mapped_column(default=list)
@@ -307,11 +315,15 @@ class Problem(Base):
     __tablename__ = "problems"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(300), unique=True)  # what it is about: poison:12, imap:complaints
+    key: Mapped[str] = mapped_column(
+        String(300), unique=True
+    )  # what it is about: poison:12, imap:complaints
     kind: Mapped[str] = mapped_column(String(40))
     summary: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(10), default="open", index=True)  # open | closed
     first_seen: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
-    summarised_at: Mapped[datetime | None] = mapped_column(DateTime)  # in the operator's last daily summary
+    summarised_at: Mapped[datetime | None] = mapped_column(
+        DateTime
+    )  # in the operator's last daily summary

@@ -28,7 +28,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 NOTO = Path("/usr/share/fonts/opentype/noto")
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
-WIDTH, HEIGHT = 1728, 2290          # an A4 fax line at 204 dpi across, fine resolution down
+WIDTH, HEIGHT = 1728, 2290  # an A4 fax line at 204 dpi across, fine resolution down
 TILTS = (-5.0, -3.0, -1.5, 0.0, 1.0, 2.0, 3.0, 5.0)
 INK = 0
 
@@ -78,10 +78,12 @@ def pick_style(rng: random.Random, traditional: bool, size: int | None = None) -
     size = size or rng.choice((24, 26, 28, 30, 32))
     label_face = rng.choice(("sans", "sans-bold", "serif"))
     value_face = rng.choice(("sans", "serif", "mono"))
-    return Style(label=cjk_font(label_face, size, traditional),
-                 value=cjk_font(value_face, size, traditional),
-                 latin=latin_font(rng.choice(LATIN_FACES), size - 2),
-                 title=cjk_font(rng.choice(("sans-bold", "serif", "sans")), size + 16, traditional))
+    return Style(
+        label=cjk_font(label_face, size, traditional),
+        value=cjk_font(value_face, size, traditional),
+        latin=latin_font(rng.choice(LATIN_FACES), size - 2),
+        title=cjk_font(rng.choice(("sans-bold", "serif", "sans")), size + 16, traditional),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -97,27 +99,101 @@ class Item:
     label: str
     shown: str
     wide: bool = False
-    options: list[str] = field(default_factory=list)   # check-box choices, `shown` is the ticked one
+    options: list[str] = field(default_factory=list)  # check-box choices, `shown` is the ticked one
 
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董袁潘于蒋蔡余杜叶程魏苏吕丁任沈姚卢"
-GIVEN = ["敏", "伟", "芳", "娜", "秀英", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超",
-         "秀兰", "霞", "平", "刚", "桂英", "晓东", "海燕", "建华", "志强", "文博", "雨萱", "子轩", "浩然", "嘉怡"]
-CITIES = [("杭州", "0571", "ZJ"), ("宁波", "0574", "ZJ"), ("沈阳", "024", "LN"), ("大连", "0411", "LN"),
-          ("郑州", "0371", "HA"), ("成都", "028", "SC"), ("昆明", "0871", "YN"), ("福州", "0591", "FJ"),
-          ("长沙", "0731", "HN"), ("济南", "0531", "SD"), ("南京", "025", "JS"), ("武汉", "027", "HB")]
-SHOP_WORDS = ["兴隆", "宏泰", "瑞丰", "永盛", "鑫源", "顺达", "联众", "华信", "恒通", "金桥", "百川", "中兴"]
-CARS = [("途观L", "2025款 330TSI"), ("凯美瑞", "2026款 2.0G"), ("帕萨特", "2024款 380TSI"),
-        ("朗逸", "2025款 1.5L 自动"), ("卡罗拉", "2026款 1.2T"), ("迈腾", "2025款 330TSI 豪华型"),
-        ("途岳", "2024款 280TSI"), ("雅阁", "2025款 260TURBO")]
-APPLIANCES = [("燃气热水器", "JSQ30-16"), ("燃气热水器", "JSQ25-13"), ("壁挂炉", "L1PB26-B"),
-              ("空调", "KFR-35GW/BP3"), ("吸油烟机", "CXW-200-Z8B"), ("洗碗机", "WQP8-S2B0")]
+GIVEN = [
+    "敏",
+    "伟",
+    "芳",
+    "娜",
+    "秀英",
+    "静",
+    "丽",
+    "强",
+    "磊",
+    "军",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+    "秀兰",
+    "霞",
+    "平",
+    "刚",
+    "桂英",
+    "晓东",
+    "海燕",
+    "建华",
+    "志强",
+    "文博",
+    "雨萱",
+    "子轩",
+    "浩然",
+    "嘉怡",
+]
+CITIES = [
+    ("杭州", "0571", "ZJ"),
+    ("宁波", "0574", "ZJ"),
+    ("沈阳", "024", "LN"),
+    ("大连", "0411", "LN"),
+    ("郑州", "0371", "HA"),
+    ("成都", "028", "SC"),
+    ("昆明", "0871", "YN"),
+    ("福州", "0591", "FJ"),
+    ("长沙", "0731", "HN"),
+    ("济南", "0531", "SD"),
+    ("南京", "025", "JS"),
+    ("武汉", "027", "HB"),
+]
+SHOP_WORDS = [
+    "兴隆",
+    "宏泰",
+    "瑞丰",
+    "永盛",
+    "鑫源",
+    "顺达",
+    "联众",
+    "华信",
+    "恒通",
+    "金桥",
+    "百川",
+    "中兴",
+]
+CARS = [
+    ("途观L", "2025款 330TSI"),
+    ("凯美瑞", "2026款 2.0G"),
+    ("帕萨特", "2024款 380TSI"),
+    ("朗逸", "2025款 1.5L 自动"),
+    ("卡罗拉", "2026款 1.2T"),
+    ("迈腾", "2025款 330TSI 豪华型"),
+    ("途岳", "2024款 280TSI"),
+    ("雅阁", "2025款 260TURBO"),
+]
+APPLIANCES = [
+    ("燃气热水器", "JSQ30-16"),
+    ("燃气热水器", "JSQ25-13"),
+    ("壁挂炉", "L1PB26-B"),
+    ("空调", "KFR-35GW/BP3"),
+    ("吸油烟机", "CXW-200-Z8B"),
+    ("洗碗机", "WQP8-S2B0"),
+]
 LINE_PRODUCTS = [  # name, spec, unit, price
-    ("半合成机油", "10W-40 4L", "桶", 168.0), ("柴油机油", "CI-4 15W-40 18L", "桶", 586.0),
-    ("全合成机油", "5W-30 4L", "桶", 268.5), ("通信模块板", "PCB-6L-{d4}", "片", 88.0),
-    ("燃气热水器", "JSQ30-16", "台", 1899.0), ("壁挂炉", "L1PB26-B", "台", 3299.0),
-    ("机油滤清器", "W719/30", "个", 45.5), ("刹车片", "BP-330Z", "套", 268.5),
-    ("电源板", "PSU-12V-5A", "片", 36.75), ("控制器", "KZ-2B08", "个", 129.9),
+    ("半合成机油", "10W-40 4L", "桶", 168.0),
+    ("柴油机油", "CI-4 15W-40 18L", "桶", 586.0),
+    ("全合成机油", "5W-30 4L", "桶", 268.5),
+    ("通信模块板", "PCB-6L-{d4}", "片", 88.0),
+    ("燃气热水器", "JSQ30-16", "台", 1899.0),
+    ("壁挂炉", "L1PB26-B", "台", 3299.0),
+    ("机油滤清器", "W719/30", "个", 45.5),
+    ("刹车片", "BP-330Z", "套", 268.5),
+    ("电源板", "PSU-12V-5A", "片", 36.75),
+    ("控制器", "KZ-2B08", "个", 129.9),
 ]
 DESCRIPTIONS = [
     ("预约了保养,到店后还是等了三个小时,服务顾问态度冷淡。", "apology"),
@@ -131,16 +207,45 @@ DESCRIPTIONS = [
     ("上门安装师傅索要额外费用,且安装不规范。", "apology"),
     ("保养时更换的配件与清单不符,要求解释清楚。", "explanation"),
 ]
-REQUESTS = {"return": ["退货", "要求退货"], "exchange": ["换货", "调换"], "repair": ["维修", "尽快维修"],
-            "compensation": ["赔偿", "赔偿损失"], "apology": ["道歉", "书面道歉"], "explanation": ["解释", "给出解释"]}
-REQUESTS_HANT = {"return": "退貨", "exchange": "換貨", "repair": "維修", "compensation": "賠償",
-                 "apology": "道歉", "explanation": "解釋"}
-REASONS = {"unsaleable": ["不适销", "滞销不适销"], "quality": ["质量问题"], "transport_damage": ["运输损坏", "运输破损"],
-           "other": ["其他", "其它"]}
+REQUESTS = {
+    "return": ["退货", "要求退货"],
+    "exchange": ["换货", "调换"],
+    "repair": ["维修", "尽快维修"],
+    "compensation": ["赔偿", "赔偿损失"],
+    "apology": ["道歉", "书面道歉"],
+    "explanation": ["解释", "给出解释"],
+}
+REQUESTS_HANT = {
+    "return": "退貨",
+    "exchange": "換貨",
+    "repair": "維修",
+    "compensation": "賠償",
+    "apology": "道歉",
+    "explanation": "解釋",
+}
+REASONS = {
+    "unsaleable": ["不适销", "滞销不适销"],
+    "quality": ["质量问题"],
+    "transport_damage": ["运输损坏", "运输破损"],
+    "other": ["其他", "其它"],
+}
 ACTIONS = {"exchange": ["调换", "换货"], "return": ["退货"]}
-OPINIONS = ["服务及时,技术过硬,非常满意。", "现场清理不到位,请改进。", "师傅很专业,讲解耐心细致。",
-            "到场时间比约定晚了一个小时。", "问题已解决,希望定期回访。", "配件等了三天才到,效率有待提高。"]
-PROJECTS = ["物流园年度保养", "污水处理厂故障维修", "商场空调巡检", "酒店热水系统改造", "车队机油更换", "工厂配电柜检修"]
+OPINIONS = [
+    "服务及时,技术过硬,非常满意。",
+    "现场清理不到位,请改进。",
+    "师傅很专业,讲解耐心细致。",
+    "到场时间比约定晚了一个小时。",
+    "问题已解决,希望定期回访。",
+    "配件等了三天才到,效率有待提高。",
+]
+PROJECTS = [
+    "物流园年度保养",
+    "污水处理厂故障维修",
+    "商场空调巡检",
+    "酒店热水系统改造",
+    "车队机油更换",
+    "工厂配电柜检修",
+]
 
 # labels: canonical name -> simplified synonyms, traditional
 LABELS = {
@@ -162,8 +267,16 @@ LABELS = {
     "batch_no": (["生产批号", "批号"], "生產批號"),
     "part_no": (["料号", "零件号", "物料编码"], "品號"),
 }
-COMPLAINT_TITLES = (["客户投诉登记表", "顾客投诉记录表", "客户抱怨处理表", "顾客抱怨(投诉)处理单", "客户投诉登记反馈表"],
-                    ["顧客投訴記錄表", "客戶抱怨處理表"])
+COMPLAINT_TITLES = (
+    [
+        "客户投诉登记表",
+        "顾客投诉记录表",
+        "客户抱怨处理表",
+        "顾客抱怨(投诉)处理单",
+        "客户投诉登记反馈表",
+    ],
+    ["顧客投訴記錄表", "客戶抱怨處理表"],
+)
 
 
 def person(rng: random.Random) -> str:
@@ -174,17 +287,45 @@ def a_date(rng: random.Random, month_from: int = 6, month_to: int = 11) -> tuple
     """(ISO date, how it is written)."""
     month, day = rng.randint(month_from, month_to), rng.randint(1, 28)
     iso = f"2026-{month:02d}-{day:02d}"
-    shown = rng.choice((iso, f"2026/{month}/{day}", f"2026年{month}月{day}日", f"2026.{month:02d}.{day:02d}",
-                        f"2026年{month:02d}月{day:02d}日"))
+    shown = rng.choice(
+        (
+            iso,
+            f"2026/{month}/{day}",
+            f"2026年{month}月{day}日",
+            f"2026.{month:02d}.{day:02d}",
+            f"2026年{month:02d}月{day:02d}日",
+        )
+    )
     return iso, shown
 
 
-MOBILE_PREFIXES = ("130", "135", "138", "139", "150", "157", "159", "166", "177", "180", "185", "189", "198", "199")
+MOBILE_PREFIXES = (
+    "130",
+    "135",
+    "138",
+    "139",
+    "150",
+    "157",
+    "159",
+    "166",
+    "177",
+    "180",
+    "185",
+    "189",
+    "198",
+    "199",
+)
 
 
 def mobile(rng: random.Random) -> tuple[str, str]:
     digits = rng.choice(MOBILE_PREFIXES) + "".join(rng.choice("0123456789") for _ in range(8))
-    shown = rng.choice((digits, f"{digits[:3]} {digits[3:7]} {digits[7:]}", f"{digits[:3]}-{digits[3:7]}-{digits[7:]}"))
+    shown = rng.choice(
+        (
+            digits,
+            f"{digits[:3]} {digits[3:7]} {digits[7:]}",
+            f"{digits[:3]}-{digits[3:7]}-{digits[7:]}",
+        )
+    )
     return digits, shown
 
 
@@ -216,10 +357,22 @@ def part_no(rng: random.Random) -> str:
     if scheme == 1:
         return "PB" + rng.choice(digits) + "".join(rng.choice("0123456789") for _ in range(4))
     if scheme == 2:
-        return rng.choice(letters) + rng.choice(letters) + rng.choice(digits) + "-" + rng.choice(letters) \
+        return (
+            rng.choice(letters)
+            + rng.choice(letters)
+            + rng.choice(digits)
+            + "-"
+            + rng.choice(letters)
             + "".join(rng.choice(digits) for _ in range(3))
-    return "".join(rng.choice(letters) for _ in range(2)) + "-" + rng.choice(digits) + rng.choice(letters) \
-        + rng.choice(digits) + rng.choice(digits)
+        )
+    return (
+        "".join(rng.choice(letters) for _ in range(2))
+        + "-"
+        + rng.choice(digits)
+        + rng.choice(letters)
+        + rng.choice(digits)
+        + rng.choice(digits)
+    )
 
 
 def vin(rng: random.Random) -> str:
@@ -228,11 +381,22 @@ def vin(rng: random.Random) -> str:
 
 
 def plate(rng: random.Random) -> str:
-    return rng.choice("京沪浙川粤辽豫闽湘苏鄂鲁") + rng.choice("ABCDEF") + "".join(rng.choice("0123456789") for _ in range(5))
+    return (
+        rng.choice("京沪浙川粤辽豫闽湘苏鄂鲁")
+        + rng.choice("ABCDEF")
+        + "".join(rng.choice("0123456789") for _ in range(5))
+    )
 
 
 def money(value: float, rng: random.Random) -> str:
-    return rng.choice((f"{value:.2f}", f"{value:,.2f}", f"{value:.2f}", f"{value:g}" if value == int(value) else f"{value:.2f}"))
+    return rng.choice(
+        (
+            f"{value:.2f}",
+            f"{value:,.2f}",
+            f"{value:.2f}",
+            f"{value:g}" if value == int(value) else f"{value:.2f}",
+        )
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -268,7 +432,9 @@ def complaint_items(rng: random.Random, traditional: bool) -> list[Item]:
         name, model = rng.choice(APPLIANCES)
         add("product_name", name)
         add("product_model", model)
-        serial = model.split("-")[0].replace("/", "")[:6] + "".join(rng.choice("0123456789") for _ in range(9))
+        serial = model.split("-")[0].replace("/", "")[:6] + "".join(
+            rng.choice("0123456789") for _ in range(9)
+        )
         add("serial_no", serial)
         place = f"{city}{rng.choice(SHOP_WORDS)}电器"
     else:
@@ -290,13 +456,19 @@ def complaint_items(rng: random.Random, traditional: bool) -> list[Item]:
     add("request", request, request_shown)
     if traditional:
         for item in items:
-            if isinstance(item.value, str) and item.name in ("product_name", "purchase_place", "description"):
+            if isinstance(item.value, str) and item.name in (
+                "product_name",
+                "purchase_place",
+                "description",
+            ):
                 item.value = item.shown = to_traditional(item.value)
     return items
 
 
-HANT = str.maketrans("热水器汽车销售服务电发动机仪表盘报警灯长亮经过两次仍未决使用一周后点着火门维修师傅迟来买产品壳划痕换台新购时承诺赠兑现给说明调噪很大退货款刹异响严重耽误了损失油包装破漏弄脏仓库面额费且规范养与单符释楚约到店还态度冷淡",
-                     "熱水器汽車銷售服務電發動機儀表盤報警燈長亮經過兩次仍未決使用一週後點著火門維修師傅遲來買產品殼劃痕換臺新購時承諾贈兌現給說明調噪很大退貨款剎異響嚴重耽誤了損失油包裝破漏弄髒倉庫面額費且規範養與單符釋楚約到店還態度冷淡")
+HANT = str.maketrans(
+    "热水器汽车销售服务电发动机仪表盘报警灯长亮经过两次仍未决使用一周后点着火门维修师傅迟来买产品壳划痕换台新购时承诺赠兑现给说明调噪很大退货款刹异响严重耽误了损失油包装破漏弄脏仓库面额费且规范养与单符释楚约到店还态度冷淡",
+    "熱水器汽車銷售服務電發動機儀表盤報警燈長亮經過兩次仍未決使用一週後點著火門維修師傅遲來買產品殼劃痕換臺新購時承諾贈兌現給說明調噪很大退貨款剎異響嚴重耽誤了損失油包裝破漏弄髒倉庫面額費且規範養與單符釋楚約到店還態度冷淡",
+)
 
 
 def to_traditional(text: str) -> str:
@@ -309,9 +481,22 @@ def return_sheet(rng: random.Random) -> tuple[dict, list[dict], list[Item], list
     company = f"{city}{rng.choice(SHOP_WORDS)}{rng.choice(('电器连锁店', '汽配有限公司', '润滑油经销部', '商贸有限公司'))}"
     code = f"{province}-{rng.randint(1000, 9999)}"
     sheet_iso, sheet_shown = a_date(rng, 10, 11)
-    header = [Item("company", company, rng.choice(("客户单位", "经销商名称", "客户名称", "单位")), company, wide=True),
-              Item("dealer_code", code, rng.choice(("客户编号", "经销商代码", "客户代码", "网点编号")), code),
-              Item("sheet_date", sheet_iso, rng.choice(("填表日期", "制表日期")), sheet_shown)]
+    header = [
+        Item(
+            "company",
+            company,
+            rng.choice(("客户单位", "经销商名称", "客户名称", "单位")),
+            company,
+            wide=True,
+        ),
+        Item(
+            "dealer_code",
+            code,
+            rng.choice(("客户编号", "经销商代码", "客户代码", "网点编号")),
+            code,
+        ),
+        Item("sheet_date", sheet_iso, rng.choice(("填表日期", "制表日期")), sheet_shown),
+    ]
     if rng.random() < 0.5:
         header.append(Item("contact_person", person(rng), rng.choice(("联系人", "经办人")), ""))
         header[-1].shown = str(header[-1].value)
@@ -326,44 +511,103 @@ def return_sheet(rng: random.Random) -> tuple[dict, list[dict], list[Item], list
         reason = rng.choice(list(REASONS))
         action = rng.choice(list(ACTIONS))
         ship_iso, ship_shown = a_date(rng, 5, 10)
-        line = {"order_no": order_no(rng), "part_no": part_no(rng), "product_name": name, "spec": spec,
-                "quantity": quantity, "unit": unit, "unit_price": price, "amount": amount, "ship_date": ship_iso,
-                "batch_no": batch_no(rng), "reason": reason, "action": action}
+        line = {
+            "order_no": order_no(rng),
+            "part_no": part_no(rng),
+            "product_name": name,
+            "spec": spec,
+            "quantity": quantity,
+            "unit": unit,
+            "unit_price": price,
+            "amount": amount,
+            "ship_date": ship_iso,
+            "batch_no": batch_no(rng),
+            "reason": reason,
+            "action": action,
+        }
         lines.append(line)
-        rows.append({"order_no": line["order_no"], "part_no": line["part_no"], "product_name": name, "spec": spec,
-                     "quantity": str(quantity), "unit": unit, "unit_price": money(price, rng),
-                     "amount": money(amount, rng), "ship_date": ship_shown, "batch_no": line["batch_no"],
-                     "reason": rng.choice(REASONS[reason]), "action": rng.choice(ACTIONS[action])})
+        rows.append(
+            {
+                "order_no": line["order_no"],
+                "part_no": line["part_no"],
+                "product_name": name,
+                "spec": spec,
+                "quantity": str(quantity),
+                "unit": unit,
+                "unit_price": money(price, rng),
+                "amount": money(amount, rng),
+                "ship_date": ship_shown,
+                "batch_no": line["batch_no"],
+                "reason": rng.choice(REASONS[reason]),
+                "action": rng.choice(ACTIONS[action]),
+            }
+        )
     fields = {item.name: item.value for item in header}
     return fields, lines, header, rows
 
 
-RATINGS = [("work_completed", ["本次工作是否完成", "工作是否完成"], [("是", True), ("否", False)]),
-           ("result_rating", ["服务结果", "服务效果评价"], [("很好", "very_good"), ("好", "good"), ("一般", "average"),
-                                                      ("不太满意", "unsatisfied")]),
-           ("efficiency", ["服务效率", "工作效率"], [("高", "high"), ("一般", "average"), ("低", "low")]),
-           ("attitude", ["服务态度", "人员态度"], [("良好", "good"), ("一般", "average"), ("较差", "poor")]),
-           ("training_given", ["是否进行了培训", "是否对用户进行培训"], [("是", True), ("没有", False)])]
+RATINGS = [
+    ("work_completed", ["本次工作是否完成", "工作是否完成"], [("是", True), ("否", False)]),
+    (
+        "result_rating",
+        ["服务结果", "服务效果评价"],
+        [("很好", "very_good"), ("好", "good"), ("一般", "average"), ("不太满意", "unsatisfied")],
+    ),
+    ("efficiency", ["服务效率", "工作效率"], [("高", "high"), ("一般", "average"), ("低", "low")]),
+    (
+        "attitude",
+        ["服务态度", "人员态度"],
+        [("良好", "good"), ("一般", "average"), ("较差", "poor")],
+    ),
+    ("training_given", ["是否进行了培训", "是否对用户进行培训"], [("是", True), ("没有", False)]),
+]
 
 
 def feedback_items(rng: random.Random) -> list[Item]:
     city, area, _ = rng.choice(CITIES)
-    items = [Item("project_name", city + rng.choice(PROJECTS), "项目名称", "", wide=True),
-             Item("customer_name", f"{city}{rng.choice(SHOP_WORDS)}{rng.choice(('商贸有限公司', '润滑油经销部', '物业管理处'))}",
-                  rng.choice(("客户名称", "用户单位")), "", wide=True)]
+    items = [
+        Item("project_name", city + rng.choice(PROJECTS), "项目名称", "", wide=True),
+        Item(
+            "customer_name",
+            f"{city}{rng.choice(SHOP_WORDS)}{rng.choice(('商贸有限公司', '润滑油经销部', '物业管理处'))}",
+            rng.choice(("客户名称", "用户单位")),
+            "",
+            wide=True,
+        ),
+    ]
     phone, shown = a_phone(rng, area)
     items.append(Item("phone", phone, rng.choice(("联系电话", "电话")), shown))
     for number, (name, labels, options) in enumerate(RATINGS, 1):
         shown, value = rng.choice(options)
-        items.append(Item(name, value, f"{number}. {rng.choice(labels)}", shown, options=[o for o, _ in options]))
+        items.append(
+            Item(
+                name,
+                value,
+                f"{number}. {rng.choice(labels)}",
+                shown,
+                options=[o for o, _ in options],
+            )
+        )
     day_iso, day_shown = a_date(rng, 9, 11)
     if rng.random() < 0.5:
         arrive, leave = rng.randint(8, 11), rng.randint(13, 17)
         minute_a, minute_b = rng.choice((0, 15, 30, 45)), rng.choice((0, 10, 20, 40, 50))
-        items.append(Item("arrival_time", f"{day_iso}T{arrive:02d}:{minute_a:02d}", "6. 到达时间",
-                          f"{day_iso} {arrive:02d}:{minute_a:02d}"))
-        items.append(Item("departure_time", f"{day_iso}T{leave:02d}:{minute_b:02d}", "   离开时间",
-                          f"{day_iso} {leave:02d}:{minute_b:02d}"))
+        items.append(
+            Item(
+                "arrival_time",
+                f"{day_iso}T{arrive:02d}:{minute_a:02d}",
+                "6. 到达时间",
+                f"{day_iso} {arrive:02d}:{minute_a:02d}",
+            )
+        )
+        items.append(
+            Item(
+                "departure_time",
+                f"{day_iso}T{leave:02d}:{minute_b:02d}",
+                "   离开时间",
+                f"{day_iso} {leave:02d}:{minute_b:02d}",
+            )
+        )
     items.append(Item("customer_opinion", rng.choice(OPINIONS), "7. 客户意见", "", wide=True))
     items.append(Item("signer", person(rng), rng.choice(("客户签字", "签字")), ""))
     items.append(Item("sign_date", day_iso, "日期", day_shown))
@@ -387,7 +631,9 @@ class Page:
         self.left, self.right = rng.randint(90, 150), WIDTH - rng.randint(90, 150)
         self.rule = rng.choice((2, 2, 3))
 
-    def text(self, x: float, y: float, text: str, font: ImageFont.FreeTypeFont, anchor: str = "lm") -> None:
+    def text(
+        self, x: float, y: float, text: str, font: ImageFont.FreeTypeFont, anchor: str = "lm"
+    ) -> None:
         self.draw.text((x, y), text, font=font, fill=INK, anchor=anchor)
 
     def value(self, x: float, y: float, text: str, anchor: str = "lm") -> None:
@@ -421,16 +667,29 @@ class Page:
             jitter = lambda: self.rng.uniform(-2.5, 2.5)  # noqa: E731
             mark = self.rng.choice(("tick", "tick", "filled", "cross"))
             if mark == "tick":
-                points = [(x + 2 + jitter(), top + size * 0.5 + jitter()), (x + size * 0.4 + jitter(), top + size - 2),
-                          (x + size * 1.25 + jitter(), top - size * 0.35 + jitter())]
+                points = [
+                    (x + 2 + jitter(), top + size * 0.5 + jitter()),
+                    (x + size * 0.4 + jitter(), top + size - 2),
+                    (x + size * 1.25 + jitter(), top - size * 0.35 + jitter()),
+                ]
                 self.draw.line(points, fill=INK, width=self.rng.choice((3, 4, 5)), joint="curve")
             elif mark == "filled":
                 inset = self.rng.randint(3, 5)
-                self.draw.rectangle((x + inset, top + inset, x + size - inset, top + size - inset), fill=INK)
+                self.draw.rectangle(
+                    (x + inset, top + inset, x + size - inset, top + size - inset), fill=INK
+                )
             else:
                 width = self.rng.choice((3, 4))
-                self.draw.line((x + 2 + jitter(), top + 2 + jitter(), x + size - 2, top + size - 2 + jitter()), fill=INK, width=width)
-                self.draw.line((x + size - 2 + jitter(), top + 2, x + 2, top + size - 2 + jitter()), fill=INK, width=width)
+                self.draw.line(
+                    (x + 2 + jitter(), top + 2 + jitter(), x + size - 2, top + size - 2 + jitter()),
+                    fill=INK,
+                    width=width,
+                )
+                self.draw.line(
+                    (x + size - 2 + jitter(), top + 2, x + 2, top + size - 2 + jitter()),
+                    fill=INK,
+                    width=width,
+                )
         return x + size
 
     def options(self, x: float, y: float, item: Item) -> None:
@@ -447,7 +706,9 @@ def item_height(page: Page, item: Item, width: float) -> tuple[list[str], int]:
     return lines, max(int(font.size * 2.1), pitch * len(lines) + int(font.size * 0.6))
 
 
-def draw_value(page: Page, x: float, y_top: float, height: int, lines: list[str], item: Item) -> None:
+def draw_value(
+    page: Page, x: float, y_top: float, height: int, lines: list[str], item: Item
+) -> None:
     if item.options:
         page.options(x, y_top + height / 2, item)
         return
@@ -464,8 +725,15 @@ def grid_label_left(page: Page, items: list[Item], top: int, pairs: bool) -> int
     label_w = max(page.style.label.getlength(item.label) for item in items) + 36
     rows: list[list[Item]] = []
     for item in items:
-        if pairs and not item.wide and not item.options and rows and len(rows[-1]) == 1 \
-                and not rows[-1][0].wide and not rows[-1][0].options:
+        if (
+            pairs
+            and not item.wide
+            and not item.options
+            and rows
+            and len(rows[-1]) == 1
+            and not rows[-1][0].wide
+            and not rows[-1][0].options
+        ):
             rows[-1].append(item)
         else:
             rows.append([item])
@@ -540,7 +808,9 @@ def label_lines(page: Page, items: list[Item], top: int, columns: int, underline
             if underline:
                 base = y + page.style.value.size * 0.75 + index * pitch
                 page.line(x_value - 6, base, x + width - 30, base, 1)
-        extra = max(extra if column else 0, int(page.style.value.size * 1.6) * max(0, len(lines) - 1))  # a blank has no line
+        extra = max(
+            extra if column else 0, int(page.style.value.size * 1.6) * max(0, len(lines) - 1)
+        )  # a blank has no line
         if item.wide or item.options or column == columns - 1:
             y, column = y + gap + extra, 0
         else:
@@ -548,14 +818,23 @@ def label_lines(page: Page, items: list[Item], top: int, columns: int, underline
     return y + (gap if column else 0)
 
 
-def table(page: Page, header: list[str], rows: list[list[str]], top: int, vertical: bool,
-          font: ImageFont.FreeTypeFont, latin: ImageFont.FreeTypeFont) -> int:
+def table(
+    page: Page,
+    header: list[str],
+    rows: list[list[str]],
+    top: int,
+    vertical: bool,
+    font: ImageFont.FreeTypeFont,
+    latin: ImageFont.FreeTypeFont,
+) -> int:
     """A table of return lines: every column as wide as its widest cell, scaled to the page."""
 
     def width_of(text: str) -> float:
         return (latin if text.isascii() else font).getlength(text)
 
-    widths = [max(width_of(text) for text in column) + 20 for column in zip(header, *rows, strict=True)]
+    widths = [
+        max(width_of(text) for text in column) + 20 for column in zip(header, *rows, strict=True)
+    ]
     scale = (page.right - page.left) / sum(widths)
     widths = [w * scale for w in widths]
     height = int(font.size * 2.0)
@@ -567,7 +846,13 @@ def table(page: Page, header: list[str], rows: list[list[str]], top: int, vertic
         page.line(page.left, y, page.right, y, page.rule if vertical or row_index <= 1 else 1)
         for x, w, text in zip(xs, widths, row, strict=False):
             f = latin if text.isascii() else font
-            page.text(x + w / 2 if row_index == 0 else x + 8, y + height / 2, text, f, "mm" if row_index == 0 else "lm")
+            page.text(
+                x + w / 2 if row_index == 0 else x + 8,
+                y + height / 2,
+                text,
+                f,
+                "mm" if row_index == 0 else "lm",
+            )
         y += height
     page.line(page.left, y, page.right, y)
     if vertical:
@@ -593,7 +878,9 @@ def complaint_with_blank(layout: str) -> Callable[[random.Random], tuple[Image.I
     def make(rng: random.Random) -> tuple[Image.Image, dict]:
         page = Page(rng, pick_style(rng, traditional))
         items = complaint_items(rng, traditional)
-        optional = [i.name for i in items if i.name in ("plate_no", "serial_no", "batch_no", "mileage_km")]
+        optional = [
+            i.name for i in items if i.name in ("plate_no", "serial_no", "batch_no", "mileage_km")
+        ]
         blank = rng.choice(optional) if optional and rng.random() < 0.5 else None
         if blank:
             erase_blank(items, blank)
@@ -603,19 +890,38 @@ def complaint_with_blank(layout: str) -> Callable[[random.Random], tuple[Image.I
         elif layout == "grid-above":
             y = grid_label_above(page, items, y + 20)
         else:
-            y = label_lines(page, items, y + 40, 1 if layout == "lines" else 2, underline=layout == "lines")
-        page.text(page.left, y + 70, "受理人:" + " " * 12 + ("經辦:" if traditional else "经办:"), page.style.label)
+            y = label_lines(
+                page, items, y + 40, 1 if layout == "lines" else 2, underline=layout == "lines"
+            )
+        page.text(
+            page.left,
+            y + 70,
+            "受理人:" + " " * 12 + ("經辦:" if traditional else "经办:"),
+            page.style.label,
+        )
         fields = {item.name: item.value for item in items if item.name != blank}
-        return page.image, {"kind": "complaint", "language": "zh-Hant" if traditional else "zh-Hans", "fields": fields}
+        return page.image, {
+            "kind": "complaint",
+            "language": "zh-Hant" if traditional else "zh-Hans",
+            "fields": fields,
+        }
 
     return make
 
 
 RETURN_COLUMNS = {  # canonical name -> header labels
-    "order_no": ("订单编号", "订单号"), "part_no": ("料号", "产品编号", "物料编码"), "product_name": ("产品名称", "品名"),
-    "spec": ("规格",), "quantity": ("数量",), "unit": ("单位",), "unit_price": ("单价", "单价(元)"),
-    "amount": ("金额", "金额(元)"), "ship_date": ("交运日期", "发货日期"), "batch_no": ("生产批号", "批号"),
-    "reason": ("退货原因",), "action": ("处理要求",),
+    "order_no": ("订单编号", "订单号"),
+    "part_no": ("料号", "产品编号", "物料编码"),
+    "product_name": ("产品名称", "品名"),
+    "spec": ("规格",),
+    "quantity": ("数量",),
+    "unit": ("单位",),
+    "unit_price": ("单价", "单价(元)"),
+    "amount": ("金额", "金额(元)"),
+    "ship_date": ("交运日期", "发货日期"),
+    "batch_no": ("生产批号", "批号"),
+    "reason": ("退货原因",),
+    "action": ("处理要求",),
 }
 
 
@@ -625,11 +931,33 @@ def return_layout(layout: str) -> Callable[[random.Random], tuple[Image.Image, d
         style = pick_style(rng, False, size + 4)
         page = Page(rng, style)
         fields, lines, header, rows = return_sheet(rng)
-        columns = ["order_no", "part_no", "product_name", "spec", "quantity", "unit_price", "amount", "batch_no",
-                   "reason", "action"]
+        columns = [
+            "order_no",
+            "part_no",
+            "product_name",
+            "spec",
+            "quantity",
+            "unit_price",
+            "amount",
+            "batch_no",
+            "reason",
+            "action",
+        ]
         if layout == "wide":
-            columns = ["order_no", "part_no", "product_name", "spec", "quantity", "unit", "unit_price", "amount",
-                       "ship_date", "batch_no", "reason", "action"]
+            columns = [
+                "order_no",
+                "part_no",
+                "product_name",
+                "spec",
+                "quantity",
+                "unit",
+                "unit_price",
+                "amount",
+                "ship_date",
+                "batch_no",
+                "reason",
+                "action",
+            ]
         answer_lines = [{name: line[name] for name in columns} for line in lines]
         y = page.title(rng.choice(("调退货明细表", "调退货明细表", "退换货明细表")))
         if layout == "header-grid":
@@ -645,13 +973,26 @@ def return_layout(layout: str) -> Callable[[random.Random], tuple[Image.Image, d
         cells = [[str(i), *[row[c] for c in columns]] for i, row in enumerate(rows, 1)]
         total_qty = sum(line["quantity"] for line in lines)
         total_amount = round(sum(line["amount"] for line in lines), 2)
-        total = ["合计" if c == "order_no" else str(total_qty) if c == "quantity" else
-                 money(total_amount, rng) if c == "amount" else "" for c in columns]
+        total = [
+            "合计"
+            if c == "order_no"
+            else str(total_qty)
+            if c == "quantity"
+            else money(total_amount, rng)
+            if c == "amount"
+            else ""
+            for c in columns
+        ]
         cells.append(["", *total])
         y = table(page, names, cells, y + 10, vertical=layout != "rules", font=font, latin=latin)
         footer = rng.choice(("制表人:", "经办人签字:", "仓库签收:"))
         page.text(page.left, y + 60, footer, style.label)
-        return page.image, {"kind": "return_sheet", "language": "zh-Hans", "fields": fields, "lines": answer_lines}
+        return page.image, {
+            "kind": "return_sheet",
+            "language": "zh-Hans",
+            "fields": fields,
+            "lines": answer_lines,
+        }
 
     return make
 
@@ -660,7 +1001,11 @@ def feedback_layout(layout: str) -> Callable[[random.Random], tuple[Image.Image,
     def make(rng: random.Random) -> tuple[Image.Image, dict]:
         page = Page(rng, pick_style(rng, False, rng.choice((26, 28, 30))))
         items = feedback_items(rng)
-        y = page.title(rng.choice(("售后服务信息反馈单(A)", "售后服务信息反馈单 A", "售后服务信息反馈单（客户确认）")))
+        y = page.title(
+            rng.choice(
+                ("售后服务信息反馈单(A)", "售后服务信息反馈单 A", "售后服务信息反馈单（客户确认）")
+            )
+        )
         if layout == "grid":
             y = grid_label_left(page, items, y + 20, pairs=False)
         elif layout == "lines":
@@ -697,8 +1042,8 @@ LAYOUTS: dict[str, Callable[[random.Random], tuple[Image.Image, dict]]] = {
 @dataclass
 class Transmission:
     tilt: float
-    standard: bool          # 204×98 (standard) or 204×196 (fine)
-    tiff: bool              # TIFF G4, else a PDF of one page image
+    standard: bool  # 204×98 (standard) or 204×196 (fine)
+    tiff: bool  # TIFF G4, else a PDF of one page image
 
     @property
     def resolution(self) -> str:
@@ -709,16 +1054,20 @@ def sender_header(rng: random.Random) -> str:
     _, area, _ = rng.choice(CITIES)
     number = f"{area} {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}"
     month, day = rng.randint(10, 11), rng.randint(1, 28)
-    return rng.choice((f"2026-{month:02d}-{day:02d} {rng.randint(8, 18):02d}:{rng.randint(0, 59):02d}  FROM:{number}  P.1/1",
-                       f"{month:02d}/{day:02d}/2026 {rng.randint(8, 18):02d}:{rng.randint(0, 59):02d}  FAX {number}  P.01/01",
-                       f"发件人传真:{number}   2026年{month}月{day}日   第1页/共1页"))
+    return rng.choice(
+        (
+            f"2026-{month:02d}-{day:02d} {rng.randint(8, 18):02d}:{rng.randint(0, 59):02d}  FROM:{number}  P.1/1",
+            f"{month:02d}/{day:02d}/2026 {rng.randint(8, 18):02d}:{rng.randint(0, 59):02d}  FAX {number}  P.01/01",
+            f"发件人传真:{number}   2026年{month}月{day}日   第1页/共1页",
+        )
+    )
 
 
 def transmit(page: Image.Image, how: Transmission, rng: random.Random) -> Image.Image:
     """What a fax line does to a page: tilted in the feeder, blurred, sampled, 1-bit, dirty."""
     noise = np.random.default_rng(rng.randrange(2**32))
     image = page.rotate(how.tilt, resample=Image.BICUBIC, fillcolor=255)
-    draw = ImageDraw.Draw(image)   # the sender's header is stamped straight, above the tilted page
+    draw = ImageDraw.Draw(image)  # the sender's header is stamped straight, above the tilted page
     draw.rectangle((0, 0, WIDTH, 44), fill=255)
     header = sender_header(rng)
     font = latin_font(rng.choice(LATIN_FACES[:3]), 22) if header.isascii() else cjk_font("sans", 22)
@@ -728,31 +1077,35 @@ def transmit(page: Image.Image, how: Transmission, rng: random.Random) -> Image.
         image = image.resize((WIDTH, HEIGHT // 2), Image.BOX)
     ink = np.asarray(image) < rng.uniform(140, 185)
     rows, cols = ink.shape
-    ink |= noise.random(ink.shape) < rng.uniform(0.0003, 0.0015)            # speckle
-    for _ in range(noise.integers(5, 25)):                                  # blots
+    ink |= noise.random(ink.shape) < rng.uniform(0.0003, 0.0015)  # speckle
+    for _ in range(noise.integers(5, 25)):  # blots
         y, x = noise.integers(0, rows - 4), noise.integers(0, cols - 4)
-        ink[y:y + noise.integers(2, 5), x:x + noise.integers(2, 5)] = True
-    ink &= ~(noise.random(ink.shape) < rng.uniform(0.0, 0.03))              # toner drop-outs
-    for _ in range(rng.choice((0, 1, 1, 2))):                               # streaks
+        ink[y : y + noise.integers(2, 5), x : x + noise.integers(2, 5)] = True
+    ink &= ~(noise.random(ink.shape) < rng.uniform(0.0, 0.03))  # toner drop-outs
+    for _ in range(rng.choice((0, 1, 1, 2))):  # streaks
         if rng.random() < 0.6:
             x, width = rng.randrange(60, cols - 60), rng.randint(1, 3)
             y0 = rng.choice((0, rng.randrange(rows // 2)))
-            ink[y0:rng.randrange(y0 + rows // 4, rows), x:x + width] = True
+            ink[y0 : rng.randrange(y0 + rows // 4, rows), x : x + width] = True
         else:
             y, height = rng.randrange(60, rows - 60), rng.randint(1, 2)
             x0 = rng.randrange(cols // 2)
-            ink[y:y + height, x0:rng.randrange(x0 + cols // 4, cols)] = True
+            ink[y : y + height, x0 : rng.randrange(x0 + cols // 4, cols)] = True
     image = Image.fromarray(np.where(ink, 0, 255).astype(np.uint8)).convert("1")
     if how.standard and not how.tiff:
-        image = image.resize((WIDTH, HEIGHT), Image.NEAREST)  # a PDF of a standard fax: lines doubled
+        image = image.resize(
+            (WIDTH, HEIGHT), Image.NEAREST
+        )  # a PDF of a standard fax: lines doubled
     return image
 
 
 def save(image: Image.Image, path: Path, how: Transmission) -> None:
     if how.tiff:
-        image.save(path, format="TIFF", compression="group4", dpi=(204, 98 if how.standard else 196))
+        image.save(
+            path, format="TIFF", compression="group4", dpi=(204, 98 if how.standard else 196)
+        )
     else:
-        fixed = time.gmtime(1_793_491_200)   # 2026-11-01: the same bytes from the same seed
+        fixed = time.gmtime(1_793_491_200)  # 2026-11-01: the same bytes from the same seed
         image.save(path, format="PDF", resolution=204, creationDate=fixed, modDate=fixed)
 
 
@@ -780,8 +1133,14 @@ def plan(count: int, seed: int) -> list[Plan]:
         standard = (index + round_) % 2 == 1
         tiff = index % 5 == 2
         name = f"{index + 1:03d}-fax-{layout}-{'std' if standard else 'fine'}-tilt{tilt:+.1f}"
-        plans.append(Plan(name + (".tif" if tiff else ".pdf"), layout, Transmission(tilt, standard, tiff),
-                          seed * 1000 + index))
+        plans.append(
+            Plan(
+                name + (".tif" if tiff else ".pdf"),
+                layout,
+                Transmission(tilt, standard, tiff),
+                seed * 1000 + index,
+            )
+        )
     return plans
 
 
@@ -791,25 +1150,52 @@ def make_one(item: Plan, out: Path) -> dict:
     image = transmit(page, item.how, rng)
     save(image, out / item.name, item.how)
     how = item.how
-    tags = ["fax", "generated", how.resolution, "tif" if how.tiff else "pdf", f"skew{abs(how.tilt):g}", item.layout]
-    expected = {"file": item.name, **answer, "case_ref": None, "tags": tags,
-                "fax": {"layout": item.layout, "tilt": how.tilt, "resolution": how.resolution,
-                        "format": "tif" if how.tiff else "pdf", "seed": item.seed}}
+    tags = [
+        "fax",
+        "generated",
+        how.resolution,
+        "tif" if how.tiff else "pdf",
+        f"skew{abs(how.tilt):g}",
+        item.layout,
+    ]
+    expected = {
+        "file": item.name,
+        **answer,
+        "case_ref": None,
+        "tags": tags,
+        "fax": {
+            "layout": item.layout,
+            "tilt": how.tilt,
+            "resolution": how.resolution,
+            "format": "tif" if how.tiff else "pdf",
+            "seed": item.seed,
+        },
+    }
     stem = item.name.rsplit(".", 1)[0]
-    (out / f"{stem}.expected.json").write_text(json.dumps(expected, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    (out / f"{stem}.expected.json").write_text(
+        json.dumps(expected, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
     return expected
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, required=True, help="folder to write the faxes and answers into")
-    parser.add_argument("--seed", type=int, default=20, help="the same seed gives the same faxes (default 20)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--out", type=Path, required=True, help="folder to write the faxes and answers into"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=20, help="the same seed gives the same faxes (default 20)"
+    )
     parser.add_argument("--count", type=int, default=36, help="how many faxes (default 36)")
     parser.add_argument("--only", default="", help="only layouts whose name contains this")
     args = parser.parse_args(argv)
     if not NOTO.is_dir() or not DEJAVU.is_dir():
-        print(f"make_faxes: fonts missing ({NOTO}, {DEJAVU}): apt-get install fonts-noto-cjk fonts-dejavu-core",
-              file=sys.stderr)
+        print(
+            f"make_faxes: fonts missing ({NOTO}, {DEJAVU}): apt-get install fonts-noto-cjk fonts-dejavu-core",
+            file=sys.stderr,
+        )
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
     for item in plan(args.count, args.seed):

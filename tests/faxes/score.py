@@ -48,7 +48,9 @@ def answers(folder: Path, limit: int | None) -> list[tuple[dict, Path]]:
     return pairs
 
 
-def inspect(faxes: list[Path], command: list[str], batch: int, save: Path | None) -> dict[str, dict]:
+def inspect(
+    faxes: list[Path], command: list[str], batch: int, save: Path | None
+) -> dict[str, dict]:
     """The reader's answers by file name, a few faxes per run so progress shows (and is saved
     as it goes); a run that fails is retried one fax at a time, and a fax that still fails
     gets an empty answer."""
@@ -56,8 +58,12 @@ def inspect(faxes: list[Path], command: list[str], batch: int, save: Path | None
     if save:
         save.write_text("", encoding="utf-8")
     for start in range(0, len(faxes), batch):
-        chunk = faxes[start:start + batch]
-        print(f"score: inspecting {start + 1}-{start + len(chunk)} of {len(faxes)}", file=sys.stderr, flush=True)
+        chunk = faxes[start : start + batch]
+        print(
+            f"score: inspecting {start + 1}-{start + len(chunk)} of {len(faxes)}",
+            file=sys.stderr,
+            flush=True,
+        )
         try:
             results.update(run_inspect(chunk, command))
         except subprocess.CalledProcessError:
@@ -65,10 +71,17 @@ def inspect(faxes: list[Path], command: list[str], batch: int, save: Path | None
                 try:
                     results.update(run_inspect([fax], command))
                 except subprocess.CalledProcessError as error:
-                    print(f"score: inspect failed on {fax.name}: {error.stderr[-300:]}", file=sys.stderr)
+                    print(
+                        f"score: inspect failed on {fax.name}: {error.stderr[-300:]}",
+                        file=sys.stderr,
+                    )
         if save:
             with save.open("a", encoding="utf-8") as out:
-                out.writelines(json.dumps(results[f.name], ensure_ascii=False) + "\n" for f in chunk if f.name in results)
+                out.writelines(
+                    json.dumps(results[f.name], ensure_ascii=False) + "\n"
+                    for f in chunk
+                    if f.name in results
+                )
     return results
 
 
@@ -131,35 +144,53 @@ def tilt_of(expected: dict) -> float:
 
 def summary(title: str, score: Score) -> str:
     total = score.total
-    return (f"  {title:30} {score.files:3} faxes  kind {score.kind_right / max(1, score.files):6.1%}  "
-            f"P {total.precision:.3f} R {total.recall:.3f} F1 {total.f1:.3f}")
+    return (
+        f"  {title:30} {score.files:3} faxes  kind {score.kind_right / max(1, score.files):6.1%}  "
+        f"P {total.precision:.3f} R {total.recall:.3f} F1 {total.f1:.3f}"
+    )
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("folder", nargs="?", type=Path, default=ROOT / "tests" / "faxes" / "generated")
-    parser.add_argument("--limit", type=int, help="score only this many faxes, spread over the layouts")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "folder", nargs="?", type=Path, default=ROOT / "tests" / "faxes" / "generated"
+    )
+    parser.add_argument(
+        "--limit", type=int, help="score only this many faxes, spread over the layouts"
+    )
     parser.add_argument("--batch", type=int, default=6, help="faxes per inspect run (default 6)")
     parser.add_argument("--save", type=Path, help="write the reader's answers here (JSON lines)")
-    parser.add_argument("--load", type=Path, help="score answers saved by --save instead of running the reader")
-    parser.add_argument("--max-seconds", type=float, default=900,
-                        help="the reader's wall-time limit per fax (its own default is 60; default here 900)")
+    parser.add_argument(
+        "--load", type=Path, help="score answers saved by --save instead of running the reader"
+    )
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=900,
+        help="the reader's wall-time limit per fax (its own default is 60; default here 900)",
+    )
     parser.add_argument("--quiet", action="store_true", help="leave out the per-field table")
     args = parser.parse_args()
     pairs = answers(args.folder, args.limit)
     if not pairs:
-        print(f"score: no *.expected.json in {args.folder} (make them with tests/faxes/make_faxes.py --out DIR)",
-              file=sys.stderr)
+        print(
+            f"score: no *.expected.json in {args.folder} (make them with tests/faxes/make_faxes.py --out DIR)",
+            file=sys.stderr,
+        )
         return 2
     if args.load:
         lines = args.load.read_text(encoding="utf-8").splitlines()
         actual = {result["file"]: result for result in map(json.loads, filter(str.strip, lines))}
         unread = [expected["file"] for expected, _ in pairs if expected["file"] not in actual]
-        if unread:   # a run saved part-way: score what it read
+        if unread:  # a run saved part-way: score what it read
             print(f"score: {len(unread)} faxes not in {args.load}, left out", file=sys.stderr)
             pairs = [(expected, fax) for expected, fax in pairs if expected["file"] in actual]
     else:
-        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+        os.environ["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])
+        )
         with tempfile.TemporaryDirectory() as scratch:
             command = reader_command(args.max_seconds, Path(scratch))
             actual = inspect([fax.resolve() for _, fax in pairs], command, args.batch, args.save)
@@ -172,7 +203,11 @@ def main() -> int:
         got = scored_part(expected, actual.get(expected["file"], {}))
         tilt, how = tilt_of(expected), expected.get("fax", {})
         keys = [f"|tilt| <= {band:g}" for band in BANDS if abs(tilt) <= band]
-        keys += [f"tilt {tilt:+g}", f"resolution {how.get('resolution', '?')}", f"layout {how.get('layout', '?')}"]
+        keys += [
+            f"tilt {tilt:+g}",
+            f"resolution {how.get('resolution', '?')}",
+            f"layout {how.get('layout', '?')}",
+        ]
         for target in (overall, *(groups[key] for key in keys)):
             score_one(target, expected, got)
         counts = amount_classes(expected, got)
@@ -184,16 +219,32 @@ def main() -> int:
         print(summary("all", overall))
     else:
         report(overall, f"generated faxes in {args.folder}")
-    for prefix, heading in (("|tilt|", "tilt band"), ("tilt ", "tilt"), ("resolution", "resolution"),
-                            ("layout", "layout")):
+    for prefix, heading in (
+        ("|tilt|", "tilt band"),
+        ("tilt ", "tilt"),
+        ("resolution", "resolution"),
+        ("layout", "layout"),
+    ):
         print(f"by {heading}:")
         for key in sorted((k for k in groups if k.startswith(prefix)), key=sort_key):
             print(summary(key, groups[key]))
-    stopped = [name for name, got in actual.items() if any("took more than" in e for e in got.get("errors", []))]
-    print(f"stopped by the reader's time limit: {len(stopped)}" + "".join(f"\n  {name}" for name in stopped))
+    stopped = [
+        name
+        for name, got in actual.items()
+        if any("took more than" in e for e in got.get("errors", []))
+    ]
+    print(
+        f"stopped by the reader's time limit: {len(stopped)}"
+        + "".join(f"\n  {name}" for name in stopped)
+    )
     total = sum(amounts.values())
-    print(f"return lines' amounts ({total}): " + ", ".join(
-        f"{name} {amounts[name]} ({amounts[name] / max(1, total):.0%})" for name in AMOUNT_CLASSES))
+    print(
+        f"return lines' amounts ({total}): "
+        + ", ".join(
+            f"{name} {amounts[name]} ({amounts[name] / max(1, total):.0%})"
+            for name in AMOUNT_CLASSES
+        )
+    )
     for name in wrong_amounts:
         print(f"  silently wrong amount in {name}")
     return 0

@@ -32,7 +32,9 @@ def upgrade() -> None:
         sa.Column("period", sa.String(length=10), nullable=False),
         sa.Column("amount", sa.Numeric(16, 2, asdecimal=False), nullable=False),
     )
-    op.create_index("ux_purchases_dealer_period", "purchases", ["dealer_code", "period"], unique=True)
+    op.create_index(
+        "ux_purchases_dealer_period", "purchases", ["dealer_code", "period"], unique=True
+    )
     op.create_table(
         "return_requests",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -48,7 +50,13 @@ def upgrade() -> None:
     op.create_table(
         "return_lines",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("request_id", sa.Integer(), sa.ForeignKey("return_requests.id"), nullable=False, index=True),
+        sa.Column(
+            "request_id",
+            sa.Integer(),
+            sa.ForeignKey("return_requests.id"),
+            nullable=False,
+            index=True,
+        ),
         sa.Column("line_no", sa.Integer(), nullable=False),
         sa.Column("order_no", sa.String(length=80), index=True),
         sa.Column("part_no", sa.String(length=80), index=True),

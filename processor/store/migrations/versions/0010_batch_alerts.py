@@ -24,7 +24,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("cases") as batch:
         batch.add_column(sa.Column("batch_alert_id", sa.Integer(), nullable=True))
-        batch.create_foreign_key("fk_cases_batch_alert_id", "batch_alerts", ["batch_alert_id"], ["id"])
+        batch.create_foreign_key(
+            "fk_cases_batch_alert_id", "batch_alerts", ["batch_alert_id"], ["id"]
+        )
         batch.create_index("ix_cases_batch_alert_id", ["batch_alert_id"])
 
 
