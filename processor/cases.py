@@ -24,6 +24,7 @@ from processor.examining import unverified
 from processor.rules.engine import Decision, matches
 from processor.rules.lifecycle import OPEN_STATUSES, STATUSES, case_facts, deadline_json  # noqa: F401 - re-exported
 from processor.store.models import Case, CaseEvent
+from vocabulary import CaseStatus
 
 if TYPE_CHECKING:
     from processor.desk import Rulebook
@@ -54,7 +55,7 @@ def record(
     if status:
         detail = {"from": case.status, "to": status, **detail}
         case.status = status
-        case.closed_at = to_utc_naive(at) if status == "closed" else None
+        case.closed_at = to_utc_naive(at) if status == CaseStatus.CLOSED else None
     event = CaseEvent(
         case_id=case.id,
         type=type_,
@@ -91,7 +92,7 @@ def settle_deadlines(book: Rulebook, case: Case, happened: set[str], at: datetim
     case.deadlines = deadlines  # a new list, so the JSON column is written
     pending = [datetime.fromisoformat(d["due"]) for d in deadlines if d.get("done") is None]
     case.next_deadline_at = (
-        to_utc_naive(min(pending)) if pending and case.status != "closed" else None
+        to_utc_naive(min(pending)) if pending and case.status != CaseStatus.CLOSED else None
     )
 
 
@@ -121,7 +122,7 @@ def open_case(
     case = Case(
         case_no=next_case_number(session, received, book.config.desk.case_number_format),
         opened_at=to_utc_naive(received),
-        status="received",
+        status=CaseStatus.RECEIVED,
         channel=channel,
         kind=doc.kind,
         category=decision.category,
@@ -191,7 +192,7 @@ def record_reply(
             "callback_answer",
             actor,
             document_id=document_id,
-            status="closed",
+            status=CaseStatus.CLOSED,
             satisfied=True,
         )
         return "closed: customer satisfied"
@@ -200,11 +201,17 @@ def record_reply(
             session, book, case, "callback_answer", actor, document_id=document_id, satisfied=False
         )
         record(
-            session, book, case, "reopened", "desk", status="reopened", why="customer not satisfied"
+            session,
+            book,
+            case,
+            "reopened",
+            "desk",
+            status=CaseStatus.REOPENED,
+            why="customer not satisfied",
         )
         told = tell_not_satisfied(session, book, case, doc)
         return "reopened: customer not satisfied" + (f"; told {', '.join(told)}" if told else "")
-    if case.status == "closed" and doc.meta.get("courtesy"):  # a thank-you after closing
+    if case.status == CaseStatus.CLOSED and doc.meta.get("courtesy"):  # a thank-you after closing
         record(
             session,
             book,
@@ -215,7 +222,7 @@ def record_reply(
             text=doc.text[:2000],
         )
         return "recorded on the closed case: a courtesy, not a reopening"
-    if case.status == "closed":
+    if case.status == CaseStatus.CLOSED:
         record(
             session,
             book,
@@ -231,7 +238,7 @@ def record_reply(
             case,
             "reopened",
             "desk",
-            status="reopened",
+            status=CaseStatus.REOPENED,
             why="the customer wrote again",
         )
         return "reopened by the customer's reply"

@@ -33,21 +33,22 @@ from processor.desk import Desk
 from processor.ladders import name_of
 from processor.rules.engine import Role, SignalGroup, matches
 from processor.store.models import Case
+from vocabulary import CaseStatus
 
 COMMAND_LINE = re.compile(r"^\s*#([A-Za-z_]+)\b[ \t:：]*(.*)$")
 STATUS_WORDS = {
-    "受理": "received",
-    "已受理": "acknowledged",
-    "分派": "assigned",
-    "调查": "investigating",
-    "调查中": "investigating",
-    "处理中": "investigating",
-    "已答复": "replied",
-    "已回复": "replied",
-    "回访": "callback",
-    "关闭": "closed",
-    "结案": "closed",
-    "重开": "reopened",
+    "受理": CaseStatus.RECEIVED,
+    "已受理": CaseStatus.ACKNOWLEDGED,
+    "分派": CaseStatus.ASSIGNED,
+    "调查": CaseStatus.INVESTIGATING,
+    "调查中": CaseStatus.INVESTIGATING,
+    "处理中": CaseStatus.INVESTIGATING,
+    "已答复": CaseStatus.REPLIED,
+    "已回复": CaseStatus.REPLIED,
+    "回访": CaseStatus.CALLBACK,
+    "关闭": CaseStatus.CLOSED,
+    "结案": CaseStatus.CLOSED,
+    "重开": CaseStatus.REOPENED,
 }
 
 
@@ -159,7 +160,7 @@ def language_of(action: StaffAction) -> str:
 def permission_for(command: Command) -> str:
     """The permission a command needs: its name; `#status closed` closes, so it needs `close`."""
     word = command.argument.split()[0] if command.argument else ""
-    if command.name == "status" and STATUS_WORDS.get(word, word.lower()) == "closed":
+    if command.name == "status" and STATUS_WORDS.get(word, word.lower()) == CaseStatus.CLOSED:
         return "close"
     return command.name
 
@@ -205,7 +206,11 @@ def assign(action: StaffAction, argument: str) -> str:
         raise CommandError("command.error.nobody", who=argument)
     case = action.case
     case.owner, case.owner_email = person.name, person.email
-    status = "assigned" if case.status in ("received", "acknowledged") else None
+    status = (
+        CaseStatus.ASSIGNED
+        if case.status in (CaseStatus.RECEIVED, CaseStatus.ACKNOWLEDGED)
+        else None
+    )
     _event(action, "assigned", owner=person.name, to=person.email, status=status)
     notice = compose.staff_note(
         action.desk.sender,
@@ -255,7 +260,7 @@ def set_status(action: StaffAction, argument: str) -> str:
         raise CommandError(
             "command.error.not_status", word=argument, known=status_words(language_of(action))
         )
-    if status == "closed":
+    if status == CaseStatus.CLOSED:
         return close(action, argument[len(word) :].strip())
     _event(action, "status", status=status)
     return say(action, "result.status", status=label(language_of(action), "status", status))
@@ -282,7 +287,7 @@ def reply(action: StaffAction, text: str) -> str:
     _event(
         action,
         "staff_reply",
-        status="replied",
+        status=CaseStatus.REPLIED,
         to=case.sender,
         text=text[:4000],
         message_id=message["Message-ID"],
@@ -382,9 +387,9 @@ def escalate_if_routed(action: StaffAction) -> str:
 
 
 def close(action: StaffAction, why: str) -> str:
-    if action.case.status == "closed":
+    if action.case.status == CaseStatus.CLOSED:
         raise CommandError("command.error.closed")
-    _event(action, "closed", status="closed", why=why or "closed by staff")
+    _event(action, "closed", status=CaseStatus.CLOSED, why=why or "closed by staff")
     return say(action, "result.closed")
 
 
