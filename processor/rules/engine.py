@@ -502,13 +502,12 @@ def _second_reading(
     text is too short for the model to read much. Where the two disagree, staff are asked to
     confirm. Each fact's strength is read on the evidence it was decided on (`evidence_for`:
     the category's with its subject, the level's with its threats); a `binding` family's
-    trigger (an injury, a safety hazard) settles it."""
+    trigger (bodily harm beyond doubt: `level.major/harm`) settles it."""
     model = rules.wording_model()
     if model is None:
         return
-    weights = model.weights(
-        wording()
-    )  # the text as the model reads it, worked out only when there is a model
+    # the text as the model reads it, worked out only when there is a model
+    weights = model.weights(wording())
     groups = rules.signal_groups()
     for fact, trust in rules.wording.trust.items():
         evidence = evidence_for[fact]
