@@ -499,7 +499,8 @@ def _second_reading(
     """The wording model's reading beside the lexicon's, fact by fact (wording.py says why):
     the lexicon's answer weighs `trust` for each time its evidence reaches its group's threshold
     (at most STRONG times; an answer without a group, the default level, once), more where the
-    text is too short for the model to read much. Where the two disagree, staff are asked to
+    text is too short for the model to read much; an answer the lexicon was unsure of weighs
+    only that much more. Where the two disagree, staff are asked to
     confirm. Each fact's strength is read on the evidence it was decided on (`evidence_for`:
     the category's with its subject, the level's with its threats); a `binding` family's
     trigger (bodily harm beyond doubt: `level.major/harm`) settles it."""
@@ -528,14 +529,14 @@ def _second_reading(
             if group and group.threshold
             else 1.0
         )
-        reading = read_fact(
-            model,
-            fact,
-            weights,
-            lexicon,
-            fact in decision.uncertain,
-            trust * min(max(strength, 1.0), STRONG) / model.confidence(weights),
-        )
+        confidence = model.confidence(weights)
+        if (
+            fact in decision.uncertain
+        ):  # the lexicon unsure: its answer stands only where the model read little
+            bonus = trust * (1 / confidence - 1)
+        else:
+            bonus = trust * min(max(strength, 1.0), STRONG) / confidence
+        reading = read_fact(model, fact, weights, lexicon, bonus)
         setattr(decision, fact, reading.value)
         decision.fired.append({"rule": f"{fact} = {reading.value}", "why": reading.explain()})
         if not reading.agree and fact not in decision.uncertain:

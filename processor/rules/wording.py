@@ -132,18 +132,12 @@ class Reading:
 
 
 def read_fact(
-    model: WordingModel,
-    fact: str,
-    weights: dict[int, float],
-    lexicon: str,
-    lexicon_unsure: bool,
-    trust: float,
+    model: WordingModel, fact: str, weights: dict[int, float], lexicon: str, bonus: float
 ) -> Reading:
-    """The model's probabilities with `trust` added to the lexicon's answer (unless it was
-    unsure itself); the highest wins."""
+    """The model's probabilities with `bonus` added to the lexicon's answer; the highest wins."""
     probabilities = model.probabilities(fact, weights)
     votes = dict(probabilities)
-    if lexicon in votes and not lexicon_unsure:
-        votes[lexicon] += trust
+    if lexicon in votes:
+        votes[lexicon] += bonus
     value = max(votes, key=votes.__getitem__)
     return Reading(value, probabilities[value], lexicon, value == lexicon)
