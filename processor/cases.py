@@ -211,41 +211,23 @@ def record_reply(
         )
         told = tell_not_satisfied(session, book, case, doc)
         return "reopened: customer not satisfied" + (f"; told {', '.join(told)}" if told else "")
-    if case.status == CaseStatus.CLOSED and doc.meta.get("courtesy"):  # a thank-you after closing
-        record(
-            session,
-            book,
-            case,
-            "customer_reply",
-            actor,
-            document_id=document_id,
-            text=doc.text[:2000],
-        )
-        return "recorded on the closed case: a courtesy, not a reopening"
-    if case.status == CaseStatus.CLOSED:
-        record(
-            session,
-            book,
-            case,
-            "customer_reply",
-            actor,
-            document_id=document_id,
-            text=doc.text[:2000],
-        )
-        record(
-            session,
-            book,
-            case,
-            "reopened",
-            "desk",
-            status=CaseStatus.REOPENED,
-            why="the customer wrote again",
-        )
-        return "reopened by the customer's reply"
     record(
         session, book, case, "customer_reply", actor, document_id=document_id, text=doc.text[:2000]
     )
-    return "recorded on the case"
+    if case.status != CaseStatus.CLOSED:
+        return "recorded on the case"
+    if doc.meta.get("courtesy"):  # a thank-you after closing
+        return "recorded on the closed case: a courtesy, not a reopening"
+    record(
+        session,
+        book,
+        case,
+        "reopened",
+        "desk",
+        status=CaseStatus.REOPENED,
+        why="the customer wrote again",
+    )
+    return "reopened by the customer's reply"
 
 
 def tell_not_satisfied(
