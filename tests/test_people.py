@@ -4,24 +4,16 @@ own numbers that a writer quotes."""
 
 from __future__ import annotations
 
-from email.message import EmailMessage
-
 import pytest
 
 from parsers import parse_document
+from tests.test_judgement import mail
 
 
 def writer(
     body: str, sender: str = "<someone@example.test>", subject: str = "洗碗机的问题"
 ) -> dict:
-    message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = (
-        sender,
-        "complaints@desk.localhost",
-        subject,
-    )
-    message.set_content(body)
-    doc = parse_document(bytes(message), "m.eml")
+    doc = parse_document(mail(subject, body, sender), "m.eml")
     return {name: doc.value(name) for name in ("customer_name", "phone")}
 
 

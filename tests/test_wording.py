@@ -124,35 +124,44 @@ def test_the_plain_python_reading_is_scikit_learns(fact):
 WEAK_FAULT = "空调不制冷，我想退。上个星期三下午在家里打开的时候就发现了，后来每天都是这样，一家老小都热得睡不好觉。"
 
 
+def write_model(
+    path: Path,
+    known: list[str],
+    fact: str,
+    classes: list[str],
+    intercept: list[float],
+    coef: list[float],
+) -> None:
+    """A model file of one fact: the n-grams `known` (idf 1), `coef` row by row."""
+    facts = {fact: {"classes": classes, "intercept": intercept, "coef": pack(coef)}}
+    model = {
+        "grams": "\n".join(known),
+        "idf": pack([1.0] * len(known)),
+        "trained_on": {},
+        "facts": facts,
+    }
+    path.write_text(json.dumps(model), encoding="utf-8")
+
+
 def toy_model(path: Path, known_text: str = WEAK_FAULT) -> None:
     """Knows each n-gram of `known_text` (idf 1); `退` alone reads as `other`, strongly."""
     known = ["退", *sorted(set(grams(prepare(known_text))) - {"退"})]
     coef = [40.0, 0.0, 0.0] + [0.0, 0.0, 0.0] * (len(known) - 1)
-    path.write_text(
-        json.dumps(
-            {
-                "grams": "\n".join(known),
-                "idf": pack([1.0] * len(known)),
-                "trained_on": {},
-                "facts": {
-                    "category": {
-                        "classes": ["other", "product_quality", "service"],
-                        "intercept": [0, 0, 0],
-                        "coef": pack(coef),
-                    }
-                },
-            }
-        ),
-        encoding="utf-8",
+    write_model(path, known, "category", ["other", "product_quality", "service"], [0, 0, 0], coef)
+
+
+def rules_file(tmp_path: Path, wording: str):
+    """The built-in rule file with its [wording] table replaced, loaded."""
+    text = BUILTIN_RULES.read_text(encoding="utf-8")
+    (tmp_path / "rules.toml").write_text(
+        text[: text.index("[wording]")] + wording, encoding="utf-8"
     )
+    return load_rules(tmp_path / "rules.toml")
 
 
 def rules_with(tmp_path: Path, wording: str, known_text: str = WEAK_FAULT):
     toy_model(tmp_path / "toy.json", known_text)
-    text = BUILTIN_RULES.read_text(encoding="utf-8")
-    text = text[: text.index("[wording]")] + wording
-    (tmp_path / "rules.toml").write_text(text, encoding="utf-8")
-    return load_rules(tmp_path / "rules.toml")
+    return rules_file(tmp_path, wording)
 
 
 def judged(rules, text: str):
@@ -228,23 +237,7 @@ SCALDED = "孩子洗澡的时候热水器出水突然变得滚烫，手臂烫伤
 def grievance_model(path: Path, known_text: str) -> None:
     """Knows every n-gram of `known_text` and reads every text as a grievance, all but surely."""
     known = sorted(set(grams(prepare(known_text))))
-    path.write_text(
-        json.dumps(
-            {
-                "grams": "\n".join(known),
-                "idf": pack([1.0] * len(known)),
-                "trained_on": {},
-                "facts": {
-                    "level": {
-                        "classes": ["grievance", "major"],
-                        "intercept": [10, 0],
-                        "coef": pack([0.0, 0.0] * len(known)),
-                    }
-                },
-            }
-        ),
-        encoding="utf-8",
-    )
+    write_model(path, known, "level", ["grievance", "major"], [10, 0], [0.0, 0.0] * len(known))
 
 
 @pytest.mark.parametrize(
@@ -252,13 +245,8 @@ def grievance_model(path: Path, known_text: str) -> None:
 )
 def test_a_binding_injury_is_never_read_away_by_the_model(tmp_path, binding, level):
     grievance_model(tmp_path / "toy.json", SCALDED)
-    text = BUILTIN_RULES.read_text(encoding="utf-8")
-    text = (
-        text[: text.index("[wording]")]
-        + f'[wording]\nmodel = "toy.json"\ntrust = {{ level = 0.2 }}\nbinding = {binding}\n'
-    )
-    (tmp_path / "rules.toml").write_text(text, encoding="utf-8")
-    decision = judged(load_rules(tmp_path / "rules.toml"), SCALDED)
+    wording = f'[wording]\nmodel = "toy.json"\ntrust = {{ level = 0.2 }}\nbinding = {binding}\n'
+    decision = judged(rules_file(tmp_path, wording), SCALDED)
     assert decision.level == level, decision.fired
 
 
